@@ -1,0 +1,1 @@
+"""mediawatch crawler: the Scrapy project. The only package that imports Scrapy."""
