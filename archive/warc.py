@@ -5,9 +5,27 @@ warcio stays behind this module: callers see :class:`CapturedResponse` and :clas
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime
+import io
+import json
+import logging
+import os
+import re
+import socket
+import uuid
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from email.message import Message
+from pathlib import Path
+from typing import BinaryIO
+
+from warcio.archiveiterator import ArchiveIterator
+from warcio.bufferedreaders import BufferedReader, ChunkedDataException, ChunkedDataReader
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,3 +82,325 @@ class CapturedResponse:
         msg["content-type"] = value
         charset = msg.get_param("charset")
         return str(charset).strip().lower() if charset else None
+
+
+# --------------------------------------------------------------------------- writing
+
+WARC_VERSION = "WARC/1.1"
+METADATA_URN = "urn:mediawatch:metadata:"
+# Twisted has already de-chunked the body, so the header would lie about the payload.
+_DROP_HEADERS = frozenset({"transfer-encoding"})
+
+
+class WarcError(ValueError):
+    """A WARC file or record that cannot be read: says which file and where."""
+
+
+@dataclass(frozen=True, slots=True)
+class Exchange:
+    """One HTTP exchange as the crawler saw it, ready to be written.
+
+    ``body`` is the payload exactly as received (still content-encoded). ``request_target`` is
+    the path plus query of the request line. ``metadata`` becomes the JSON metadata record.
+    """
+
+    url: str
+    method: str
+    request_target: str
+    request_headers: tuple[tuple[str, str], ...]
+    protocol: str
+    status: int
+    reason: str
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+    fetched_at: datetime
+    ip_address: str | None = None
+    metadata: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class WrittenExchange:
+    """Where the records of one exchange landed."""
+
+    response: WarcLocation
+    record_id: str
+    bytes_written: int
+
+
+def warc_filename(source: str, when: datetime, serial: int, host: str) -> str:
+    """``{source}-{UTC timestamp}-{serial}-{host}.warc.gz`` (Heritrix-style, sortable by time)."""
+    stamp = when.astimezone(UTC).strftime("%Y%m%d%H%M%S%f")[:17]
+    safe_host = re.sub(r"[^A-Za-z0-9.-]", "_", host) or "localhost"
+    return f"{source}-{stamp}-{serial:05d}-{safe_host}.warc.gz"
+
+
+def warc_date(when: datetime) -> str:
+    """WARC/1.1 date with microseconds, so captures of one second keep their order."""
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _record_id() -> str:
+    return f"<urn:uuid:{uuid.uuid4()}>"
+
+
+class RotatingWarcWriter:
+    """Writes exchanges to gzip WARC/1.1 files, one gzip member per record.
+
+    Files are named ``*.warc.gz.open`` while written and renamed when closed; a new file is
+    started when the current one passes ``max_size`` bytes. ``closed_files`` lists the final
+    paths in order. Not thread-safe: Scrapy calls it from the reactor thread only.
+    """
+
+    def __init__(self, directory: str | Path, source: str, *, max_size: int = 1024**3,
+                 host: str | None = None, software: str = "mediawatch",
+                 operator: str | None = None, clock: Callable[[], datetime] | None = None):
+        self.directory = Path(directory)
+        self.source = source
+        self.max_size = max_size
+        self.host = host or socket.gethostname()
+        self.software = software
+        self.operator = operator
+        self._clock = clock or (lambda: datetime.now(UTC))
+        self._serial = 0
+        self._file: BinaryIO | None = None
+        self._writer: WARCWriter | None = None
+        self._name = ""
+        self.closed_files: list[Path] = []
+        self.records_written = 0
+        self.bytes_written = 0
+
+    # -- files
+    def _open(self) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        while True:
+            self._name = warc_filename(self.source, self._clock(), self._serial, self.host)
+            self._serial += 1
+            path = self.directory / (self._name + ".open")
+            if not path.exists() and not (self.directory / self._name).exists():
+                break
+        self._file = open(path, "xb")  # noqa: SIM115 - closed in close()
+        self._writer = WARCWriter(self._file, gzip=True, warc_version=WARC_VERSION)
+        info = {"software": self.software, "format": "WARC File Format 1.1",
+                "conformsTo": "https://iipc.github.io/warc-specifications/specifications/"
+                              "warc-format/warc-1.1/",
+                "hostname": self.host, "isPartOf": self.source}
+        if self.operator:
+            info["operator"] = self.operator
+        self._write(self._writer.create_warcinfo_record(self._name, info))
+
+    def close(self) -> Path | None:
+        """Close the current file (if any) and rename it to its final name."""
+        if self._file is None:
+            return None
+        self._file.close()
+        final = self.directory / self._name
+        os.replace(self.directory / (self._name + ".open"), final)
+        self._file = self._writer = None
+        self.closed_files.append(final)
+        return final
+
+    def _write(self, record: object) -> WarcLocation:
+        assert self._file is not None and self._writer is not None
+        offset = self._file.tell()
+        self._writer.write_record(record)
+        length = self._file.tell() - offset
+        self.records_written += 1
+        self.bytes_written += length
+        return WarcLocation(self._name, offset, length)
+
+    # -- records
+    def write_exchange(self, ex: Exchange) -> WrittenExchange:
+        """Write response, request and metadata records for one exchange.
+
+        The three records go to the same file; rotation happens before, never in between.
+        """
+        if self._file is None or self._file.tell() >= self.max_size:
+            self.close()
+            self._open()
+        assert self._writer is not None
+        date = warc_date(ex.fetched_at)
+        response_id = _record_id()
+        status_line = f"{ex.status} {ex.reason}".strip()
+        http_headers = StatusAndHeaders(
+            status_line,
+            [(k, v) for k, v in ex.headers if k.lower() not in _DROP_HEADERS],
+            protocol=ex.protocol or "HTTP/1.1",
+        )
+        warc_headers = {"WARC-Record-ID": response_id, "WARC-Date": date}
+        if ex.ip_address:
+            warc_headers["WARC-IP-Address"] = ex.ip_address
+        response = self._writer.create_warc_record(
+            ex.url, "response", payload=io.BytesIO(ex.body), length=len(ex.body),
+            http_headers=http_headers, warc_headers_dict=warc_headers)
+        location = self._write(response)
+        before = location.length
+
+        request_headers = StatusAndHeaders(
+            f"{ex.method} {ex.request_target} {ex.protocol or 'HTTP/1.1'}",
+            list(ex.request_headers), is_http_request=True)
+        request = self._writer.create_warc_record(
+            ex.url, "request", payload=io.BytesIO(b""), length=0, http_headers=request_headers,
+            warc_headers_dict={"WARC-Record-ID": _record_id(), "WARC-Date": date,
+                               "WARC-Concurrent-To": response_id})
+        written = before + self._write(request).length
+
+        meta = json.dumps(ex.metadata, ensure_ascii=False, sort_keys=True).encode("utf-8")
+        metadata = self._writer.create_warc_record(
+            METADATA_URN + ex.url, "metadata", payload=io.BytesIO(meta), length=len(meta),
+            warc_content_type="application/json",
+            warc_headers_dict={"WARC-Record-ID": _record_id(), "WARC-Date": date,
+                               "WARC-Concurrent-To": response_id})
+        written += self._write(metadata).length
+        if self._file is not None and self._file.tell() >= self.max_size:
+            self.close()
+        return WrittenExchange(location, response_id, written)
+
+
+# --------------------------------------------------------------------------- reading
+
+
+@dataclass(frozen=True, slots=True)
+class StoredResponse:
+    """A response record read back: the parsed capture, where it is, and its digest."""
+
+    captured: CapturedResponse
+    location: WarcLocation
+    digest: str | None
+    protocol: str
+    reason: str
+
+
+def iter_responses(path: str | Path) -> Iterator[StoredResponse]:
+    """Every response record of a WARC file with its metadata record attached, in file order.
+
+    Raises :class:`WarcError` (file name and offset) on a truncated or corrupt file, after
+    yielding every record before the damage.
+    """
+    path = Path(path)
+    pending: StoredResponse | None = None
+    try:
+        with open(path, "rb") as fh:
+            it = ArchiveIterator(fh)
+            for record in it:
+                if record.rec_type == "response":
+                    stored = _stored(record, it, path.name)
+                    if pending is not None:
+                        yield pending
+                    pending = stored
+                elif record.rec_type == "metadata":
+                    target = record.rec_headers.get_header("WARC-Target-URI") or ""
+                    payload = record.content_stream().read()
+                    it.read_to_end(record)
+                    if pending is not None and target == METADATA_URN + pending.captured.url:
+                        pending = _with_metadata(pending, payload)
+                        yield pending
+                        pending = None
+                else:
+                    it.read_to_end(record)
+            if pending is not None:
+                yield pending
+    except (OSError, EOFError, ValueError, zlib.error) as exc:
+        if isinstance(exc, WarcError):
+            raise
+        raise WarcError(f"{path.name}: unreadable WARC data ({exc.__class__.__name__}: {exc})"
+                        ) from exc
+
+
+def read_response(directory: str | Path, location: WarcLocation) -> StoredResponse:
+    """The response record at ``location`` (one seek), without its metadata."""
+    path = Path(directory) / location.file
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(location.offset)
+            it = ArchiveIterator(fh)
+            record = next(iter(it))
+            if record.rec_type != "response":
+                raise WarcError(f"{location.file}@{location.offset}: a {record.rec_type} record,"
+                                " not a response")
+            return _stored(record, it, location.file, location.offset)
+    except (OSError, StopIteration, EOFError, zlib.error) as exc:
+        raise WarcError(f"{location.file}@{location.offset}: cannot read record ({exc})") from exc
+
+
+def _stored(record: object, it: ArchiveIterator, name: str, base: int = 0) -> StoredResponse:
+    rec_headers = record.rec_headers  # type: ignore[attr-defined]
+    http = record.http_headers  # type: ignore[attr-defined]
+    raw = record.raw_stream.read()  # type: ignore[attr-defined]
+    body = decode_payload(raw, http, f"{name}: {rec_headers.get_header('WARC-Target-URI')}")
+    it.read_to_end(record)
+    offset = it.get_record_offset()
+    length = it.get_record_length()
+    status_line = (http.get_statuscode() or "0") if http is not None else "0"
+    reason = ""
+    if http is not None and http.statusline:
+        parts = http.statusline.split(" ", 1)
+        reason = parts[1] if len(parts) > 1 else ""
+    captured = CapturedResponse(
+        url=rec_headers.get_header("WARC-Target-URI") or "",
+        status=int(status_line) if status_line.isdigit() else 0,
+        headers=tuple(http.headers) if http is not None else (),
+        body=body,
+        fetched_at=_parse_warc_date(rec_headers.get_header("WARC-Date")),
+        record_id=rec_headers.get_header("WARC-Record-ID"),
+    )
+    return StoredResponse(
+        captured=captured,
+        location=WarcLocation(name, base + offset, length),
+        digest=rec_headers.get_header("WARC-Payload-Digest"),
+        protocol=(http.protocol if http is not None else "") or "HTTP/1.1",
+        reason=reason,
+    )
+
+
+def decode_payload(raw: bytes, http: StatusAndHeaders | None, where: str = "") -> bytes:
+    """Undo Transfer-Encoding (other tools' WARCs may keep it) and Content-Encoding.
+
+    A body that claims gzip but is not stays as received: the capture is kept and the page
+    parser decides what it is, rather than losing the record.
+    """
+    if http is None or not raw:
+        return raw
+    encoding = (http.get_header("Content-Encoding") or "").strip().lower() or None
+    chunked = "chunked" in (http.get_header("Transfer-Encoding") or "").lower()
+    if encoding not in (None, "identity", "gzip", "x-gzip", "deflate", "br"):
+        return raw
+    decomp = {"x-gzip": "gzip", "identity": None}.get(encoding or "", encoding)
+    try:
+        if chunked:
+            return ChunkedDataReader(io.BytesIO(raw), decomp_type=decomp).read()
+        if decomp:
+            return BufferedReader(io.BytesIO(raw), decomp_type=decomp).read()
+    except (OSError, EOFError, ValueError, zlib.error, ChunkedDataException) as exc:
+        log.warning("%s: cannot decode %s payload (%s); keeping it as received", where,
+                    encoding or "chunked", exc)
+    return raw
+
+
+def _with_metadata(stored: StoredResponse, payload: bytes) -> StoredResponse:
+    try:
+        meta = json.loads(payload.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        log.warning("%s: metadata record for %s is not JSON", stored.location.file,
+                    stored.captured.url)
+        return stored
+    if not isinstance(meta, dict):
+        return stored
+    redirects = tuple(str(u) for u in meta.get("redirect_urls") or ())
+    captured = replace(stored.captured, metadata=meta, redirect_urls=redirects)
+    return replace(stored, captured=captured)
+
+
+def _parse_warc_date(value: str | None) -> datetime:
+    if not value:
+        return datetime.fromtimestamp(0, UTC)
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
+
+
+def list_warcs(directory: str | Path) -> list[Path]:
+    """Closed WARC files in ``directory`` (recursively), oldest name first."""
+    directory = Path(directory)
+    if not directory.exists():
+        return []
+    files = [p for p in directory.rglob("*") if p.is_file()
+             and (p.name.endswith(".warc.gz") or p.name.endswith(".warc"))]
+    return sorted(files, key=lambda p: p.name)

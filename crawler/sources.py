@@ -51,6 +51,19 @@ class CrawlSettings:
     max_page_size: int = 10 * 1024**2
     warc_max_size: int = 1024**3
 
+    def scrapy_settings(self) -> dict[str, Any]:
+        """These values under the Scrapy setting names they drive."""
+        return {
+            "USER_AGENT": self.user_agent,
+            "ROBOTSTXT_OBEY": self.obey_robots,
+            "CONCURRENT_REQUESTS": self.concurrency,
+            "CONCURRENT_REQUESTS_PER_DOMAIN": self.per_domain_concurrency,
+            "DOWNLOAD_DELAY": self.delay,
+            "DOWNLOAD_TIMEOUT": self.timeout,
+            "DOWNLOAD_MAXSIZE": self.max_page_size,
+            "MEDIAWATCH_WARC_MAX_SIZE": self.warc_max_size,
+        }
+
 
 @dataclass(frozen=True, slots=True)
 class Source:
@@ -253,5 +266,5 @@ def _parse_source(raw: Any, path: str | Path, index: int) -> Source:
         date_format=text("date_format"),
     )
     if not src.start_urls:
-        raise ConfigError(path, sid, "feeds", "a source needs at least one feed, sitemap or section")
+        raise ConfigError(path, sid, "feeds", "needs at least one feed, sitemap or section")
     return src

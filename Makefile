@@ -1,0 +1,30 @@
+# Set-up is part of every target: a fresh clone needs only `make demo` or `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: demo test run lint bench clean
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)  ## crawl the bundled sample newsroom (offline) into data/
+	$(BIN)/mediawatch demo
+
+test: $(STAMP)  ## the whole test suite
+	$(BIN)/python -m pytest -q
+
+run: $(STAMP)  ## crawl the real configured sources now
+	$(BIN)/mediawatch crawl
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+bench: $(STAMP)  ## crawl throughput against plain Scrapy on the sample newsroom
+	$(BIN)/python bench/crawl.py
+
+clean:
+	rm -rf $(VENV) data .pytest_cache

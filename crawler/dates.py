@@ -1,0 +1,203 @@
+"""Parse the dates news pages, feeds and sitemaps print, without a clock.
+
+:func:`parse_date` is pure: the same text always gives the same answer, whatever the date
+today or the machine's time zone. That rules out two defaults of the usual parsers:
+``dateutil`` fills missing fields from *today* and maps a zone name equal to the local zone
+to ``tzlocal()``; ``dateparser`` resolves "yesterday" against the clock. Here a value must
+name a year, a month and a day, zone names are looked up in a fixed table, and relative
+dates are not understood at all.
+
+Decisions, so that callers can rely on them:
+
+- Every datetime returned is timezone-aware. A value without an offset is taken as UTC
+  (publishers that omit the zone mostly mean UTC or their server time; UTC is the only
+  choice that does not depend on where the parser runs). The offset printed on the page is
+  kept, not converted, so ``2020-11-29T23:25:00+03:00`` stays ``+03:00``.
+- Only years 1990..2100 are accepted. There were no news web sites before 1990, and later
+  values are placeholders (``9999-12-31``); rejecting them here keeps the rule pure (a
+  "not in the future" rule would need a clock; callers that have ``fetched_at`` can add it).
+- Strings of digits only are rejected: they are epoch timestamps or ids as often as dates.
+- ``dd.mm.yyyy`` and ``dd/mm/yyyy`` with a day above 12 are unambiguous; with dots the day
+  always comes first (the European convention), with slashes the US order is assumed
+  unless the first number cannot be a month.
+- ``GMT+3`` / ``UTC+03:00`` mean three hours *ahead* of UTC, as news sites intend (dateutil
+  alone would follow the inverted POSIX convention).
+- Month names in Russian, Ukrainian, Turkish, German and French are translated to English
+  before parsing, so ``29 ноября 2020, 23:25`` and ``29 Kasım 2020 23:25`` work.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import re
+from datetime import datetime, timedelta, timezone
+
+from dateutil import parser as _dateutil
+
+__all__ = ["MAX_YEAR", "MIN_YEAR", "parse_date"]
+
+MIN_YEAR = 1990
+MAX_YEAR = 2100
+_MAX_LEN = 200  # longer strings are page text, not dates; fuzzy parsing them invents dates
+
+_MONTHS: dict[str, str] = {}
+for _english, _names in {
+    "January": "января январь янв січня січень ocak januar janvier janv",
+    "February": "февраля февраль фев лютого лютий şubat subat februar février fevrier févr",
+    "March": "марта март мар березня березень mart märz maerz mars",
+    "April": "апреля апрель апр квітня квітень nisan avril avr",
+    "May": "мая май травня травень mayıs mayis mai",
+    "June": "июня июнь июн червня червень haziran juni juin",
+    "July": "июля июль июл липня липень temmuz juli juillet juil",
+    "August": "августа август авг серпня серпень ağustos agustos août aout",
+    "September": "сентября сентябрь сент сен вересня вересень eylül eylul septembre sept",
+    "October": "октября октябрь окт жовтня жовтень ekim oktober octobre oct",
+    "November": "ноября ноябрь нояб ноя листопада листопад kasım kasim novembre nov",
+    "December": "декабря декабрь дек грудня грудень aralık aralik dezember décembre dec",
+}.items():
+    for _name in _names.split():
+        _MONTHS[_name] = _english
+_MONTH_RE = re.compile(
+    r"(?<!\w)(" + "|".join(sorted(map(re.escape, _MONTHS), key=len, reverse=True)) + r")\.?(?!\w)",
+    re.IGNORECASE,
+)
+
+# Zone abbreviations seen on news sites. Ambiguous ones (IST, CST in Asia...) are left out:
+# a wrong offset is worse than UTC-by-default.
+_ZONES: dict[str, int] = {
+    "UTC": 0, "GMT": 0, "Z": 0, "UT": 0, "WET": 0, "BST": 1, "CET": 1, "CEST": 2, "MEZ": 1,
+    "MESZ": 2, "EET": 2, "EEST": 3, "MSK": 3, "TRT": 3, "AST": 3, "GST": 4, "PKT": 5,
+    "JST": 9, "KST": 9, "EST": -5, "EDT": -4, "CDT": -5, "MST": -7, "MDT": -6, "PST": -8,
+    "PDT": -7,
+}
+_ZONE_OFFSET = re.compile(
+    r"\b(?:GMT|UTC)\s*([+-])\s*(\d{1,2})(?::?(\d{2}))?(?!\d)", re.IGNORECASE
+)
+# email.utils reads an unknown zone name as UTC; those go to the fuzzy parser and its table.
+_RFC822 = re.compile(
+    r"^(?:[A-Za-z]{3},?\s+)?\d{1,2}\s+[A-Za-z]{3}\s+\d{4}\s+\d{1,2}:\d{2}(?::\d{2})?"
+    r"(?:\s*(?:[+-]\d{4}|GMT|UTC|UT|Z|[ECMP][SD]T))?$",
+    re.IGNORECASE,
+)
+_YEAR = re.compile(r"(?<!\d)(?:19|20|21)\d{2}(?!\d)")
+_LETTERS_THEN_DIGIT = re.compile(r"([^\W\d_]{2,})(\d)")
+_DIGITS_ONLY = re.compile(r"^\d+$")
+_DOTTED_DATE = re.compile(r"\b\d{1,2}\.\d{1,2}\.\d{2,4}\b")
+_SEGMENT_SPLIT = re.compile(r"[|()\[\]\n;•·]")
+_NOISE = re.compile(
+    r"\b(?:updated|update|published|posted|last modified|modified|on|at|обновлено|опубликовано|"
+    r"обновлено:|güncelleme|güncellendi|yayınlanma|tarihi)\b[:]?",
+    re.IGNORECASE,
+)
+# Two defaults that differ in every field: a field that comes out different was not in the
+# text, which is how we detect (and refuse) a date with no year, month or day.
+_DEFAULT_A = datetime(2000, 1, 1)
+_DEFAULT_B = datetime(2001, 2, 2)
+
+
+def parse_date(text: str, date_format: str | None = None) -> datetime | None:
+    """The timezone-aware datetime ``text`` names, or None when it names none.
+
+    Tries, in order: ``date_format`` (``strptime``, also after translating month names),
+    ISO 8601, RFC 822/2822 (``email.utils``), then ``dateutil`` in fuzzy mode on the
+    normalized text and on its bracketed/piped segments. Never raises on junk input.
+    """
+    if not isinstance(text, str):
+        return None
+    text = " ".join(text.split())
+    if not text or len(text) > _MAX_LEN * 5 or _DIGITS_ONLY.match(text):
+        return None
+    text = text[:_MAX_LEN]
+    if date_format:
+        for candidate in (text, _translate_months(text)):
+            try:
+                return _checked(datetime.strptime(candidate, date_format))
+            except ValueError:
+                pass
+    result = _parse_iso(text)
+    if result is None:
+        result = _parse_rfc822(text)
+    if result is None:
+        result = _parse_fuzzy(text)
+    return result
+
+
+def _checked(value: datetime | None) -> datetime | None:
+    """Apply the year range and the naive-means-UTC rule."""
+    if value is None or not MIN_YEAR <= value.year <= MAX_YEAR:
+        return None
+    if value.tzinfo is None or value.utcoffset() is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value
+
+
+def _parse_iso(text: str) -> datetime | None:
+    if not re.match(r"^\d{4}-\d{2}-\d{2}", text):
+        return None
+    candidate = text.replace(" ", "T", 1) if re.match(r"^\d{4}-\d{2}-\d{2} \d", text) else text
+    try:
+        return _checked(datetime.fromisoformat(candidate))
+    except ValueError:
+        return None
+
+
+def _parse_rfc822(text: str) -> datetime | None:
+    if not _RFC822.match(text):
+        return None  # parsedate is lenient enough to read "5 6 7" as a date
+    try:
+        return _checked(email.utils.parsedate_to_datetime(text))
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+
+
+def _translate_months(text: str) -> str:
+    return _MONTH_RE.sub(lambda m: _MONTHS.get(m.group(1).lower(), m.group(1)), text)
+
+
+def _tzinfo(name: str | None, offset: int | None) -> timezone | None:
+    """dateutil ``tzinfos`` callback: fixed table only, never the machine's local zone."""
+    if offset is not None:
+        return timezone(timedelta(seconds=offset))
+    if name and name.upper() in _ZONES:
+        return timezone(timedelta(hours=_ZONES[name.upper()]))
+    return None
+
+
+def _normalize(text: str) -> str:
+    text = _translate_months(text)
+    # "GMT+3" means UTC+03:00 on news sites; dateutil would read it POSIX-style (UTC-3).
+    text = _ZONE_OFFSET.sub(
+        lambda m: f" {m.group(1)}{int(m.group(2)):02d}:{m.group(3) or '00'}", text
+    )
+    # Sputnik prints "23:25 GMT29 November 2020": split a word glued to the day number.
+    text = _LETTERS_THEN_DIGIT.sub(r"\1 \2", text)
+    text = _NOISE.sub(" ", text)
+    return " ".join(text.replace(",", " ").split())
+
+
+def _parse_fuzzy(text: str) -> datetime | None:
+    normalized = _normalize(text)
+    candidates = [normalized]
+    candidates += [_normalize(s) for s in _SEGMENT_SPLIT.split(text) if s.strip()]
+    for candidate in dict.fromkeys(candidates):  # ordered, unique
+        # Without a four-digit year dateutil guesses the century from the clock.
+        if not candidate or _DIGITS_ONLY.match(candidate) or not _YEAR.search(candidate):
+            continue
+        result = _fuzzy_one(candidate)
+        if result is not None:
+            return result
+    return None
+
+
+def _fuzzy_one(text: str) -> datetime | None:
+    dayfirst = bool(_DOTTED_DATE.search(text))
+    try:
+        first = _dateutil.parse(text, default=_DEFAULT_A, fuzzy=True, dayfirst=dayfirst,
+                                tzinfos=_tzinfo)
+        second = _dateutil.parse(text, default=_DEFAULT_B, fuzzy=True, dayfirst=dayfirst,
+                                 tzinfos=_tzinfo)
+    except (ValueError, OverflowError, TypeError, IndexError, AttributeError):
+        return None
+    if (first.year, first.month, first.day) != (second.year, second.month, second.day):
+        return None  # year, month or day missing: dateutil filled it in
+    return _checked(first)

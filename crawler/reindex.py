@@ -1,0 +1,40 @@
+"""``mediawatch reindex``: rebuild ``archive.db`` from the WARC files and the config alone.
+
+The new database is built beside the old one and swapped in only when complete, so a failed
+reindex leaves the archive as it was. The run log (the one thing WARCs cannot rebuild) is
+copied over.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from archive.db import Archive
+from archive.warc import list_warcs
+from crawler.ingest import IngestReport, ingest_files
+from crawler.sources import Config
+
+
+def rebuild(db_path: Path, warc_dir: Path, config: Config | None) -> IngestReport:
+    """Ingest every WARC in ``warc_dir`` into a fresh database at ``db_path``."""
+    tmp = db_path.with_name(db_path.name + ".reindex")
+    for stale in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
+        stale.unlink(missing_ok=True)
+    fresh = Archive(tmp)
+    try:
+        report = ingest_files(fresh, list_warcs(warc_dir), config)
+        if db_path.exists():
+            old = Archive(db_path)
+            try:
+                for run in old.runs():
+                    fresh.log_run(run)
+            finally:
+                old.close()
+        fresh.checkpoint()
+    finally:
+        fresh.close()
+    for suffix in ("-wal", "-shm"):
+        Path(f"{db_path}{suffix}").unlink(missing_ok=True)
+    os.replace(tmp, db_path)
+    return report

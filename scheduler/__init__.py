@@ -1,0 +1,1 @@
+"""mediawatch scheduler: the APScheduler service (later) and the ``mediawatch`` CLI."""

@@ -1,0 +1,304 @@
+"""The ``mediawatch`` command line: thin commands over the library.
+
+Every command is a few lines that call a library function; errors become a one-line message
+and a non-zero exit code here, at the edge, and nowhere else.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime, time, timedelta
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from archive.db import Archive
+from archive.records import EXPORT_FIELDS, article_record
+from archive.search import QueryError, SearchQuery, search
+from archive.warc import WarcError
+from crawler.sources import Config, ConfigError, load_config
+from scheduler.output import to_csv, to_json, to_jsonl, to_table
+
+F = TypeVar("F", bound=Callable[..., Any])
+SEARCH_COLUMNS = ("id", "published", "source", "title", "short_url", "snippet")
+
+
+class Context:
+    """Global options, resolved lazily so ``--help`` never touches the disk."""
+
+    def __init__(self, config_path: str, data_dir: str):
+        self.config_path = config_path
+        self.data_dir = Path(data_dir)
+
+    def config(self) -> Config:
+        """The parsed sources file."""
+        return load_config(self.config_path)
+
+    @property
+    def db_path(self) -> Path:
+        """``<data>/archive.db``."""
+        return self.data_dir / "archive.db"
+
+    @property
+    def warc_dir(self) -> Path:
+        """``<data>/warcs``."""
+        return self.data_dir / "warcs"
+
+    def archive(self) -> Archive:
+        """Open (creating if needed) the archive."""
+        return Archive(self.db_path)
+
+
+def fails_cleanly(func: F) -> F:
+    """Turn domain errors into one line on stderr and exit code 2."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except (ConfigError, QueryError, WarcError, LookupError, ValueError, OSError,
+                RuntimeError) as exc:
+            click.echo(f"mediawatch: error: {exc}", err=True)
+            sys.exit(2)
+
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", "config_path", default="config/sources.toml", show_default=True,
+              envvar="MEDIAWATCH_CONFIG", help="Sources file.")
+@click.option("--data", "data_dir", default="data", show_default=True,
+              envvar="MEDIAWATCH_DATA", help="Data directory (archive.db, warcs/, logs/).")
+@click.version_option(package_name="mediawatch")
+@click.pass_context
+def main(ctx: click.Context, config_path: str, data_dir: str) -> None:
+    """mediawatch: crawl defence and diplomacy news into WARC captures and a searchable
+    archive."""
+    ctx.obj = Context(config_path, data_dir)
+
+
+pass_ctx = click.make_pass_decorator(Context)
+
+
+# --------------------------------------------------------------------------- crawl
+
+
+@main.command()
+@click.argument("source_ids", nargs=-1)
+@pass_ctx
+@fails_cleanly
+def crawl(ctx: Context, source_ids: tuple[str, ...]) -> None:
+    """Crawl now: every source, or the SOURCE_IDS named. Prints a summary per source."""
+    from crawler.crawl import crawl_and_ingest
+
+    config = ctx.config()
+    sources = [config.source(s) for s in source_ids] if source_ids else list(config.sources)
+    if not sources:
+        raise ValueError(f"{config.path}: no sources configured")
+    summary = crawl_and_ingest(config, sources, ctx.data_dir)
+    click.echo(to_table(summary.rows(), summary.COLUMNS))
+    click.echo(f"\nWARC files: {ctx.warc_dir}  archive: {ctx.db_path}  log: {summary.log_file}")
+    for error in summary.errors[:10]:
+        click.echo(f"warning: {error}", err=True)
+
+
+# --------------------------------------------------------------------------- read side
+
+
+def parse_day(value: str | None, *, end: bool = False) -> datetime | None:
+    """A ``--since/--until`` value: ISO date or datetime; a bare date covers the whole day."""
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"not a date: {value!r} (use YYYY-MM-DD)") from None
+    if len(value) <= 10 and end:
+        parsed = datetime.combine(parsed.date(), time.max)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+@main.command("search")
+@click.argument("query")
+@click.option("--source", help="Only this source id.")
+@click.option("--since", help="Published on or after (YYYY-MM-DD or ISO datetime).")
+@click.option("--until", help="Published on or before.")
+@click.option("--lang", "language", help="Language code, e.g. en, ru, tr.")
+@click.option("--sort", type=click.Choice(["relevance", "newest"]), default="relevance",
+              show_default=True)
+@click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table",
+              show_default=True)
+@pass_ctx
+@fails_cleanly
+def search_cmd(ctx: Context, query: str, source: str | None, since: str | None,
+               until: str | None, language: str | None, sort: str, limit: int,
+               fmt: str) -> None:
+    """Full-text search: words, "phrases", AND/OR/NOT, prefix*, title:word."""
+    q = SearchQuery(text=query, source=source, since=parse_day(since),
+                    until=parse_day(until, end=True), language=language, sort=sort,
+                    limit=limit)
+    archive = ctx.archive()
+    try:
+        hits = search(archive, q)
+    finally:
+        archive.close()
+    if fmt == "json":
+        click.echo(to_json(hits))
+    elif fmt == "csv":
+        click.echo(to_csv(hits, [*SEARCH_COLUMNS, "url", "language"]), nl=False)
+    elif hits:
+        click.echo(to_table(hits, SEARCH_COLUMNS))
+    else:
+        click.echo("no matches")
+
+
+@main.command()
+@click.argument("url_or_id")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)
+@pass_ctx
+@fails_cleanly
+def show(ctx: Context, url_or_id: str, fmt: str) -> None:
+    """One article by id or by any URL it is known under, with versions and captures."""
+    archive = ctx.archive()
+    try:
+        record = archive.show(url_or_id)
+    finally:
+        archive.close()
+    if record is None:
+        raise LookupError(f"no article known under {url_or_id!r}")
+    click.echo(to_json(record) if fmt == "json" else render_text(record))
+
+
+def render_text(record: dict[str, Any]) -> str:
+    """Human-readable article: header fields, text, then aliases, versions and captures."""
+    lines = [record.get("title") or "(no title)", ""]
+    for key in ("id", "url", "short_url", "canonical_url", "source", "published", "modified",
+                "section", "language", "authors", "tags", "body_method"):
+        value = record.get(key)
+        if value:
+            lines.append(f"{key:>13}: {'; '.join(value) if isinstance(value, list) else value}")
+    lines += ["", record.get("lead") or "", "", record.get("body") or ""]
+    if record.get("aliases"):
+        lines += ["", "Aliases:"] + [f"  {a}" for a in record["aliases"]]
+    if record.get("versions"):
+        lines += ["", "Versions:"] + [f"  v{v['version']}  {v['fetched_at']}  {v.get('title')}"
+                                      for v in record["versions"]]
+    if record.get("captures"):
+        lines += ["", "Captures:"] + [
+            f"  {c['fetched_at']}  {c['status']}  {c['warc_file']}@{c['offset']}+{c['length']}"
+            for c in record["captures"]]
+    return "\n".join(lines)
+
+
+@main.command()
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--url", help="The URL the saved page was served under.")
+@click.option("--source", "source_id", help="Parse with this source's selectors.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)
+@pass_ctx
+@fails_cleanly
+def extract(ctx: Context, path: Path, url: str | None, source_id: str | None,
+            fmt: str) -> None:
+    """Run the article parser on a saved HTML file or on each HTML response in a WARC."""
+    from crawler.extract import extract_path
+
+    source = ctx.config().source(source_id) if source_id else None
+    for page_url, article, error in extract_path(path, url=url, source=source):
+        if error is not None:
+            click.echo(f"{page_url}: not extracted: {error}", err=True)
+            continue
+        record = article_record(article)
+        if fmt == "json":
+            click.echo(next(iter(to_jsonl([record]))))
+        else:
+            click.echo(render_text(record) + "\n" + "=" * 72)
+
+
+@main.command()
+@pass_ctx
+@fails_cleanly
+def reindex(ctx: Context) -> None:
+    """Rebuild archive.db from the WARC files alone (offline). Run logs are kept."""
+    from crawler.reindex import rebuild
+
+    config = ctx.config() if Path(ctx.config_path).exists() else None
+    report = rebuild(ctx.db_path, ctx.warc_dir, config)
+    click.echo(f"reindexed {len(report.files)} WARC file(s): "
+               f"{report.total('inserted')} articles, {report.total('updated')} updates, "
+               f"{report.total('duplicate')} duplicates, {len(report.errors)} error(s)")
+    for error in report.errors[:10]:
+        click.echo(f"warning: {error}", err=True)
+
+
+@main.command()
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl",
+              show_default=True)
+@click.option("--query", help="Only articles matching this search.")
+@pass_ctx
+@fails_cleanly
+def export(ctx: Context, fmt: str, query: str | None) -> None:
+    """Every article (or the matches of --query): the show fields without versions and
+    captures."""
+    archive = ctx.archive()
+    try:
+        rows = archive.export(query)
+        if fmt == "jsonl":
+            for line in to_jsonl(rows):
+                click.echo(line)
+        else:
+            click.echo(to_csv(rows, EXPORT_FIELDS), nl=False)
+    finally:
+        archive.close()
+
+
+# --------------------------------------------------------------------------- demo
+
+
+@main.command()
+@click.option("--port", type=int, default=8765, show_default=True,
+              help="Port for the sample newsroom (0: any free port).")
+@pass_ctx
+@fails_cleanly
+def demo(ctx: Context, port: int) -> None:
+    """Serve the bundled sample newsroom on 127.0.0.1, crawl it twice (an article is
+    edited in between), then show a search and an article."""
+    from scheduler.demo import load_newsroom
+
+    newsroom_mod = load_newsroom()
+    with newsroom_mod.Newsroom(port=port) as newsroom:
+        config_path = ctx.data_dir / "newsroom-sources.toml"
+        ctx.data_dir.mkdir(parents=True, exist_ok=True)
+        config_path.write_text(newsroom_mod.render_sources(newsroom.base_url), encoding="utf-8")
+        click.echo(f"sample newsroom at {newsroom.base_url}; config {config_path}\n")
+        for edition in (1, 2):
+            newsroom.edition = edition
+            click.echo(f"== crawl {edition} (newsroom edition {edition})")
+            _run_self(["--config", str(config_path), "--data", str(ctx.data_dir), "crawl"])
+        example = newsroom_mod.DEMO_QUERY
+        click.echo(f"\n== mediawatch search {example!r}")
+        _run_self(["--config", str(config_path), "--data", str(ctx.data_dir), "search",
+                   example, "--limit", "5"])
+        click.echo("\n== mediawatch show <short URL of the edited article>")
+        _run_self(["--config", str(config_path), "--data", str(ctx.data_dir), "show",
+                   newsroom.base_url + newsroom_mod.DEMO_SHOW])
+
+
+def _run_self(args: list[str]) -> None:
+    # Each crawl needs a fresh Twisted reactor, which only a new process gives.
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    result = subprocess.run([sys.executable, "-m", "scheduler.cli", *args], env=env,
+                            check=False, timeout=timedelta(minutes=10).total_seconds())
+    if result.returncode != 0:
+        raise RuntimeError(f"mediawatch {' '.join(args)} exited {result.returncode}")
+
+
+if __name__ == "__main__":
+    main()
