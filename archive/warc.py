@@ -278,6 +278,7 @@ def iter_responses(path: str | Path) -> Iterator[StoredResponse]:
     """
     path = Path(path)
     pending: StoredResponse | None = None
+    end = 0
     try:
         with open(path, "rb") as fh:
             it = ArchiveIterator(fh)
@@ -297,13 +298,19 @@ def iter_responses(path: str | Path) -> Iterator[StoredResponse]:
                         pending = None
                 else:
                     it.read_to_end(record)
+                end = it.get_record_offset() + it.get_record_length()
             if pending is not None:
                 yield pending
+            size = os.fstat(fh.fileno()).st_size
     except (OSError, EOFError, ValueError, zlib.error) as exc:
         if isinstance(exc, WarcError):
             raise
         raise WarcError(f"{path.name}: unreadable WARC data ({exc.__class__.__name__}: {exc})"
                         ) from exc
+    if end < size:
+        # warcio stops quietly at a cut gzip member; a reader of evidence must not.
+        raise WarcError(f"{path.name}: truncated or corrupt at offset {end} "
+                        f"({size - end} bytes unreadable)")
 
 
 def read_response(directory: str | Path, location: WarcLocation) -> StoredResponse:

@@ -1,0 +1,128 @@
+"""WARC write/read round trip: offsets, repeated headers, encodings, rotation, damage."""
+
+from __future__ import annotations
+
+import gzip
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from archive.warc import (
+    Exchange,
+    RotatingWarcWriter,
+    WarcError,
+    iter_responses,
+    list_warcs,
+    read_response,
+    warc_filename,
+)
+
+WHEN = datetime(2020, 11, 29, 23, 25, 1, 123456, tzinfo=UTC)
+PAGE = "<html><body><p>Министр обороны: С-400</p></body></html>".encode()
+
+
+def exchange(url: str = "http://127.0.0.1:8000/news/a.html?id=1&utm_source=rss", *,
+             body: bytes = PAGE, headers: tuple[tuple[str, str], ...] = (),
+             metadata: dict[str, object] | None = None) -> Exchange:
+    return Exchange(
+        url=url, method="GET", request_target="/news/a.html?id=1&utm_source=rss",
+        request_headers=(("Host", "127.0.0.1:8000"), ("User-Agent", "mediawatch-test")),
+        protocol="HTTP/1.1", status=200, reason="OK",
+        headers=(("Content-Type", "text/html; charset=utf-8"), *headers), body=body,
+        fetched_at=WHEN, ip_address="127.0.0.1",
+        metadata=metadata or {"source": "northwind", "kind": "article"})
+
+
+def warcio_check(path: Path) -> subprocess.CompletedProcess[str]:
+    warcio = Path(sys.executable).with_name("warcio")
+    return subprocess.run([str(warcio), "check", str(path)], capture_output=True, text=True,
+                          check=False)
+
+
+def test_filename_pattern() -> None:
+    assert warc_filename("tass", WHEN, 3, "crawler-1") == \
+        "tass-20201129232501123-00003-crawler-1.warc.gz"
+
+
+def test_round_trip_keeps_bytes_headers_offsets(tmp_path: Path) -> None:
+    gz = gzip.compress(PAGE)
+    writer = RotatingWarcWriter(tmp_path, "northwind", host="test", clock=lambda: WHEN)
+    first = writer.write_exchange(exchange(
+        body=gz, headers=(("Content-Encoding", "gzip"), ("Set-Cookie", "a=1"),
+                          ("Set-Cookie", "b=2"), ("Transfer-Encoding", "chunked")),
+        metadata={"source": "northwind", "kind": "article",
+                  "redirect_urls": ["http://127.0.0.1:8000/s/Ab3x"]}))
+    second = writer.write_exchange(exchange(url="http://127.0.0.1:8000/b"))
+    assert any(p.name.endswith(".warc.gz.open") for p in tmp_path.iterdir())
+    path = writer.close()
+    assert path is not None and path.name.endswith(".warc.gz")
+    assert not any(p.name.endswith(".open") for p in tmp_path.iterdir())
+    assert warcio_check(path).returncode == 0
+
+    records = list(iter_responses(path))
+    assert [r.captured.url for r in records] == [
+        "http://127.0.0.1:8000/news/a.html?id=1&utm_source=rss", "http://127.0.0.1:8000/b"]
+    first_read = records[0]
+    assert first_read.location == first.response
+    assert first_read.captured.body == PAGE  # content-encoding undone on read
+    headers = first_read.captured.headers
+    assert [v for k, v in headers if k == "Set-Cookie"] == ["a=1", "b=2"]
+    assert ("Content-Encoding", "gzip") in headers
+    assert not any(k.lower() == "transfer-encoding" for k, _ in headers)
+    assert first_read.captured.redirect_urls == ("http://127.0.0.1:8000/s/Ab3x",)
+    assert first_read.captured.fetched_at == WHEN
+    assert first_read.captured.metadata["kind"] == "article"
+    assert read_response(tmp_path, second.response).captured.url == "http://127.0.0.1:8000/b"
+
+    # The payload on disk is still the gzip stream as received.
+    with open(path, "rb") as fh:
+        fh.seek(first.response.offset)
+        member = gzip.decompress(fh.read(first.response.length))
+    assert gz in member
+    assert b"GET /news/a.html?id=1&utm_source=rss HTTP/1.1" in gzip.decompress(path.read_bytes())
+
+
+def test_metadata_record_has_its_own_target_uri(tmp_path: Path) -> None:
+    writer = RotatingWarcWriter(tmp_path, "n", host="t")
+    writer.write_exchange(exchange())
+    text = gzip.decompress(writer.close().read_bytes()).decode("utf-8")  # type: ignore[union-attr]
+    assert "WARC-Target-URI: urn:mediawatch:metadata:http://127.0.0.1:8000/news/a.html" in text
+    assert text.count("WARC-Concurrent-To") == 2
+    assert text.count("WARC-Type: warcinfo") == 1
+
+
+def test_rotation_at_size_limit(tmp_path: Path) -> None:
+    writer = RotatingWarcWriter(tmp_path, "n", host="t", max_size=1000)
+    for i in range(4):
+        writer.write_exchange(exchange(url=f"http://127.0.0.1:8000/{i}"))
+    writer.close()
+    files = list_warcs(tmp_path)
+    assert len(files) == 4
+    urls = [r.captured.url for f in files for r in iter_responses(f)]
+    assert urls == [f"http://127.0.0.1:8000/{i}" for i in range(4)]
+    assert all(warcio_check(f).returncode == 0 for f in files)
+
+
+def test_truncated_file_yields_what_is_whole_then_fails_clearly(tmp_path: Path) -> None:
+    writer = RotatingWarcWriter(tmp_path, "n", host="t")
+    writer.write_exchange(exchange(url="http://127.0.0.1:8000/whole"))
+    cut_at = writer.write_exchange(exchange(url="http://127.0.0.1:8000/cut")).response
+    path = writer.close()
+    assert path is not None
+    path.write_bytes(path.read_bytes()[: cut_at.offset + cut_at.length // 2])
+    seen = []
+    with pytest.raises(WarcError, match=path.name):
+        for record in iter_responses(path):
+            seen.append(record.captured.url)
+    assert seen == ["http://127.0.0.1:8000/whole"]
+
+
+def test_bad_gzip_payload_is_kept_as_received(tmp_path: Path) -> None:
+    writer = RotatingWarcWriter(tmp_path, "n", host="t")
+    writer.write_exchange(exchange(body=b"not gzip at all",
+                                   headers=(("Content-Encoding", "gzip"),)))
+    (record,) = iter_responses(writer.close())  # type: ignore[arg-type]
+    assert record.captured.body == b"not gzip at all"
