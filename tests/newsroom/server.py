@@ -27,9 +27,10 @@ This module uses only absolute stdlib imports and finds its templates relative t
 importing it as ``tests.newsroom.server``.
 """
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations`` here: with string annotations, @dataclass looks the
+# module up in sys.modules, and a module loaded by path need not be registered there.
 import argparse
+import contextlib
 import functools
 import gzip
 import html
@@ -78,6 +79,8 @@ class _Story:
     amp: str | None = None
     # Paths that answer 301 to the article; the short link hops through the first one.
     aliases: tuple[str, ...] = ()
+    # Other published links to the story (e.g. a section page's own tracking parameters).
+    extra_urls: tuple[str, ...] = ()
     charset: str = "utf-8"
     charset_in_header: bool = True
     chunked: bool = False
@@ -113,6 +116,7 @@ class _Story:
             urls.append(self.path + UTM)
         if self.amp:
             urls.append(self.amp)
+        urls.extend(self.extra_urls)
         urls.extend(self.aliases)
         if self.short:
             urls.append(self.short)
@@ -203,6 +207,7 @@ _STORY_SPECS: tuple[_Story, ...] = (
                 "high-readiness forces.",
         search_terms=("Madrid", "Nordic"), tags=("NATO", "Summit"),
         short="/s/Md2p", slow=True,
+        extra_urls=("/northwind/2022/06/29/madrid-summit.html?utm_source=section&utm_medium=list",),
     ),
     _Story(
         key="aa_tr_s400", source="anatolia",
@@ -265,6 +270,11 @@ edition-1 title (``title_edition2`` the edition-2 one when ``changes``); ``publi
 ISO 8601; ``wire_copy_of`` names the story a wire copy was rewritten from (a different article,
 to be linked, not merged)."""
 
+# For ``mediawatch demo``: a search that finds the S-400 story and its wire copy, and the short
+# link of the story edited between editions (so ``show`` displays two versions).
+DEMO_QUERY: str = "Idlib"
+DEMO_SHOW: str = next(s.short for s in _STORY_SPECS if s.changes and s.short)
+
 # Pages that are linked (or listed in a sitemap) and mostly match a ``follow`` regex, but must
 # never become articles: listings, errors, redirects into a loop, junk and an oversized page.
 NON_ARTICLES: list[str] = [
@@ -275,7 +285,6 @@ NON_ARTICLES: list[str] = [
     "/northwind/ru/oborona/",
     "/northwind/tags/s-400/",
     "/northwind/tags/nato/",
-    "/northwind/2020/11/29/",
     "/northwind/docs/community-standards.html",
     "/northwind/2021/03/02/deleted-story.html",
     "/northwind/2021/04/12/minister-interview.html",
@@ -288,6 +297,8 @@ NON_ARTICLES: list[str] = [
     "/anatolia/",
     "/anatolia/world/",
     "/anatolia/tr/dunya/kaldirilan-haber/2061111",
+    # Day archives (linked from every article's date line; they match the follow regex).
+    *sorted({s.path.rsplit("/", 1)[0] + "/" for s in _STORY_SPECS if s.source == "northwind"}),
 ]
 
 # Disallowed by /robots.txt, linked from section pages and matching the sources' follow
@@ -298,6 +309,14 @@ ROBOTS_DISALLOWED: list[str] = [
 ]
 
 _OVERSIZED_BYTES = 1_300_000
+
+# Tag pages: slug -> (name, description, story keys listed).
+_TAGS: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    "s-400": ("S-400", "The S-400 long-range air defence system and the deals around it.",
+              ("s400", "ru_s400")),
+    "nato": ("NATO", "The North Atlantic alliance: summits, exercises and enlargement.",
+             ("exercise", "madrid")),
+}
 
 
 # --------------------------------------------------------------------------- templates
@@ -403,7 +422,7 @@ class Newsroom:
 
     # -- lifecycle
 
-    def start(self) -> Newsroom:
+    def start(self) -> "Newsroom":
         """Bind, start serving in a daemon thread and return ``self``."""
         if self._server is not None:
             return self
@@ -433,7 +452,7 @@ class Newsroom:
             self._thread.join(timeout=5)
         self._server = self._thread = None
 
-    def __enter__(self) -> Newsroom:
+    def __enter__(self) -> "Newsroom":
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -487,7 +506,7 @@ class Newsroom:
             resp = _Response(200, _GIF, (("Content-Type", "image/gif"),
                                          ("Cache-Control", "max-age=86400")))
         else:
-            resp = self._page(404, "errors/404.html", edition)
+            return self._page(404, "errors/404.html", edition)
         with self._lock:
             self._cache[key] = resp
         return resp
@@ -554,9 +573,6 @@ class Newsroom:
             "/northwind/military/": functools.partial(page, 200, "northwind/military.html"),
             "/northwind/ru/oborona/": functools.partial(page, 200, "northwind/ru/oborona.html",
                                                         charset="windows-1251"),
-            "/northwind/tags/s-400/": functools.partial(page, 200, "northwind/tag-s-400.html"),
-            "/northwind/tags/nato/": functools.partial(page, 200, "northwind/tag-nato.html"),
-            "/northwind/2020/11/29/": functools.partial(page, 200, "northwind/day-2020-11-29.html"),
             "/northwind/docs/community-standards.html": functools.partial(
                 page, 200, "northwind/community-standards.html"),
             "/northwind/static/main.css": lambda ed: _Response(
@@ -578,6 +594,9 @@ class Newsroom:
             "/northwind/2021/07/07/corrupted.html": lambda ed: _junk(),
             "/northwind/2021/08/08/live-blog.html": lambda ed: _oversized(),
             ROBOTS_DISALLOWED[0]: functools.partial(page, 200, "northwind/private-annex.html"),
+            "/anatolia/static/site.css": lambda ed: _Response(
+                200, _template("anatolia/site.css").encode(),
+                (("Content-Type", "text/css; charset=utf-8"),)),
             "/anatolia/": functools.partial(page, 200, "anatolia/index.html"),
             "/anatolia/world/": functools.partial(page, 200, "anatolia/world.html"),
             "/anatolia/atom.xml": self._atom,
@@ -588,6 +607,13 @@ class Newsroom:
                 page, 410, "errors/410.html"),
             ROBOTS_DISALLOWED[1]: functools.partial(page, 200, "anatolia/taslak.html"),
         }
+        for slug in _TAGS:
+            routes[f"/northwind/tags/{slug}/"] = functools.partial(self._tag, slug)
+        days: dict[str, list[_Story]] = {}
+        for story in self._stories("northwind"):
+            days.setdefault(story.path.rsplit("/", 1)[0] + "/", []).append(story)
+        for day, stories in days.items():
+            routes[day] = functools.partial(self._day, tuple(stories))
         for story in _STORY_SPECS:
             routes[story.path] = functools.partial(self._article, story)
             if story.amp:
@@ -605,6 +631,30 @@ class Newsroom:
                     routes[story.short] = functools.partial(_static_redirect, 301,
                                                             base + story.path)
         return routes
+
+    # -- listings built from the story table, so they cannot drift from STORIES
+
+    def _list_items(self, stories: tuple[_Story, ...] | list[_Story], edition: int) -> str:
+        base = self.base_url
+        return "\n".join(
+            f'  <li class="list__item"><a class="list__title" href="{html.escape(base + s.path)}">'
+            f"{html.escape(s.title_for(edition))}</a> "
+            f'<span class="list__date">'
+            f"{_fmt_date(datetime.fromisoformat(s.published), s.date_format)}</span></li>"
+            for s in stories)
+
+    def _tag(self, slug: str, edition: int) -> _Response:
+        name, description, keys = _TAGS[slug]
+        stories = [s for s in self._stories("northwind") if s.key in keys]
+        ctx = self._ctx(edition) | {"tag_name": name, "tag_description": description,
+                                    "tag_items": self._list_items(stories, edition)}
+        return _html(200, render("northwind/tag.html", ctx))
+
+    def _day(self, stories: tuple[_Story, ...], edition: int) -> _Response:
+        day = datetime.fromisoformat(stories[0].published)
+        ctx = self._ctx(edition) | {"day_title": _fmt_date(day, "%d %B %Y"),
+                                    "day_items": self._list_items(stories, edition)}
+        return _html(200, render("northwind/day.html", ctx))
 
     # -- feeds and sitemaps (built here: they are lists of the stories above)
 
@@ -647,8 +697,8 @@ class Newsroom:
   </channel>
 </rss>
 """
-        return _Response(200, body.encode(), (("Content-Type", "application/rss+xml; charset=utf-8"),),
-                         gzip=True)
+        return _Response(200, body.encode(),
+                         (("Content-Type", "application/rss+xml; charset=utf-8"),), gzip=True)
 
     def _sitemap_index(self, edition: int) -> _Response:
         base = self.base_url
@@ -711,6 +761,7 @@ class Newsroom:
         for s in stories:
             article_id = s.path.rsplit("/", 1)[1]
             cats = "".join(f'\n    <category term="{xml_escape(t)}"/>' for t in s.tags)
+            summary = "<p>" + html.escape(s.summary_for(edition)) + "</p>"
             entries.append(f"""  <entry xml:lang="{s.language}">
     <title type="text">{xml_escape(s.title_for(edition))}</title>
     <id>tag:anatolia.example,2020:{article_id}</id>
@@ -718,7 +769,7 @@ class Newsroom:
     <published>{s.published}</published>
     <updated>{s.modified_for(edition)}</updated>
     <author><name>Anatolia</name></author>
-    <summary type="html">{xml_escape("<p>" + html.escape(s.summary_for(edition)) + "</p>")}</summary>{cats}
+    <summary type="html">{xml_escape(summary)}</summary>{cats}
   </entry>""")
         body = f"""<?xml version="1.0" encoding="utf-8"?>
 <feed xmlns="http://www.w3.org/2005/Atom" xml:lang="tr">
@@ -731,7 +782,8 @@ class Newsroom:
 {chr(10).join(entries)}
 </feed>
 """
-        return _Response(200, body.encode(), (("Content-Type", "application/atom+xml; charset=utf-8"),))
+        return _Response(200, body.encode(),
+                         (("Content-Type", "application/atom+xml; charset=utf-8"),))
 
 
 def _static_redirect(status: int, location: str, edition: int) -> _Response:
@@ -795,12 +847,22 @@ class _Handler(BaseHTTPRequestHandler):
 
     protocol_version = "HTTP/1.1"
     server_version = "NewsroomEdge/1.4"
-    sys_version = ""
     timeout = 30  # idle keep-alive connections are dropped after this
+
+    def version_string(self) -> str:
+        return self.server_version
 
     @property
     def newsroom(self) -> Newsroom:
         return self.server.newsroom  # type: ignore[attr-defined,no-any-return]
+
+    def handle(self) -> None:
+        try:
+            super().handle()
+        except (ConnectionResetError, BrokenPipeError):
+            # A client that cancels a download (the oversized page) resets the connection;
+            # socketserver would print a traceback for what is expected behaviour.
+            self.close_connection = True
 
     def do_GET(self) -> None:
         self._serve(send_body=True)
@@ -951,10 +1013,8 @@ def main(argv: list[str] | None = None) -> None:
         if args.sources:
             Path(args.sources).write_text(render_sources(newsroom.base_url), encoding="utf-8")
         print(newsroom.base_url, flush=True)
-        try:
+        with contextlib.suppress(KeyboardInterrupt):
             threading.Event().wait()
-        except KeyboardInterrupt:
-            pass
 
 
 if __name__ == "__main__":
