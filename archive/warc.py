@@ -151,9 +151,17 @@ class RotatingWarcWriter:
     paths in order. Not thread-safe: Scrapy calls it from the reactor thread only.
     """
 
-    def __init__(self, directory: str | Path, source: str, *, max_size: int = 1024**3,
-                 host: str | None = None, software: str = "mediawatch",
-                 operator: str | None = None, clock: Callable[[], datetime] | None = None):
+    def __init__(
+        self,
+        directory: str | Path,
+        source: str,
+        *,
+        max_size: int = 1024**3,
+        host: str | None = None,
+        software: str = "mediawatch",
+        operator: str | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ):
         self.directory = Path(directory)
         self.source = source
         self.max_size = max_size
@@ -180,10 +188,14 @@ class RotatingWarcWriter:
                 break
         self._file = open(path, "xb")  # noqa: SIM115 - closed in close()
         self._writer = WARCWriter(self._file, gzip=True, warc_version=WARC_VERSION)
-        info = {"software": self.software, "format": "WARC File Format 1.1",
-                "conformsTo": "https://iipc.github.io/warc-specifications/specifications/"
-                              "warc-format/warc-1.1/",
-                "hostname": self.host, "isPartOf": self.source}
+        info = {
+            "software": self.software,
+            "format": "WARC File Format 1.1",
+            "conformsTo": "https://iipc.github.io/warc-specifications/specifications/"
+            "warc-format/warc-1.1/",
+            "hostname": self.host,
+            "isPartOf": self.source,
+        }
         if self.operator:
             info["operator"] = self.operator
         self._write(self._writer.create_warcinfo_record(self._name, info))
@@ -230,26 +242,48 @@ class RotatingWarcWriter:
         if ex.ip_address:
             warc_headers["WARC-IP-Address"] = ex.ip_address
         response = self._writer.create_warc_record(
-            ex.url, "response", payload=io.BytesIO(ex.body), length=len(ex.body),
-            http_headers=http_headers, warc_headers_dict=warc_headers)
+            ex.url,
+            "response",
+            payload=io.BytesIO(ex.body),
+            length=len(ex.body),
+            http_headers=http_headers,
+            warc_headers_dict=warc_headers,
+        )
         location = self._write(response)
         before = location.length
 
         request_headers = StatusAndHeaders(
             f"{ex.method} {ex.request_target} {ex.protocol or 'HTTP/1.1'}",
-            list(ex.request_headers), is_http_request=True)
+            list(ex.request_headers),
+            is_http_request=True,
+        )
         request = self._writer.create_warc_record(
-            ex.url, "request", payload=io.BytesIO(b""), length=0, http_headers=request_headers,
-            warc_headers_dict={"WARC-Record-ID": _record_id(), "WARC-Date": date,
-                               "WARC-Concurrent-To": response_id})
+            ex.url,
+            "request",
+            payload=io.BytesIO(b""),
+            length=0,
+            http_headers=request_headers,
+            warc_headers_dict={
+                "WARC-Record-ID": _record_id(),
+                "WARC-Date": date,
+                "WARC-Concurrent-To": response_id,
+            },
+        )
         written = before + self._write(request).length
 
         meta = json.dumps(ex.metadata, ensure_ascii=False, sort_keys=True).encode("utf-8")
         metadata = self._writer.create_warc_record(
-            METADATA_URN + ex.url, "metadata", payload=io.BytesIO(meta), length=len(meta),
+            METADATA_URN + ex.url,
+            "metadata",
+            payload=io.BytesIO(meta),
+            length=len(meta),
             warc_content_type="application/json",
-            warc_headers_dict={"WARC-Record-ID": _record_id(), "WARC-Date": date,
-                               "WARC-Concurrent-To": response_id})
+            warc_headers_dict={
+                "WARC-Record-ID": _record_id(),
+                "WARC-Date": date,
+                "WARC-Concurrent-To": response_id,
+            },
+        )
         written += self._write(metadata).length
         if self._file is not None and self._file.tell() >= self.max_size:
             self.close()
@@ -305,12 +339,14 @@ def iter_responses(path: str | Path) -> Iterator[StoredResponse]:
     except (OSError, EOFError, ValueError, zlib.error) as exc:
         if isinstance(exc, WarcError):
             raise
-        raise WarcError(f"{path.name}: unreadable WARC data ({exc.__class__.__name__}: {exc})"
-                        ) from exc
+        raise WarcError(
+            f"{path.name}: unreadable WARC data ({exc.__class__.__name__}: {exc})"
+        ) from exc
     if end < size:
         # warcio stops quietly at a cut gzip member; a reader of evidence must not.
-        raise WarcError(f"{path.name}: truncated or corrupt at offset {end} "
-                        f"({size - end} bytes unreadable)")
+        raise WarcError(
+            f"{path.name}: truncated or corrupt at offset {end} ({size - end} bytes unreadable)"
+        )
 
 
 def read_response(directory: str | Path, location: WarcLocation) -> StoredResponse:
@@ -322,8 +358,9 @@ def read_response(directory: str | Path, location: WarcLocation) -> StoredRespon
             it = ArchiveIterator(fh)
             record = next(iter(it))
             if record.rec_type != "response":
-                raise WarcError(f"{location.file}@{location.offset}: a {record.rec_type} record,"
-                                " not a response")
+                raise WarcError(
+                    f"{location.file}@{location.offset}: a {record.rec_type} record, not a response"
+                )
             return _stored(record, it, location.file, location.offset)
     except (OSError, StopIteration, EOFError, zlib.error) as exc:
         raise WarcError(f"{location.file}@{location.offset}: cannot read record ({exc})") from exc
@@ -378,8 +415,12 @@ def decode_payload(raw: bytes, http: StatusAndHeaders | None, where: str = "") -
         if decomp:
             return BufferedReader(io.BytesIO(raw), decomp_type=decomp).read()
     except (OSError, EOFError, ValueError, zlib.error, ChunkedDataException) as exc:
-        log.warning("%s: cannot decode %s payload (%s); keeping it as received", where,
-                    encoding or "chunked", exc)
+        log.warning(
+            "%s: cannot decode %s payload (%s); keeping it as received",
+            where,
+            encoding or "chunked",
+            exc,
+        )
     return raw
 
 
@@ -387,8 +428,9 @@ def _with_metadata(stored: StoredResponse, payload: bytes) -> StoredResponse:
     try:
         meta = json.loads(payload.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError):
-        log.warning("%s: metadata record for %s is not JSON", stored.location.file,
-                    stored.captured.url)
+        log.warning(
+            "%s: metadata record for %s is not JSON", stored.location.file, stored.captured.url
+        )
         return stored
     if not isinstance(meta, dict):
         return stored
@@ -408,6 +450,9 @@ def list_warcs(directory: str | Path) -> list[Path]:
     directory = Path(directory)
     if not directory.exists():
         return []
-    files = [p for p in directory.rglob("*") if p.is_file()
-             and (p.name.endswith(".warc.gz") or p.name.endswith(".warc"))]
+    files = [
+        p
+        for p in directory.rglob("*")
+        if p.is_file() and (p.name.endswith(".warc.gz") or p.name.endswith(".warc"))
+    ]
     return sorted(files, key=lambda p: p.name)

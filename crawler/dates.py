@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import email.utils
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 from dateutil import parser as _dateutil
 
@@ -70,6 +70,8 @@ _ZONES: dict[str, int] = {
     "JST": 9, "KST": 9, "EST": -5, "EDT": -4, "CDT": -5, "MST": -7, "MDT": -6, "PST": -8,
     "PDT": -7,
 }
+_LOCAL_ZONE_NAMES = {"мск": "MSK", "гмт": "GMT"}
+_LOCAL_ZONES = re.compile(r"(?<!\w)(?:мск|гмт)(?!\w)", re.IGNORECASE)
 _ZONE_OFFSET = re.compile(
     r"\b(?:GMT|UTC)\s*([+-])\s*(\d{1,2})(?::?(\d{2}))?(?!\d)", re.IGNORECASE
 )
@@ -127,12 +129,13 @@ def _checked(value: datetime | None) -> datetime | None:
     if value is None or not MIN_YEAR <= value.year <= MAX_YEAR:
         return None
     if value.tzinfo is None or value.utcoffset() is None:
-        value = value.replace(tzinfo=timezone.utc)
+        value = value.replace(tzinfo=UTC)
     return value
 
 
 def _parse_iso(text: str) -> datetime | None:
-    if not re.match(r"^\d{4}-\d{2}-\d{2}", text):
+    # Extended (2020-11-29T23:25) or basic (20201129T2325+0000, Sputnik's meta) form.
+    if not re.match(r"^\d{4}-\d{2}-\d{2}|^\d{8}T\d{4}", text):
         return None
     candidate = text.replace(" ", "T", 1) if re.match(r"^\d{4}-\d{2}-\d{2} \d", text) else text
     try:
@@ -165,6 +168,7 @@ def _tzinfo(name: str | None, offset: int | None) -> timezone | None:
 
 def _normalize(text: str) -> str:
     text = _translate_months(text)
+    text = _LOCAL_ZONES.sub(lambda m: _LOCAL_ZONE_NAMES[m.group(0).lower()], text)
     # "GMT+3" means UTC+03:00 on news sites; dateutil would read it POSIX-style (UTC-3).
     text = _ZONE_OFFSET.sub(
         lambda m: f" {m.group(1)}{int(m.group(2)):02d}:{m.group(3) or '00'}", text

@@ -5,10 +5,12 @@ byte-order mark, then the HTTP ``charset``, then ``<meta charset>`` / ``<meta ht
 then detection. Labels are resolved the WHATWG way, so ``iso-8859-1`` decodes as
 windows-1252 and ``iso-8859-9`` as windows-1254, which is what those pages really contain.
 
-One deliberate deviation: when the HTTP charset cannot decode the body but the page's own
-declaration can, the page wins. Servers that add a default ``charset=utf-8`` to every
-response while serving windows-1251 files are common on Russian and Turkish news sites,
-and the alternative is an archive full of replacement characters.
+Two deliberate deviations. A body that is valid UTF-8 and not plain ASCII is decoded as
+UTF-8 whatever the labels say: text in a legacy encoding is practically never valid UTF-8
+by accident, while UTF-8 pages mislabelled ``ISO-8859-1`` or ``GB2312`` are common. And
+when the HTTP charset cannot decode the body but the page's own declaration can, the
+page wins: servers that add a default charset to every response while serving
+windows-1251 files exist, and the alternative is an archive of replacement characters.
 """
 
 from __future__ import annotations
@@ -31,8 +33,8 @@ _SCAN_BYTES = 64 * 1024  # declarations after a long <head> full of scripts stil
 _META_CHARSET = re.compile(
     rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.IGNORECASE
 )
-_MAGIC = (b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b"\x1f\x8b", b"\x00\x00\x01\x00",
-          b"ID3", b"OggS", b"RIFF", b"\x7fELF", b"MZ")
+_MAGIC = (b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b"\x1f\x8b",
+          b"\x00\x00\x01\x00", b"ID3", b"OggS", b"RIFF", b"\x7fELF", b"MZ")
 _CONTROL = bytes(range(0, 9)) + bytes(range(14, 27)) + bytes(range(28, 32))
 
 
@@ -42,6 +44,8 @@ def decode_html(response: CapturedResponse) -> str:
     bom_encoding, bom = read_bom(body)
     if bom_encoding is not None and bom is not None:
         return to_unicode(body[len(bom):], bom_encoding)
+    if _is_utf8(body):
+        return body.decode("utf-8")
     declared = _declared_encoding(body)
     http = _resolve(response.charset)
     if http is not None:
@@ -65,6 +69,19 @@ def looks_binary(body: bytes) -> bool:
         return True
     controls = len(head) - len(head.translate(None, _CONTROL))
     return controls > len(head) * 0.10
+
+
+def _is_utf8(body: bytes) -> bool:
+    """Valid UTF-8 with at least one multi-byte sequence. Legacy-encoded text (cp1251,
+    cp1254, GB2312...) is practically never valid UTF-8, so such a body is UTF-8 whatever
+    the header or the meta says: servers that label UTF-8 pages ISO-8859-1 are common."""
+    if body.isascii():
+        return False
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _resolve(label: str | None) -> str | None:

@@ -15,6 +15,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from urllib.parse import urljoin
 
 from archive.db import Archive, CaptureRef, Outcome
 from archive.models import Hints
@@ -65,12 +66,20 @@ def ingest_record(archive: Archive, stored: StoredResponse, config: Config | Non
     meta = stored.captured.metadata
     source_id = str(meta.get("source") or "unknown")
     kind = str(meta.get("kind") or "other")
-    capture = CaptureRef(location=stored.location, url=stored.captured.url,
-                         status=stored.captured.status, fetched_at=stored.captured.fetched_at,
-                         digest=stored.digest, record_id=stored.captured.record_id,
-                         kind=kind, source=source_id)
+    captured = stored.captured
+    # The URL asked for: the start of the redirect chain, or the feed's tagged link whose
+    # tracking parameters were stripped before the fetch. Both are aliases of the article.
+    requested = (captured.redirect_urls[0] if captured.redirect_urls
+                 else str(meta["link"]) if meta.get("link") else None)
+    location_header = captured.header("Location")
+    capture = CaptureRef(location=stored.location, url=captured.url, status=captured.status,
+                         fetched_at=captured.fetched_at, digest=stored.digest,
+                         record_id=captured.record_id, kind=kind, source=source_id,
+                         requested_url=requested,
+                         redirect_to=urljoin(captured.url, location_header)
+                         if 300 <= captured.status < 400 and location_header else None)
     # Redirect hops and error answers are evidence, not articles; the final 200 is parsed.
-    if kind != "article" or stored.captured.status != 200:
+    if kind != "article" or captured.status != 200:
         archive.record_capture(capture)
         return
     source = _source(config, source_id)
@@ -88,8 +97,8 @@ def ingest_record(archive: Archive, stored: StoredResponse, config: Config | Non
         report.errors.append(f"{stored.location.file}@{stored.location.offset}: {exc}")
         archive.record_capture(capture)
         return
-    if link := meta.get("link"):
-        article = replace(article, aliases=(*article.aliases, str(link)))
+    if requested:
+        article = replace(article, aliases=(*article.aliases, requested))
     outcome: Outcome = archive.upsert(article, capture)
     report.count(source_id, str(outcome))
 

@@ -1,0 +1,251 @@
+"""The archive's SQLite schema, changed only through ``sqlite_utils.Migrations``.
+
+Migrations are registered, in order, on :data:`MIGRATIONS` (set ``mediawatch.archive``);
+sqlite-utils records each applied one in ``_sqlite_migrations`` and runs each inside a
+transaction together with that record, so reopening a database applies nothing twice and a
+failed migration leaves no trace. Never edit a released migration: add a new one.
+
+Tables (times are ISO 8601 UTC text, ``2020-11-29T23:25:00Z``; lists are JSON arrays):
+
+``articles``
+    current fields of each story. ``pk`` is an ``INTEGER PRIMARY KEY`` only because FTS5
+    external content needs a stable integer rowid (an implicit rowid may change on VACUUM);
+    ``id`` is the public id derived from content (:mod:`archive.identity`).
+``versions``
+    every text an article has had, ``(article_id, version)``; the last one is current.
+``aliases``
+    normalized URL -> article, with the alias kind and the first original spelling seen.
+``captures``
+    one row per WARC response or revisit record, article or not (feeds, robots.txt, 404s),
+    unique on ``(warc_file, offset)``; ``url_norm`` is the normalized record URL (NULL when
+    it is not http(s)), ``link_key`` the link it was fetched through
+    (:func:`archive.identity.link_key`), ``redirect_norm`` the normalized target of a
+    redirect; ``content_hash``/``outcome`` are set for article
+    captures stored by ``Archive.upsert``.
+``warc_files``
+    the WARC files already ingested (name, response records), so ingest skips them.
+``runs``
+    operational crawl log; the only table ``reindex`` cannot rebuild from the WARCs.
+``articles_fts``
+    FTS5 index over ``articles(title, lead, body)``, external content kept in step by
+    triggers, tokenizer ``unicode61 remove_diacritics 2`` (no stemming: the archive is
+    multilingual). See :data:`FOLD` for the two letters folded at indexing time.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+__all__ = [
+    "FOLD",
+    "FTS_COLUMNS",
+    "FTS_TABLE",
+    "MIGRATIONS",
+    "ArchiveError",
+    "fold_sql",
+    "fold_text",
+    "fts_trigger_sql",
+    "rebuild_fts",
+    "utc_text",
+]
+
+MIGRATIONS = Migrations("mediawatch.archive")
+
+
+class ArchiveError(ValueError):
+    """A value the archive cannot store (naive datetime, unusable URL, unknown article)."""
+
+
+def utc_text(value: datetime, what: str = "datetime") -> str:
+    """``value`` as stored: ISO 8601 UTC text, whole seconds, ``Z`` (``2020-11-29T23:25:00Z``).
+
+    Fixed width, so text order is time order. A naive datetime raises :class:`ArchiveError`.
+    """
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ArchiveError(f"{what} must be timezone-aware, got naive {value.isoformat()}")
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+FTS_TABLE = "articles_fts"
+FTS_COLUMNS = ("title", "lead", "body")
+
+#: Letters the FTS index folds beyond what ``unicode61 remove_diacritics 2`` does, so that
+#: people typing without them still find the text: Turkish dotless ``ı`` is a letter of its
+#: own to unicode61 (``kasim`` would not find ``Kasım``; ``I``/``İ`` already fold to ``i``),
+#: and Russian ``ё`` is not a diacritic form to it (``елка`` would not find ``ёлка``).
+#: Applied to the indexed text by the triggers (:func:`fold_sql`) and to query terms
+#: (:func:`fold_text`). Each replacement is one letter for one letter, so token positions
+#: are unchanged and snippets, read from the unfolded ``articles`` row, highlight the
+#: right words in their original spelling. The price: the index is not a plain copy of the
+#: content table, so FTS5's ``'rebuild'`` command (and ``sqlite-utils rebuild-fts``) must
+#: not be used (it would index unfolded text, which the delete trigger then cannot remove)
+#: and ``'integrity-check'`` with rank 1 reports the difference; :func:`rebuild_fts`
+#: rebuilds the index the right way, and the plain ``'integrity-check'`` passes.
+FOLD: tuple[tuple[str, str], ...] = (("ı", "i"), ("ё", "е"), ("Ё", "Е"))
+
+
+def fold_text(text: str) -> str:
+    """``text`` with the :data:`FOLD` replacements applied (the query side)."""
+    for old, new in FOLD:
+        text = text.replace(old, new)
+    return text
+
+
+def fold_sql(expression: str) -> str:
+    """SQL applying the :data:`FOLD` replacements to ``expression`` (the index side).
+
+    Plain ``replace()`` calls, so that any SQLite client can write to ``articles``.
+    """
+    for old, new in FOLD:
+        expression = f"replace({expression}, '{old}', '{new}')"
+    return expression
+
+
+def _fts_values(prefix: str) -> str:
+    return ", ".join(fold_sql(f"{prefix}.{column}") for column in FTS_COLUMNS)
+
+
+def fts_trigger_sql() -> str:
+    """Triggers keeping ``articles_fts`` in step with ``articles`` (folded text)."""
+    columns = ", ".join(FTS_COLUMNS)
+    delete = (
+        f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, {columns}) "
+        f"VALUES ('delete', old.pk, {_fts_values('old')});"
+    )
+    insert = f"INSERT INTO {FTS_TABLE}(rowid, {columns}) VALUES (new.pk, {_fts_values('new')});"
+    return f"""
+CREATE TRIGGER articles_ai AFTER INSERT ON articles BEGIN
+  {insert}
+END;
+CREATE TRIGGER articles_ad AFTER DELETE ON articles BEGIN
+  {delete}
+END;
+CREATE TRIGGER articles_au AFTER UPDATE OF {columns} ON articles BEGIN
+  {delete}
+  {insert}
+END;
+"""
+
+
+def rebuild_fts(db: Database) -> None:
+    """Rebuild ``articles_fts`` from ``articles`` with folding (instead of FTS5 'rebuild')."""
+    columns = ", ".join(FTS_COLUMNS)
+    with db.atomic():
+        db.execute(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('delete-all')")
+        db.execute(
+            f"INSERT INTO {FTS_TABLE}(rowid, {columns}) SELECT pk, {_fts_values('a')}"
+            " FROM articles AS a"
+        )
+
+
+_INITIAL = f"""
+CREATE TABLE articles (
+  pk INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  source TEXT NOT NULL,
+  url TEXT NOT NULL,
+  canonical_url TEXT,
+  short_url TEXT,
+  amp_url TEXT,
+  title TEXT,
+  lead TEXT,
+  body TEXT,
+  authors TEXT NOT NULL DEFAULT '[]',
+  published TEXT,
+  modified TEXT,
+  section TEXT,
+  tags TEXT NOT NULL DEFAULT '[]',
+  language TEXT,
+  image TEXT,
+  body_method TEXT,
+  content_hash TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  first_seen TEXT NOT NULL,
+  last_seen TEXT NOT NULL
+);
+CREATE INDEX articles_source_date ON articles(source, published);
+CREATE INDEX articles_date ON articles(coalesce(published, first_seen), id);
+
+CREATE TABLE versions (
+  article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+  version INTEGER NOT NULL,
+  fetched_at TEXT NOT NULL,
+  url TEXT NOT NULL,
+  title TEXT,
+  lead TEXT,
+  body TEXT,
+  content_hash TEXT NOT NULL,
+  PRIMARY KEY (article_id, version)
+);
+
+CREATE TABLE aliases (
+  url TEXT PRIMARY KEY,
+  article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+  kind TEXT NOT NULL,
+  original TEXT NOT NULL
+);
+CREATE INDEX aliases_article ON aliases(article_id);
+
+CREATE TABLE captures (
+  id INTEGER PRIMARY KEY,
+  warc_file TEXT NOT NULL,
+  "offset" INTEGER NOT NULL,
+  length INTEGER NOT NULL,
+  record_id TEXT,
+  url TEXT NOT NULL,
+  url_norm TEXT,
+  requested_url TEXT,
+  link_key TEXT NOT NULL,
+  redirect_to TEXT,
+  redirect_norm TEXT,
+  status INTEGER NOT NULL,
+  fetched_at TEXT NOT NULL,
+  digest TEXT,
+  content_hash TEXT,
+  kind TEXT NOT NULL,
+  source TEXT,
+  article_id TEXT REFERENCES articles(id) ON DELETE SET NULL,
+  outcome TEXT,
+  UNIQUE (warc_file, "offset")
+);
+CREATE INDEX captures_article_link ON captures(article_id, link_key, fetched_at);
+CREATE INDEX captures_url ON captures(url_norm, fetched_at);
+CREATE INDEX captures_record ON captures(record_id);
+CREATE INDEX captures_redirect ON captures(redirect_norm) WHERE redirect_norm IS NOT NULL;
+
+CREATE TABLE warc_files (
+  name TEXT PRIMARY KEY,
+  records INTEGER NOT NULL
+);
+
+CREATE TABLE runs (
+  id INTEGER PRIMARY KEY,
+  source TEXT,
+  started TEXT,
+  finished TEXT,
+  status TEXT,
+  pages INTEGER,
+  failed INTEGER,
+  new INTEGER,
+  updated INTEGER,
+  unchanged INTEGER,
+  duplicates INTEGER,
+  warc_bytes INTEGER,
+  extra TEXT NOT NULL DEFAULT '{{}}'
+);
+CREATE INDEX runs_source ON runs(source, started);
+
+CREATE VIRTUAL TABLE {FTS_TABLE} USING fts5(
+  {", ".join(FTS_COLUMNS)},
+  content='articles', content_rowid='pk',
+  tokenize='unicode61 remove_diacritics 2'
+);
+"""
+
+
+@MIGRATIONS(name="0001_initial")
+def _initial(db: Database) -> None:
+    db.executescript(_INITIAL + fts_trigger_sql())

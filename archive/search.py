@@ -1,0 +1,400 @@
+"""Full-text search over the archive: query building (pure) and execution.
+
+Query syntax (:func:`fts_expression`)
+-------------------------------------
+* words: ``S-400 Patriot`` finds articles with all the words (each word is matched as
+  the tokens it contains, so ``S-400`` is the phrase ``s 400``); case and diacritics do not
+  matter (``cafe`` finds ``café``, ``министр`` finds ``Министр``);
+* ``"quoted phrases"``;
+* ``AND``, ``OR``, ``NOT`` in capitals (lowercase ``and`` is a word); ``AND NOT`` reads as
+  ``NOT``. Precedence is FTS5's: ``NOT`` binds tightest, then ``AND`` (written or implied),
+  then ``OR``; use parentheses to group;
+* ``word*`` and ``"a phrase"*`` for prefixes;
+* ``title:word``, ``lead:"a phrase"``, ``body:(a OR b)`` restrict to one column;
+* parentheses.
+
+Anything else is read as plain words, never as FTS5 syntax: unbalanced quotes and
+parentheses, an operator with nothing on one side (``AND`` alone, ``S-400 OR``, leading
+``NOT``), ``-``, ``^``, ``:``, ``NEAR(``, unknown ``column:`` names, a lone ``*``. Every
+term is emitted as an FTS5 string (``"..."`` with ``""`` escaping) and the expression is
+passed as a bound parameter, so no input can produce an FTS5 syntax error or reach SQL.
+Control characters count as spaces. Pieces without any letter or digit (``*``, ``--``,
+``(``) are dropped, because an empty FTS5 string matches nothing and would empty the whole
+result; a query left with no words (``*``, ``-``, ``(((``) raises :class:`QueryError`.
+
+Languages: the index uses ``unicode61 remove_diacritics 2`` without stemming. Cyrillic is
+case-folded (``министр`` = ``МИНИСТР``). unicode61 alone keeps Turkish dotless ``ı`` and
+Russian ``ё`` as letters of their own (``kasim`` would not find ``Kasım``, ``елка`` would
+not find ``ёлка``; ``İstanbul`` already folds to ``istanbul``), so the index and the query
+terms both fold ``ı`` -> ``i`` and ``ё`` -> ``е`` (:data:`archive.schema.FOLD`): ``kasim``,
+``Kasım`` and ``KASIM`` all find ``Kasım``. Words are matched whole: ``Kasımda`` needs
+``kasım*``.
+
+Results (:func:`search_sql`)
+----------------------------
+Ranked by ``bm25`` with column weights title 10, lead 4, body 1 (``rank``: lower is
+better), or newest first. The date of an article for ``since``/``until`` (inclusive,
+exclusive) and for ``newest`` is its published time, or its first capture when the page
+had none. ``language`` matches the primary subtag too (``en`` finds ``en-GB``). The
+snippet comes from the body when the body contains a hit, else from the lead, else from
+the title, with hits in ``[``/``]`` and ``…`` for cut text. Ranking and paging run first;
+snippets are computed only for the page of results returned.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from archive.schema import FTS_COLUMNS, FTS_TABLE, ArchiveError, fold_text, utc_text
+
+__all__ = [
+    "SORTS",
+    "QueryError",
+    "SearchQuery",
+    "count",
+    "count_sql",
+    "fts_expression",
+    "search",
+    "search_sql",
+]
+
+#: Column weights for bm25, in FTS column order (title, lead, body).
+WEIGHTS = (10.0, 4.0, 1.0)
+SORTS = ("relevance", "newest")
+MAX_QUERY_CHARS = 2000
+MAX_LIMIT = 1000
+_MAX_DEPTH = 16
+_OPERATORS = frozenset({"AND", "OR", "NOT"})
+_SPECIAL = frozenset('()"')
+_LANGUAGE = re.compile(r"[a-z0-9]{1,8}(-[a-z0-9]{1,8})*")
+_SNIPPET_TOKENS = 12
+
+
+class QueryError(ValueError):
+    """A search that cannot be run; the message is one line, fit for the CLI and web UI."""
+
+
+@dataclass(frozen=True, slots=True)
+class SearchQuery:
+    """One search: the text (see the module docstring), filters, order and page.
+
+    ``since``/``until`` must be timezone-aware; ``sort`` is ``relevance`` or ``newest``.
+    """
+
+    text: str
+    source: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    language: str | None = None
+    sort: str = "relevance"
+    limit: int = 20
+    offset: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class _Token:
+    kind: str  # "term", "lparen", "rparen", "op"
+    text: str  # term text (unquoted), or operator name
+    raw: str  # as typed, for reading the token as a plain word
+    column: str | None = None
+    prefix: bool = False
+
+
+def _has_word(text: str) -> bool:
+    return any(ch.isalnum() for ch in text)
+
+
+def _word(raw: str, column: str | None = None, text: str | None = None) -> _Token:
+    text = raw if text is None else text
+    stripped = text.rstrip("*")
+    if stripped != text and _has_word(stripped):
+        return _Token("term", stripped, raw, column, prefix=True)
+    return _Token("term", text, raw, column)
+
+
+def _lex(text: str) -> list[_Token]:
+    tokens: list[_Token] = []
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch.isspace():
+            i += 1
+        elif ch == "(":
+            tokens.append(_Token("lparen", "(", "("))
+            i += 1
+        elif ch == ")":
+            tokens.append(_Token("rparen", ")", ")"))
+            i += 1
+        elif ch == '"':
+            end = text.find('"', i + 1)
+            if end < 0:  # unbalanced: the quote is punctuation, the rest plain words
+                i += 1
+                continue
+            start, phrase, i = i, text[i + 1 : end], end + 1
+            prefix = i < n and text[i] == "*"
+            i += prefix
+            tokens.append(_Token("term", phrase, text[start:i], None, prefix))
+        else:
+            start = i
+            while i < n and not text[i].isspace() and text[i] not in _SPECIAL:
+                i += 1
+            i = _lex_word(text, start, i, tokens)
+    return tokens
+
+
+def _lex_word(text: str, start: int, end: int, tokens: list[_Token]) -> int:
+    """Append the token(s) of the word ``text[start:end]``; return where lexing goes on."""
+    raw = text[start:end]
+    if raw in _OPERATORS:
+        tokens.append(_Token("op", raw, raw))
+        return end
+    name, colon, rest = raw.partition(":")
+    column = name.lower()
+    if not colon or column not in FTS_COLUMNS:
+        tokens.append(_word(raw))
+        return end
+    if rest:
+        tokens.append(_word(raw, column, rest))
+        return end
+    following = text[end : end + 1]
+    if following == "(":
+        tokens.append(_Token("lparen", "(", raw + "(", column))
+        return end + 1
+    if following == '"':
+        close = text.find('"', end + 1)
+        if close > 0:
+            after = close + 1
+            prefix = text[after : after + 1] == "*"
+            phrase = text[end + 1 : close]
+            tokens.append(_Token("term", phrase, text[start : after + prefix], column, prefix))
+            return after + prefix
+    tokens.append(_word(raw))  # "title:" with nothing after it
+    return end
+
+
+def _match_parens(tokens: list[_Token]) -> tuple[list[_Token], dict[int, int]]:
+    """Pair parentheses; unmatched (or too deeply nested) ones become plain words."""
+    tokens = list(tokens)
+    pairs: dict[int, int] = {}
+    stack: list[int] = []
+    for index, token in enumerate(tokens):
+        if token.kind == "lparen":
+            if len(stack) >= _MAX_DEPTH:
+                tokens[index] = _word(token.raw)
+            else:
+                stack.append(index)
+        elif token.kind == "rparen":
+            if stack:
+                pairs[stack.pop()] = index
+            else:
+                tokens[index] = _word(token.raw)
+    for index in stack:
+        tokens[index] = _word(tokens[index].raw)
+    return tokens, pairs
+
+
+def _quote(text: str) -> str:
+    return '"' + fold_text(text).replace('"', '""') + '"'
+
+
+def _term(token: _Token) -> str | None:
+    if not _has_word(token.text):
+        return None
+    rendered = _quote(token.text) + ("*" if token.prefix else "")
+    return f"{token.column} : {rendered}" if token.column else rendered
+
+
+def _render(tokens: list[_Token], pairs: dict[int, int], start: int, end: int) -> str | None:
+    """FTS5 expression for ``tokens[start:end]``, or None when nothing is left."""
+    units: list[tuple[str, str]] = []  # ("operand", expression) or ("op", name)
+    i = start
+    while i < end:
+        token = tokens[i]
+        if token.kind == "lparen":
+            close = pairs[i]
+            inner = _render(tokens, pairs, i + 1, close)
+            if inner is not None:
+                group = f"{token.column} : ({inner})" if token.column else f"({inner})"
+                units.append(("operand", group))
+            i = close + 1
+            continue
+        if token.kind == "op":
+            units.append(("op", token.text))
+        elif token.kind == "term" and (term := _term(token)) is not None:
+            units.append(("operand", term))
+        i += 1
+    out: list[str] = []
+    after_operand = False
+    for k, (kind, value) in enumerate(units):
+        if kind == "op":
+            nxt, then = (units[j] if j < len(units) else ("end", "") for j in (k + 1, k + 2))
+            if value == "AND" and after_operand and nxt == ("op", "NOT") and then[0] == "operand":
+                continue  # "a AND NOT b" means "a NOT b"
+            if after_operand and nxt[0] == "operand":
+                out.append(value)
+                after_operand = False
+                continue
+            value = _quote(value)  # an operator with nothing to join is a word
+        if after_operand:
+            out.append("AND")
+        out.append(value)
+        after_operand = True
+    return " ".join(out) or None
+
+
+def fts_expression(text: str) -> str:
+    """Translate the user's query syntax (module docstring) into an FTS5 MATCH expression.
+
+    Pure and total: any input yields a valid expression or :class:`QueryError` (empty
+    query, nothing searchable, too long).
+
+    >>> fts_expression('title:"S-400" OR Patriot*')
+    'title : "S-400" OR "Patriot"*'
+    """
+    if not text or not text.strip():
+        raise QueryError("empty search query")
+    if len(text) > MAX_QUERY_CHARS:
+        raise QueryError(
+            f"search query too long ({len(text)} characters, at most {MAX_QUERY_CHARS})"
+        )
+    # Control characters are never searchable, and a NUL would end FTS5's reading early.
+    text = "".join(" " if unicodedata.category(ch) == "Cc" else ch for ch in text)
+    tokens, pairs = _match_parens(_lex(text))
+    expression = _render(tokens, pairs, 0, len(tokens))
+    if expression is None:
+        raise QueryError(f"nothing to search for in {text.strip()[:80]!r}: no letters or digits")
+    return expression
+
+
+def _date_expr() -> str:
+    return "coalesce(a.published, a.first_seen)"
+
+
+def _filters(q: SearchQuery) -> tuple[str, dict[str, Any]]:
+    """WHERE conditions (after the MATCH) and their parameters for ``q``'s filters."""
+    clauses: list[str] = []
+    params: dict[str, Any] = {}
+    if q.source is not None:
+        clauses.append("a.source = :source")
+        params["source"] = q.source
+    if q.language is not None:
+        language = q.language.strip().lower()
+        if not _LANGUAGE.fullmatch(language):
+            raise QueryError(f"not a language code: {q.language!r}")
+        clauses.append("(lower(a.language) = :language OR lower(a.language) GLOB :language_glob)")
+        params.update(language=language, language_glob=language + "-*")
+    for name, op in (("since", ">="), ("until", "<")):
+        value = getattr(q, name)
+        if value is None:
+            continue
+        try:
+            params[name] = utc_text(value, name)
+        except ArchiveError as exc:
+            raise QueryError(str(exc)) from None
+        clauses.append(f"{_date_expr()} {op} :{name}")
+    return "".join(f"\n    AND {clause}" for clause in clauses), params
+
+
+def _order(q: SearchQuery, score: str) -> str:
+    if q.sort == "relevance":
+        return f"{score}, a.id"
+    if q.sort == "newest":
+        return f"{_date_expr()} DESC, {score}, a.id"
+    raise QueryError(f"unknown sort {q.sort!r}: use one of {', '.join(SORTS)}")
+
+
+def _snippet(column: int) -> str:
+    return f"snippet({FTS_TABLE}, {column}, char(2), char(3), '…', {_SNIPPET_TOKENS})"
+
+
+def _snippet_expr() -> str:
+    # Marked with control characters first to tell whether a column has a hit at all.
+    body, lead, title = (_snippet(FTS_COLUMNS.index(c)) for c in ("body", "lead", "title"))
+    choice = (
+        f"CASE WHEN instr({body}, char(2)) THEN {body}"
+        f" WHEN instr({lead}, char(2)) THEN {lead}"
+        f" WHEN instr({title}, char(2)) THEN {title} ELSE {body} END"
+    )
+    return f"replace(replace({choice}, char(2), '['), char(3), ']')"
+
+
+def search_sql(q: SearchQuery) -> tuple[str, dict[str, Any]]:
+    """SQL and parameters for ``q`` (pure).
+
+    Columns: id, url, short_url, source, title, published, language, snippet, rank.
+    """
+    if not 0 < q.limit <= MAX_LIMIT:
+        raise QueryError(f"limit must be between 1 and {MAX_LIMIT}, got {q.limit}")
+    if q.offset < 0:
+        raise QueryError(f"offset must not be negative, got {q.offset}")
+    filters, params = _filters(q)
+    weights = ", ".join(str(w) for w in WEIGHTS)
+    sql = f"""WITH hits AS (
+  SELECT a.pk AS pk, bm25({FTS_TABLE}, {weights}) AS score
+  FROM {FTS_TABLE} JOIN articles AS a ON a.pk = {FTS_TABLE}.rowid
+  WHERE {FTS_TABLE} MATCH :match{filters}
+  ORDER BY {_order(q, "score")}
+  LIMIT :limit OFFSET :offset
+)
+SELECT a.id, a.url, a.short_url, a.source, a.title, a.published, a.language,
+  {_snippet_expr()} AS snippet,
+  hits.score AS rank
+FROM hits
+JOIN articles AS a ON a.pk = hits.pk
+JOIN {FTS_TABLE} ON {FTS_TABLE}.rowid = hits.pk
+WHERE {FTS_TABLE} MATCH :match
+ORDER BY {_order(q, "hits.score")}"""
+    params.update(match=fts_expression(q.text), limit=q.limit, offset=q.offset)
+    return sql, params
+
+
+def count_sql(q: SearchQuery) -> tuple[str, dict[str, Any]]:
+    """SQL and parameters counting every match of ``q`` (filters apply; paging does not)."""
+    _order(q, "score")  # validates sort
+    filters, params = _filters(q)
+    sql = (
+        f"SELECT count(*) AS n FROM {FTS_TABLE} JOIN articles AS a ON a.pk = {FTS_TABLE}.rowid\n"
+        f"WHERE {FTS_TABLE} MATCH :match{filters}"
+    )
+    params["match"] = fts_expression(q.text)
+    return sql, params
+
+
+def _connection(target: object) -> sqlite3.Connection:
+    """The sqlite3 connection of an Archive, a sqlite_utils Database or a connection."""
+    if isinstance(target, sqlite3.Connection):
+        return target
+    db = getattr(target, "db", target)
+    conn = getattr(db, "conn", None)
+    if isinstance(conn, sqlite3.Connection):
+        return conn
+    raise TypeError(f"cannot search {target!r}: need an Archive, Database or connection")
+
+
+def _execute(target: object, sql: str, params: dict[str, Any], text: str) -> sqlite3.Cursor:
+    try:
+        return _connection(target).execute(sql, params)
+    except sqlite3.OperationalError as exc:
+        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        if "fts5" in message or "syntax error" in message or "MATCH" in message:
+            raise QueryError(f"cannot search for {text.strip()[:80]!r}: {message}") from None
+        raise
+
+
+def search(db_or_archive: object, q: SearchQuery) -> list[dict[str, Any]]:
+    """Run ``q`` against an :class:`~archive.db.Archive` (or its Database / connection)."""
+    sql, params = search_sql(q)
+    cursor = _execute(db_or_archive, sql, params, q.text)
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def count(db_or_archive: object, q: SearchQuery) -> int:
+    """Number of articles matching ``q`` (its filters included, its page ignored)."""
+    sql, params = count_sql(q)
+    return int(_execute(db_or_archive, sql, params, q.text).fetchone()[0])

@@ -1,0 +1,227 @@
+"""End to end: the real ``mediawatch crawl`` against the sample newsroom on 127.0.0.1.
+
+Two crawls (the newsroom edits one story in between), then the checks the product promises:
+valid WARCs, one article per story with all its aliases, versions, robots.txt obeyed, errors
+counted without stopping the crawl, ``reindex`` reproducing the same export, search in
+Russian and English.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from archive.db import Archive
+from archive.warc import iter_responses, list_warcs
+from tests.newsroom.server import NON_ARTICLES, ROBOTS_DISALLOWED, STORIES, Newsroom, render_sources
+
+MEDIAWATCH = str(Path(sys.executable).with_name("mediawatch"))
+WARCIO = str(Path(sys.executable).with_name("warcio"))
+
+
+@dataclass
+class Crawled:
+    base: str
+    config: Path
+    data: Path
+    outputs: list[str]
+    hits: list[tuple[str, str]]
+
+    def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(
+            [MEDIAWATCH, "--config", str(self.config), "--data", str(self.data), *args],
+            capture_output=True, text=True, timeout=300, check=False)
+        if check:
+            assert result.returncode == 0, result.stderr
+        return result
+
+
+@pytest.fixture(scope="module")
+def crawled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Crawled]:
+    work = tmp_path_factory.mktemp("newsroom")
+    with Newsroom() as newsroom:
+        config = work / "sources.toml"
+        config.write_text(render_sources(newsroom.base_url), encoding="utf-8")
+        state = Crawled(newsroom.base_url, config, work / "data", [], newsroom.hits)
+        for edition in (1, 2):
+            newsroom.edition = edition
+            state.outputs.append(state.cli("crawl").stdout)
+        yield state
+
+
+@pytest.fixture
+def archive(crawled: Crawled) -> Iterator[Archive]:
+    db = Archive(crawled.data / "archive.db")
+    yield db
+    db.close()
+
+
+def summary_row(output: str, source: str) -> dict[str, int]:
+    lines = output.splitlines()
+    header = lines[0].split()
+    for line in lines[2:]:
+        cells = line.split()
+        if cells and cells[0] == source:
+            return {k: int(v) for k, v in zip(header[1:], cells[1:], strict=True)}
+    raise AssertionError(f"no summary row for {source}:\n{output}")
+
+
+def test_summary_counts_pages_failures_and_articles(crawled: Crawled) -> None:
+    northwind_1 = summary_row(crawled.outputs[0], "northwind")
+    northwind_2 = summary_row(crawled.outputs[1], "northwind")
+    anatolia_1 = summary_row(crawled.outputs[0], "anatolia")
+    stories = {s["source"]: 0 for s in STORIES}
+    for s in STORIES:
+        stories[s["source"]] += 1
+    assert northwind_1["new"] == stories["northwind"]
+    assert anatolia_1["new"] == stories["anatolia"]
+    assert northwind_1["failures"] >= 4  # 404, 500, 503, oversized page, ...
+    assert northwind_1["robots"] >= 1
+    assert northwind_1["duplicates"] >= 1  # the AMP copy linked from the section page
+    assert northwind_2["new"] == 0
+    assert northwind_2["updated"] == 1  # the edited story
+    assert northwind_2["unchanged"] >= stories["northwind"] - 1
+
+
+def test_warc_files_are_valid_and_closed(crawled: Crawled) -> None:
+    warcs = crawled.data / "warcs"
+    files = list_warcs(warcs)
+    assert len(files) >= 4  # two sources, two crawls
+    assert not list(warcs.glob("*.open"))
+    result = subprocess.run([WARCIO, "check", *map(str, files)], capture_output=True,
+                            text=True, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_every_exchange_is_captured_as_received(crawled: Crawled) -> None:
+    records = [r for f in list_warcs(crawled.data / "warcs") for r in iter_responses(f)]
+    by_path: dict[str, list] = {}
+    for r in records:
+        by_path.setdefault(r.captured.url.removeprefix(crawled.base), []).append(r)
+    assert "/robots.txt" in by_path
+    assert {404, 500, 503, 301} <= {r.captured.status for r in records}
+    feed = by_path["/northwind/rss.xml"][0]
+    assert ("Content-Encoding", "gzip") in feed.captured.headers
+    assert feed.captured.body.lstrip().startswith(b"<?xml")  # decoded on read...
+    with open(crawled.data / "warcs" / feed.location.file, "rb") as fh:
+        fh.seek(feed.location.offset)
+        member = gzip.decompress(fh.read(feed.location.length))
+    assert b"\x1f\x8b" in member  # ...but stored gzip-compressed, as it came
+    s400 = next(s for s in STORIES if s["key"] == "s400")
+    page = by_path[s400["canonical"]][0]
+    assert len([v for k, v in page.captured.headers if k.lower() == "set-cookie"]) == 2
+    assert page.captured.metadata["source"] == "northwind"
+    assert page.captured.metadata["kind"] == "article"
+    short = by_path[s400["short_url"]][0]
+    assert short.captured.status == 301
+
+
+def test_robots_txt_was_obeyed(crawled: Crawled) -> None:
+    requested = {path.split("?")[0] for _, path in crawled.hits}
+    assert "/robots.txt" in requested
+    assert requested.isdisjoint(ROBOTS_DISALLOWED)
+
+
+@pytest.mark.parametrize("story", STORIES, ids=[s["key"] for s in STORIES])
+def test_each_story_is_one_article_under_all_its_urls(archive: Archive, crawled: Crawled,
+                                                      story: dict) -> None:
+    ids = {archive.resolve(crawled.base + url) for url in story["urls"]}
+    assert len(ids) == 1 and None not in ids, ids
+    record = archive.show(crawled.base + story["canonical"])
+    assert record is not None
+    expected_title = story["title_edition2"] if story["changes"] else story["title"]
+    assert record["title"] == expected_title
+    assert record["language"] == story["language"]
+    assert record["body"]
+    assert len(record["versions"]) == (2 if story["changes"] else 1)
+    if story["short_url"]:
+        assert record["short_url"] == crawled.base + story["short_url"]
+    assert record["published"].startswith(story["published"][:16])
+
+
+def test_changed_story_keeps_old_text(archive: Archive, crawled: Crawled) -> None:
+    story = next(s for s in STORIES if s["changes"])
+    record = archive.show(crawled.base + story["short_url"])
+    assert record is not None
+    titles = [v["title"] for v in record["versions"]]
+    assert titles == [story["title"], story["title_edition2"]]
+    assert record["versions"][0]["body"] != record["versions"][1]["body"]
+
+
+@pytest.mark.parametrize("path", NON_ARTICLES)
+def test_non_articles_are_not_stored(archive: Archive, crawled: Crawled, path: str) -> None:
+    assert archive.resolve(crawled.base + path) is None
+
+
+def test_wire_copy_is_a_separate_article(archive: Archive, crawled: Crawled) -> None:
+    wire = next(s for s in STORIES if s["wire_copy_of"])
+    original = next(s for s in STORIES if s["key"] == wire["wire_copy_of"])
+    assert archive.resolve(crawled.base + wire["canonical"]) != \
+        archive.resolve(crawled.base + original["canonical"])
+
+
+def test_show_by_tracking_url_and_short_link(crawled: Crawled) -> None:
+    story = next(s for s in STORIES if s["key"] == "s400")
+    by_short = json.loads(crawled.cli("show", crawled.base + story["short_url"],
+                                      "--format", "json").stdout)
+    tracked = crawled.base + story["canonical"] + "?utm_source=twitter&fbclid=XYZ"
+    by_tracked = json.loads(crawled.cli("show", tracked, "--format", "json").stdout)
+    assert by_short["id"] == by_tracked["id"]
+    for key in ("id", "url", "canonical_url", "short_url", "aliases", "source", "title",
+                "authors", "published", "modified", "section", "tags", "language", "lead",
+                "body", "versions", "captures"):
+        assert key in by_short
+    capture = by_short["captures"][0]
+    assert set(capture) >= {"warc_file", "offset", "length", "fetched_at", "status"}
+    unknown = crawled.cli("show", crawled.base + "/nowhere", check=False)
+    assert unknown.returncode == 2 and "Traceback" not in unknown.stderr
+
+
+@pytest.mark.parametrize(("query", "key"), [
+    ("Idlib", "s400"), ("министр", "ru_s400"), ("С-400", "ru_s400"), ("Kasım OR sistemleri",
+                                                                      "aa_tr_s400"),
+])
+def test_search_finds_english_russian_turkish(crawled: Crawled, query: str, key: str) -> None:
+    hits = json.loads(crawled.cli("search", query, "--format", "json").stdout)
+    story = next(s for s in STORIES if s["key"] == key)
+    assert any(h["url"].endswith(story["canonical"]) or h["short_url"] ==
+               crawled.base + (story["short_url"] or "") for h in hits), hits
+    assert all({"id", "url", "short_url", "source", "title", "published", "snippet"} <= set(h)
+               for h in hits)
+
+
+@pytest.mark.parametrize("query", ['"unbalanced', "S-400 AND", "title:", "*", "NEAR(", "(("])
+def test_hostile_queries_never_traceback(crawled: Crawled, query: str) -> None:
+    result = crawled.cli("search", query, "--format", "json", check=False)
+    assert "Traceback" not in result.stderr
+    assert result.returncode in (0, 2)
+    if result.returncode == 2:
+        assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_reindex_reproduces_the_export(crawled: Crawled) -> None:
+    before = crawled.cli("export").stdout
+    assert before.count("\n") == len(STORIES)
+    (crawled.data / "archive.db").unlink()
+    for suffix in ("-wal", "-shm"):
+        (crawled.data / f"archive.db{suffix}").unlink(missing_ok=True)
+    crawled.cli("reindex")
+    assert crawled.cli("export").stdout == before
+    story = next(s for s in STORIES if s["changes"])
+    again = json.loads(crawled.cli("show", crawled.base + story["canonical"],
+                                   "--format", "json").stdout)
+    assert len(again["versions"]) == 2
+
+
+def test_extract_on_the_crawl_warcs(crawled: Crawled) -> None:
+    warc = list_warcs(crawled.data / "warcs")[0]
+    out = crawled.cli("extract", str(warc), "--format", "json").stdout
+    pages = [json.loads(line) for line in out.splitlines()]
+    assert pages and all(p["url"] and p["title"] for p in pages)
