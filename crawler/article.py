@@ -32,9 +32,11 @@ from parsel import Selector
 
 from archive.models import Article, Hints
 from archive.warc import CapturedResponse
+from crawler import bodytext as bt
 from crawler import markup as mk
+from crawler import pagetype
 from crawler.dates import parse_date
-from crawler.encoding import decode_html, looks_binary
+from crawler.encoding import decode_html
 from crawler.sources import Source
 
 logger = logging.getLogger(__name__)
@@ -63,12 +65,7 @@ LEAD_CSS = (".article__announce-text, .article__announce, .b-article__lead, .art
             "[itemprop=description]:not(meta)")
 # A JSON-LD articleBody cut off with an ellipsis is a teaser, not the body.
 _TRUNCATED = re.compile(r"(?:\.\.\.|…|\[\.\.\.\])\s*$")
-_LISTING_URL = re.compile(
-    r"/(?:tags?|topics?|category|categories|section|sections|rubric|author|authors|search|"
-    r"archive|page)(?:/|$)", re.IGNORECASE)
 _TITLE_SEPARATORS = re.compile(r"\s+[|\-–—:·•»]\s+")
-MIN_ARTICLE_CHARS = 200   # without article markup
-MIN_MARKED_CHARS = 80     # with article markup (JSON-LD / og:type=article / microdata)
 
 
 class NotAnArticle(ValueError):
@@ -85,17 +82,8 @@ class ArticlePage:
     Not slotted so that fields can be ``cached_property``: the HTML is decoded and parsed
     once, trafilatura runs at most once and only when a field needs it.
 
-    :meth:`is_article` is False, with the reason in :meth:`not_article_reason`, for:
-    a status other than 200; a non-HTML content type; binary bytes (signatures, NULs,
-    control bytes) or text that is mostly replacement characters; no title; no body text.
-    A page with article markup (article JSON-LD, ``og:type`` article, a single microdata
-    Article or an ``itemprop=articleBody``) and at least 80 characters of body is an
-    article unless its body is mostly link text. Without that markup a page must also pass:
-    no ``og:type`` other than article (``website`` is what section pages declare), no
-    listing JSON-LD (CollectionPage, ItemList...), no listing-like URL (``/tag/``,
-    ``/category/``, ``/author/``, ``?page=``, the site root), at least 200 characters of
-    body, body paragraphs not mostly the text of links, and fewer than four ``<article>``
-    or microdata Article teasers on the page.
+    :meth:`is_article` and :attr:`not_article_reason` apply the rules of
+    :mod:`crawler.pagetype`; :meth:`to_article` raises :class:`NotAnArticle` with the reason.
     """
 
     def __init__(self, response: CapturedResponse, source: Source | None = None,
@@ -132,28 +120,28 @@ class ArticlePage:
         return mk.rel_map(self.selector)
 
     @cached_property
-    def _jsonld(self) -> list[dict[str, Any]]:
+    def jsonld(self) -> list[dict[str, Any]]:
         return mk.jsonld_objects(self.selector, self.response.url)
 
     @cached_property
-    def _articles(self) -> list[dict[str, Any]]:
+    def jsonld_articles(self) -> list[dict[str, Any]]:
         """Article objects of the JSON-LD, the one with a headline and body first."""
-        found = [o for o in self._jsonld if mk.jsonld_types(o) & mk.ARTICLE_TYPES]
+        found = [o for o in self.jsonld if mk.jsonld_types(o) & mk.ARTICLE_TYPES]
         return sorted(found, key=lambda o: (not o.get("headline"), not o.get("articleBody")))
 
     @cached_property
     def _ld(self) -> dict[str, Any]:
-        return self._articles[0] if self._articles else {}
+        return self.jsonld_articles[0] if self.jsonld_articles else {}
 
     @cached_property
     def _trafilatura(self) -> Any:
-        return mk.run_trafilatura(self.html, self.response.url, self.response.fetched_at)
+        return bt.run_trafilatura(self.html, self.response.url, self.response.fetched_at)
 
     def _traf(self, name: str) -> Any:
         doc = self._trafilatura
         return getattr(doc, name, None) if doc is not None else None
 
-    def _meta_first(self, keys: tuple[str, ...]) -> str | None:
+    def meta_first(self, keys: tuple[str, ...]) -> str | None:
         for key in keys:
             for value in self._meta.get(key, ()):
                 if value:
@@ -165,8 +153,8 @@ class ArticlePage:
         selector = self._selectors.get(field)
         if not selector:
             return []
-        matches = mk.select(self.selector, selector, self.response.url)
-        return list(mk.unique(mk.selected_strings(matches, body=body, attributes=attributes)))
+        matches = bt.select(self.selector, selector, self.response.url)
+        return list(mk.unique(bt.selected_strings(matches, body=body, attributes=attributes)))
 
     def _selected_text(self, field: str) -> str | None:
         values = self._select(field)
@@ -188,10 +176,10 @@ class ArticlePage:
         " - Site Name" (og:site_name or the source name) is removed."""
         candidates = [
             self._selected_text("title"), self._ld_text("headline"), self._ld_text("name"),
-            self._meta_first(("og:title", "twitter:title", "dc.title", "parsely-title",
+            self.meta_first(("og:title", "twitter:title", "dc.title", "parsely-title",
                               "sailthru.title", "headline")),
         ]
-        h1 = [t for t in (mk.element_text(e.root) for e in self.selector.xpath("//h1")) if t]
+        h1 = [t for t in (bt.element_text(e.root) for e in self.selector.xpath("//h1")) if t]
         if len(h1) == 1:  # one <h1> is the headline; several mean a listing or a bad layout
             candidates.append(h1[0])
         candidates.append(self.selector.xpath("//title/text()").get())
@@ -205,7 +193,7 @@ class ArticlePage:
 
     def _strip_site_name(self, title: str) -> str:
         title = mk.normalize_space(title)
-        site = self._meta_first(("og:site_name", "application-name"))
+        site = self.meta_first(("og:site_name", "application-name"))
         names = {site.casefold()} if site else set()
         if self.source:
             names.add(self.source.name.casefold())
@@ -221,7 +209,7 @@ class ArticlePage:
         selected = self._select("body", body=True)
         if selected:
             paras = [p for block in selected for p in block.split("\n\n")]
-            kept = mk.clean_paragraphs(paras, **clean)
+            kept = bt.clean_paragraphs(paras, **clean)
             if kept:
                 return "\n\n".join(kept), "selectors"
             logger.warning("%s: body selector %r matched no text", self.response.url,
@@ -230,15 +218,15 @@ class ArticlePage:
         ld_body = self._ld.get("articleBody")
         if isinstance(ld_body, str):
             ld_body = mk.unescape_entities(ld_body).strip()
-            if len(ld_body) >= MIN_ARTICLE_CHARS and not _TRUNCATED.search(ld_body):
-                ld_kept = mk.clean_paragraphs(mk.text_paragraphs(ld_body), **clean)
+            if len(ld_body) >= pagetype.MIN_ARTICLE_CHARS and not _TRUNCATED.search(ld_body):
+                ld_kept = bt.clean_paragraphs(bt.text_paragraphs(ld_body), **clean)
         # A long articleBody without paragraph breaks loses the structure the body
         # promises; trafilatura gets the same text with its paragraphs.
         if ld_kept and (len(ld_kept) > 1 or len(ld_kept[0]) < 1000):
             return "\n\n".join(ld_kept), "jsonld"
         text = self._traf("text")
         if isinstance(text, str) and text.strip():
-            kept = mk.clean_paragraphs(mk.text_paragraphs(text), **clean)
+            kept = bt.clean_paragraphs(bt.text_paragraphs(text), **clean)
             if kept:
                 return "\n\n".join(kept), "trafilatura"
         if ld_kept:
@@ -266,10 +254,10 @@ class ArticlePage:
         if selected:
             return selected
         first = next((p for p in (self.body or "").split("\n\n") if _is_sentence(p)), None)
-        element = next((t for t in (" ".join(mk.paragraphs(e.root, body=True)) for e in
+        element = next((t for t in (" ".join(bt.paragraphs(e.root, body=True)) for e in
                                     self.selector.css(LEAD_CSS)[:3]) if _is_sentence(t)), None)
         candidates = [element, self._ld_text("description"),
-                      self._meta_first(("og:description", "description",
+                      self.meta_first(("og:description", "description",
                                         "twitter:description", "dc.description"))]
         for candidate in candidates:
             if candidate and _is_sentence(candidate):
@@ -291,7 +279,7 @@ class ArticlePage:
             groups.append([n for v in self._meta.get(key, ()) for n in mk.split_names(v)])
         groups.append([n for e in self.selector.xpath(
             "//*[@itemprop='author']//*[@itemprop='name'] | //a[@rel='author']")
-            for n in mk.split_names(mk.element_text(e.root))])
+            for n in mk.split_names(bt.element_text(e.root))])
         for group in groups:
             if group:
                 return mk.unique(group)
@@ -350,11 +338,11 @@ class ArticlePage:
             "'date')]")
         for node in nodes[:30]:
             element = node.root
-            words = mk.class_words(element)
+            words = bt.class_words(element)
             if words & {"modified", "updated", "update", "upd", "mod"} or any(
-                    _elsewhere(e) for e in element.iterancestors()):
+                    bt.is_elsewhere(e) for e in element.iterancestors()):
                 continue
-            found = parse_date(element.get("datetime") or mk.element_text(element)[:80],
+            found = parse_date(element.get("datetime") or bt.element_text(element)[:80],
                                date_format)
             if found:
                 return found
@@ -371,8 +359,8 @@ class ArticlePage:
     def section(self) -> str | None:
         """Section: selector > JSON-LD articleSection > meta > microdata > trafilatura."""
         candidates = [self._selected_text("section"), self._ld_text("articleSection"),
-                      self._meta_first(SECTION_META)]
-        candidates += [mk.element_text(e.root) for e in
+                      self.meta_first(SECTION_META)]
+        candidates += [bt.element_text(e.root) for e in
                        self.selector.xpath("//*[@itemprop='articleSection']")[:1]]
         for candidate in candidates:
             if candidate:
@@ -409,8 +397,8 @@ class ArticlePage:
         """Primary language subtag: ``<html lang>`` > og:locale / meta > JSON-LD inLanguage
         > Content-Language header > source language > feed language."""
         candidates = [self.selector.xpath("/html/@lang | /html/@*[name()='xml:lang']").get(),
-                      self._meta_first(("og:locale",)), self._ld_text("inLanguage"),
-                      self._meta_first(LANGUAGE_META), self.response.header("Content-Language"),
+                      self.meta_first(("og:locale",)), self._ld_text("inLanguage"),
+                      self.meta_first(LANGUAGE_META), self.response.header("Content-Language"),
                       self.source.language if self.source else None, self.hints.language]
         for candidate in candidates:
             code = mk.language_code(candidate)
@@ -429,7 +417,7 @@ class ArticlePage:
     @cached_property
     def og_url(self) -> str | None:
         """``og:url``, resolved."""
-        return self._url(self._meta_first(("og:url",)))
+        return self._url(self.meta_first(("og:url",)))
 
     @cached_property
     def amp_url(self) -> str | None:
@@ -439,7 +427,7 @@ class ArticlePage:
     @cached_property
     def image(self) -> str | None:
         """og:image > twitter:image > JSON-LD image."""
-        candidates = [self._meta_first(("og:image", "og:image:url", "og:image:secure_url",
+        candidates = [self.meta_first(("og:image", "og:image:url", "og:image:secure_url",
                                         "twitter:image", "twitter:image:src"))]
         candidates += mk.jsonld_strings(self._ld.get("image"), "url")
         return next(filter(None, map(self._url, candidates)), None)
@@ -464,105 +452,12 @@ class ArticlePage:
     # --- decisions -------------------------------------------------------------------
 
     @cached_property
-    def _article_markup(self) -> bool:
-        og_type = (self._meta_first(("og:type",)) or "").lower()
-        micro = self._microdata_articles
-        return (len(self._articles) in (1, 2) or og_type.startswith("article")
-                or micro in (1, 2)
-                or bool(self.selector.xpath("//*[@itemprop='articleBody']")))
-
-    @cached_property
-    def _microdata_articles(self) -> int:
-        types = self.selector.xpath("//*[@itemscope]/@itemtype").getall()
-        return sum(1 for t in types if re.split(r"[/:#]", t.strip())[-1] in mk.ARTICLE_TYPES)
-
-    @cached_property
-    def _anchor_texts(self) -> frozenset[str]:
-        return frozenset(mk.element_text(a.root) for a in self.selector.xpath("//a"))
-
-    def _link_density(self) -> float:
-        """Share of body characters in paragraphs that are the text of a link."""
-        paras = (self.body or "").split("\n\n")
-        total = sum(len(p) for p in paras)
-        if not total:
-            return 0.0
-        return sum(len(p) for p in paras if p in self._anchor_texts) / total
-
-    def _prose_paragraphs(self) -> int:
-        """Body paragraphs long enough to be story text (200+ characters, not a link):
-        teaser summaries on section pages are shorter."""
-        return sum(1 for p in (self.body or "").split("\n\n")
-                   if len(p) >= 200 and p not in self._anchor_texts)
-
-    def _listing_reason(self) -> str | None:
-        parts = urlsplit(self.response.url)
-        if parts.path in ("", "/") and not parts.query:
-            return "the URL is a site's home page"
-        if _LISTING_URL.search(parts.path):
-            return "the URL looks like a section, tag or listing page"
-        listing = {t for o in self._jsonld for t in mk.jsonld_types(o)} & mk.LISTING_TYPES
-        if listing:
-            return f"JSON-LD declares {', '.join(sorted(listing))}"
-        # Section pages say og:type=website, but so do some outlets' articles (Sputnik in
-        # 2020, tagesschau): three paragraphs of story text overrule it.
-        prose = self._prose_paragraphs()
-        og_type = (self._meta_first(("og:type",)) or "").lower()
-        if og_type and not og_type.startswith(("article", "news", "blog")) and prose < 3:
-            return f"og:type is {og_type!r} and the page has no article markup"
-        if prose:  # a paragraph of story text: the weaker signals below do not apply
-            return None
-        teasers = max(len(self.selector.xpath("//article")), self._microdata_articles,
-                      len(self._articles))
-        if teasers >= 4:
-            return f"the page holds {teasers} article teasers"
-        if self._headline_chars() >= 0.5 * len(self.body or ""):
-            return "the page is mostly headlines linking elsewhere"
-        return None
-
-    def _headline_chars(self) -> int:
-        """Characters of headline-like link text (4+ words) outside navigation, sidebars
-        and other furniture: what a section page is made of."""
-        total = 0
-        for anchor in self.selector.xpath("//body//a[string-length(normalize-space()) > 24]"):
-            text = mk.element_text(anchor.root)
-            if len(text.split()) >= 4 and not any(
-                    mk.is_furniture(e) for e in anchor.root.iterancestors()):
-                total += len(text)
-        return total
-
-    @cached_property
     def not_article_reason(self) -> str | None:
         """Why this page is not an article, or None when it is one."""
-        response = self.response
-        if response.status != 200:
-            return f"HTTP status {response.status}"
-        if response.content_type not in mk.HTML_TYPES:
-            return f"content type {response.content_type!r} is not HTML"
-        if not (response.body or b"").strip():
-            return "empty body"
-        if looks_binary(response.body):
-            return "binary body, not text"
-        if self.html.count("\ufffd") > max(20, len(self.html) // 20):
-            return "body does not decode as text"
-        if not self.title:
-            return "no title"
-        body = self.body or ""
-        if not body or (self.body_method == "feed" and not self._article_markup):
-            return "no body text"
-        dense = self._link_density() > 0.5
-        if self._article_markup:
-            if len(body) < MIN_MARKED_CHARS:
-                return f"body too short ({len(body)} chars)"
-            return "the body is mostly link text" if dense else None
-        reason = self._listing_reason()
-        if reason:
-            return reason
-        if len(body) < MIN_ARTICLE_CHARS:
-            return f"too little text ({len(body)} chars) and no article markup"
-        return "the body is mostly link text" if dense else None
+        return pagetype.not_article_reason(self)
 
     def is_article(self) -> bool:
-        """True when the page is a story (see the class docstring for the rules)."""
+        """True when the page is a story (rules: :mod:`crawler.pagetype`)."""
         return self.not_article_reason is None
 
     def aliases(self) -> tuple[str, ...]:
@@ -598,26 +493,11 @@ class ArticlePage:
         return (urlsplit(self.response.url).hostname or "").lower()
 
 
-_OTHER_STORIES = frozenset(
-    "related recommended recommendations popular most mostread latest sidebar teaser teasers "
-    "more widget ticker breaking nav menu footer".split())
-
-
-def _elsewhere(element: Any) -> bool:
-    """Inside navigation, a footer, an aside, the site header or a list of other stories."""
-    tag = element.tag if isinstance(element.tag, str) else ""
-    if tag in ("nav", "aside", "footer") or (
-            tag == "header" and element.getparent() is not None
-            and element.getparent().tag == "body"):
-        return True
-    return bool(mk.class_words(element) & _OTHER_STORIES)
-
-
 def _is_sentence(text: str | None) -> bool:
     """A lead must read as prose: four words or more, not a bare date or widget label."""
     if not text or len(text) < 20 or len(text.split()) < 4:
         return False
-    return not mk.is_date_line(text) and not mk.is_phrase_line(text)
+    return not bt.is_date_line(text) and not bt.is_phrase_line(text)
 
 
 def _redirect_short_url(response: CapturedResponse) -> str | None:

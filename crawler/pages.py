@@ -29,7 +29,7 @@ from lxml import etree
 
 from archive.models import Hints
 from archive.warc import CapturedResponse
-from crawler import markup
+from crawler import bodytext, markup
 from crawler.article import ArticlePage, NotAnArticle
 from crawler.dates import parse_date
 from crawler.encoding import decode_html, looks_binary
@@ -167,7 +167,7 @@ def _entry_hints(entry: Any, feed_language: str | None) -> Hints:
             break
     summary = entry.get("summary")
     if isinstance(summary, str) and summary.strip():
-        summary = "\n\n".join(markup.text_paragraphs(summary)) or None
+        summary = "\n\n".join(bodytext.text_paragraphs(summary)) or None
     else:
         summary = None
     authors: list[str] = []

@@ -64,7 +64,7 @@ def run_crawl(config: Config, sources: list[Source], data_dir: Path, *,
               log_file: Path | None = None, ingest: bool = False) -> list[FetchFigures]:
     """Crawl ``sources`` concurrently; block until done; figures per source."""
     process = CrawlerProcess(scrapy_settings(config, data_dir, ingest=ingest,
-                                             log_file=log_file), install_root_handler=True)
+                                             log_file=log_file))
     crawlers = []
     for source in sources:
         crawler = process.create_crawler(SourceSpider)

@@ -225,3 +225,18 @@ def test_extract_on_the_crawl_warcs(crawled: Crawled) -> None:
     out = crawled.cli("extract", str(warc), "--format", "json").stdout
     pages = [json.loads(line) for line in out.splitlines()]
     assert pages and all(p["url"] and p["title"] for p in pages)
+
+
+def test_pywb_indexer_reads_the_warcs(crawled: Crawled) -> None:
+    """cdxj-indexer (pywb's indexer) indexes the page itself under its own URL and the
+    metadata record under its urn, so replay never serves the JSON for the page."""
+    indexer = str(Path(sys.executable).with_name("cdxj-indexer"))
+    files = list_warcs(crawled.data / "warcs")
+    lines = subprocess.run([indexer, *map(str, files)], capture_output=True, text=True,
+                           check=True).stdout.splitlines()
+    entries = [json.loads(line.split(" ", 2)[2]) for line in lines]
+    s400 = crawled.base + next(s for s in STORIES if s["key"] == "s400")["canonical"]
+    page = [e for e in entries if e["url"] == s400]
+    assert page and all(e["mime"] == "text/html" and e["status"] == "200" for e in page)
+    metadata = [e for e in entries if e["url"].startswith("urn:mediawatch:metadata:")]
+    assert len(metadata) == len([e for e in entries if "status" in e])

@@ -185,7 +185,7 @@ def _article_args(name: str) -> tuple[CapturedResponse, Source | None, Hints | N
 
 def test_seed_reader_view_furniture_is_removed() -> None:
     """The page furniture of the seed article, as lines, leaves only the story."""
-    from crawler.markup import clean_paragraphs
+    from crawler.bodytext import clean_paragraphs
 
     lines = [
         "23:25 GMT29 November 2020", "Listen Live", "Military & Intelligence", "Get short URL",
