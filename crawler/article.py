@@ -121,6 +121,7 @@ class ArticlePage:
 
     @cached_property
     def jsonld(self) -> list[dict[str, Any]]:
+        """Every JSON-LD object on the page (lists and ``@graph`` flattened)."""
         return mk.jsonld_objects(self.selector, self.response.url)
 
     @cached_property
@@ -142,6 +143,7 @@ class ArticlePage:
         return getattr(doc, name, None) if doc is not None else None
 
     def meta_first(self, keys: tuple[str, ...]) -> str | None:
+        """The first non-empty ``<meta>`` content under any of ``keys`` (lowercased)."""
         for key in keys:
             for value in self._meta.get(key, ()):
                 if value:
