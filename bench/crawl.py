@@ -15,12 +15,14 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import sqlite3
 import subprocess
 import sys
 import tempfile
 import textwrap
 import threading
 import time
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -150,19 +152,27 @@ def main(argv: list[str] | None = None) -> None:
         mw = timed([sys.executable, "-m", "scheduler.cli", "--config", str(config),
                     "--data", str(work / "data"), "crawl"])
         warc_bytes = sum(p.stat().st_size for p in (work / "data" / "warcs").glob("*.warc.gz"))
+        with sqlite3.connect(work / "data" / "archive.db") as db:
+            started, finished, new = db.execute(
+                "select started, finished, new from runs").fetchone()
+        fetch = (datetime.fromisoformat(finished) - datetime.fromisoformat(started)).total_seconds()
     server.shutdown()
-    rows = [("plain Scrapy (fetch only)", plain), ("mediawatch crawl (WARC+parse+ingest)", mw)]
+    rows = [("plain Scrapy (fetch only)", plain), ("mediawatch crawl (WARC+parse+ingest)", mw),
+            ("  of which fetch + WARC capture", fetch),
+            ("  of which parse + ingest (+ start-up)", mw - fetch)]
     print(f"{opts.articles} articles, concurrency {opts.concurrency}, loopback\n")
     print(f"{'crawler':40} {'seconds':>8} {'pages/s':>8}")
     for name, secs in rows:
         print(f"{name:40} {secs:8.2f} {fetched / secs:8.1f}")
     ratio = (fetched / mw) / (fetched / plain)
     print(f"\nmediawatch / plain Scrapy throughput: {ratio:.2f}  "
-          f"(WARC bytes written: {warc_bytes:,})")
+          f"(articles stored: {new}, WARC bytes written: {warc_bytes:,})")
     print(json.dumps({"bench": "crawl", "articles": opts.articles,
                       "plain_pages_per_s": round(fetched / plain, 1),
                       "mediawatch_pages_per_s": round(fetched / mw, 1),
-                      "ratio": round(ratio, 3), "warc_bytes": warc_bytes}))
+                      "ratio": round(ratio, 3), "fetch_s": round(fetch, 2),
+                      "ingest_s": round(mw - fetch, 2), "articles_stored": new,
+                      "warc_bytes": warc_bytes}))
 
 
 if __name__ == "__main__":

@@ -46,7 +46,8 @@ class IngestOnClose:
             if stats is not None else []
         archive = Archive(self.data_dir / "archive.db")
         try:
-            report = ingest_files(archive, files, load_config(self.config_path))
+            # One process: forking inside a running reactor is not worth the risk here.
+            report = ingest_files(archive, files, load_config(self.config_path), workers=1)
         finally:
             archive.close()
         if stats is not None:

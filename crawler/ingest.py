@@ -10,15 +10,18 @@ Ingest is idempotent: a file already loaded (``warc_files`` table) is skipped.
 from __future__ import annotations
 
 import logging
+import os
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
+from multiprocessing import get_context
 from pathlib import Path
 from urllib.parse import urljoin
 
 from archive.db import Archive, CaptureRef, Outcome
-from archive.models import Hints
+from archive.models import Article, Hints
 from archive.warc import StoredResponse, WarcError, iter_responses, list_warcs
 from crawler.pages import ArticlePage, NotAnArticle
 from crawler.sources import Config, Source
@@ -60,69 +63,166 @@ def parse_capture(stored: StoredResponse, source: Source) -> ArticlePage:
     return ArticlePage(stored.captured, source, hints)
 
 
-def ingest_record(archive: Archive, stored: StoredResponse, config: Config | None,
-                  report: IngestReport) -> None:
-    """Record one response capture and, when it is an article page, upsert the article."""
-    meta = stored.captured.metadata
-    source_id = str(meta.get("source") or "unknown")
-    kind = str(meta.get("kind") or "other")
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    """What parsing one article record gave: an article, or why not (picklable)."""
+
+    article: Article | None
+    status: str  # "article" | "not_article" | "parse_error"
+    message: str = ""
+
+
+def parse_record(job: tuple[StoredResponse, Source]) -> Parsed:
+    """Parse one stored article response; never raises (runs in worker processes)."""
+    stored, source = job
+    try:
+        return Parsed(parse_capture(stored, source).to_article(), "article")
+    except NotAnArticle as exc:
+        return Parsed(None, "not_article", str(exc))
+    except Exception as exc:  # one bad page must not stop an ingest
+        return Parsed(None, "parse_error", f"{type(exc).__name__}: {exc}")
+
+
+def is_article_record(stored: StoredResponse) -> bool:
+    """Only the final 200 answer to an article request is parsed: redirect hops, error
+    answers, feeds and sitemaps are evidence, recorded as captures only."""
+    return stored.captured.metadata.get("kind") == "article" and stored.captured.status == 200
+
+
+def capture_ref(stored: StoredResponse) -> CaptureRef:
+    """The archive's index entry for a response record."""
     captured = stored.captured
+    meta = captured.metadata
     # The URL asked for: the start of the redirect chain, or the feed's tagged link whose
     # tracking parameters were stripped before the fetch. Both are aliases of the article.
     requested = (captured.redirect_urls[0] if captured.redirect_urls
                  else str(meta["link"]) if meta.get("link") else None)
-    location_header = captured.header("Location")
-    capture = CaptureRef(location=stored.location, url=captured.url, status=captured.status,
-                         fetched_at=captured.fetched_at, digest=stored.digest,
-                         record_id=captured.record_id, kind=kind, source=source_id,
-                         requested_url=requested,
-                         redirect_to=urljoin(captured.url, location_header)
-                         if 300 <= captured.status < 400 and location_header else None)
-    # Redirect hops and error answers are evidence, not articles; the final 200 is parsed.
-    if kind != "article" or captured.status != 200:
+    location = captured.header("Location")
+    return CaptureRef(location=stored.location, url=captured.url, status=captured.status,
+                      fetched_at=captured.fetched_at, digest=stored.digest,
+                      record_id=captured.record_id, kind=str(meta.get("kind") or "other"),
+                      source=str(meta.get("source") or "unknown"), requested_url=requested,
+                      redirect_to=urljoin(captured.url, location)
+                      if 300 <= captured.status < 400 and location else None)
+
+
+def store_record(archive: Archive, stored: StoredResponse, parsed: Parsed | None,
+                 report: IngestReport) -> None:
+    """Record one capture and upsert its article, if it parsed into one."""
+    capture = capture_ref(stored)
+    source_id = capture.source or "unknown"
+    if parsed is None:
         archive.record_capture(capture)
         return
-    source = _source(config, source_id)
-    try:
-        article = parse_capture(stored, source).to_article()
-    except NotAnArticle as exc:
-        log.info("not an article: %s (%s)", stored.captured.url, exc)
-        report.count(source_id, "not_article")
+    if parsed.article is None:
+        where = f"{stored.location.file}@{stored.location.offset}"
+        if parsed.status == "parse_error":
+            log.error("parse failed for %s (record %s, %s): %s", capture.url,
+                      capture.record_id, where, parsed.message)
+            report.errors.append(f"{where}: {capture.url}: {parsed.message}")
+        else:
+            log.info("not an article: %s (%s)", capture.url, parsed.message)
+        report.count(source_id, parsed.status)
         archive.record_capture(capture)
         return
-    except Exception as exc:  # one bad page must not stop an ingest
-        log.error("parse failed for %s (record %s in %s): %s: %s", stored.captured.url,
-                  stored.captured.record_id, stored.location.file, type(exc).__name__, exc)
-        report.count(source_id, "parse_error")
-        report.errors.append(f"{stored.location.file}@{stored.location.offset}: {exc}")
-        archive.record_capture(capture)
-        return
-    if requested:
-        article = replace(article, aliases=(*article.aliases, requested))
+    article = parsed.article
+    if capture.requested_url:
+        article = replace(article, aliases=(*article.aliases, capture.requested_url))
     outcome: Outcome = archive.upsert(article, capture)
     report.count(source_id, str(outcome))
 
 
+class Parser:
+    """Parses article records in order, on several processes when there is work for them.
+
+    Parsing (trafilatura, lxml) is CPU-bound and pure, so it fans out to a process pool;
+    results come back in input order and the archive writes stay in this process, so the
+    outcome is the same as a serial run (which ``workers=1`` gives).
+    """
+
+    def __init__(self, config: Config | None, workers: int | None = None):
+        self.config = config
+        self.workers = workers or default_workers()
+        self._pool: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> Parser:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+
+    def parse(self, batch: list[StoredResponse]) -> list[Parsed | None]:
+        """One result per record: None for records that are not article pages."""
+        jobs = [(s, source_for(self.config, str(s.captured.metadata.get("source"))))
+                for s in batch if is_article_record(s)]
+        if self.workers > 1 and len(jobs) >= 2 * self.workers:
+            if self._pool is None:
+                # fork: workers inherit the imported parser, so they start in milliseconds.
+                self._pool = ProcessPoolExecutor(self.workers, mp_context=get_context("fork"))
+            results = iter(list(self._pool.map(parse_record, jobs, chunksize=4)))
+        else:
+            results = iter([parse_record(job) for job in jobs])
+        return [next(results) if is_article_record(s) else None for s in batch]
+
+
+def default_workers() -> int:
+    """Parser processes: ``MEDIAWATCH_PARSE_WORKERS``, else one per core (at most 8)."""
+    configured = os.environ.get("MEDIAWATCH_PARSE_WORKERS")
+    if configured and configured.isdigit() and int(configured) > 0:
+        return int(configured)
+    return max(1, min(8, os.cpu_count() or 1))
+
+
+BATCH = 64
+
+
+def _batches(stored: Iterator[StoredResponse], size: int) -> Iterator[list[StoredResponse]]:
+    """Fixed-size batches; on a damaged file, the records read before the damage still come
+    out before the error is raised."""
+    batch: list[StoredResponse] = []
+    try:
+        for record in stored:
+            batch.append(record)
+            if len(batch) == size:
+                yield batch
+                batch = []
+    except WarcError:
+        if batch:
+            yield batch
+        raise
+    if batch:
+        yield batch
+
+
 def ingest_files(archive: Archive, files: Iterable[Path], config: Config | None,
-                 report: IngestReport | None = None) -> IngestReport:
-    """Ingest ``files`` (in :func:`ingest_order`), skipping those already loaded."""
+                 report: IngestReport | None = None, workers: int | None = None
+                 ) -> IngestReport:
+    """Ingest ``files`` (in :func:`ingest_order`), skipping those already loaded.
+
+    Each batch of records is one short write transaction.
+    """
     report = report or IngestReport()
     done = archive.ingested_files()
-    for path in sorted(files, key=ingest_order):
-        if path.name in done:
-            continue
-        records = 0
-        try:
-            for stored in iter_responses(path):
-                ingest_record(archive, stored, config, report)
-                records += 1
-        except WarcError as exc:
-            # Records before the damage are in; the file is marked so it is not retried
-            # forever, and the error is reported.
-            log.error("%s", exc)
-            report.errors.append(str(exc))
-        archive.mark_ingested(path.name, records)
-        report.files.append(path.name)
+    with Parser(config, workers) as parser:
+        for path in sorted(files, key=ingest_order):
+            if path.name in done:
+                continue
+            records = 0
+            try:
+                for batch in _batches(iter_responses(path), BATCH):
+                    parsed = parser.parse(batch)
+                    with archive.transaction():
+                        for stored, result in zip(batch, parsed, strict=True):
+                            store_record(archive, stored, result, report)
+                    records += len(batch)
+            except WarcError as exc:
+                # Records before the damage are in; the file is marked so it is not retried
+                # forever, and the error is reported.
+                log.error("%s", exc)
+                report.errors.append(str(exc))
+            archive.mark_ingested(path.name, records)
+            report.files.append(path.name)
     return report
 
 
@@ -131,7 +231,8 @@ def ingest_new(archive: Archive, warc_dir: Path, config: Config | None) -> Inges
     return ingest_files(archive, list_warcs(warc_dir), config)
 
 
-def _source(config: Config | None, source_id: str) -> Source:
+def source_for(config: Config | None, source_id: str) -> Source:
+    """The configured source, or a generic profile for one no longer in the config."""
     if config is not None:
         for src in config.sources:
             if src.id == source_id:
