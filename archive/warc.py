@@ -22,6 +22,7 @@ from typing import BinaryIO
 
 from warcio.archiveiterator import ArchiveIterator
 from warcio.bufferedreaders import BufferedReader, ChunkedDataException, ChunkedDataReader
+from warcio.exceptions import ArchiveLoadFailed
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
@@ -308,13 +309,14 @@ def iter_responses(path: str | Path) -> Iterator[StoredResponse]:
     """Every response record of a WARC file with its metadata record attached, in file order.
 
     Raises :class:`WarcError` (file name and offset) on a truncated or corrupt file, after
-    yielding every record before the damage.
+    yielding every complete record before the damage.
     """
     path = Path(path)
     pending: StoredResponse | None = None
-    end = 0
     try:
         with open(path, "rb") as fh:
+            size = os.fstat(fh.fileno()).st_size
+            end = 0
             it = ArchiveIterator(fh)
             for record in it:
                 if record.rec_type == "response":
@@ -326,27 +328,36 @@ def iter_responses(path: str | Path) -> Iterator[StoredResponse]:
                     target = record.rec_headers.get_header("WARC-Target-URI") or ""
                     payload = record.content_stream().read()
                     it.read_to_end(record)
+                    _check_complete(record, path.name, it)
                     if pending is not None and target == METADATA_URN + pending.captured.url:
-                        pending = _with_metadata(pending, payload)
-                        yield pending
+                        yield _with_metadata(pending, payload)
                         pending = None
                 else:
                     it.read_to_end(record)
+                    _check_complete(record, path.name, it)
                 end = it.get_record_offset() + it.get_record_length()
-            if pending is not None:
-                yield pending
-            size = os.fstat(fh.fileno()).st_size
-    except (OSError, EOFError, ValueError, zlib.error) as exc:
+            if end < size:
+                # warcio stops quietly at a cut gzip member; a reader of evidence must not.
+                raise WarcError(f"{path.name}: truncated or corrupt at offset {end} "
+                                f"({size - end} bytes unreadable)")
+    except (OSError, EOFError, ValueError, zlib.error, ArchiveLoadFailed) as exc:
+        if pending is not None:
+            yield pending
         if isinstance(exc, WarcError):
             raise
-        raise WarcError(
-            f"{path.name}: unreadable WARC data ({exc.__class__.__name__}: {exc})"
-        ) from exc
-    if end < size:
-        # warcio stops quietly at a cut gzip member; a reader of evidence must not.
-        raise WarcError(
-            f"{path.name}: truncated or corrupt at offset {end} ({size - end} bytes unreadable)"
-        )
+        raise WarcError(f"{path.name}: unreadable WARC data ({type(exc).__name__}: {exc})"
+                        ) from exc
+    if pending is not None:
+        yield pending
+
+
+def _check_complete(record: object, name: str, it: ArchiveIterator) -> None:
+    # A record cut short (truncated file, bad gzip member) leaves bytes of its declared
+    # Content-Length unread; warcio itself does not complain.
+    missing = getattr(getattr(record, "raw_stream", None), "limit", 0) or 0
+    if missing > 0:
+        raise WarcError(f"{name}: record at offset {it.get_record_offset()} is truncated "
+                        f"({missing} bytes missing)")
 
 
 def read_response(directory: str | Path, location: WarcLocation) -> StoredResponse:
@@ -370,8 +381,9 @@ def _stored(record: object, it: ArchiveIterator, name: str, base: int = 0) -> St
     rec_headers = record.rec_headers  # type: ignore[attr-defined]
     http = record.http_headers  # type: ignore[attr-defined]
     raw = record.raw_stream.read()  # type: ignore[attr-defined]
-    body = decode_payload(raw, http, f"{name}: {rec_headers.get_header('WARC-Target-URI')}")
     it.read_to_end(record)
+    _check_complete(record, name, it)
+    body = decode_payload(raw, http, f"{name}: {rec_headers.get_header('WARC-Target-URI')}")
     offset = it.get_record_offset()
     length = it.get_record_length()
     status_line = (http.get_statuscode() or "0") if http is not None else "0"
