@@ -20,6 +20,7 @@ from email.message import Message
 from pathlib import Path
 from typing import BinaryIO
 
+import brotli
 from warcio.archiveiterator import ArchiveIterator
 from warcio.bufferedreaders import BufferedReader, ChunkedDataException, ChunkedDataReader
 from warcio.exceptions import ArchiveLoadFailed
@@ -336,8 +337,10 @@ def iter_responses(path: str | Path) -> Iterator[StoredResponse]:
                     it.read_to_end(record)
                     _check_complete(record, path.name, it)
                 end = it.get_record_offset() + it.get_record_length()
-            if end < size:
+            fh.seek(end)
+            if end < size and fh.read(64).strip(b"\r\n"):
                 # warcio stops quietly at a cut gzip member; a reader of evidence must not.
+                # (Uncompressed files may end with the last record's CRLF pair: fine.)
                 raise WarcError(f"{path.name}: truncated or corrupt at offset {end} "
                                 f"({size - end} bytes unreadable)")
     except (OSError, EOFError, ValueError, zlib.error, ArchiveLoadFailed) as exc:
@@ -423,10 +426,15 @@ def decode_payload(raw: bytes, http: StatusAndHeaders | None, where: str = "") -
     decomp = {"x-gzip": "gzip", "identity": None}.get(encoding or "", encoding)
     try:
         if chunked:
-            return ChunkedDataReader(io.BytesIO(raw), decomp_type=decomp).read()
+            raw = ChunkedDataReader(io.BytesIO(raw)).read()
+        if decomp == "br":
+            # warcio's brotli path breaks on current brotli releases (no unused_data).
+            return brotli.decompress(raw)
         if decomp:
             return BufferedReader(io.BytesIO(raw), decomp_type=decomp).read()
-    except (OSError, EOFError, ValueError, zlib.error, ChunkedDataException) as exc:
+        return raw
+    except (OSError, EOFError, ValueError, zlib.error, ChunkedDataException,
+            brotli.error) as exc:
         log.warning(
             "%s: cannot decode %s payload (%s); keeping it as received",
             where,

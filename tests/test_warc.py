@@ -126,3 +126,23 @@ def test_bad_gzip_payload_is_kept_as_received(tmp_path: Path) -> None:
                                    headers=(("Content-Encoding", "gzip"),)))
     (record,) = iter_responses(writer.close())  # type: ignore[arg-type]
     assert record.captured.body == b"not gzip at all"
+
+
+EVAL_WARCS = Path(__file__).resolve().parents[2] / "shared" / "eval" / "warcs"
+
+
+@pytest.mark.eval
+@pytest.mark.skipif(not EVAL_WARCS.is_dir(), reason="no ../shared/eval/warcs")
+def test_third_party_warcs_read_or_fail_clearly() -> None:
+    """WARC/ARC files written by other tools (broken ones included): every file is either
+    read or refused with a WarcError naming it; nothing else escapes."""
+    files = [p for p in EVAL_WARCS.rglob("*") if p.is_file()
+             and (".warc" in p.name or p.name.endswith((".arc", ".arc.gz")))]
+    assert len(files) > 20
+    read = 0
+    for path in files:
+        try:
+            read += sum(1 for _ in iter_responses(path))
+        except WarcError as exc:
+            assert path.name in str(exc)
+    assert read > 100
