@@ -122,7 +122,9 @@ def article_columns(article: Article, records: list[tuple[str, str, str]]) -> di
 
     URL fields hold the URLs as the page gave them less tracking parameters
     (:func:`archive.identity.strip_tracking`), and only those that are aliases (see
-    :func:`archive.identity.alias_records`).
+    :func:`archive.identity.alias_records`). An article's ``url`` is its canonical URL when
+    the page names one: an AMP copy or a short link's target fetched first must not become
+    the address users see.
     """
     where = f"of {article.url}"
     known = {url for url, _kind, _original in records}
@@ -134,7 +136,7 @@ def article_columns(article: Article, records: list[tuple[str, str, str]]) -> di
     published, modified = article.published, article.modified
     return {
         "source": article.source,
-        "url": alias(article.url),
+        "url": alias(article.canonical_url) or alias(article.url),
         "canonical_url": alias(article.canonical_url),
         "short_url": alias(article.short_url),
         "amp_url": alias(article.amp_url),
@@ -216,12 +218,14 @@ def article_record(article: Article, *fetched: str | None) -> dict[str, Any]:
 
     ``id`` is the id a new article would get (it differs if the archive already knows
     the story, or on an id collision); ``first_seen``, ``last_seen`` and ``version`` are
-    None. Raises :class:`archive.identity.UrlError` when ``article.url`` is unusable.
+    None; ``url`` is the URL the page was parsed under (``extract`` reports on that page).
+    Raises :class:`archive.identity.UrlError` when ``article.url`` is unusable.
     """
     records = alias_records(article, *fetched)
     columns = article_columns(article, records)
     row = {
         **columns,
+        "url": article.url,
         "id": article_id(identity_key(article)),
         "first_seen": None,
         "last_seen": None,

@@ -8,7 +8,9 @@ Russian and English.
 
 from __future__ import annotations
 
+import csv
 import gzip
+import io
 import json
 import subprocess
 import sys
@@ -240,3 +242,33 @@ def test_pywb_indexer_reads_the_warcs(crawled: Crawled) -> None:
     assert page and all(e["mime"] == "text/html" and e["status"] == "200" for e in page)
     metadata = [e for e in entries if e["url"].startswith("urn:mediawatch:metadata:")]
     assert len(metadata) == len([e for e in entries if "status" in e])
+
+
+def test_search_filters_and_formats(crawled: Crawled) -> None:
+    def ids(*args: str) -> list[str]:
+        return [h["source"] + ":" + h["published"][:10]
+                for h in json.loads(crawled.cli("search", *args, "--format", "json").stdout)]
+
+    both = ids("Idlib")
+    assert sorted(both) == ["anatolia:2020-11-30", "northwind:2020-11-29"]
+    assert ids("Idlib", "--source", "anatolia") == ["anatolia:2020-11-30"]
+    assert ids("Idlib", "--sort", "newest") == ["anatolia:2020-11-30", "northwind:2020-11-29"]
+    assert ids("Idlib", "--since", "2020-11-30") == ["anatolia:2020-11-30"]
+    assert ids("Idlib", "--until", "2020-11-29") == ["northwind:2020-11-29"]
+    assert ids("Idlib", "--limit", "1") in (["anatolia:2020-11-30"], ["northwind:2020-11-29"])
+    assert all(h.startswith("northwind") for h in ids("С-400", "--lang", "ru"))
+    csv_out = list(csv.reader(io.StringIO(crawled.cli("search", "Idlib", "--format",
+                                                      "csv").stdout)))
+    assert csv_out[0][:4] == ["id", "published", "source", "title"] and len(csv_out) == 3
+    assert all("/amp/" not in row[6] for row in csv_out[1:])  # canonical URL, not the AMP copy
+    table = crawled.cli("search", "title:Idlib").stdout
+    assert "[Idlib]" in table or "Idlib" in table
+
+
+def test_export_query_and_csv(crawled: Crawled) -> None:
+    rows = [json.loads(line) for line in
+            crawled.cli("export", "--query", "Idlib").stdout.splitlines()]
+    assert {r["source"] for r in rows} == {"northwind", "anatolia"} and len(rows) == 2
+    assert not {"versions", "captures"} & set(rows[0])
+    csv_out = list(csv.reader(io.StringIO(crawled.cli("export", "--format", "csv").stdout)))
+    assert len(csv_out) == len(STORIES) + 1

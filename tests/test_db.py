@@ -577,5 +577,7 @@ def test_article_record_is_the_export_shape_of_a_parsed_page(archive: Archive) -
     archive.upsert(STORY, cap(0, DESKTOP, at(1)))
     (exported,) = archive.export()
     differing = {k for k in EXPORT_FIELDS if record[k] != exported[k]}
-    assert differing == {"first_seen", "last_seen", "version"}
+    # extract reports the URL the page was parsed under; the archive shows the canonical one
+    assert differing == {"first_seen", "last_seen", "version", "url"}
+    assert (record["url"], exported["url"]) == (STORY.url, CANONICAL)
     assert record["version"] is None
