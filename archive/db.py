@@ -51,7 +51,7 @@ from archive.records import (
     merge_fields,
     run_row,
 )
-from archive.schema import MIGRATIONS, ArchiveError, utc_text
+from archive.schema import MIGRATIONS, OPERATIONAL_TABLES, ArchiveError, utc_text
 from archive.search import fts_expression
 from archive.warc import WarcLocation
 
@@ -489,6 +489,21 @@ class Archive:
             self.db.execute(
                 f"INSERT INTO runs ({names}) VALUES ({', '.join(':' + n for n in row)})", row
             )
+
+    def carry_over(self, old_path: str | Path) -> None:
+        """Copy the operational tables (run log, polling state, alerts) of the archive at
+        ``old_path`` into this one; ``reindex`` uses it, since WARCs cannot rebuild them."""
+        old = Archive(old_path)  # brings an older file up to the current schema first
+        old.close()
+        self.db.execute("ATTACH DATABASE ? AS old", [str(old_path)])
+        try:
+            with self.transaction():
+                for table in OPERATIONAL_TABLES:
+                    columns = ", ".join(f'"{c}"' for c in self.db[table].columns_dict)
+                    self.db.execute(f"INSERT INTO main.{table} ({columns})"
+                                    f" SELECT {columns} FROM old.{table}")
+        finally:
+            self.db.execute("DETACH DATABASE old")
 
     def runs(self, source: str | None = None) -> list[dict[str, Any]]:
         """Logged runs (all, or of one source), oldest first; ``extra`` parsed back."""

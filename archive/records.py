@@ -42,7 +42,8 @@ __all__ = [
 CAPTURE_KINDS = frozenset({"article", "feed", "sitemap", "section", "robots", "other"})
 
 _RUN_INT_FIELDS = (
-    "pages", "failed", "new", "updated", "unchanged", "duplicates", "warc_bytes",
+    "pages", "failed", "new", "updated", "unchanged", "duplicates", "removed", "blocked",
+    "warc_bytes", "revisit_bytes",
 )  # fmt: skip
 _RUN_TEXT_FIELDS = ("source", "status")
 _RUN_TIME_FIELDS = ("started", "finished")

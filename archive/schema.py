@@ -25,7 +25,14 @@ Tables (times are ISO 8601 UTC text, ``2020-11-29T23:25:00Z``; lists are JSON ar
 ``warc_files``
     the WARC files already ingested (name, response records), so ingest skips them.
 ``runs``
-    operational crawl log; the only table ``reindex`` cannot rebuild from the WARCs.
+    operational crawl log (one row per source and run).
+``fetch_state``, ``source_state``
+    operational state of scheduled crawling: conditional-GET validators and adaptive poll
+    interval per feed / sitemap / section URL; health and backoff per source.
+``alerts``, ``deliveries``
+    watchlist matches (one per watchlist, article and version) and every delivery attempt.
+    These and ``runs`` are the tables ``reindex`` cannot rebuild from the WARCs: it copies
+    them over (:data:`OPERATIONAL_TABLES`).
 ``articles_fts``
     FTS5 index over ``articles(title, lead, body)``, external content kept in step by
     triggers, tokenizer ``unicode61 remove_diacritics 2`` (no stemming: the archive is
@@ -44,6 +51,7 @@ __all__ = [
     "FTS_COLUMNS",
     "FTS_TABLE",
     "MIGRATIONS",
+    "OPERATIONAL_TABLES",
     "ArchiveError",
     "fold_sql",
     "fold_text",
@@ -53,6 +61,7 @@ __all__ = [
 ]
 
 MIGRATIONS = Migrations("mediawatch.archive")
+OPERATIONAL_TABLES = ("runs", "fetch_state", "source_state", "alerts", "deliveries")
 
 
 class ArchiveError(ValueError):
@@ -249,3 +258,66 @@ CREATE VIRTUAL TABLE {FTS_TABLE} USING fts5(
 @MIGRATIONS(name="0001_initial")
 def _initial(db: Database) -> None:
     db.executescript(_INITIAL + fts_trigger_sql())
+
+
+_OPERATIONS = """
+ALTER TABLE runs ADD COLUMN removed INTEGER;
+ALTER TABLE runs ADD COLUMN blocked INTEGER;
+ALTER TABLE runs ADD COLUMN revisit_bytes INTEGER;
+ALTER TABLE articles ADD COLUMN removed_at TEXT;
+
+CREATE TABLE fetch_state (
+  url TEXT PRIMARY KEY,
+  source TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  etag TEXT,
+  last_modified TEXT,
+  digest TEXT,
+  interval_s INTEGER,
+  next_fetch TEXT,
+  last_total INTEGER,
+  last_new INTEGER,
+  updated TEXT NOT NULL
+);
+CREATE INDEX fetch_state_source ON fetch_state(source);
+
+CREATE TABLE source_state (
+  source TEXT PRIMARY KEY,
+  status TEXT NOT NULL,
+  consecutive_failures INTEGER NOT NULL DEFAULT 0,
+  backoff_until TEXT,
+  reason TEXT,
+  updated TEXT NOT NULL
+);
+
+CREATE TABLE alerts (
+  id INTEGER PRIMARY KEY,
+  watchlist TEXT NOT NULL,
+  article_id TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  matched_at TEXT NOT NULL,
+  UNIQUE (watchlist, article_id, version)
+);
+CREATE INDEX alerts_watchlist ON alerts(watchlist, matched_at);
+
+CREATE TABLE deliveries (
+  id INTEGER PRIMARY KEY,
+  alert_id INTEGER REFERENCES alerts(id) ON DELETE CASCADE,
+  watchlist TEXT NOT NULL,
+  channel TEXT NOT NULL,
+  target TEXT NOT NULL,
+  status TEXT NOT NULL,
+  attempts INTEGER NOT NULL,
+  error TEXT,
+  delivered_at TEXT NOT NULL
+);
+CREATE INDEX deliveries_watchlist ON deliveries(watchlist, delivered_at);
+"""
+
+
+@MIGRATIONS(name="0002_operations")
+def _operations(db: Database) -> None:
+    # Operational state of the scheduled service (polling, backoff, alerts): like ``runs``
+    # it is not derived from the WARCs, and ``reindex`` carries it over.
+    db.executescript(_OPERATIONS)

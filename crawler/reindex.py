@@ -1,8 +1,8 @@
 """``mediawatch reindex``: rebuild ``archive.db`` from the WARC files and the config alone.
 
 The new database is built beside the old one and swapped in only when complete, so a failed
-reindex leaves the archive as it was. The run log (the one thing WARCs cannot rebuild) is
-copied over.
+reindex leaves the archive as it was. The operational tables (run log, polling state,
+alerts: the things WARCs cannot rebuild) are copied over.
 """
 
 from __future__ import annotations
@@ -25,12 +25,7 @@ def rebuild(db_path: Path, warc_dir: Path, config: Config | None) -> IngestRepor
     try:
         report = ingest_files(fresh, list_warcs(warc_dir), config)
         if db_path.exists():
-            old = Archive(db_path)
-            try:
-                for run in old.runs():
-                    fresh.log_run(run)
-            finally:
-                old.close()
+            fresh.carry_over(db_path)
         fresh.checkpoint()
     finally:
         fresh.close()
