@@ -41,8 +41,13 @@ class CrawlSummary:
         return rows
 
 
-def crawl_and_ingest(config: Config, sources: list[Source], data_dir: Path) -> CrawlSummary:
-    """Crawl ``sources`` now (blocking), load the new WARC files, record the run."""
+def crawl_and_ingest(config: Config, sources: list[Source], data_dir: Path, *,
+                     scheduled: bool = False) -> CrawlSummary:
+    """Crawl ``sources`` now (blocking), load the new WARC files, record the run.
+
+    ``scheduled`` runs honour per-feed poll intervals and source back-off; a manual crawl
+    fetches every entry point now.
+    """
     started = datetime.now(UTC)
     log_file = data_dir / "logs" / f"crawl-{started:%Y%m%d}.log"
     figures = run_crawl(config, sources, data_dir, log_file=log_file, ingest=False)

@@ -90,9 +90,11 @@ pass_ctx = click.make_pass_decorator(Context)
 
 @main.command()
 @click.argument("source_ids", nargs=-1)
+@click.option("--scheduled", is_flag=True,
+              help="A scheduled run: honour per-feed poll intervals and source back-off.")
 @pass_ctx
 @fails_cleanly
-def crawl(ctx: Context, source_ids: tuple[str, ...]) -> None:
+def crawl(ctx: Context, source_ids: tuple[str, ...], scheduled: bool) -> None:
     """Crawl now: every source, or the SOURCE_IDS named. Prints a summary per source."""
     from crawler.crawl import crawl_and_ingest
 
@@ -100,7 +102,7 @@ def crawl(ctx: Context, source_ids: tuple[str, ...]) -> None:
     sources = [config.source(s) for s in source_ids] if source_ids else list(config.sources)
     if not sources:
         raise ValueError(f"{config.path}: no sources configured")
-    summary = crawl_and_ingest(config, sources, ctx.data_dir)
+    summary = crawl_and_ingest(config, sources, ctx.data_dir, scheduled=scheduled)
     click.echo(to_table(summary.rows(), summary.COLUMNS))
     click.echo(f"\nWARC files: {ctx.warc_dir}  archive: {ctx.db_path}  log: {summary.log_file}")
     for error in summary.errors[:10]:
