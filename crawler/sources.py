@@ -50,6 +50,9 @@ class CrawlSettings:
     timeout: float = 30.0
     max_page_size: int = 10 * 1024**2
     warc_max_size: int = 1024**3
+    # Read by the scheduler service, not by Scrapy: seconds, from "1h" / "10m" / "90s".
+    run_timeout: float = 3600.0
+    misfire_grace: float = 600.0
 
     def scrapy_settings(self) -> dict[str, Any]:
         """These values under the Scrapy setting names they drive."""
@@ -165,6 +168,8 @@ def _parse_crawl(raw: Any, path: str | Path) -> CrawlSettings:
         name = f"crawl.{key}"
         if key in ("max_page_size", "warc_max_size"):
             values[key] = parse_size(value, path, name)
+        elif key in ("run_timeout", "misfire_grace"):
+            values[key] = _duration(value, path, name)
         elif isinstance(default, bool):
             if not isinstance(value, bool):
                 raise ConfigError(path, None, name, "must be true or false")
@@ -189,6 +194,15 @@ def parse_size(value: Any, path: str | Path = "<string>", key: str = "size") -> 
     if isinstance(value, str) and (m := SIZE.match(value)):
         return int(float(m.group(1)) * _SIZE_UNITS[m.group(2).upper()])
     raise ConfigError(path, None, key, f"not a size: {value!r} (use bytes or e.g. '10MB')")
+
+
+def _duration(value: Any, path: str | Path, key: str) -> float:
+    from crawler.schedules import ScheduleError, parse_duration  # local: keeps import light
+
+    try:
+        return parse_duration(value)
+    except ScheduleError as exc:
+        raise ConfigError(path, None, key, str(exc)) from exc
 
 
 _SOURCE_KEYS = {"id", "name", "feeds", "sitemaps", "sections", "follow", "allowed_domains",

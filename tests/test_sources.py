@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from crawler.schedules import Schedule, ScheduleError, parse_schedule
-from crawler.sources import ConfigError, load_config, parse_config
+from crawler.sources import ConfigError, CrawlSettings, load_config, parse_config
 
 ROOT = Path(__file__).resolve().parents[1]
 GOOD = """
@@ -66,6 +66,10 @@ def test_good_config_values() -> None:
         pytest.param('[crawl]\ndelay = "fast"', None, "crawl.delay", id="crawl-type"),
         pytest.param('[crawl]\nmax_page_size = "huge"', None, "crawl.max_page_size",
                      id="crawl-size"),
+        pytest.param('[crawl]\nrun_timeout = "soon"', None, "crawl.run_timeout",
+                     id="crawl-duration"),
+        pytest.param('[crawl]\nmisfire_grace = "0s"', None, "crawl.misfire_grace",
+                     id="crawl-duration-zero"),
         pytest.param('[crawler]\n', None, "crawler", id="unknown-table"),
         pytest.param('[[source]]\nid = "a"\nfeeds = ["http://a/"]\n[[source]]\nid = "a"\n'
                      'feeds = ["http://b/"]', "a", "id", id="duplicate-id"),
@@ -97,6 +101,7 @@ def test_invalid_toml_and_missing_file(tmp_path: Path) -> None:
         ("every 30m", Schedule(interval_seconds=1800)),
         ("every 2h", Schedule(interval_seconds=7200)),
         ("Every 1d", Schedule(interval_seconds=86400)),
+        ("every 2s", Schedule(interval_seconds=2)),
         ("*/15 * * * *", Schedule(cron="*/15 * * * *")),
         ("0 6 * * mon-fri", Schedule(cron="0 6 * * mon-fri")),
     ],
@@ -105,7 +110,16 @@ def test_schedules(text: str, expected: Schedule) -> None:
     assert parse_schedule(text) == expected
 
 
-@pytest.mark.parametrize("text", ["every 10s", "hourly", "* * *", "every m"])
+@pytest.mark.parametrize("text", ["every 0s", "hourly", "* * *", "every m"])
 def test_bad_schedules(text: str) -> None:
     with pytest.raises(ScheduleError):
         parse_schedule(text)
+
+
+def test_crawl_durations() -> None:
+    assert CrawlSettings().run_timeout == 3600
+    assert CrawlSettings().misfire_grace == 600
+    crawl = parse_config('[crawl]\nrun_timeout = "90s"\nmisfire_grace = "10m"').crawl
+    assert (crawl.run_timeout, crawl.misfire_grace) == (90, 600)
+    assert parse_config("[crawl]\nrun_timeout = 5").crawl.run_timeout == 5
+    assert parse_config('[crawl]\nrun_timeout = "1h"').crawl.run_timeout == 3600
