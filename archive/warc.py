@@ -5,6 +5,8 @@ warcio stays behind this module: callers see :class:`CapturedResponse` and :clas
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import io
 import json
 import logging
@@ -90,6 +92,8 @@ class CapturedResponse:
 
 WARC_VERSION = "WARC/1.1"
 METADATA_URN = "urn:mediawatch:metadata:"
+REVISIT_IDENTICAL = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
+REVISIT_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
 # Twisted has already de-chunked the body, so the header would lie about the payload.
 _DROP_HEADERS = frozenset({"transfer-encoding"})
 
@@ -121,12 +125,53 @@ class Exchange:
 
 
 @dataclass(frozen=True, slots=True)
+class PriorCapture:
+    """The last full capture of a URL: what a revisit record refers to."""
+
+    url: str
+    date: datetime
+    record_id: str | None
+    digest: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class WrittenExchange:
-    """Where the records of one exchange landed."""
+    """Where the records of one exchange landed.
+
+    ``revisit`` is the profile URI when the payload was written as a revisit record (then
+    ``prior`` is the capture it refers to), else None. ``digest`` is the payload digest.
+    """
 
     response: WarcLocation
     record_id: str
     bytes_written: int
+    digest: str = ""
+    revisit: str | None = None
+
+    def as_prior(self, url: str, date: datetime) -> PriorCapture:
+        """This capture as the one later revisits of ``url`` refer to."""
+        return PriorCapture(url, date, self.record_id, self.digest)
+
+
+def payload_digest(body: bytes) -> str:
+    """``sha1:<base32>`` of the payload as written: the form warcio and Heritrix write."""
+    return "sha1:" + base64.b32encode(hashlib.sha1(body).digest()).decode("ascii")
+
+
+def revisit_profile(status: int, body: bytes, prior: PriorCapture | None) -> str | None:
+    """Pure: which revisit profile an answer gets, or None for a full response record.
+
+    A 304 is a server-not-modified revisit (whether or not a prior capture is known); a 200
+    whose payload is byte-identical to the prior capture of the same URL is an
+    identical-payload-digest revisit, so a recrawl of an unchanged page costs a few hundred
+    bytes instead of a second copy.
+    """
+    if status == 304:
+        return REVISIT_NOT_MODIFIED
+    if (status == 200 and body and prior is not None and prior.digest
+            and prior.digest == payload_digest(body)):
+        return REVISIT_IDENTICAL
+    return None
 
 
 def warc_filename(source: str, when: datetime, serial: int, host: str) -> str:
@@ -223,10 +268,13 @@ class RotatingWarcWriter:
         return WarcLocation(self._name, offset, length)
 
     # -- records
-    def write_exchange(self, ex: Exchange) -> WrittenExchange:
-        """Write response, request and metadata records for one exchange.
+    def write_exchange(self, ex: Exchange, prior: PriorCapture | None = None
+                       ) -> WrittenExchange:
+        """Write response (or revisit), request and metadata records for one exchange.
 
-        The three records go to the same file; rotation happens before, never in between.
+        ``prior`` is the last full capture of the same URL; see :func:`revisit_profile` for
+        when the answer becomes a revisit record instead of a response record. The three
+        records go to the same file; rotation happens before, never in between.
         """
         if self._file is None or self._file.tell() >= self.max_size:
             self.close()
@@ -243,14 +291,20 @@ class RotatingWarcWriter:
         warc_headers = {"WARC-Record-ID": response_id, "WARC-Date": date}
         if ex.ip_address:
             warc_headers["WARC-IP-Address"] = ex.ip_address
-        response = self._writer.create_warc_record(
-            ex.url,
-            "response",
-            payload=io.BytesIO(ex.body),
-            length=len(ex.body),
-            http_headers=http_headers,
-            warc_headers_dict=warc_headers,
-        )
+        digest = payload_digest(ex.body)
+        profile = revisit_profile(ex.status, ex.body, prior)
+        if profile is None:
+            response = self._writer.create_warc_record(
+                ex.url,
+                "response",
+                payload=io.BytesIO(ex.body),
+                length=len(ex.body),
+                http_headers=http_headers,
+                warc_headers_dict=warc_headers,
+            )
+        else:
+            response = self._revisit_record(ex.url, profile, http_headers, warc_headers,
+                                            prior, digest)
         location = self._write(response)
         before = location.length
 
@@ -289,25 +343,72 @@ class RotatingWarcWriter:
         written += self._write(metadata).length
         if self._file is not None and self._file.tell() >= self.max_size:
             self.close()
-        return WrittenExchange(location, response_id, written)
+        return WrittenExchange(location, response_id, written, digest, profile)
+
+    def _revisit_record(self, url: str, profile: str, http_headers: StatusAndHeaders,
+                        warc_headers: dict[str, str], prior: PriorCapture | None,
+                        digest: str) -> object:
+        assert self._writer is not None
+        if prior is not None and prior.record_id:
+            warc_headers["WARC-Refers-To"] = prior.record_id
+        # The HTTP headers of this answer are kept; only the payload is left out. A 304 has
+        # no payload of its own: its digest is the one of the capture it confirms.
+        if prior is not None:
+            record = self._writer.create_revisit_record(
+                url, prior.digest or digest, prior.url, warc_date(prior.date),
+                http_headers=http_headers, warc_headers_dict=warc_headers)
+            record.rec_headers.replace_header("WARC-Profile", profile)
+            return record
+        record = self._writer.create_warc_record(url, "revisit", http_headers=http_headers,
+                                                 warc_headers_dict=warc_headers)
+        record.rec_headers.add_header("WARC-Profile", profile)
+        return record
 
 
 # --------------------------------------------------------------------------- reading
 
 
 @dataclass(frozen=True, slots=True)
+class Revisit:
+    """What a revisit record says it repeats: its profile and the capture it refers to."""
+
+    profile: str
+    refers_to_uri: str | None
+    refers_to_date: datetime | None
+    refers_to_id: str | None
+
+    @property
+    def not_modified(self) -> bool:
+        """A 304 answer (server-not-modified profile)."""
+        return self.profile.endswith("/server-not-modified")
+
+
+@dataclass(frozen=True, slots=True)
 class StoredResponse:
-    """A response record read back: the parsed capture, where it is, and its digest."""
+    """A response or revisit record read back: the parsed capture, where it is, and its
+    payload digest. For a revisit, ``revisit`` is set and ``captured.body`` is empty until
+    resolved against the record it refers to (:meth:`with_payload`)."""
 
     captured: CapturedResponse
     location: WarcLocation
     digest: str | None
     protocol: str
     reason: str
+    revisit: Revisit | None = None
+
+    def with_payload(self, original: StoredResponse) -> StoredResponse:
+        """This revisit with the payload of the capture it refers to (its headers too when
+        the answer was a 304, which has none worth parsing)."""
+        captured = replace(self.captured, body=original.captured.body)
+        if self.revisit is not None and self.revisit.not_modified:
+            captured = replace(captured, headers=original.captured.headers,
+                               status=original.captured.status)
+        return replace(self, captured=captured)
 
 
 def iter_responses(path: str | Path) -> Iterator[StoredResponse]:
-    """Every response record of a WARC file with its metadata record attached, in file order.
+    """Every response and revisit record of a WARC file with its metadata record attached,
+    in file order.
 
     Raises :class:`WarcError` (file name and offset) on a truncated or corrupt file, after
     yielding every complete record before the damage.
@@ -320,7 +421,7 @@ def iter_responses(path: str | Path) -> Iterator[StoredResponse]:
             end = 0
             it = ArchiveIterator(fh)
             for record in it:
-                if record.rec_type == "response":
+                if record.rec_type in ("response", "revisit"):
                     stored = _stored(record, it, path.name)
                     if pending is not None:
                         yield pending
@@ -364,14 +465,14 @@ def _check_complete(record: object, name: str, it: ArchiveIterator) -> None:
 
 
 def read_response(directory: str | Path, location: WarcLocation) -> StoredResponse:
-    """The response record at ``location`` (one seek), without its metadata."""
+    """The response or revisit record at ``location`` (one seek), without its metadata."""
     path = Path(directory) / location.file
     try:
         with open(path, "rb") as fh:
             fh.seek(location.offset)
             it = ArchiveIterator(fh)
             record = next(iter(it))
-            if record.rec_type != "response":
+            if record.rec_type not in ("response", "revisit"):
                 raise WarcError(
                     f"{location.file}@{location.offset}: a {record.rec_type} record, not a response"
                 )
@@ -402,12 +503,22 @@ def _stored(record: object, it: ArchiveIterator, name: str, base: int = 0) -> St
         fetched_at=_parse_warc_date(rec_headers.get_header("WARC-Date")),
         record_id=rec_headers.get_header("WARC-Record-ID"),
     )
+    revisit = None
+    if record.rec_type == "revisit":  # type: ignore[attr-defined]
+        refers_date = rec_headers.get_header("WARC-Refers-To-Date")
+        revisit = Revisit(
+            profile=rec_headers.get_header("WARC-Profile") or "",
+            refers_to_uri=rec_headers.get_header("WARC-Refers-To-Target-URI"),
+            refers_to_date=_parse_warc_date(refers_date) if refers_date else None,
+            refers_to_id=rec_headers.get_header("WARC-Refers-To"),
+        )
     return StoredResponse(
         captured=captured,
         location=WarcLocation(name, base + offset, length),
         digest=rec_headers.get_header("WARC-Payload-Digest"),
         protocol=(http.protocol if http is not None else "") or "HTTP/1.1",
         reason=reason,
+        revisit=revisit,
     )
 
 

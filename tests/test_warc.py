@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import random
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -146,3 +147,43 @@ def test_third_party_warcs_read_or_fail_clearly() -> None:
         except WarcError as exc:
             assert path.name in str(exc)
     assert read > 100
+
+
+def test_revisits_identical_payload_and_not_modified(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from archive.warc import REVISIT_IDENTICAL, REVISIT_NOT_MODIFIED, payload_digest
+
+    writer = RotatingWarcWriter(tmp_path, "northwind", host="test", clock=lambda: WHEN)
+    url = "http://127.0.0.1:8000/feed.xml"
+    page = PAGE + random.Random(1).randbytes(8000)  # incompressible, like a real page
+    first = writer.write_exchange(exchange(url, body=page))
+    prior = first.as_prior(url, WHEN)
+    assert first.revisit is None and first.digest == payload_digest(page)
+    same = writer.write_exchange(exchange(url, body=page), prior)
+    changed = writer.write_exchange(exchange(url, body=page + b"<!-- edited -->"), prior)
+    not_modified = writer.write_exchange(
+        replace(exchange(url, body=b""), status=304, reason="Not Modified"), prior)
+    unknown_304 = writer.write_exchange(
+        replace(exchange(url + "?x", body=b""), status=304, reason="Not Modified"))
+    path = writer.close()
+    assert path is not None and warcio_check(path).returncode == 0
+    assert (same.revisit, changed.revisit, not_modified.revisit, unknown_304.revisit) == (
+        REVISIT_IDENTICAL, None, REVISIT_NOT_MODIFIED, REVISIT_NOT_MODIFIED)
+    # A revisit costs its headers, not a second copy of the page.
+    assert same.response.length < first.response.length // 2
+
+    records = list(iter_responses(path))
+    assert [r.revisit is not None for r in records] == [False, True, False, True, True]
+    revisit = records[1].revisit
+    assert revisit is not None and not revisit.not_modified
+    assert (revisit.refers_to_uri, revisit.refers_to_date, revisit.refers_to_id) == (
+        url, WHEN, first.record_id)
+    assert records[1].captured.body == b"" and records[1].digest == first.digest
+    resolved = records[1].with_payload(records[0])
+    assert resolved.captured.body == page and resolved.captured.status == 200
+    nm = records[3]
+    assert nm.revisit is not None and nm.revisit.not_modified and nm.captured.status == 304
+    assert nm.with_payload(records[0]).captured.status == 200
+    assert records[4].revisit is not None and records[4].revisit.refers_to_uri is None
+    assert read_response(tmp_path, same.response).revisit == revisit
