@@ -169,6 +169,42 @@ class Archive:
                 if owner is not None:
                     self._adopt_redirects(owner[0], owner[1], [target])
 
+    def record_revisit(self, capture: CaptureRef) -> str | None:
+        """Index a revisit record, linked to the article of the capture it repeats.
+
+        The capture is found by ``capture.refers_to`` (its record id), else as the last full
+        capture of the same URL with the same payload digest. A revisit of an article page
+        moves the article's ``last_seen``, like an unchanged re-fetch. Returns the article id.
+        """
+        row = None
+        if capture.refers_to:
+            row = self.db.execute("SELECT article_id FROM captures WHERE record_id = ?",
+                                  [capture.refers_to]).fetchone()
+        if row is None:
+            row = self.db.execute(
+                "SELECT article_id FROM captures WHERE url = ? AND revisit IS NULL"
+                " AND (digest = ? OR ? IS NULL) ORDER BY fetched_at DESC LIMIT 1",
+                [capture.url, capture.digest, capture.digest]).fetchone()
+        aid = row[0] if row else None
+        with self.transaction():
+            self.record_capture(capture, aid)
+            if aid is not None:
+                self._touch(aid, utc_text(capture.fetched_at))
+        return aid
+
+    def mark_removed(self, capture: CaptureRef) -> str | None:
+        """Index a 404 / 410 answer; when its URL is an alias of an archived article, that
+        article was taken down: ``removed_at`` is set (the text stays). Returns its id."""
+        aid = self.resolve(capture.link) or self.resolve(capture.url)
+        with self.transaction():
+            self.record_capture(capture)
+            if aid is not None:
+                self.db.execute(
+                    "UPDATE articles SET removed_at = :t WHERE id = :id"
+                    " AND (removed_at IS NULL OR removed_at > :t) AND last_seen < :t",
+                    {"t": utc_text(capture.fetched_at), "id": aid})
+        return aid
+
     def upsert(self, article: Article, capture: CaptureRef) -> Outcome:
         """Store one parsed article page and its capture; say what that did.
 
@@ -223,6 +259,8 @@ class Archive:
                     self._insert_version(aid, changes["version"], fetched, columns, new_hash)
                 changes["first_seen"] = min(current["first_seen"], fetched)
                 changes["last_seen"] = max(current["last_seen"], fetched)
+                if current["removed_at"] and fetched > current["removed_at"]:
+                    changes["removed_at"] = None  # it is back
                 self._update_article(aid, changes)
             self._insert_aliases(aid, records)
             self._adopt_redirects(aid, article.source, [url for url, _kind, _orig in records])
@@ -329,6 +367,8 @@ class Archive:
             "source": capture.source,
             "article_id": aid,
             "outcome": outcome.value if outcome else None,
+            "revisit": capture.revisit,
+            "refers_to": capture.refers_to,
         }
         names = ", ".join(f'"{name}"' for name in row)
         values = ", ".join(f":{name}" for name in row)
@@ -416,6 +456,7 @@ class Archive:
             for r in self.db.execute("SELECT original FROM aliases WHERE article_id = ?", [aid])
         ]
         out = article_dict(row, aliases)
+        out["removed_at"] = row["removed_at"]
         out["versions"] = list(
             self.db.query(
                 "SELECT version, fetched_at, url, title, lead, body, content_hash FROM versions"

@@ -66,6 +66,8 @@ class CaptureRef:
     fetch (it is an alias, and it is the capture's link for versions: see
     :mod:`archive.identity`). ``redirect_to`` is the absolute target (Location header) of a
     3xx record: the redirecting URL becomes an alias of the article it leads to.
+    ``revisit`` is the WARC-Profile of a revisit record (None for a response record) and
+    ``refers_to`` the WARC-Record-ID of the response it repeats, when known.
     """
 
     location: WarcLocation
@@ -78,6 +80,8 @@ class CaptureRef:
     source: str | None = None
     requested_url: str | None = None
     redirect_to: str | None = None
+    revisit: str | None = None
+    refers_to: str | None = None
 
     @property
     def link(self) -> str:

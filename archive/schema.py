@@ -17,7 +17,8 @@ Tables (times are ISO 8601 UTC text, ``2020-11-29T23:25:00Z``; lists are JSON ar
     normalized URL -> article, with the alias kind and the first original spelling seen.
 ``captures``
     one row per WARC response or revisit record, article or not (feeds, robots.txt, 404s),
-    unique on ``(warc_file, offset)``; ``url_norm`` is the normalized record URL (NULL when
+    unique on ``(warc_file, offset)``; ``revisit`` is the WARC-Profile of a revisit record
+    and ``refers_to`` the record id it repeats; ``url_norm`` is the normalized record URL (NULL when
     it is not http(s)), ``link_key`` the link it was fetched through
     (:func:`archive.identity.link_key`), ``redirect_norm`` the normalized target of a
     redirect; ``content_hash``/``outcome`` are set for article
@@ -321,3 +322,14 @@ def _operations(db: Database) -> None:
     # Operational state of the scheduled service (polling, backoff, alerts): like ``runs``
     # it is not derived from the WARCs, and ``reindex`` carries it over.
     db.executescript(_OPERATIONS)
+
+
+@MIGRATIONS(name="0003_capture_revisits")
+def _capture_revisits(db: Database) -> None:
+    # Revisit records (identical payload, 304) are captures too; the crawler looks up the
+    # last full response of a URL to decide whether the next answer is a revisit.
+    db.executescript("""
+    ALTER TABLE captures ADD COLUMN revisit TEXT;
+    ALTER TABLE captures ADD COLUMN refers_to TEXT;
+    CREATE INDEX captures_url_exact ON captures(url, fetched_at);
+    """)

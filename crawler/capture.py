@@ -83,7 +83,8 @@ def to_exchange(response: Response, request: Request, source: str,
 class WarcCapture:
     """Writes ``response_downloaded`` exchanges to ``<MEDIAWATCH_DATA>/warcs/``.
 
-    Stats: ``mediawatch/warc/records``, ``mediawatch/warc/bytes``, ``mediawatch/warc/files``.
+    Stats: ``mediawatch/warc/records``, ``mediawatch/warc/bytes``, ``mediawatch/warc/files``,
+    ``mediawatch/warc/revisits`` and ``mediawatch/warc/revisit_bytes``.
     """
 
     def __init__(self, directory: Path, max_size: int, crawler: Crawler):
@@ -116,18 +117,28 @@ class WarcCapture:
         if self.writer is None:
             return
         stats = self.crawler.stats
+        # The spider's view of the archive says what the URL's last full capture was, so an
+        # unchanged answer is written as a revisit record.
+        state = getattr(spider, "state", None)
+        prior = state.prior(response.url) if state is not None else None
+        fetched_at = datetime.now(UTC)
         try:
             written = self.writer.write_exchange(
-                to_exchange(response, request, self.writer.source, datetime.now(UTC)))
+                to_exchange(response, request, self.writer.source, fetched_at), prior)
         except OSError as exc:
             log.error("WARC write failed for %s: %s", response.url, exc)
             if stats is not None:
                 stats.inc_value("mediawatch/warc/errors")
             return
         request.meta["mediawatch_warc"] = written.response
+        if written.revisit is None and response.status == 200 and state is not None:
+            state.remember(written.as_prior(response.url, fetched_at))
         if stats is not None:
             stats.inc_value("mediawatch/warc/records", 3)
             stats.inc_value("mediawatch/warc/bytes", written.bytes_written)
+            if written.revisit is not None:
+                stats.inc_value("mediawatch/warc/revisits")
+                stats.inc_value("mediawatch/warc/revisit_bytes", written.bytes_written)
 
     def spider_closed(self, spider: Spider) -> None:
         """Close (and so rename) the last file: rotation at the end of every crawl."""

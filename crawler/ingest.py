@@ -5,6 +5,10 @@ database. Both run this code on the same records in the same order, so the archi
 pure function of the WARC files and the config. Files are taken in capture-time order
 (parsed from the ``{source}-{timestamp}-{serial}-{host}`` name) and records in file order.
 Ingest is idempotent: a file already loaded (``warc_files`` table) is skipped.
+
+Revisit records are linked to the article of the capture they repeat (its ``last_seen``
+moves, as for an unchanged re-fetch); a 404 / 410 for a URL of an archived article marks it
+removed; block pages are counted and never parsed.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from urllib.parse import urljoin
 from archive.db import Archive, CaptureRef, Outcome
 from archive.models import Article, Hints
 from archive.warc import StoredResponse, WarcError, iter_responses, list_warcs
+from crawler.blockpage import block_reason
 from crawler.pages import ArticlePage, NotAnArticle
 from crawler.sources import Config, Source
 
@@ -85,8 +90,11 @@ def parse_record(job: tuple[StoredResponse, Source]) -> Parsed:
 
 def is_article_record(stored: StoredResponse) -> bool:
     """Only the final 200 answer to an article request is parsed: redirect hops, error
-    answers, feeds and sitemaps are evidence, recorded as captures only."""
-    return stored.captured.metadata.get("kind") == "article" and stored.captured.status == 200
+    answers, feeds and sitemaps are evidence, recorded as captures only; so are revisits
+    (they repeat a capture already indexed) and block pages (a captcha is not an article)."""
+    captured = stored.captured
+    return (captured.metadata.get("kind") == "article" and captured.status == 200
+            and stored.revisit is None and block_reason(200, captured.body) is None)
 
 
 def capture_ref(stored: StoredResponse) -> CaptureRef:
@@ -98,12 +106,15 @@ def capture_ref(stored: StoredResponse) -> CaptureRef:
     requested = (captured.redirect_urls[0] if captured.redirect_urls
                  else str(meta["link"]) if meta.get("link") else None)
     location = captured.header("Location")
+    revisit = stored.revisit
     return CaptureRef(location=stored.location, url=captured.url, status=captured.status,
                       fetched_at=captured.fetched_at, digest=stored.digest,
                       record_id=captured.record_id, kind=str(meta.get("kind") or "other"),
                       source=str(meta.get("source") or "unknown"), requested_url=requested,
                       redirect_to=urljoin(captured.url, location)
-                      if 300 <= captured.status < 400 and location else None)
+                      if 300 <= captured.status < 400 and location else None,
+                      revisit=revisit.profile if revisit else None,
+                      refers_to=revisit.refers_to_id if revisit else None)
 
 
 def store_record(archive: Archive, stored: StoredResponse, parsed: Parsed | None,
@@ -112,7 +123,16 @@ def store_record(archive: Archive, stored: StoredResponse, parsed: Parsed | None
     capture = capture_ref(stored)
     source_id = capture.source or "unknown"
     if parsed is None:
-        archive.record_capture(capture)
+        if block_reason(capture.status, stored.captured.body):
+            report.count(source_id, "blocked")
+        if stored.revisit is not None:
+            if archive.record_revisit(capture) and capture.kind == "article":
+                report.count(source_id, "unchanged")
+        elif capture.kind == "article" and capture.status in (404, 410):
+            if archive.mark_removed(capture):
+                report.count(source_id, "removed")
+        else:
+            archive.record_capture(capture)
         return
     if parsed.article is None:
         where = f"{stored.location.file}@{stored.location.offset}"

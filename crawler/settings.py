@@ -19,6 +19,10 @@ MEDIAWATCH_WARC_MAX_SIZE = 1024**3
 # Load finished WARC files into archive.db when the spider closes. Cluster workers turn this
 # off and leave ingest to one process.
 MEDIAWATCH_INGEST = True
+# Incremental crawling (seconds): re-check checkpoints after first seen, poll interval bounds.
+MEDIAWATCH_RECHECK = [3600, 6 * 3600, 24 * 3600, 72 * 3600]
+MEDIAWATCH_POLL_MIN = 300
+MEDIAWATCH_POLL_MAX = 6 * 3600
 
 ROBOTSTXT_OBEY = True
 USER_AGENT = "mediawatch/0.1 (+https://github.com/mediawatch/mediawatch)"
@@ -31,6 +35,9 @@ DOWNLOAD_WARNSIZE = 0
 # A news site that answers 500 now often answers later; the next scheduled run retries, so
 # one in-crawl retry is enough and keeps failing sources from hammering.
 RETRY_TIMES = 1
+# 429 and 503 are not retried within a crawl: their Retry-After is honoured by backing off
+# (crawler/incremental.py), never by asking again seconds later.
+RETRY_HTTP_CODES = [500, 502, 504, 522, 524, 408]
 REDIRECT_MAX_TIMES = 10
 COOKIES_ENABLED = True
 TELNETCONSOLE_ENABLED = False

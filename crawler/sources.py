@@ -53,6 +53,10 @@ class CrawlSettings:
     # Read by the scheduler service, not by Scrapy: seconds, from "1h" / "10m" / "90s".
     run_timeout: float = 3600.0
     misfire_grace: float = 600.0
+    # Incremental crawling (crawler/incremental.py): seconds, from durations in the file.
+    recheck: tuple[float, ...] = (3600.0, 6 * 3600.0, 24 * 3600.0, 72 * 3600.0)
+    poll_min: float = 300.0
+    poll_max: float = 6 * 3600.0
 
     def scrapy_settings(self) -> dict[str, Any]:
         """These values under the Scrapy setting names they drive."""
@@ -65,6 +69,9 @@ class CrawlSettings:
             "DOWNLOAD_TIMEOUT": self.timeout,
             "DOWNLOAD_MAXSIZE": self.max_page_size,
             "MEDIAWATCH_WARC_MAX_SIZE": self.warc_max_size,
+            "MEDIAWATCH_RECHECK": list(self.recheck),
+            "MEDIAWATCH_POLL_MIN": self.poll_min,
+            "MEDIAWATCH_POLL_MAX": self.poll_max,
         }
 
 
@@ -168,8 +175,12 @@ def _parse_crawl(raw: Any, path: str | Path) -> CrawlSettings:
         name = f"crawl.{key}"
         if key in ("max_page_size", "warc_max_size"):
             values[key] = parse_size(value, path, name)
-        elif key in ("run_timeout", "misfire_grace"):
+        elif key in ("run_timeout", "misfire_grace", "poll_min", "poll_max"):
             values[key] = _duration(value, path, name)
+        elif key == "recheck":
+            if not isinstance(value, list):
+                raise ConfigError(path, None, name, "must be a list of durations, e.g. ['1h']")
+            values[key] = tuple(sorted(_duration(v, path, name) for v in value))
         elif isinstance(default, bool):
             if not isinstance(value, bool):
                 raise ConfigError(path, None, name, "must be true or false")

@@ -104,6 +104,7 @@ def test_insert(archive: Archive) -> None:
         "first_seen": "2024-05-01T12:00:00Z",
         "last_seen": "2024-05-01T12:00:00Z",
         "version": 1,
+        "removed_at": None,
     }
     assert [v["version"] for v in shown["versions"]] == [1]
     assert shown["captures"] == [
@@ -460,7 +461,7 @@ def test_migrations_are_applied_once(tmp_path: Path) -> None:
         with Archive(path) as again:
             assert again.db.schema == schema
             assert [r["name"] for r in again.db.query("SELECT name FROM _sqlite_migrations")] == [
-                "0001_initial", "0002_operations"
+                "0001_initial", "0002_operations", "0003_capture_revisits"
             ]
             assert again.stats()["articles"] == 1
 

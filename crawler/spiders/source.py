@@ -4,25 +4,62 @@
 passes a parsed :class:`~crawler.sources.Source` instead. Article pages are only fetched here:
 they are parsed from the WARC capture by the ingest step (:mod:`crawler.ingest`), so a crawl
 and a ``reindex`` go through exactly the same parsing code.
+
+The crawl is incremental (:mod:`crawler.incremental`): listings are fetched with conditional
+GET, known articles are skipped unless due for a re-check, and when the spider closes it
+writes each listing's validators and next poll time and the source's health to the archive.
+``-a scheduled=1`` (what the scheduler passes) also skips listings that are not due.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from scrapy import Request, Spider
 from scrapy.http import Response
+from scrapy.settings import BaseSettings
+from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
+from archive.crawlstate import CrawlState, FetchState, SourceState, save_states, source_states
+from archive.db import Archive
 from archive.identity import strip_tracking
 from archive.models import Hints
+from archive.warc import payload_digest
 from crawler.adapter import to_captured
+from crawler.blockpage import BLOCK_STATUSES, block_reason
 from crawler.capture import META_KEY
+from crawler.incremental import (
+    Policy,
+    RunHealth,
+    article_fetch_reason,
+    conditional_headers,
+    is_due,
+    next_interval,
+    next_source_state,
+    recheck_due,
+    retry_after_seconds,
+)
 from crawler.pages import FeedPage, Link, ParseError, SectionPage, SitemapPage
 from crawler.sources import Source, load_config
+
+LISTING_KINDS = ("feed", "sitemap", "section")
+# Listing answers the callback sees itself: not modified, and block answers whose
+# Retry-After must be read.
+_LISTING_STATUSES = [304, *sorted(BLOCK_STATUSES)]
+
+
+def policy_from_settings(settings: BaseSettings) -> Policy:
+    """The incremental-crawling policy of the ``MEDIAWATCH_RECHECK/POLL_*`` settings."""
+    poll_min = int(settings.getfloat("MEDIAWATCH_POLL_MIN"))
+    return Policy(recheck=tuple(int(float(s)) for s in settings.getlist("MEDIAWATCH_RECHECK")),
+                  poll_min=poll_min,
+                  poll_max=max(poll_min, int(settings.getfloat("MEDIAWATCH_POLL_MAX"))))
 
 log = logging.getLogger(__name__)
 
@@ -32,10 +69,17 @@ class SourceSpider(Spider):
 
     name = "source"
 
-    def __init__(self, source: Source | str | None = None, *args: Any, **kwargs: Any):
+    def __init__(self, source: Source | str | None = None, *args: Any,
+                 scheduled: bool | str = False, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self._source_arg = source
         self.source: Source | None = source if isinstance(source, Source) else None
+        self.scheduled = scheduled in (True, "1", "true", "yes")
+        self.policy = Policy()
+        self.state = CrawlState(None)
+        self.started = datetime.now(UTC)
+        self.health = RunHealth()
+        self._fetches: dict[str, FetchState] = {}
 
     @classmethod
     def update_settings(cls, settings: Any) -> None:
@@ -59,17 +103,28 @@ class SourceSpider(Spider):
             spider.source = config.source(str(spider._source_arg))
         if spider.source.allowed_domains:
             spider.allowed_domains = list(spider.source.allowed_domains)
+        spider.policy = policy_from_settings(crawler.settings)
+        data = crawler.settings.get("MEDIAWATCH_DATA")
+        spider.state = CrawlState(Path(data) / "archive.db" if data else None)
         return spider
 
     async def start(self) -> AsyncIterator[Request]:
-        """Entry points: every feed, sitemap and section URL of the source."""
+        """Entry points (every feed, sitemap and section URL of the source; on a scheduled
+        run only those due), then the archived articles due for a re-check."""
         assert self.source is not None
-        for url in self.source.feeds:
-            yield self._request(url, "feed", self.parse_feed, None)
-        for url in self.source.sitemaps:
-            yield self._request(url, "sitemap", self.parse_sitemap, None)
-        for url in self.source.sections:
-            yield self._request(url, "section", self.parse_section, None)
+        now = self.started = datetime.now(UTC)
+        for kind, urls in (("feed", self.source.feeds), ("sitemap", self.source.sitemaps),
+                           ("section", self.source.sections)):
+            for url in urls:
+                if self.scheduled and not is_due(self.state.fetch_state(url), now):
+                    self._inc("mediawatch/listings/not_due")
+                    continue
+                yield self._listing_request(url, kind, None)
+        horizon = now - timedelta(seconds=max(self.policy.recheck, default=0) + 86400)
+        for article in self.state.recent_articles(self.source.id, horizon):
+            if recheck_due(article, now, self.policy.recheck):
+                self._inc("mediawatch/articles/recheck")
+                yield self._article_request(article.link, None, None, "recheck")
 
     def _request(self, url: str, kind: str, callback: Any, via: str | None,
                  hints: Hints | None = None) -> Request:
@@ -80,6 +135,15 @@ class SourceSpider(Spider):
             discovery["hints"] = hints_json
         return Request(url, callback=callback, errback=self.on_error,
                        meta={META_KEY: discovery})
+
+    def _listing_request(self, url: str, kind: str, via: str | None) -> Request:
+        callback = {"feed": self.parse_feed, "sitemap": self.parse_sitemap,
+                    "section": self.parse_section}[kind]
+        request = self._request(url, kind, callback, via)
+        request.headers.update(conditional_headers(self.state.fetch_state(url)))
+        request.meta["handle_httpstatus_list"] = _LISTING_STATUSES
+        request.meta["mediawatch_listing"] = url
+        return request
 
     # -- callbacks: listings yield requests, never items
 
@@ -98,31 +162,106 @@ class SourceSpider(Spider):
     def parse_article(self, response: Response) -> None:
         """Article pages are parsed at ingest from the WARC record; count them here."""
         self._inc("mediawatch/pages/article")
+        if block_reason(response.status, response.body):
+            self._blocked(response, listing=False)
+        else:
+            self.health = replace(self.health, articles_ok=self.health.articles_ok + 1)
 
     def _follow(self, response: Response, page_class: type) -> Iterator[Request]:
         assert self.source is not None
+        kind = {FeedPage: "feed", SitemapPage: "sitemap", SectionPage: "section"}[page_class]
+        listing = response.meta.get("mediawatch_listing", response.url)
+        before = self.state.fetch_state(listing)
+        if response.status == 304:
+            self._listed(listing, kind, before, response, unchanged=True)
+            return
+        if block_reason(response.status, response.body):
+            self._blocked(response, listing=True)
+            return
+        if before is not None and before.digest == payload_digest(response.body):
+            # Servers that never answer 304 (or lie about it): same bytes, nothing new.
+            self._listed(listing, kind, before, response, unchanged=True)
+            return
         try:
             links: list[Link] = page_class(to_captured(response), self.source).links()
         except ParseError as exc:
             log.warning("cannot parse %s: %s", response.url, exc)
             self._inc("mediawatch/parse_errors")
+            self._listed(listing, kind, before, response, unchanged=False)
             return
-        kind = {FeedPage: "feed", SitemapPage: "sitemap", SectionPage: "section"}[page_class]
         self._inc(f"mediawatch/pages/{kind}")
+        total = new = 0
         for link in links:
-            if link.kind == "sitemap":
-                yield self._request(link.url, "sitemap", self.parse_sitemap, response.url)
-            elif link.kind == "feed":
-                yield self._request(link.url, "feed", self.parse_feed, response.url)
+            if link.kind in ("sitemap", "feed"):
+                yield self._listing_request(link.url, link.kind, response.url)
             elif self.source.allows(link.url):
-                # Feeds tag every link with utm_* parameters; fetching the clean URL once
-                # saves a second download of the same page (the tagged URL stays an alias).
-                hints = link.hints
-                url = strip_tracking(link.url)
-                request = self._request(url, "article", self.parse_article, response.url, hints)
-                if url != link.url:
-                    request.meta[META_KEY]["link"] = link.url
-                yield request
+                known = self.state.known_article(link.url)
+                total += 1
+                new += known is None
+                why = article_fetch_reason(known, link.hints, self.started, self.policy)
+                if why is None or (self.scheduled and not is_due(
+                        self.state.fetch_state(link.url), self.started)):
+                    self._inc("mediawatch/articles/skipped_known")
+                    continue
+                # A known article is fetched again through the link its text came from.
+                yield self._article_request(known.link if known else link.url, response.url,
+                                            link.hints, why)
+        self._listed(listing, kind, before, response, unchanged=False, total=total, new=new)
+
+    def _article_request(self, link: str, via: str | None, hints: Hints | None,
+                         why: str) -> Request:
+        # Feeds tag every link with utm_* parameters; fetching the clean URL once saves a
+        # second download of the same page (the tagged URL stays an alias and the link).
+        url = strip_tracking(link)
+        request = self._request(url, "article", self.parse_article, via, hints)
+        request.meta[META_KEY]["reason"] = why
+        if url != link:
+            request.meta[META_KEY]["link"] = link
+        return request
+
+    def _listed(self, url: str, kind: str, before: FetchState | None, response: Response,
+                *, unchanged: bool, total: int = 0, new: int = 0) -> None:
+        """Record a listing fetch: validators, digest and the next poll time."""
+        assert self.source is not None
+        self._inc("mediawatch/listings/not_modified" if unchanged else "mediawatch/listings/ok")
+        self.health = replace(self.health, listings_ok=self.health.listings_ok + 1)
+        interval = next_interval(before.interval_s if before else None, unchanged=unchanged,
+                                 total=total, new=new, policy=self.policy)
+        header = response.headers.get
+        etag, modified = header("ETag"), header("Last-Modified")
+        self._fetches[url] = FetchState(
+            url, self.source.id, kind,
+            etag=etag.decode("latin-1") if etag else (before.etag if before else None),
+            last_modified=modified.decode("latin-1") if modified
+            else (before.last_modified if before else None),
+            digest=before.digest if before and response.status == 304
+            else payload_digest(response.body),
+            interval_s=interval, next_fetch=self.started + timedelta(seconds=interval),
+            last_total=total if not unchanged else (before.last_total if before else 0),
+            last_new=new)
+
+    def _blocked(self, response: Response, *, listing: bool) -> None:
+        """A block answer: counted, its Retry-After honoured for the URL and the source."""
+        assert self.source is not None
+        why = block_reason(response.status, response.body)
+        log.warning("blocked at %s: %s", response.url, why)
+        self._inc("mediawatch/blocked")
+        wait = retry_after_seconds(
+            (response.headers.get("Retry-After") or b"").decode("latin-1"), self.started)
+        h = self.health
+        self.health = replace(
+            h, listings_blocked=h.listings_blocked + listing,
+            articles_blocked=h.articles_blocked + (not listing),
+            retry_after=max(h.retry_after or 0, wait) if wait is not None else h.retry_after)
+        if wait is not None:
+            url = response.meta.get("mediawatch_listing", response.url)
+            kind = "article" if not listing else self._kind(response)
+            self._fetches[url] = FetchState(url, self.source.id, kind,
+                                            next_fetch=self.started + timedelta(seconds=wait))
+
+    @staticmethod
+    def _kind(response: Response) -> str:
+        return str((response.meta.get(META_KEY) or {}).get("kind", "other"))
 
     def on_error(self, failure: Failure) -> None:
         """A failed request is logged and counted; the crawl goes on."""
@@ -132,6 +271,36 @@ class SourceSpider(Spider):
         log.warning("failed %s: %s", url, failure.getErrorMessage())
         self._inc("mediawatch/failures")
         self._inc(f"mediawatch/failures/{reason}")
+        listing = request is not None and "mediawatch_listing" in request.meta
+        if isinstance(failure.value, HttpError) and failure.value.response.status in \
+                BLOCK_STATUSES:
+            self._blocked(failure.value.response, listing=listing)
+        elif listing:
+            self.health = replace(self.health,
+                                  listings_failed=self.health.listings_failed + 1)
+
+    def closed(self, reason: str) -> None:
+        """Write the polling state and the source's health back to the archive.
+
+        Listing validators are kept only when the crawl finished: after an interrupted
+        crawl a 304 must not hide articles that were listed but never fetched.
+        """
+        self.state.close()
+        if self.source is None or self.crawler.settings.get("MEDIAWATCH_DATA") is None:
+            return
+        now = datetime.now(UTC)
+        fetches = list(self._fetches.values())
+        if reason != "finished":
+            fetches = [f for f in fetches if f.digest is None]  # Retry-After marks only
+        archive = Archive(Path(self.crawler.settings["MEDIAWATCH_DATA"]) / "archive.db")
+        try:
+            before = source_states(archive).get(self.source.id, SourceState(self.source.id))
+            after = next_source_state(before, self.health, now, self.policy)
+            save_states(archive, fetches, after, now)
+        finally:
+            archive.close()
+        if self.crawler.stats is not None:
+            self.crawler.stats.set_value("mediawatch/source/status", after.status)
 
     def _inc(self, key: str) -> None:
         if self.crawler.stats is not None:

@@ -1,0 +1,152 @@
+"""Incremental crawling policy: what to fetch again, how often to poll, when to back off.
+
+Pure functions over values; the spider and ``crawl_and_ingest`` apply them.
+
+* **Known articles are not fetched again** on every run. A listing link whose URL is an
+  alias of an archived article is skipped unless the article is due for a re-check by age
+  (``[crawl] recheck``, by default 1 h, 6 h, 24 h and 72 h after it was first seen: each
+  checkpoint once, to catch edits and takedowns) or the listing itself shows that it
+  changed (its title there differs from the archived one).
+* **Feeds, sitemaps and section pages** are fetched with conditional GET (ETag /
+  If-Modified-Since). Some servers never answer 304 or lie about it, so the payload digest
+  is compared too: an identical body counts as "not modified".
+* **Adaptive polling per listing**, after Media Cloud: a listing whose links are mostly
+  known (or that did not change) is polled half as often, one that brings mostly new links
+  twice as often, within ``[crawl] poll_min`` and ``poll_max``. Scheduled runs skip
+  listings that are not due; a manual ``mediawatch crawl`` fetches everything.
+* **Failures back off.** A run in which no listing could be fetched is a failure; each one
+  in a row doubles the back-off (``backoff_base`` up to ``backoff_max``) and after
+  ``unhealthy_after`` of them the source is ``unhealthy``. Block answers (403 / 429 / 503,
+  challenge pages) on the listings, or on at least half of the article fetches, mark the
+  source ``blocked``. ``Retry-After`` is honoured: nothing is asked again before it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+
+from archive.crawlstate import FetchState, KnownArticle, SourceState
+from archive.models import Hints
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """The tunables of incremental crawling, all in seconds (``[crawl]`` keys)."""
+
+    recheck: tuple[int, ...] = (3600, 6 * 3600, 24 * 3600, 72 * 3600)
+    poll_min: int = 5 * 60
+    poll_max: int = 6 * 3600
+    backoff_base: int = 10 * 60
+    backoff_max: int = 24 * 3600
+    unhealthy_after: int = 5
+
+
+def recheck_due(article: KnownArticle, now: datetime, offsets: tuple[int, ...]) -> bool:
+    """True when a re-check checkpoint has passed since the article was last fetched."""
+    for offset in offsets:
+        due = article.first_seen + timedelta(seconds=offset)
+        if due <= now and article.last_fetched < due:
+            return True
+    return False
+
+
+def _norm_title(title: str | None) -> str:
+    return re.sub(r"\s+", " ", title or "").strip().casefold()
+
+
+def listing_shows_change(article: KnownArticle, hints: Hints | None) -> bool:
+    """True when the feed entry / sitemap entry gives a title other than the archived one."""
+    if hints is None or not hints.title or not article.title:
+        return False
+    return _norm_title(hints.title) != _norm_title(article.title)
+
+
+def article_fetch_reason(article: KnownArticle | None, hints: Hints | None, now: datetime,
+                         policy: Policy) -> str | None:
+    """Why a listed article link should be fetched (``new``, ``changed``, ``recheck``), or
+    None to skip it."""
+    if article is None:
+        return "new"
+    if listing_shows_change(article, hints):
+        return "changed"
+    if not article.removed and recheck_due(article, now, policy.recheck):
+        return "recheck"
+    return None
+
+
+def conditional_headers(state: FetchState | None) -> dict[str, str]:
+    """If-None-Match / If-Modified-Since for a listing fetched before."""
+    headers: dict[str, str] = {}
+    if state is not None and state.etag:
+        headers["If-None-Match"] = state.etag
+    if state is not None and state.last_modified:
+        headers["If-Modified-Since"] = state.last_modified
+    return headers
+
+
+def is_due(state: FetchState | None, now: datetime) -> bool:
+    """A listing (or a URL under Retry-After) may be fetched by a scheduled run."""
+    return state is None or state.next_fetch is None or state.next_fetch <= now
+
+
+def next_interval(current: int | None, *, unchanged: bool, total: int, new: int,
+                  policy: Policy) -> int:
+    """The next poll interval of a listing, from what this fetch brought."""
+    interval = min(max(current or policy.poll_min, policy.poll_min), policy.poll_max)
+    if unchanged or total == 0 or new / total <= 0.2:
+        interval *= 2
+    elif new / total >= 0.5:
+        interval //= 2
+    return min(max(interval, policy.poll_min), policy.poll_max)
+
+
+def retry_after_seconds(value: str | None, now: datetime) -> int | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return int(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0, int((when - now).total_seconds()))
+
+
+@dataclass(frozen=True, slots=True)
+class RunHealth:
+    """What one run of a source met: listings fetched or not, block answers."""
+
+    listings_ok: int = 0
+    listings_failed: int = 0
+    listings_blocked: int = 0
+    articles_ok: int = 0
+    articles_blocked: int = 0
+    retry_after: int | None = None
+
+
+def next_source_state(prev: SourceState, run: RunHealth, now: datetime,
+                      policy: Policy) -> SourceState:
+    """The source's state after a run: reset on success, back off on failure or blocking."""
+    blocked = (run.listings_blocked > 0 and run.listings_ok == 0) or (
+        run.articles_blocked >= 2 and run.articles_blocked >= run.articles_ok)
+    failed = run.listings_ok == 0 and (run.listings_failed + run.listings_blocked) > 0
+    if not blocked and not failed:
+        return SourceState(prev.source)
+    failures = prev.consecutive_failures + 1
+    wait = min(policy.backoff_base * 2 ** (failures - 1), policy.backoff_max)
+    if run.retry_after is not None:
+        wait = max(wait, run.retry_after)
+    if blocked:
+        status, reason = "blocked", "block answers (403/429/503 or challenge pages)"
+    elif failures >= policy.unhealthy_after:
+        status, reason = "unhealthy", f"{failures} failed runs in a row"
+    else:
+        status, reason = "failing", "no feed, sitemap or section page could be fetched"
+    return SourceState(prev.source, status, failures, now + timedelta(seconds=wait), reason)
