@@ -279,7 +279,8 @@ def assess(totals: Mapping[str, tuple[int, datetime]], buckets: Iterable[Bucket]
         by_source[bucket.source].append(bucket)
     runs_by: dict[str, list[RunFigures]] = defaultdict(list)
     for run in sorted(runs, key=lambda r: r.started):
-        runs_by[run.source].append(run)
+        if now - rules.runs_window <= run.started <= now:
+            runs_by[run.source].append(run)
     out = []
     for source in sorted(set(totals) | set(runs_by) | set(last_runs)):
         articles, first_seen = totals.get(source, (0, now))
