@@ -26,6 +26,8 @@ rows is built by pure functions too (:func:`volume_sql`, :func:`runs_sql`) and e
     the last 2 runs (within 7 days) were blocked: status ``blocked``, or blocked answers
     (403/429/503, challenge pages) for at least half the pages.
 
+Articles are counted in hour buckets, so window edges are exact to the hour.
+
 Alerts (:func:`record_health_alerts`): a newly flagged problem (source and flag) raises one
 alert; it stays open, raising nothing more, until a run finds the flag gone, which records
 a ``resolved`` alert; flagged again later, it raises again. They are stored in ``alerts``
@@ -57,6 +59,7 @@ __all__ = [
     "SourceHealth",
     "assess",
     "check_health",
+    "health_record",
     "health_transitions",
     "normal_daily_volume",
     "record_health_alerts",
@@ -153,7 +156,7 @@ def volume_sql(now: datetime, rules: HealthRules = DEFAULT_RULES) -> tuple[str, 
     sql = """SELECT source, substr(first_seen, 1, 13) AS hour, count(*) AS articles,
   sum(body IS NULL OR trim(body) = '') AS no_body, sum(published IS NULL) AS no_date
 FROM articles
-WHERE first_seen >= :since AND first_seen < :until
+WHERE first_seen >= :since AND first_seen <= :until
 GROUP BY source, hour
 ORDER BY source, hour"""
     since = now - (rules.history_days + 1) * _DAY
@@ -352,3 +355,16 @@ def record_health_alerts(archive: Any, report: Iterable[SourceHealth],
     changes = health_transitions(report, last)
     return insert_alerts(archive, [(HEALTH, key, version, kind) for key, version, kind in changes],
                          now)
+
+
+def health_record(health: SourceHealth | None, source: str) -> dict[str, Any]:
+    """A source's health as a JSON-ready dict (``mediawatch sources``); ``health`` None
+    means nothing is known about the source yet."""
+    if health is None:
+        health = SourceHealth(source, 0, None, 0, None, None)
+    return {
+        "source": source, "articles": health.articles, "normal_daily": health.normal_daily,
+        "new_24h": health.new_24h, "last_run": health.last_run_at,
+        "last_status": health.last_status, "flags": [flag.kind for flag in health.flags],
+        "problems": {flag.kind: flag.detail for flag in health.flags},
+    }

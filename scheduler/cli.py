@@ -21,6 +21,7 @@ from archive.db import Archive
 from archive.records import EXPORT_FIELDS, article_record
 from archive.search import QueryError, SearchQuery, search
 from archive.warc import WarcError
+from archive.watchlists import Watchlists, load_watchlists
 from crawler.sources import Config, ConfigError, load_config
 from scheduler.output import to_csv, to_json, to_jsonl, to_table
 
@@ -31,13 +32,20 @@ SEARCH_COLUMNS = ("id", "published", "source", "title", "short_url", "snippet")
 class Context:
     """Global options, resolved lazily so ``--help`` never touches the disk."""
 
-    def __init__(self, config_path: str, data_dir: str):
+    def __init__(self, config_path: str, data_dir: str, watchlists_path: str | None = None):
         self.config_path = config_path
         self.data_dir = Path(data_dir)
+        self.watchlists_path = watchlists_path
 
     def config(self) -> Config:
         """The parsed sources file."""
         return load_config(self.config_path)
+
+    def watchlists(self) -> Watchlists:
+        """The parsed watchlists file; a missing default file means no watchlists, a
+        missing file named by --watchlists / MEDIAWATCH_WATCHLISTS is an error."""
+        return load_watchlists(self.watchlists_path,
+                               required=self.watchlists_path is not None)
 
     @property
     def db_path(self) -> Path:
@@ -74,12 +82,15 @@ def fails_cleanly(func: F) -> F:
               envvar="MEDIAWATCH_CONFIG", help="Sources file.")
 @click.option("--data", "data_dir", default="data", show_default=True,
               envvar="MEDIAWATCH_DATA", help="Data directory (archive.db, warcs/, logs/).")
+@click.option("--watchlists", "watchlists_path", default=None, envvar="MEDIAWATCH_WATCHLISTS",
+              help="Watchlists file [default: config/watchlists.toml, none if absent].")
 @click.version_option(package_name="mediawatch")
 @click.pass_context
-def main(ctx: click.Context, config_path: str, data_dir: str) -> None:
+def main(ctx: click.Context, config_path: str, data_dir: str,
+         watchlists_path: str | None) -> None:
     """mediawatch: crawl defence and diplomacy news into WARC captures and a searchable
     archive."""
-    ctx.obj = Context(config_path, data_dir)
+    ctx.obj = Context(config_path, data_dir, watchlists_path)
 
 
 pass_ctx = click.make_pass_decorator(Context)
@@ -104,6 +115,8 @@ def crawl(ctx: Context, source_ids: tuple[str, ...], scheduled: bool) -> None:
         raise ValueError(f"{config.path}: no sources configured")
     summary = crawl_and_ingest(config, sources, ctx.data_dir, scheduled=scheduled)
     click.echo(to_table(summary.rows(), summary.COLUMNS))
+    for line in alert_lines(ctx):
+        click.echo(line)
     click.echo(f"\nWARC files: {ctx.warc_dir}  archive: {ctx.db_path}  log: {summary.log_file}")
     for error in summary.errors[:10]:
         click.echo(f"warning: {error}", err=True)
@@ -300,6 +313,69 @@ def _run_self(args: list[str]) -> None:
                             check=False, timeout=timedelta(minutes=10).total_seconds())
     if result.returncode != 0:
         raise RuntimeError(f"mediawatch {' '.join(args)} exited {result.returncode}")
+
+
+# --------------------------------------------------------------------------- alerts
+
+ALERT_COLUMNS = ("time", "watchlist", "article", "title", "kind", "channel", "status",
+                 "attempts")
+SOURCE_COLUMNS = ("source", "articles", "normal_daily", "new_24h", "last_run", "last_status",
+                  "flags")
+
+
+def alert_lines(ctx: Context) -> list[str]:
+    """After a crawl: record and deliver watchlist and source-health alerts when a
+    watchlists file is configured; one line per watchlist with matches. A bad watchlists
+    file is a warning here: the crawl itself succeeded."""
+    from scheduler.alerts import after_run
+
+    try:
+        watchlists = ctx.watchlists()
+    except ValueError as exc:
+        click.echo(f"warning: alerts skipped: {exc}", err=True)
+        return []
+    if not watchlists.configured:
+        return []
+    with ctx.archive() as archive:
+        return after_run(archive, watchlists, ctx.data_dir, datetime.now(UTC)).lines()
+
+
+@main.command("alerts")
+@click.option("--watchlist", "watchlist_name",
+              help="Only this watchlist (_health: source-health alerts).")
+@click.option("--limit", type=click.IntRange(1, 100000), default=50, show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
+              show_default=True)
+@pass_ctx
+@fails_cleanly
+def alerts_cmd(ctx: Context, watchlist_name: str | None, limit: int, fmt: str) -> None:
+    """What was delivered: every delivery attempt of watchlist alerts, newest first."""
+    from archive.alerts import list_deliveries
+
+    with ctx.archive() as archive:
+        rows = list_deliveries(archive, watchlist_name, limit)
+    if fmt == "json":
+        click.echo(to_json(rows))
+    else:
+        click.echo(to_table(rows, ALERT_COLUMNS) if rows else "no alerts delivered")
+
+
+@main.command("sources")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
+              show_default=True)
+@pass_ctx
+@fails_cleanly
+def sources_cmd(ctx: Context, fmt: str) -> None:
+    """Each configured source: articles, normal daily volume, new in the last 24 h, last
+    run and health flags."""
+    from archive.health import check_health, health_record
+
+    config = ctx.config()
+    with ctx.archive() as archive:
+        report = {h.source: h for h in check_health(archive, datetime.now(UTC))}
+    rows = [{"name": src.name, **health_record(report.get(src.id), src.id)}
+            for src in config.sources]
+    click.echo(to_json(rows) if fmt == "json" else to_table(rows, SOURCE_COLUMNS))
 
 
 if __name__ == "__main__":

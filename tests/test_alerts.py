@@ -405,3 +405,73 @@ def test_unreachable_smtp_server_is_logged_not_raised(archive: Archive, tmp_path
     assert summary.count("s400", "email", "failed") == 1
     (row,) = [d for d in list_deliveries(archive) if d["channel"] == "email"]
     assert row["status"] == "failed" and "SMTP 127.0.0.1" in row["error"]
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+def cli(tmp_path: Path, *args: str) -> tuple[int, str]:
+    from click.testing import CliRunner
+
+    from scheduler.cli import main
+
+    root = Path(__file__).resolve().parents[1]
+    result = CliRunner().invoke(main, ["--config", str(root / "config" / "sources.toml"),
+                                       "--data", str(tmp_path), *args])
+    return result.exit_code, result.output
+
+
+def test_alerts_command_lists_deliveries(tmp_path: Path) -> None:
+    with Archive(tmp_path / "archive.db") as archive:
+        aid = store(archive, story(1, "Turkey receives S-400 batch"))
+        after_run(archive, config(), tmp_path, NOW)
+    code, out = cli(tmp_path, "alerts", "--watchlist", "s400", "--format", "json")
+    assert code == 0
+    (row,) = json.loads(out)
+    assert (row["watchlist"], row["article"], row["kind"], row["channel"], row["status"],
+            row["attempts"], row["time"]) == ("s400", aid, "new", "atom", "delivered", 1,
+                                              "2024-05-10T12:00:00Z")
+    code, out = cli(tmp_path, "alerts", "--watchlist", "other")
+    assert (code, out) == (0, "no alerts delivered\n")
+    code, out = cli(tmp_path, "alerts")
+    assert out.splitlines()[0].split() == ["time", "watchlist", "article", "title", "kind",
+                                           "channel", "status", "attempts"]
+
+
+def test_sources_command_shows_every_configured_source(tmp_path: Path) -> None:
+    with Archive(tmp_path / "archive.db") as archive:
+        store(archive, story(1, "S-400", source="tass"), datetime.now(UTC))
+    code, out = cli(tmp_path, "sources", "--format", "json")
+    assert code == 0
+    rows = {row["source"]: row for row in json.loads(out)}
+    assert "sputnik" in rows and rows["sputnik"]["articles"] == 0
+    assert (rows["tass"]["articles"], rows["tass"]["new_24h"], rows["tass"]["flags"]) == (
+        1, 1, [])
+
+
+def test_watchlists_option_and_environment(tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    from archive.watchlists import WatchlistError
+    from scheduler.cli import Context, alert_lines, main
+
+    monkeypatch.chdir(tmp_path)  # no config/watchlists.toml here: no watchlists, no alerts
+    assert not Context("sources.toml", str(tmp_path)).watchlists().configured
+    assert alert_lines(Context("sources.toml", str(tmp_path))) == []
+    with pytest.raises(WatchlistError, match=r"absent\.toml: no such file"):
+        Context("sources.toml", str(tmp_path), "absent.toml").watchlists()
+    monkeypatch.setenv("MEDIAWATCH_WATCHLISTS", "from-env.toml")
+    assert main.make_context("mediawatch", ["alerts"]).params["watchlists_path"] == (
+        "from-env.toml")
+    assert main.make_context("mediawatch", ["--watchlists", "w.toml", "alerts"]).params[
+        "watchlists_path"] == "w.toml"
+
+
+def test_bad_watchlists_file_after_a_crawl_is_a_warning(tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str]
+                                                        ) -> None:
+    from scheduler.cli import Context, alert_lines
+
+    bad = tmp_path / "w.toml"
+    bad.write_text('[[watchlist]]\nname = "x"\n', encoding="utf-8")
+    assert alert_lines(Context("sources.toml", str(tmp_path), str(bad))) == []
+    assert "alerts skipped: " in capsys.readouterr().err
