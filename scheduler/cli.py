@@ -326,18 +326,21 @@ SOURCE_COLUMNS = ("source", "articles", "normal_daily", "new_24h", "last_run", "
 def alert_lines(ctx: Context) -> list[str]:
     """After a crawl: record and deliver watchlist and source-health alerts when a
     watchlists file is configured; one line per watchlist with matches. A bad watchlists
-    file is a warning here: the crawl itself succeeded."""
+    file or a locked database is a warning here: the crawl itself succeeded, and the
+    scheduler would otherwise count the source as failing."""
+    import sqlite3
+
     from scheduler.alerts import after_run
 
     try:
         watchlists = ctx.watchlists()
-    except ValueError as exc:
+        if not watchlists.configured:
+            return []
+        with ctx.archive() as archive:
+            return after_run(archive, watchlists, ctx.data_dir, datetime.now(UTC)).lines()
+    except (ValueError, OSError, sqlite3.Error) as exc:
         click.echo(f"warning: alerts skipped: {exc}", err=True)
         return []
-    if not watchlists.configured:
-        return []
-    with ctx.archive() as archive:
-        return after_run(archive, watchlists, ctx.data_dir, datetime.now(UTC)).lines()
 
 
 @main.command("alerts")
