@@ -11,10 +11,11 @@ index, and records each match in ``alerts`` (unique on watchlist, article, versi
   not match raises nothing; if a later one matches again, that is an ``update``);
 * only versions fetched within :data:`LOOKBACK` (24 h) before ``now`` are candidates, and
   a ``new`` alert also needs the article to be recent: published (or, without a date,
-  first seen) within :data:`MAX_AGE` (7 days). So a watchlist added to a year-old archive
-  raises at most the last day's matches instead of flooding, WARC files of last month
-  loaded by ``reindex`` or ingest raise nothing, and the first crawl of a new source does
-  not alert on its sitemap's back catalogue. Runs happen far more often than every 24 h,
+  first seen) within the watchlist's ``max_age_days`` (default 7; 0 switches this off).
+  So a watchlist added to a year-old archive raises at most the last day's matches
+  instead of flooding, WARC files of last month loaded by ``reindex`` or ingest raise
+  nothing, and the first crawl of a new source does not alert on its sitemap's back
+  catalogue. Runs happen far more often than every 24 h,
   so no fresh version is missed;
 * articles marked removed (``removed_at``) raise nothing.
 
@@ -48,7 +49,6 @@ __all__ = [
     "DELIVERY_STATUSES",
     "HEALTH",
     "LOOKBACK",
-    "MAX_AGE",
     "Alert",
     "DeliveryLog",
     "alert_rows_sql",
@@ -62,7 +62,6 @@ __all__ = [
 ]
 
 LOOKBACK = timedelta(hours=24)
-MAX_AGE = timedelta(days=7)
 HEALTH = "_health"
 DELIVERY_STATUSES = ("delivered", "failed", "gave_up")
 #: Article fields every alert row carries (payloads, feeds, listings).
@@ -103,8 +102,8 @@ def _prior(alias: str = "p") -> str:
             f" AND {alias}.article_id = a.id")
 
 
-def match_sql(watchlist: Watchlist, now: datetime, *, lookback: timedelta = LOOKBACK,
-              max_age: timedelta = MAX_AGE) -> tuple[str, dict[str, Any]]:
+def match_sql(watchlist: Watchlist, now: datetime, *,
+              lookback: timedelta = LOOKBACK) -> tuple[str, dict[str, Any]]:
     """SQL and parameters for the alerts ``watchlist`` should raise at ``now`` (pure).
 
     Columns: article_id, version, kind, fetched_at. See the module docstring for the rules.
@@ -113,9 +112,11 @@ def match_sql(watchlist: Watchlist, now: datetime, *, lookback: timedelta = LOOK
         "watchlist": watchlist.name,
         "match": watchlist.match,
         "since": utc_text(now - lookback, "now"),
-        "oldest": utc_text(now - max_age, "now"),
     }
     filters: list[str] = []
+    if watchlist.max_age_days:
+        params["oldest"] = utc_text(now - timedelta(days=watchlist.max_age_days), "now")
+        filters.append(f"(EXISTS ({_prior()}) OR coalesce(a.published, a.first_seen) >= :oldest)")
     if watchlist.sources:
         names = [f":source{i}" for i in range(len(watchlist.sources))]
         params.update(zip((n[1:] for n in names), watchlist.sources, strict=True))
@@ -138,8 +139,7 @@ JOIN versions AS v ON v.article_id = a.id AND v.version = a.version
 WHERE {FTS_TABLE} MATCH :match
   AND v.fetched_at >= :since
   AND a.removed_at IS NULL
-  AND NOT EXISTS ({_prior()} AND p.version >= a.version)
-  AND (EXISTS ({_prior()}) OR coalesce(a.published, a.first_seen) >= :oldest){extra}
+  AND NOT EXISTS ({_prior()} AND p.version >= a.version){extra}
 ORDER BY v.fetched_at, a.id"""
     return sql, params
 
@@ -161,14 +161,14 @@ def insert_alerts(archive: Any, rows: Iterable[tuple[str, str, int, str]],
 
 
 def record_alerts(archive: Any, watchlists: Iterable[Watchlist], now: datetime, *,
-                  lookback: timedelta = LOOKBACK, max_age: timedelta = MAX_AGE) -> list[Alert]:
+                  lookback: timedelta = LOOKBACK) -> list[Alert]:
     """Match every watchlist at ``now`` and record the new alerts (module docstring rules).
 
     ``archive`` is an :class:`archive.db.Archive`. Returns the alerts recorded now.
     """
     rows: list[tuple[str, str, int, str]] = []
     for watchlist in watchlists:
-        sql, params = match_sql(watchlist, now, lookback=lookback, max_age=max_age)
+        sql, params = match_sql(watchlist, now, lookback=lookback)
         for row in archive.db.execute(sql, params).fetchall():
             rows.append((watchlist.name, row[0], row[1], row[2]))
     return insert_alerts(archive, rows, now)

@@ -21,6 +21,7 @@ optional filters and delivery targets::
     sources = ["sputnik", "tass"] # only these source ids (default: all)
     language = "en"               # only this language (primary subtag matches en-GB)
     tags = ["Defence"]            # an article matches when it has any of these tags
+    max_age_days = 7              # `new` alerts only for stories this recent (0: any age)
     webhook = "https://hooks.example.org/s400"
     email = "analyst@example.org"
 
@@ -62,7 +63,9 @@ _LANGUAGE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]+)*$")
 _EMAIL = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$")
 _SOURCE_ID = re.compile(r"^[a-z0-9_-]+$")
 _TOP_KEYS = frozenset({"watchlist", "smtp", "health"})
-_WATCHLIST_KEYS = frozenset({"name", "query", "sources", "language", "tags", "webhook", "email"})
+_WATCHLIST_KEYS = frozenset({"name", "query", "sources", "language", "tags", "max_age_days",
+                             "webhook", "email"})
+DEFAULT_MAX_AGE_DAYS = 7
 _SMTP_KEYS = frozenset({"host", "port", "from", "starttls", "user", "password_env"})
 _HEALTH_KEYS = frozenset({"webhook", "email"})
 
@@ -82,7 +85,11 @@ class WatchlistError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Watchlist:
-    """One saved search: ``match`` is ``query`` translated to an FTS5 expression."""
+    """One saved search: ``match`` is ``query`` translated to an FTS5 expression.
+
+    ``max_age_days``: a ``new`` alert needs the story published (or first seen) within
+    that many days; 0 means any age (see :mod:`archive.alerts`).
+    """
 
     name: str
     query: str
@@ -90,6 +97,7 @@ class Watchlist:
     sources: tuple[str, ...] = ()
     language: str | None = None
     tags: tuple[str, ...] = ()
+    max_age_days: int = DEFAULT_MAX_AGE_DAYS
     webhook: str | None = None
     email: str | None = None
 
@@ -256,6 +264,10 @@ def _parse_watchlist(raw: Any, path: str | Path, index: int) -> Watchlist:
     language = _text(raw, "language", path, name)
     if language is not None and not _LANGUAGE.match(language.lower()):
         raise WatchlistError(path, name, "language", f"not a language code: {language!r}")
+    max_age = raw.get("max_age_days", DEFAULT_MAX_AGE_DAYS)
+    if isinstance(max_age, bool) or not isinstance(max_age, int) or max_age < 0:
+        raise WatchlistError(path, name, "max_age_days",
+                             f"must be a whole number of days, 0 for any age: {max_age!r}")
     return Watchlist(
         name=name,
         query=query,
@@ -263,6 +275,7 @@ def _parse_watchlist(raw: Any, path: str | Path, index: int) -> Watchlist:
         sources=sources,
         language=language.lower() if language else None,
         tags=_strings(raw, "tags", path, name),
+        max_age_days=max_age,
         webhook=_webhook(raw, path, name),
         email=_email(raw, path, name),
     )

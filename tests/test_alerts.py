@@ -126,6 +126,17 @@ def test_old_articles_do_not_flood_a_new_watchlist(
     assert bool(record_alerts(archive, [watchlist()], NOW)) is alerts
 
 
+@pytest.mark.parametrize(("max_age_days", "alerts"), [
+    pytest.param(7, False, id="default-week"),
+    pytest.param(40, True, id="longer"),
+    pytest.param(0, True, id="any-age"),
+])
+def test_max_age_days(archive: Archive, max_age_days: int, alerts: bool) -> None:
+    store(archive, story(1, "S-400 story", published=NOW - timedelta(days=30)))
+    found = record_alerts(archive, [watchlist(max_age_days=max_age_days)], NOW)
+    assert bool(found) is alerts
+
+
 def test_an_update_to_an_old_story_still_alerts(archive: Archive) -> None:
     old = NOW - timedelta(days=20)
     aid = store(archive, story(1, "S-400 contract", published=old), old)

@@ -36,6 +36,7 @@ query = 'S-400 AND deliver*'
 sources = ["sputnik", "tass"]
 language = "EN"
 tags = ["Defence", "Russia"]
+max_age_days = 3
 webhook = "https://hooks.example.org/s400"
 email = "analyst@example.org"
 
@@ -52,8 +53,9 @@ def test_full_file() -> None:
     assert loaded.get("s400-deliveries") == Watchlist(
         name="s400-deliveries", query="S-400 AND deliver*", match='"S-400" AND "deliver"*',
         sources=("sputnik", "tass"), language="en", tags=("Defence", "Russia"),
-        webhook="https://hooks.example.org/s400", email="analyst@example.org")
+        max_age_days=3, webhook="https://hooks.example.org/s400", email="analyst@example.org")
     assert loaded.get("nato-summit").sources == ()
+    assert loaded.get("nato-summit").max_age_days == 7
     assert loaded.smtp == SmtpSettings(host="127.0.0.1", sender="mediawatch@example.org",
                                        port=2525, starttls=False, user="mw",
                                        password_env="MW_SMTP_PASSWORD")
@@ -89,7 +91,13 @@ GOOD = '[[watchlist]]\nname = "w"\nquery = "NATO"\n'
 @pytest.mark.parametrize(("text", "message"), [
     pytest.param(GOOD + 'sourcez = ["x"]\n',
                  "w.toml: watchlist 'w': key 'sourcez': unknown key (allowed: email, language,"
-                 " name, query, sources, tags, webhook)", id="unknown-key"),
+                 " max_age_days, name, query, sources, tags, webhook)", id="unknown-key"),
+    pytest.param(GOOD + 'max_age_days = -1\n',
+                 "w.toml: watchlist 'w': key 'max_age_days': must be a whole number",
+                 id="negative-max-age"),
+    pytest.param(GOOD + 'max_age_days = "7d"\n',
+                 "w.toml: watchlist 'w': key 'max_age_days': must be a whole number",
+                 id="max-age-as-text"),
     pytest.param('[[watchlist]]\nquery = "NATO"\n',
                  "w.toml: watchlist '#1': key 'name': required", id="missing-name"),
     pytest.param('[[watchlist]]\nname = "Bad Name"\nquery = "NATO"\n',
