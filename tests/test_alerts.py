@@ -486,3 +486,38 @@ def test_bad_watchlists_file_after_a_crawl_is_a_warning(tmp_path: Path,
     bad.write_text('[[watchlist]]\nname = "x"\n', encoding="utf-8")
     assert alert_lines(Context("sources.toml", str(tmp_path), str(bad))) == []
     assert "alerts skipped: " in capsys.readouterr().err
+
+
+def test_crawl_delivers_watchlist_alerts_end_to_end(tmp_path: Path) -> None:
+    """`mediawatch crawl` of the sample newsroom, twice (a story is edited in between):
+    matches go to the Atom feed and to a real webhook, the edit as an update."""
+    import subprocess
+    import sys
+
+    from tests.newsroom.server import Newsroom, render_sources
+
+    root = Path(__file__).resolve().parents[1]
+    data = tmp_path / "data"
+    with Newsroom() as newsroom, Receiver() as receiver:
+        sources = tmp_path / "sources.toml"
+        sources.write_text(render_sources(newsroom.base_url), encoding="utf-8")
+        lists = tmp_path / "watchlists.toml"
+        lists.write_text(  # the newsroom's stories are years old: no age limit
+            '[[watchlist]]\nname = "geneva"\nquery = "Geneva"\nmax_age_days = 0\n'
+            f'webhook = "{receiver.url}"\n', encoding="utf-8")
+        outputs = []
+        for edition in (1, 2):
+            newsroom.edition = edition
+            result = subprocess.run(
+                [sys.executable, "-m", "scheduler.cli", "--config", str(sources), "--data",
+                 str(data), "--watchlists", str(lists), "crawl", "northwind"],
+                cwd=root, capture_output=True, text=True, timeout=120, check=False)
+            assert result.returncode == 0, result.stderr
+            outputs.append(result.stdout)
+    assert "alerts: geneva 1 new -> atom, webhook" in outputs[0]
+    assert "alerts: geneva 1 update -> atom, webhook" in outputs[1]
+    assert [(b["kind"], b["version"], b["source"]) for b in receiver.bodies] == [
+        ("new", 1, "northwind"), ("update", 2, "northwind")]
+    feed = feedparser.parse((data / "alerts" / "geneva.atom").read_bytes())
+    assert [e.tags[0].term for e in feed.entries] == ["update", "new"]
+    assert feed.entries[0].link == receiver.bodies[1]["url"]
