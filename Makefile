@@ -17,8 +17,8 @@ demo: $(STAMP)  ## crawl the bundled sample newsroom (offline) into data/
 test: $(STAMP)  ## the whole test suite
 	$(BIN)/python -m pytest -q
 
-run: $(STAMP)  ## crawl the real configured sources now
-	$(BIN)/mediawatch crawl
+run: $(STAMP)  ## the scheduler service on the real configured sources (Ctrl-C stops it)
+	$(BIN)/mediawatch schedule
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -274,6 +274,47 @@ def export(ctx: Context, fmt: str, query: str | None) -> None:
         archive.close()
 
 
+# --------------------------------------------------------------------------- schedule
+
+
+@main.command()
+@click.option("--list", "list_only", is_flag=True,
+              help="Print each source's schedule, next run and last result, then exit.")
+@pass_ctx
+@fails_cleanly
+def schedule(ctx: Context, list_only: bool) -> None:
+    """Run the scheduler service in the foreground until SIGTERM or Ctrl-C (SIGHUP
+    re-reads the sources file)."""
+    from scheduler.runlog import SCHEDULE_COLUMNS, schedule_rows
+    from scheduler.service import read_config, run_service
+
+    config = read_config(ctx.config_path)
+    if not list_only:
+        run_service(ctx.config_path, ctx.data_dir)
+        return
+    with ctx.archive() as archive:
+        runs = {src.id: archive.runs(src.id) for src in config.sources}
+    click.echo(to_table(schedule_rows(config, runs, datetime.now(UTC)), SCHEDULE_COLUMNS))
+
+
+@main.command("runs")
+@click.option("--source", help="Only this source id.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
+              show_default=True)
+@pass_ctx
+@fails_cleanly
+def runs_cmd(ctx: Context, source: str | None, fmt: str) -> None:
+    """Past crawl runs with their figures, oldest first."""
+    from scheduler.runlog import RUN_TABLE_COLUMNS, run_record
+
+    with ctx.archive() as archive:
+        records = [run_record(row) for row in archive.runs(source)]
+    if fmt == "json":
+        click.echo(to_json(records))
+    else:
+        click.echo(to_table(records, RUN_TABLE_COLUMNS) if records else "no runs")
+
+
 # --------------------------------------------------------------------------- demo
 
 

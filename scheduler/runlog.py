@@ -1,0 +1,91 @@
+"""Views of the run log (the ``runs`` table) for ``mediawatch runs`` and ``schedule --list``.
+
+Pure functions over the rows :meth:`archive.db.Archive.runs` returns (times as stored, ISO
+8601 UTC text; ``extra`` parsed). Two writers add rows: the crawl subprocess (its figures,
+status ``ok`` / ``skipped`` / Scrapy's finish reason) and the service (status ``failed``
+with ``extra.reason`` when a crawl timed out, crashed, was killed or was interrupted).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from crawler.sources import Config
+from scheduler.timing import plan_start
+
+RUN_FIELDS = ("source", "started", "finished", "status", "pages", "new", "updated",
+              "unchanged", "removed", "failed", "blocked", "warc_bytes", "revisit_bytes")
+RUN_TABLE_COLUMNS = ("source", "started", "duration_s", "status", "pages", "new", "updated",
+                     "unchanged", "removed", "failed", "blocked", "warc_bytes", "reason")
+SCHEDULE_COLUMNS = ("source", "schedule", "next_run", "last_run", "last_status",
+                    "duration_s", "reason")
+
+
+def parse_time(value: object) -> datetime | None:
+    """A stored run time (``2026-11-29T12:00:00Z``) as an aware datetime; None stays None."""
+    if not isinstance(value, str) or not value:
+        return None
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def duration_s(row: Mapping[str, Any]) -> int | None:
+    """Whole seconds from ``started`` to ``finished`` (None while unknown)."""
+    started, finished = parse_time(row.get("started")), parse_time(row.get("finished"))
+    if started is None or finished is None:
+        return None
+    return int((finished - started).total_seconds())
+
+
+def run_record(row: Mapping[str, Any]) -> dict[str, Any]:
+    """One run for output: :data:`RUN_FIELDS` first, then ``duration_s`` and ``reason``."""
+    extra = row.get("extra") or {}
+    record = {key: row.get(key) for key in RUN_FIELDS}
+    record["duration_s"] = duration_s(row)
+    record["reason"] = extra.get("reason") if isinstance(extra, Mapping) else None
+    return record
+
+
+def last_started(rows: Iterable[Mapping[str, Any]]) -> datetime | None:
+    """When the latest run of these rows started: what the catch-up rule looks at."""
+    times = [t for t in (parse_time(r.get("started")) for r in rows) if t is not None]
+    return max(times, default=None)
+
+
+def last_result(rows: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None:
+    """The row that ended last.
+
+    By end, not start: when the service stops a crawl that overran its time limit, the
+    crawl may still log its own row (started a moment after the service's), and the
+    service's ``failed`` row, written after the process exited, is the final word.
+    """
+    if not rows:
+        return None
+    return max(rows, key=lambda r: (r.get("finished") or r.get("started") or "",
+                                    r.get("id") or 0))
+
+
+def schedule_rows(config: Config, runs_by_source: Mapping[str, Sequence[Mapping[str, Any]]],
+                  now: datetime) -> list[dict[str, Any]]:
+    """``schedule --list``: each configured source with its schedule, when it runs next
+    (by the catch-up rule, as if the service started ``now``), its last run and result."""
+    out = []
+    for src in config.sources:
+        rows = runs_by_source.get(src.id, ())
+        plan = plan_start(src.schedule, last_started(rows), now)
+        last = last_result(rows)
+        out.append({
+            "source": src.id,
+            "schedule": src.schedule,
+            "next_run": "now (due)" if plan.run_now else _text(plan.next_run),
+            "last_run": last.get("started") if last else None,
+            "last_status": last.get("status") if last else None,
+            "duration_s": duration_s(last) if last else None,
+            "reason": (last.get("extra") or {}).get("reason") if last else None,
+        })
+    return out
+
+
+def _text(value: datetime) -> str:
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
