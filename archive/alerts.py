@@ -42,6 +42,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from archive.db import Archive
 from archive.schema import FTS_TABLE, utc_text
 from archive.watchlists import Watchlist
 
@@ -144,7 +145,7 @@ ORDER BY v.fetched_at, a.id"""
     return sql, params
 
 
-def insert_alerts(archive: Any, rows: Iterable[tuple[str, str, int, str]],
+def insert_alerts(archive: Archive, rows: Iterable[tuple[str, str, int, str]],
                   now: datetime) -> list[Alert]:
     """Insert ``(watchlist, article_id, version, kind)`` rows; return those that were new."""
     matched_at = utc_text(now, "now")
@@ -160,11 +161,11 @@ def insert_alerts(archive: Any, rows: Iterable[tuple[str, str, int, str]],
     return out
 
 
-def record_alerts(archive: Any, watchlists: Iterable[Watchlist], now: datetime, *,
+def record_alerts(archive: Archive, watchlists: Iterable[Watchlist], now: datetime, *,
                   lookback: timedelta = LOOKBACK) -> list[Alert]:
     """Match every watchlist at ``now`` and record the new alerts (module docstring rules).
 
-    ``archive`` is an :class:`archive.db.Archive`. Returns the alerts recorded now.
+    Returns the alerts recorded now.
     """
     rows: list[tuple[str, str, int, str]] = []
     for watchlist in watchlists:
@@ -208,7 +209,7 @@ ORDER BY al.matched_at, al.id"""
                  "since": utc_text(now - window, "now"), "max_attempts": max_attempts}
 
 
-def log_deliveries(archive: Any, logs: Iterable[DeliveryLog]) -> None:
+def log_deliveries(archive: Archive, logs: Iterable[DeliveryLog]) -> None:
     """Append delivery attempts to ``deliveries`` (one transaction)."""
     with archive.transaction():
         archive.db.conn.executemany(
@@ -240,7 +241,7 @@ LIMIT :limit"""
     return sql, params
 
 
-def list_deliveries(archive: Any, watchlist: str | None = None,
+def list_deliveries(archive: Archive, watchlist: str | None = None,
                     limit: int = 200) -> list[dict[str, Any]]:
     """Logged delivery attempts (all, or of one watchlist), newest first."""
     sql, params = deliveries_sql(watchlist, limit)

@@ -47,6 +47,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from archive.alerts import HEALTH, Alert, insert_alerts
+from archive.db import Archive
 from archive.schema import utc_text
 
 __all__ = [
@@ -302,9 +303,9 @@ def assess(totals: Mapping[str, tuple[int, datetime]], buckets: Iterable[Bucket]
     return out
 
 
-def check_health(archive: Any, now: datetime,
+def check_health(archive: Archive, now: datetime,
                  rules: HealthRules = DEFAULT_RULES) -> list[SourceHealth]:
-    """Fetch the rows for :func:`assess` from ``archive`` (an Archive) and assess them."""
+    """Fetch the rows for :func:`assess` from ``archive`` and assess them."""
     db = archive.db
     totals = {row["source"]: (row["articles"], _parse(row["first_seen"]))
               for row in db.query(totals_sql())}
@@ -344,7 +345,7 @@ def health_transitions(report: Iterable[SourceHealth],
     return out
 
 
-def record_health_alerts(archive: Any, report: Iterable[SourceHealth],
+def record_health_alerts(archive: Archive, report: Iterable[SourceHealth],
                          now: datetime) -> list[Alert]:
     """Record the health alerts :func:`health_transitions` asks for; return them."""
     # SQLite returns the bare column ``kind`` from the row holding max(version).
