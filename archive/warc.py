@@ -587,3 +587,27 @@ def list_warcs(directory: str | Path) -> list[Path]:
         if p.is_file() and (p.name.endswith(".warc.gz") or p.name.endswith(".warc"))
     ]
     return sorted(files, key=lambda p: p.name)
+
+
+def recover_open_file(path: str | Path) -> Path:
+    """Close a ``*.warc.gz.open`` file left by a crawl that was killed: cut it after its
+    last complete record and give it its final name. Returns the final path.
+
+    Only call it for files no live writer owns (the crawl holds its source's lock).
+    """
+    path = Path(path)
+    good = 0
+    try:
+        with open(path, "rb") as fh:
+            it = ArchiveIterator(fh)
+            for record in it:
+                it.read_to_end(record)
+                _check_complete(record, path.name, it)
+                good = it.get_record_offset() + it.get_record_length()
+    except (OSError, EOFError, ValueError, zlib.error, ArchiveLoadFailed) as exc:
+        log.warning("%s: cut after the last complete record at %d (%s)", path.name, good, exc)
+    with open(path, "r+b") as fh:
+        fh.truncate(good)
+    final = path.with_name(path.name.removesuffix(".open"))
+    os.replace(path, final)
+    return final

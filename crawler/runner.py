@@ -43,6 +43,10 @@ class FetchFigures:
     warc_files: tuple[str, ...]
     warc_bytes: int
     finish_reason: str
+    blocked: int = 0
+    revisits: int = 0
+    revisit_bytes: int = 0
+    source_status: str | None = None
 
 
 def figures_from_stats(source: str, stats: dict[str, Any]) -> FetchFigures:
@@ -57,18 +61,23 @@ def figures_from_stats(source: str, stats: dict[str, Any]) -> FetchFigures:
         warc_files=tuple(stats.get("mediawatch/warc/files") or ()),
         warc_bytes=int(stats.get("mediawatch/warc/bytes", 0)),
         finish_reason=str(stats.get("finish_reason", "")),
+        blocked=int(stats.get("mediawatch/blocked", 0)),
+        revisits=int(stats.get("mediawatch/warc/revisits", 0)),
+        revisit_bytes=int(stats.get("mediawatch/warc/revisit_bytes", 0)),
+        source_status=stats.get("mediawatch/source/status"),
     )
 
 
 def run_crawl(config: Config, sources: list[Source], data_dir: Path, *,
-              log_file: Path | None = None, ingest: bool = False) -> list[FetchFigures]:
+              log_file: Path | None = None, ingest: bool = False,
+              scheduled: bool = False) -> list[FetchFigures]:
     """Crawl ``sources`` concurrently; block until done; figures per source."""
     process = CrawlerProcess(scrapy_settings(config, data_dir, ingest=ingest,
                                              log_file=log_file))
     crawlers = []
     for source in sources:
         crawler = process.create_crawler(SourceSpider)
-        process.crawl(crawler, source=source)
+        process.crawl(crawler, source=source, scheduled=scheduled)
         crawlers.append((source, crawler))
     process.start()
     return [figures_from_stats(src.id, crawler.stats.get_stats() if crawler.stats else {})

@@ -187,3 +187,21 @@ def test_revisits_identical_payload_and_not_modified(tmp_path: Path) -> None:
     assert nm.with_payload(records[0]).captured.status == 200
     assert records[4].revisit is not None and records[4].revisit.refers_to_uri is None
     assert read_response(tmp_path, same.response).revisit == revisit
+
+
+def test_recover_open_file_cuts_after_last_complete_record(tmp_path: Path) -> None:
+    from archive.warc import recover_open_file
+
+    writer = RotatingWarcWriter(tmp_path, "northwind", host="test", clock=lambda: WHEN)
+    writer.write_exchange(exchange(url="http://127.0.0.1:8000/kept"))
+    cut = writer.write_exchange(exchange(url="http://127.0.0.1:8000/cut")).response
+    path = writer.close()
+    assert path is not None
+    orphan = path.with_name(path.name + ".open")
+    orphan.write_bytes(path.read_bytes()[: cut.offset + cut.length // 2])
+    path.unlink()
+    recovered = recover_open_file(orphan)
+    assert recovered == path and not orphan.exists()
+    assert recovered.stat().st_size == cut.offset
+    assert warcio_check(recovered).returncode == 0
+    assert [r.captured.url for r in iter_responses(recovered)] == ["http://127.0.0.1:8000/kept"]

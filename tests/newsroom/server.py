@@ -15,7 +15,13 @@ share one host, by path prefix:
 
 The transport is messy on purpose: chunked transfer encoding, repeated headers, a slow page, a
 503 with ``Retry-After``, a 500, a 404, a 410, a redirect loop, binary junk served as
-``text/html``, a page over 1 MB and malformed HTML.
+``text/html``, a page over 1 MB, malformed HTML and a bot-challenge interstitial served with
+status 200. The RSS feed sends ``ETag`` and ``Last-Modified`` and answers conditional
+requests with 304; the Atom feed sends no validators and the same bytes every time.
+
+Two switches serve the incremental-crawling tests: :meth:`Newsroom.take_down` makes a path
+answer 410 (a story withdrawn), and :attr:`Newsroom.throttled` makes every path under the
+given prefixes answer 429 with ``Retry-After`` (a rate-limited outlet).
 
 Ground truth for tests is in :data:`STORIES`, :data:`NON_ARTICLES` and
 :data:`ROBOTS_DISALLOWED`. Output is deterministic: every date is fixed (2020-2024), nothing
@@ -33,6 +39,7 @@ import argparse
 import contextlib
 import functools
 import gzip
+import hashlib
 import html
 import json
 import random
@@ -275,6 +282,17 @@ to be linked, not merged)."""
 DEMO_QUERY: str = "Idlib"
 DEMO_SHOW: str = next(s.short for s in _STORY_SPECS if s.changes and s.short)
 
+# A "Checking your browser" interstitial served with 200, linked like an article.
+CHALLENGE_PATH = "/anatolia/en/world/ankara-moscow-hotline/2069001"
+_CHALLENGE_HTML = """<!DOCTYPE html><html lang="en-US"><head><title>Just a moment...</title>
+<meta http-equiv="refresh" content="35"></head><body><div class="main-wrapper">
+<h1>Checking your browser before accessing the site.</h1>
+<p>This process is automatic. Your browser will redirect to your requested content shortly.</p>
+<noscript>Please enable JavaScript and cookies to continue.</noscript>
+<form id="challenge-form" action="/cdn-cgi/l/chk_jschl" method="get"></form>
+</div></body></html>
+"""
+
 # Pages that are linked (or listed in a sitemap) and mostly match a ``follow`` regex, but must
 # never become articles: listings, errors, redirects into a loop, junk and an oversized page.
 NON_ARTICLES: list[str] = [
@@ -297,6 +315,7 @@ NON_ARTICLES: list[str] = [
     "/anatolia/",
     "/anatolia/world/",
     "/anatolia/tr/dunya/kaldirilan-haber/2061111",
+    CHALLENGE_PATH,
     # Day archives (linked from every article's date line; they match the follow regex).
     *sorted({s.path.rsplit("/", 1)[0] + "/" for s in _STORY_SPECS if s.source == "northwind"}),
 ]
@@ -419,6 +438,9 @@ class Newsroom:
         self._thread: threading.Thread | None = None
         self._routes: dict[str, Callable[[int], _Response]] = {}
         self._cache: dict[tuple[str, int], _Response] = {}
+        self._taken_down: set[str] = set()
+        #: Path prefixes answered with 429 and ``Retry-After: 3600`` (a rate-limited outlet).
+        self.throttled: set[str] = set()
 
     # -- lifecycle
 
@@ -478,6 +500,11 @@ class Newsroom:
         with self._lock:
             self.hits.append((method, target))
 
+    def take_down(self, path: str) -> None:
+        """From now on ``path`` answers 410 Gone (the story was withdrawn)."""
+        with self._lock:
+            self._taken_down.add(path)
+
     def wait_slow(self) -> bool:
         """Sleep ``slow_seconds``; False when the server is stopping meanwhile."""
         return not self._stopping.wait(self.slow_seconds)
@@ -491,6 +518,14 @@ class Newsroom:
         """
         path = urlsplit(target).path or "/"
         edition = self.edition
+        with self._lock:
+            gone = path in self._taken_down
+            throttled = any(path.startswith(p) for p in self.throttled)
+        if throttled:
+            return _Response(429, b"Too Many Requests\n",
+                             (("Content-Type", "text/plain"), ("Retry-After", "3600")))
+        if gone:
+            return self._page(410, "errors/410.html", edition)
         key = (path, edition)
         with self._lock:
             cached = self._cache.get(key)
@@ -606,6 +641,7 @@ class Newsroom:
             "/anatolia/tr/dunya/kaldirilan-haber/2061111": functools.partial(
                 page, 410, "errors/410.html"),
             ROBOTS_DISALLOWED[1]: functools.partial(page, 200, "anatolia/taslak.html"),
+            CHALLENGE_PATH: lambda ed: _html(200, _CHALLENGE_HTML),
         }
         for slug in _TAGS:
             routes[f"/northwind/tags/{slug}/"] = functools.partial(self._tag, slug)
@@ -697,8 +733,13 @@ class Newsroom:
   </channel>
 </rss>
 """
+        # Validators derived from the content, so they change exactly when the feed does.
+        etag = '"' + hashlib.sha1(body.encode()).hexdigest()[:16] + '"'
         return _Response(200, body.encode(),
-                         (("Content-Type", "application/rss+xml; charset=utf-8"),), gzip=True)
+                         (("Content-Type", "application/rss+xml; charset=utf-8"),
+                          ("ETag", etag),
+                          ("Last-Modified", format_datetime(built.astimezone(UTC), usegmt=True))),
+                         gzip=True)
 
     def _sitemap_index(self, edition: int) -> _Response:
         base = self.base_url
@@ -822,6 +863,18 @@ def _oversized() -> _Response:
 # --------------------------------------------------------------------------- HTTP handler
 
 
+def _not_modified(resp: _Response, if_none_match: str | None,
+                  if_modified_since: str | None) -> bool:
+    """RFC 9110: If-None-Match wins over If-Modified-Since; only 200 answers qualify."""
+    if resp.status != 200:
+        return False
+    etag = next((v for k, v in resp.headers if k == "ETag"), None)
+    modified = next((v for k, v in resp.headers if k == "Last-Modified"), None)
+    if if_none_match is not None:
+        return etag is not None and etag in [t.strip() for t in if_none_match.split(",")]
+    return modified is not None and if_modified_since == modified
+
+
 def _accepts_gzip(header: str) -> bool:
     for part in header.split(","):
         name, _, params = part.strip().partition(";")
@@ -899,6 +952,10 @@ class _Handler(BaseHTTPRequestHandler):
             return
         body = resp.body
         headers = list(resp.headers)
+        if _not_modified(resp, self.headers.get("If-None-Match"),
+                         self.headers.get("If-Modified-Since")):
+            resp, body = _Response(304), b""
+            headers = [(k, v) for k, v in headers if k in ("ETag", "Last-Modified")]
         if resp.gzip:
             headers.append(("Vary", "Accept-Encoding"))
             if _accepts_gzip(self.headers.get("Accept-Encoding", "")):
