@@ -23,8 +23,9 @@ run: $(STAMP)  ## the scheduler service on the real configured sources (Ctrl-C s
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
-bench: $(STAMP)  ## crawl throughput against plain Scrapy on the sample newsroom
+bench: $(STAMP)  ## crawl throughput against plain Scrapy; recrawl cost on the sample newsroom
 	$(BIN)/python bench/crawl.py
+	$(BIN)/python bench/recrawl.py
 
 clean:
 	rm -rf $(VENV) data .pytest_cache
