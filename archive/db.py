@@ -486,6 +486,11 @@ class Archive:
         for row in self.db.query(sql, params):
             yield article_dict(row, json.loads(row["alias_originals"]))
 
+    def count(self, query: str | None = None) -> int:
+        """How many articles :meth:`export` gives for ``query`` (all when None)."""
+        sql, params = export_sql(fts_expression(query) if query is not None else None)
+        return int(self.db.execute(f"SELECT count(*) FROM ({sql})", params).fetchone()[0])
+
     def stats(self) -> dict[str, int]:
         """Row counts: articles, versions, aliases, captures."""
         return {

@@ -12,7 +12,7 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -60,12 +60,13 @@ class CrawlSummary:
 
 
 def crawl_and_ingest(config: Config, sources: list[Source], data_dir: Path, *,
-                     scheduled: bool = False) -> CrawlSummary:
+                     scheduled: bool = False,
+                     progress: Callable[[int, int], None] | None = None) -> CrawlSummary:
     """Crawl ``sources`` now (blocking), load the new WARC files, record the run.
 
     ``scheduled`` runs honour per-feed poll intervals and source back-off; a manual crawl
     fetches every entry point now. Sources already being crawled by another process are
-    left out (and logged as skipped).
+    left out (and logged as skipped). ``progress(done, total)`` follows the ingest in bytes.
     """
     started = datetime.now(UTC)
     log_file = data_dir / "logs" / f"crawl-{started:%Y%m%d}.log"
@@ -96,7 +97,9 @@ def crawl_and_ingest(config: Config, sources: list[Source], data_dir: Path, *,
     files = recovered + [Path(f) for fig in figures for f in fig.warc_files]
     archive = Archive(data_dir / "archive.db")
     try:
-        report = ingest_files(archive, files, config)
+        total = sum(p.stat().st_size for p in files)
+        report = ingest_files(archive, files, config,
+                              progress=(lambda n: progress(n, total)) if progress else None)
         summary = CrawlSummary(figures, report, log_file, list(report.errors))
         for row, fig in zip(summary.rows(), figures, strict=True):
             archive.log_run({

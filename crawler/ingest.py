@@ -17,7 +17,7 @@ import logging
 import os
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from multiprocessing import get_context
@@ -216,11 +216,12 @@ def _batches(stored: Iterator[StoredResponse], size: int) -> Iterator[list[Store
 
 
 def ingest_files(archive: Archive, files: Iterable[Path], config: Config | None,
-                 report: IngestReport | None = None, workers: int | None = None
-                 ) -> IngestReport:
+                 report: IngestReport | None = None, workers: int | None = None,
+                 progress: Callable[[int], None] | None = None) -> IngestReport:
     """Ingest ``files`` (in :func:`ingest_order`), skipping those already loaded.
 
-    Each batch of records is one short write transaction.
+    Each batch of records is one short write transaction. ``progress`` is called with the
+    size in bytes of each file when it is done (for a progress bar).
     """
     report = report or IngestReport()
     done = archive.ingested_files()
@@ -243,6 +244,8 @@ def ingest_files(archive: Archive, files: Iterable[Path], config: Config | None,
                 report.errors.append(str(exc))
             archive.mark_ingested(path.name, records)
             report.files.append(path.name)
+            if progress is not None:
+                progress(path.stat().st_size)
     return report
 
 

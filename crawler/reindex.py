@@ -8,6 +8,7 @@ alerts: the things WARCs cannot rebuild) are copied over.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from archive.db import Archive
@@ -16,14 +17,17 @@ from crawler.ingest import IngestReport, ingest_files
 from crawler.sources import Config
 
 
-def rebuild(db_path: Path, warc_dir: Path, config: Config | None) -> IngestReport:
-    """Ingest every WARC in ``warc_dir`` into a fresh database at ``db_path``."""
+def rebuild(db_path: Path, warc_dir: Path, config: Config | None,
+            progress: Callable[[int], None] | None = None) -> IngestReport:
+    """Ingest every WARC in ``warc_dir`` into a fresh database at ``db_path``.
+
+    ``progress`` is called with the bytes of each WARC file loaded."""
     tmp = db_path.with_name(db_path.name + ".reindex")
     for stale in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
         stale.unlink(missing_ok=True)
     fresh = Archive(tmp)
     try:
-        report = ingest_files(fresh, list_warcs(warc_dir), config)
+        report = ingest_files(fresh, list_warcs(warc_dir), config, progress=progress)
         if db_path.exists():
             fresh.carry_over(db_path)
         fresh.checkpoint()

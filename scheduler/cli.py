@@ -9,7 +9,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from datetime import UTC, datetime, time, timedelta
 from functools import wraps
 from pathlib import Path
@@ -20,10 +21,10 @@ import click
 from archive.db import Archive
 from archive.records import EXPORT_FIELDS, article_record
 from archive.search import QueryError, SearchQuery, search
-from archive.warc import WarcError
+from archive.warc import WarcError, list_warcs
 from archive.watchlists import Watchlists, load_watchlists
 from crawler.sources import Config, ConfigError, load_config
-from scheduler.output import to_csv, to_json, to_jsonl, to_table
+from scheduler.output import progress_bar, to_csv, to_json, to_jsonl, to_table
 
 F = TypeVar("F", bound=Callable[..., Any])
 SEARCH_COLUMNS = ("id", "published", "source", "title", "short_url", "snippet")
@@ -113,7 +114,16 @@ def crawl(ctx: Context, source_ids: tuple[str, ...], scheduled: bool) -> None:
     sources = [config.source(s) for s in source_ids] if source_ids else list(config.sources)
     if not sources:
         raise ValueError(f"{config.path}: no sources configured")
-    summary = crawl_and_ingest(config, sources, ctx.data_dir, scheduled=scheduled)
+    with ExitStack() as stack:
+        bars: list[Any] = []
+
+        def progress(done: int, total: int) -> None:
+            if not bars:  # the total is known once the crawl has written its files
+                bars.append(stack.enter_context(progress_bar(total, "loading WARC files")))
+            bars[0].update(done)
+
+        summary = crawl_and_ingest(config, sources, ctx.data_dir, scheduled=scheduled,
+                                   progress=progress)
     click.echo(to_table(summary.rows(), summary.COLUMNS))
     for line in alert_lines(ctx):
         click.echo(line)
@@ -245,7 +255,9 @@ def reindex(ctx: Context) -> None:
     from crawler.reindex import rebuild
 
     config = ctx.config() if Path(ctx.config_path).exists() else None
-    report = rebuild(ctx.db_path, ctx.warc_dir, config)
+    total = sum(p.stat().st_size for p in list_warcs(ctx.warc_dir))
+    with progress_bar(total, "reindexing WARC files") as bar:
+        report = rebuild(ctx.db_path, ctx.warc_dir, config, progress=bar.update)
     click.echo(f"reindexed {len(report.files)} WARC file(s): "
                f"{report.total('inserted')} articles, {report.total('updated')} updates, "
                f"{report.total('duplicate')} duplicates, {len(report.errors)} error(s)")
@@ -264,14 +276,21 @@ def export(ctx: Context, fmt: str, query: str | None) -> None:
     captures."""
     archive = ctx.archive()
     try:
-        rows = archive.export(query)
-        if fmt == "jsonl":
-            for line in to_jsonl(rows):
-                click.echo(line)
-        else:
-            click.echo(to_csv(rows, EXPORT_FIELDS), nl=False)
+        with progress_bar(archive.count(query), "exporting articles") as bar:
+            rows = _counted(archive.export(query), bar)
+            if fmt == "jsonl":
+                for line in to_jsonl(rows):
+                    click.echo(line)
+            else:
+                click.echo(to_csv(rows, EXPORT_FIELDS), nl=False)
     finally:
         archive.close()
+
+
+def _counted(rows: Iterator[dict[str, Any]], bar: Any) -> Iterator[dict[str, Any]]:
+    for row in rows:
+        yield row
+        bar.update(1)
 
 
 # --------------------------------------------------------------------------- schedule

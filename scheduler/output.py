@@ -1,12 +1,23 @@
-"""Render rows as a text table, JSON or CSV for the CLI (pure functions returning text)."""
+"""Render rows as a text table, JSON or CSV for the CLI (pure functions returning text), and
+the progress bar of long commands."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
+import sys
 from collections.abc import Iterable, Sequence
 from typing import Any
+
+import click
+
+
+def progress_bar(length: int, label: str) -> Any:
+    """A progress bar on stderr (stdout stays clean for the data), drawn only when stderr is
+    a terminal: logs and pipes get no control characters."""
+    return click.progressbar(length=length, label=label, file=sys.stderr,
+                             hidden=not sys.stderr.isatty(), show_pos=False, show_eta=True)
 
 
 def to_json(value: Any) -> str:
