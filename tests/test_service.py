@@ -324,3 +324,43 @@ def test_crawl_command_is_the_scheduled_cli_crawl() -> None:
     assert crawl_command("c.toml", "d", "tass") == [
         sys.executable, "-m", "scheduler.cli", "--config", "c.toml", "--data", "d", "crawl",
         "--scheduled", "tass"]
+
+
+def test_jobs_follow_the_config_and_a_broken_file_keeps_them(tmp_path: Path) -> None:
+    config, data = tmp_path / "sources.toml", tmp_path / "data"
+    ran = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=10)
+    with Archive(data / "archive.db") as archive:
+        for source in ("stub", "other"):
+            archive.log_run({"source": source, "started": ran, "finished": ran,
+                             "status": "ok"})
+    other = '\n[[source]]\nid = "other"\nfeeds = ["http://127.0.0.1:9/o.xml"]\n' \
+            'schedule = "every 1h"\n'
+    config.write_text(STUB_CONFIG.replace("every 1s", "every 1h"))
+    svc = Service(config, data, command=lambda sid: [sys.executable, "-c", "pass"])
+    svc.start()
+    try:
+        jobs = {job.id: job for job in svc.scheduler.get_jobs()}
+        assert list(jobs) == ["stub"]
+        assert jobs["stub"].next_run_time == ran + timedelta(hours=1)  # nothing missed
+        assert (jobs["stub"].max_instances, jobs["stub"].coalesce,
+                jobs["stub"].misfire_grace_time) == (1, True, 600)
+
+        config.write_text("[[source]\n")
+        svc.reload()
+        assert [job.id for job in svc.scheduler.get_jobs()] == ["stub"]
+
+        config.write_text(STUB_CONFIG.replace("every 1s", "every 2h").replace(
+            "[crawl]\n", '[crawl]\nmisfire_grace = "1m"\n') + other)
+        svc.reload()
+        jobs = {job.id: job for job in svc.scheduler.get_jobs()}
+        assert sorted(jobs) == ["other", "stub"]
+        assert jobs["stub"].next_run_time == ran + timedelta(hours=2)
+        assert jobs["other"].next_run_time == ran + timedelta(hours=1)
+        assert jobs["stub"].misfire_grace_time == 60
+
+        config.write_text(other)
+        svc.reload()
+        assert [job.id for job in svc.scheduler.get_jobs()] == ["other"]
+    finally:
+        svc.stop()
+    assert len(logged_runs(data)) == 2  # nothing ran: no slot was due
