@@ -254,11 +254,11 @@ class Service:
         run_log.parent.mkdir(parents=True, exist_ok=True)
         command = self.command(source_id)
         with open(run_log, "ab") as out:
-            out.write(f"=== {started:%Y-%m-%dT%H:%M:%SZ} {' '.join(command)}\n".encode())
-            out.flush()
             with self._lock:
                 if self._stopping:
                     return
+                out.write(f"=== {started:%Y-%m-%dT%H:%M:%SZ} {' '.join(command)}\n".encode())
+                out.flush()
                 try:
                     proc = _spawn(command, out)
                 except OSError as exc:
