@@ -551,6 +551,17 @@ class Archive:
         finally:
             self.db.execute("DETACH DATABASE old")
 
+    def amend_run(self, run_id: int, status: str, **extra: Any) -> None:
+        """Change a logged run's status and add ``extra`` items to its ``extra`` JSON."""
+        with self.transaction():
+            row = self.db.execute("SELECT extra FROM runs WHERE id = ?", [run_id]).fetchone()
+            if row is None:
+                raise ArchiveError(f"no run {run_id}")
+            merged = {**json.loads(row[0]), **extra}
+            self.db.execute("UPDATE runs SET status = ?, extra = ? WHERE id = ?",
+                            [status, json.dumps(merged, ensure_ascii=False, sort_keys=True),
+                             run_id])
+
     def runs(self, source: str | None = None) -> list[dict[str, Any]]:
         """Logged runs (all, or of one source), oldest first; ``extra`` parsed back."""
         where, params = ("WHERE source = ?", [source]) if source is not None else ("", [])

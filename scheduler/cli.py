@@ -309,7 +309,7 @@ def schedule(ctx: Context, list_only: bool) -> None:
 
     config = read_config(ctx.config_path)
     if not list_only:
-        run_service(ctx.config_path, ctx.data_dir)
+        run_service(ctx.config_path, ctx.data_dir, ctx.watchlists_path)
         return
     with ctx.archive() as archive:
         runs = {src.id: archive.runs(src.id) for src in config.sources}

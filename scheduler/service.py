@@ -75,10 +75,12 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def crawl_command(config_path: str | Path, data_dir: str | Path, source_id: str) -> list[str]:
-    """The command line of one scheduled crawl."""
+def crawl_command(config_path: str | Path, data_dir: str | Path, source_id: str,
+                  watchlists: str | Path | None = None) -> list[str]:
+    """The command line of one scheduled crawl (which also delivers watchlist alerts)."""
+    lists = ["--watchlists", str(watchlists)] if watchlists is not None else []
     return [sys.executable, "-m", "scheduler.cli", "--config", str(config_path),
-            "--data", str(data_dir), "crawl", "--scheduled", source_id]
+            "--data", str(data_dir), *lists, "crawl", "--scheduled", source_id]
 
 
 def failure_reason(returncode: int | None, *, timed_out: bool,
@@ -115,13 +117,14 @@ class Service:
     def __init__(self, config_path: str | Path, data_dir: str | Path, *,
                  clock: Callable[[], datetime] = utc_now, kill_grace: float = KILL_GRACE,
                  parallel: int = PARALLEL_CRAWLS,
-                 command: Callable[[str], list[str]] | None = None) -> None:
+                 command: Callable[[str], list[str]] | None = None,
+                 watchlists: str | Path | None = None) -> None:
         self.config_path = Path(config_path)
         self.data_dir = Path(data_dir)
         self.clock = clock
         self.kill_grace = kill_grace
         self.command = command or (lambda sid: crawl_command(self.config_path,
-                                                             self.data_dir, sid))
+                                                             self.data_dir, sid, watchlists))
         self.config = read_config(self.config_path)  # a bad file fails before anything runs
         self._schedules: dict[str, str] = {}
         self._lock = threading.Lock()
@@ -280,7 +283,8 @@ class Service:
                     interrupted = source_id in self._interrupted
                     self._interrupted.discard(source_id)
         reason = failure_reason(proc.returncode, timed_out=timed_out, interrupted=interrupted)
-        if reason == "interrupted" and self._logged_since(source_id, started):
+        own_row = self._logged_since(source_id, started)
+        if reason == "interrupted" and own_row is not None:
             # The stop caught it after it had logged its run, while the process was
             # exiting: the crawl did finish.
             reason = None
@@ -290,17 +294,19 @@ class Service:
         else:
             log.warning("%s: crawl failed after %.1fs: %s (log %s)", source_id, seconds,
                         reason, run_log)
-            self._log_failed(source_id, started, reason, run_log)
+            self._log_failed(source_id, started, reason, run_log, own_row)
 
-    def _logged_since(self, source_id: str, started: datetime) -> bool:
-        """True when the crawl logged its own run: a row of the source that started at
-        or after ``started`` (the crawl's row starts a moment after the spawn)."""
+    def _logged_since(self, source_id: str, started: datetime) -> int | None:
+        """The id of the run the crawl logged itself, if it did: a row of the source that
+        started at or after ``started`` (the crawl's row starts a moment after the spawn)."""
         archive = Archive(self.data_dir / "archive.db")
         try:
             since = started.replace(microsecond=0)
-            times = [parse_time(r.get("started")) for r in archive.runs(source_id)
-                     if r.get("status") != "failed"]
-            return any(t is not None and t >= since for t in times)
+            for row in reversed(archive.runs(source_id)):
+                t = parse_time(row.get("started"))
+                if row.get("status") != "failed" and t is not None and t >= since:
+                    return int(row["id"])
+            return None
         finally:
             archive.close()
 
@@ -313,12 +319,17 @@ class Service:
             proc.wait()
 
     def _log_failed(self, source_id: str, started: datetime, reason: str,
-                    run_log: Path) -> None:
+                    run_log: Path, own_row: int | None = None) -> None:
+        """Log the run as failed; a crawl stopped at its time limit that still closed and
+        logged itself keeps its one row (with its figures), marked failed."""
         archive = Archive(self.data_dir / "archive.db")
         try:
-            archive.log_run({"source": source_id, "started": started,
-                             "finished": self.clock(), "status": "failed",
-                             "extra": {"reason": reason, "log": str(run_log)}})
+            if own_row is not None:
+                archive.amend_run(own_row, "failed", reason=reason, log=str(run_log))
+            else:
+                archive.log_run({"source": source_id, "started": started,
+                                 "finished": self.clock(), "status": "failed",
+                                 "extra": {"reason": reason, "log": str(run_log)}})
         finally:
             archive.close()
 
@@ -421,8 +432,9 @@ def service_logging(data_dir: str | Path) -> Iterator[None]:
             lg.propagate = propagate
 
 
-def run_service(config_path: str | Path, data_dir: str | Path) -> None:
+def run_service(config_path: str | Path, data_dir: str | Path,
+                watchlists: str | Path | None = None) -> None:
     """``mediawatch schedule``: run the service in the foreground until SIGTERM/SIGINT."""
-    service = Service(config_path, data_dir)
+    service = Service(config_path, data_dir, watchlists=watchlists)
     with service_logging(data_dir):
         service.serve_forever()

@@ -166,10 +166,56 @@ def test_crawl_over_run_timeout_is_stopped_logged_failed_and_next_cycle_runs(
     runs = logged_runs(data, "northwind")
     failed = [r for r in runs if r["status"] == "failed"]
     assert failed[0]["extra"]["reason"] == "timeout"
+    # One row per run: the stopped crawl's own row (with its figures) is marked failed.
+    assert not [r for r in runs if r["status"] == "shutdown"]
+    assert len({r["started"] for r in runs}) == len(runs)
     assert Path(failed[0]["extra"]["log"]).is_file()
     assert "crawl --scheduled northwind" in Path(failed[0]["extra"]["log"]).read_text()
     assert_warcs_closed_and_valid(data)  # SIGTERM let Scrapy close the WARC file
     assert "northwind: crawl exceeded run_timeout (2s)" in service_log(data)
+
+
+def test_scheduled_runs_fetch_incrementally_write_revisits_and_deliver_alerts(
+        tmp_path: Path) -> None:
+    """The issue's whole loop under the real service: scheduled runs, the second fetching
+    no archived article (revisits instead of copies), an edit picked up as a new version,
+    and the watchlist alerts delivered to a real webhook and to the Atom feed."""
+    import feedparser
+
+    from tests.test_alerts import Receiver
+
+    data, config = tmp_path / "data", tmp_path / "sources.toml"
+    lists = tmp_path / "watchlists.toml"
+    with Newsroom(slow_seconds=0.2) as newsroom, Receiver() as receiver:
+        lists.write_text('[[watchlist]]\nname = "geneva"\nquery = "Geneva"\n'
+                         f'max_age_days = 0\nwebhook = "{receiver.url}"\n', encoding="utf-8")
+        # poll_min 1s: every 2 s cycle polls the listings again.
+        config.write_text(newsroom_sources(newsroom.base_url, {"northwind": "every 2s"},
+                                           crawl='poll_min = "1s"\n'))
+        with subprocess.Popen(
+                [MEDIAWATCH, "--config", str(config), "--data", str(data), "--watchlists",
+                 str(lists), "schedule"], stdout=subprocess.DEVNULL,
+                stderr=subprocess.STDOUT) as proc:
+            try:
+                wait_until(lambda: len(ok_runs(data, "northwind")) >= 2, "two ok runs")
+                articles_seen = {p for _, p in newsroom.hits if p.endswith(".html")}
+                newsroom.edition = 2
+                wait_until(lambda: any(r["updated"] for r in ok_runs(data, "northwind")),
+                           "the edit archived as a new version")
+                wait_until(lambda: len(receiver.bodies) >= 2, "the update alert")
+            finally:
+                stop(proc)
+    runs = ok_runs(data, "northwind")
+    assert runs[0]["new"] > 0 and runs[0]["revisit_bytes"] == 0
+    assert runs[1]["new"] == 0 and runs[1]["revisit_bytes"] > 0
+    assert runs[1]["warc_bytes"] < runs[0]["warc_bytes"] / 5
+    assert articles_seen  # the first run fetched the articles, later runs did not re-fetch
+    geneva = "/northwind/2021/06/16/geneva-summit.html"
+    assert sum(1 for _, p in newsroom.hits if p == geneva) == 2  # first fetch, the edit
+    assert [(b["kind"], b["version"]) for b in receiver.bodies] == [("new", 1), ("update", 2)]
+    feed = feedparser.parse((data / "alerts" / "geneva.atom").read_bytes())
+    assert [e.tags[0].term for e in feed.entries] == ["update", "new"]
+    assert_warcs_closed_and_valid(data)
 
 
 def test_missed_run_caught_up_once_and_sighup_applies_changes(tmp_path: Path) -> None:
