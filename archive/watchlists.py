@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from archive.configfile import ConfigError
 from archive.search import QueryError, fts_expression
 
 __all__ = [
@@ -70,17 +71,15 @@ _SMTP_KEYS = frozenset({"host", "port", "from", "starttls", "user", "password_en
 _HEALTH_KEYS = frozenset({"webhook", "email"})
 
 
-class WatchlistError(ValueError):
+class WatchlistError(ConfigError):
     """A bad watchlists file: says which file, which watchlist and which key."""
 
-    def __init__(self, file: str | Path, watchlist: str | None, key: str | None, msg: str):
-        self.file, self.watchlist, self.key, self.msg = str(file), watchlist, key, msg
-        where = str(file)
-        if watchlist:
-            where += f": watchlist {watchlist!r}"
-        if key:
-            where += f": key {key!r}"
-        super().__init__(f"{where}: {msg}")
+    entry_kind = "watchlist"
+
+    @property
+    def watchlist(self) -> str | None:
+        """The watchlist the bad value belongs to."""
+        return self.entry
 
 
 @dataclass(frozen=True, slots=True)

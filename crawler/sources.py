@@ -16,6 +16,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from archive.configfile import ConfigError
+
+
 SOURCE_ID = re.compile(r"^[a-z0-9_-]+$")
 SELECTOR_FIELDS = frozenset(
     {"title", "published", "modified", "authors", "lead", "body", "section", "tags", "short_url"}
@@ -23,19 +26,6 @@ SELECTOR_FIELDS = frozenset(
 SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMG]?B?)\s*$", re.IGNORECASE)
 _SIZE_UNITS = {"": 1, "B": 1, "K": 1024, "KB": 1024, "M": 1024**2, "MB": 1024**2,
                "G": 1024**3, "GB": 1024**3}
-
-
-class ConfigError(ValueError):
-    """A bad config value: says which file, which source and which key."""
-
-    def __init__(self, file: str | Path, source: str | None, key: str | None, msg: str):
-        self.file, self.source, self.key, self.msg = str(file), source, key, msg
-        where = str(file)
-        if source:
-            where += f": source {source!r}"
-        if key:
-            where += f": key {key!r}"
-        super().__init__(f"{where}: {msg}")
 
 
 @dataclass(frozen=True, slots=True)
