@@ -18,7 +18,6 @@ from urllib.parse import urlsplit
 
 from archive.configfile import ConfigError
 
-
 SOURCE_ID = re.compile(r"^[a-z0-9_-]+$")
 SELECTOR_FIELDS = frozenset(
     {"title", "published", "modified", "authors", "lead", "body", "section", "tags", "short_url"}
