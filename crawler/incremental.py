@@ -6,7 +6,9 @@ Pure functions over values; the spider and ``crawl_and_ingest`` apply them.
   alias of an archived article is skipped unless the article is due for a re-check by age
   (``[crawl] recheck``, by default 1 h, 6 h, 24 h and 72 h after it was first seen: each
   checkpoint once, to catch edits and takedowns) or the listing itself shows that it
-  changed (its title there differs from the archived one).
+  changed: its title there differs from the title the listing gave last time (the first
+  time, from the archived title). Comparing listing with listing matters: many outlets'
+  feeds carry a headline other than the page's, which must not mean "changed" every run.
 * **Feeds, sitemaps and section pages** are fetched with conditional GET (ETag /
   If-Modified-Since). Some servers never answer 304 or lie about it, so the payload digest
   is compared too: an identical body counts as "not modified".
@@ -23,6 +25,7 @@ Pure functions over values; the spider and ``crawl_and_ingest`` apply them.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -57,20 +60,33 @@ def _norm_title(title: str | None) -> str:
     return re.sub(r"\s+", " ", title or "").strip().casefold()
 
 
-def listing_shows_change(article: KnownArticle, hints: Hints | None) -> bool:
-    """True when the feed entry / sitemap entry gives a title other than the archived one."""
-    if hints is None or not hints.title or not article.title:
+def listed_title_key(hints: Hints | None) -> str | None:
+    """A digest of the title a listing gives for a link (None without one)."""
+    if hints is None or not hints.title:
+        return None
+    return hashlib.sha1(_norm_title(hints.title).encode("utf-8")).hexdigest()
+
+
+def listing_shows_change(article: KnownArticle, hints: Hints | None,
+                         last_listed: str | None) -> bool:
+    """True when the feed / sitemap entry's title changed since the listing last gave it
+    (``last_listed``, a :func:`listed_title_key`), or, never recorded, differs from the
+    archived title."""
+    key = listed_title_key(hints)
+    if key is None or hints is None:
         return False
-    return _norm_title(hints.title) != _norm_title(article.title)
+    if last_listed is not None:
+        return key != last_listed
+    return bool(article.title) and _norm_title(hints.title) != _norm_title(article.title)
 
 
 def article_fetch_reason(article: KnownArticle | None, hints: Hints | None, now: datetime,
-                         policy: Policy) -> str | None:
+                         policy: Policy, last_listed: str | None = None) -> str | None:
     """Why a listed article link should be fetched (``new``, ``changed``, ``recheck``), or
-    None to skip it."""
+    None to skip it. ``last_listed`` is the title key the listing gave last time."""
     if article is None:
         return "new"
-    if listing_shows_change(article, hints):
+    if listing_shows_change(article, hints, last_listed):
         return "changed"
     if not article.removed and recheck_due(article, now, policy.recheck):
         return "recheck"

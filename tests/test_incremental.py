@@ -15,6 +15,7 @@ from crawler.incremental import (
     article_fetch_reason,
     conditional_headers,
     is_due,
+    listed_title_key,
     next_interval,
     next_source_state,
     recheck_due,
@@ -59,6 +60,21 @@ def test_recheck_by_age(first: int, last: int, due: bool) -> None:
 def test_article_fetch_reason(article: KnownArticle | None, hints: Hints | None,
                               reason: str | None) -> None:
     assert article_fetch_reason(article, hints, NOW, POLICY) == reason
+
+
+def test_listing_title_is_compared_with_what_the_listing_said_before() -> None:
+    article = known(timedelta(minutes=10), timedelta(minutes=5), title="Deal signed in Ankara")
+    feed_headline = Hints(title="Turkey, Russia sign deal")  # the feed's own headline
+    key = listed_title_key(feed_headline)
+    assert key is not None and listed_title_key(Hints()) is None
+    # First time: compared with the archived title (differs: re-fetch once)...
+    assert article_fetch_reason(article, feed_headline, NOW, POLICY) == "changed"
+    # ...then with the headline the listing gave last time: stable, no re-fetch every run.
+    assert article_fetch_reason(article, feed_headline, NOW, POLICY, key) is None
+    assert article_fetch_reason(article, Hints(title=" turkey, RUSSIA sign deal "), NOW,
+                                POLICY, key) is None
+    assert article_fetch_reason(article, Hints(title="Deal collapses"), NOW, POLICY,
+                                key) == "changed"
 
 
 def test_conditional_headers_and_due() -> None:

@@ -40,6 +40,7 @@ from crawler.incremental import (
     article_fetch_reason,
     conditional_headers,
     is_due,
+    listed_title_key,
     next_interval,
     next_source_state,
     recheck_due,
@@ -198,9 +199,14 @@ class SourceSpider(Spider):
                 known = self.state.known_article(link.url)
                 total += 1
                 new += known is None
-                why = article_fetch_reason(known, link.hints, self.started, self.policy)
-                if why is None or (self.scheduled and not is_due(
-                        self.state.fetch_state(link.url), self.started)):
+                seen = self.state.fetch_state(link.url)
+                why = article_fetch_reason(known, link.hints, self.started, self.policy,
+                                           seen.digest if seen else None)
+                if (title_key := listed_title_key(link.hints)) is not None:
+                    self._fetches[link.url] = FetchState(
+                        link.url, self.source.id, "listed", digest=title_key,
+                        next_fetch=seen.next_fetch if seen else None)
+                if why is None or (self.scheduled and not is_due(seen, self.started)):
                     self._inc("mediawatch/articles/skipped_known")
                     continue
                 # A known article is fetched again through the link its text came from.
