@@ -127,7 +127,11 @@ def crawl(ctx: Context, source_ids: tuple[str, ...], scheduled: bool) -> None:
     click.echo(to_table(summary.rows(), summary.COLUMNS))
     for line in alert_lines(ctx):
         click.echo(line)
-    click.echo(f"\nWARC files: {ctx.warc_dir}  archive: {ctx.db_path}  log: {summary.log_file}")
+    written = sum(f.warc_bytes for f in summary.figures)
+    revisits = sum(f.revisit_bytes for f in summary.figures)
+    click.echo(f"\nWARC bytes written: {written:,} ({written - revisits:,} new captures, "
+               f"{revisits:,} revisit records)")
+    click.echo(f"WARC files: {ctx.warc_dir}  archive: {ctx.db_path}  log: {summary.log_file}")
     for error in summary.errors[:10]:
         click.echo(f"warning: {error}", err=True)
 
