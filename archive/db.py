@@ -51,7 +51,14 @@ from archive.records import (
     merge_fields,
     run_row,
 )
-from archive.schema import MIGRATIONS, OPERATIONAL_TABLES, ArchiveError, utc_text
+from archive.schema import (
+    MIGRATIONS,
+    OPERATIONAL_TABLES,
+    ArchiveError,
+    date_key,
+    free_rowid,
+    utc_text,
+)
 from archive.search import fts_expression
 from archive.warc import WarcLocation
 
@@ -270,6 +277,7 @@ class Archive:
     def _insert_article(self, aid: str, columns: dict[str, Any], digest: str, fetched: str) -> None:
         row = {
             **columns,
+            "pk": free_rowid(self.db, date_key(columns.get("published") or fetched)),
             "id": aid,
             "content_hash": digest,
             "version": 1,

@@ -8,8 +8,10 @@ failed migration leaves no trace. Never edit a released migration: add a new one
 Tables (times are ISO 8601 UTC text, ``2020-11-29T23:25:00Z``; lists are JSON arrays):
 
 ``articles``
-    current fields of each story. ``pk`` is an ``INTEGER PRIMARY KEY`` only because FTS5
-    external content needs a stable integer rowid (an implicit rowid may change on VACUUM);
+    current fields of each story. ``pk`` is an ``INTEGER PRIMARY KEY`` because FTS5
+    external content needs a stable integer rowid (an implicit rowid may change on VACUUM),
+    and it is derived from the article's date when first stored (:func:`date_key`), so that
+    rowid order is date order and a search can stop after one page of newest matches;
     ``id`` is the public id derived from content (:mod:`archive.identity`).
 ``versions``
     every text an article has had, ``(article_id, version)``; the last one is current.
@@ -54,8 +56,10 @@ __all__ = [
     "MIGRATIONS",
     "OPERATIONAL_TABLES",
     "ArchiveError",
+    "date_key",
     "fold_sql",
     "fold_text",
+    "free_rowid",
     "fts_trigger_sql",
     "rebuild_fts",
     "utc_text",
@@ -138,6 +142,33 @@ CREATE TRIGGER articles_au AFTER UPDATE OF {columns} ON articles BEGIN
   {insert}
 END;
 """
+
+
+#: A rowid spans 2**10 values per second of its date: room for 1,024 articles a second.
+_KEY_BITS = 10
+
+
+def date_key(when: str) -> int:
+    """Pure: the first article rowid of the second ``when`` (ISO 8601 UTC text).
+
+    Articles get rowids in the order of their date (published, else first capture), so
+    FTS5 can walk a term's matches newest first and stop after a page (see
+    :mod:`archive.search`). Dates before 1970 share rowid 0 onwards.
+    """
+    moment = datetime.fromisoformat(when.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return max(0, int(moment.timestamp())) << _KEY_BITS
+
+
+def free_rowid(db: Database, key: int) -> int:
+    """The first rowid at or after ``key`` that no article has."""
+    row = db.execute("SELECT max(pk) FROM articles WHERE pk BETWEEN ? AND ?",
+                     [key, key + (1 << _KEY_BITS) - 1]).fetchone()
+    candidate = key if row[0] is None else row[0] + 1
+    while db.execute("SELECT 1 FROM articles WHERE pk = ?", [candidate]).fetchone():
+        candidate += 1
+    return candidate
 
 
 def rebuild_fts(db: Database) -> None:
@@ -333,3 +364,16 @@ def _capture_revisits(db: Database) -> None:
     ALTER TABLE captures ADD COLUMN refers_to TEXT;
     CREATE INDEX captures_url_exact ON captures(url, fetched_at);
     """)
+
+
+@MIGRATIONS(name="0004_date_ordered_rowids")
+def _date_ordered_rowids(db: Database) -> None:
+    # Renumber articles so that rowid order is date order (see date_key); articles are
+    # referenced by their text id everywhere, so only the FTS index follows the rowids.
+    rows = db.execute("SELECT pk, coalesce(published, first_seen) FROM articles"
+                      " ORDER BY coalesce(published, first_seen), pk").fetchall()
+    db.execute("UPDATE articles SET pk = -pk - 1")
+    for old, when in rows:
+        db.execute("UPDATE articles SET pk = ? WHERE pk = ?",
+                   [free_rowid(db, date_key(when)), -old - 1])
+    rebuild_fts(db)

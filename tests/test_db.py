@@ -461,7 +461,8 @@ def test_migrations_are_applied_once(tmp_path: Path) -> None:
         with Archive(path) as again:
             assert again.db.schema == schema
             assert [r["name"] for r in again.db.query("SELECT name FROM _sqlite_migrations")] == [
-                "0001_initial", "0002_operations", "0003_capture_revisits"
+                "0001_initial", "0002_operations", "0003_capture_revisits",
+                "0004_date_ordered_rowids"
             ]
             assert again.stats()["articles"] == 1
 
