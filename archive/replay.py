@@ -479,3 +479,20 @@ def render_capture(captured: CapturedResponse, origin: str, *, raw: bool = False
                              fetched_at=captured.fetched_at, origin=origin, ts=ts,
                              content_type=content_type, content_length=len(body), raw=raw)
     return ReplayResponse(status, tuple(headers), body)
+
+
+def response_head(protocol: str, status: int, reason: str,
+                  headers: Iterable[tuple[str, str]]) -> str:
+    """The status line and headers of a stored response as text (``mediawatch replay``)."""
+    lines = [f"{protocol or 'HTTP/1.1'} {status} {reason}".rstrip()]
+    lines += [f"{name}: {value}" for name, value in headers]
+    return "\n".join(lines) + "\n"
+
+
+def parse_when(value: str) -> datetime:
+    """A ``--at`` value: a 1 to 14 digit timestamp or an ISO date / datetime (UTC unless
+    it says otherwise). Raises ValueError."""
+    if value.isdigit():
+        return parse_timestamp(value)
+    when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
