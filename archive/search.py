@@ -30,15 +30,29 @@ terms both fold ``ı`` -> ``i`` and ``ё`` -> ``е`` (:data:`archive.schema.FOLD
 ``Kasım`` and ``KASIM`` all find ``Kasım``. Words are matched whole: ``Kasımda`` needs
 ``kasım*``.
 
-Results (:func:`search_sql`)
-----------------------------
-Ranked by ``bm25`` with column weights title 10, lead 4, body 1 (``rank``: lower is
-better), or newest first. The date of an article for ``since``/``until`` (inclusive,
-exclusive) and for ``newest`` is its published time, or its first capture when the page
-had none. ``language`` matches the primary subtag too (``en`` finds ``en-GB``). The
-snippet comes from the body when the body contains a hit, else from the lead, else from
-the title, with hits in ``[``/``]`` and ``…`` for cut text. Ranking and paging run first;
-snippets are computed only for the page of results returned.
+Results (:func:`search_sql`): designed for a million articles
+------------------------------------------------------------
+Article rowids follow their date (:func:`archive.schema.date_key`), so FTS5 can walk a
+query's matches newest first and stop as soon as a page is full, however common the words:
+
+* ``newest``: the page is read straight off the index in rowid order (date order); the
+  cost is the page, not the number of matches. Filters on source and language are checked
+  while walking; date filters become a rowid range, so FTS5 never visits other years.
+* ``relevance``: ``bm25`` (column weights title 10, lead 4, body 1; ``rank``: lower is
+  better) ranks the **newest** :data:`RANK_WINDOW` matches (or ``offset + limit`` when
+  paging further), not all of them: a query matching 300,000 articles is ranked among its
+  2,000 most recent ones, which is what a news archive's reader expects, and costs the
+  same as one matching 2,000. :func:`search_page` says so in ``ranked_within``. When a
+  query has fewer matches than the window, the ranking is exact. Use a date range to rank
+  an older period.
+* Snippets are computed only for the page returned: from the body when the body contains a
+  hit, else from the lead, else from the title, hits in ``[``/``]``, ``…`` for cut text.
+* :func:`count` is exact up to :data:`COUNT_CAP` matches, and says "more" beyond (counting
+  a term in half the archive would cost more than the search itself).
+
+The date of an article for ``since``/``until`` (inclusive, exclusive) and ``newest`` is its
+published time, or its first capture when the page had none, as it was when the article was
+first stored. ``language`` matches the primary subtag too (``en`` finds ``en-GB``).
 """
 
 from __future__ import annotations
@@ -50,16 +64,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from archive.schema import FTS_COLUMNS, FTS_TABLE, ArchiveError, fold_text, utc_text
+from archive.schema import FTS_COLUMNS, FTS_TABLE, ArchiveError, date_key, fold_text, utc_text
 
 __all__ = [
+    "COUNT_CAP",
+    "RANK_WINDOW",
     "SORTS",
     "QueryError",
+    "SearchPage",
     "SearchQuery",
     "count",
     "count_sql",
     "fts_expression",
     "search",
+    "search_page",
     "search_sql",
 ]
 
@@ -73,6 +91,10 @@ _OPERATORS = frozenset({"AND", "OR", "NOT"})
 _SPECIAL = frozenset('()"')
 _LANGUAGE = re.compile(r"[a-z0-9]{1,8}(-[a-z0-9]{1,8})*")
 _SNIPPET_TOKENS = 12
+#: Relevance ranks this many of the newest matches (module docstring).
+RANK_WINDOW = 2000
+#: Counts are exact up to this many matches.
+COUNT_CAP = 10_000
 
 
 class QueryError(ValueError):
@@ -297,15 +319,10 @@ def _filters(q: SearchQuery) -> tuple[str, dict[str, Any]]:
         except ArchiveError as exc:
             raise QueryError(str(exc)) from None
         clauses.append(f"{_date_expr()} {op} :{name}")
+        # The same bound on the rowid (date-ordered) keeps FTS5 inside the date range.
+        params[f"{name}_key"] = date_key(params[name])
+        clauses.append(f"{FTS_TABLE}.rowid {op} :{name}_key")
     return "".join(f"\n    AND {clause}" for clause in clauses), params
-
-
-def _order(q: SearchQuery, score: str) -> str:
-    if q.sort == "relevance":
-        return f"{score}, a.id"
-    if q.sort == "newest":
-        return f"{_date_expr()} DESC, {score}, a.id"
-    raise QueryError(f"unknown sort {q.sort!r}: use one of {', '.join(SORTS)}")
 
 
 def _snippet(column: int) -> str:
@@ -323,24 +340,51 @@ def _snippet_expr() -> str:
     return f"replace(replace({choice}, char(2), '['), char(3), ']')"
 
 
-def search_sql(q: SearchQuery) -> tuple[str, dict[str, Any]]:
-    """SQL and parameters for ``q`` (pure).
-
-    Columns: id, url, short_url, source, title, published, language, snippet, rank.
-    """
+def _check_page(q: SearchQuery) -> None:
     if not 0 < q.limit <= MAX_LIMIT:
         raise QueryError(f"limit must be between 1 and {MAX_LIMIT}, got {q.limit}")
     if q.offset < 0:
         raise QueryError(f"offset must not be negative, got {q.offset}")
+    if q.sort not in SORTS:
+        raise QueryError(f"unknown sort {q.sort!r}: use one of {', '.join(SORTS)}")
+
+
+def rank_window(q: SearchQuery) -> int:
+    """How many of the newest matches a relevance search ranks (module docstring)."""
+    return max(RANK_WINDOW, q.offset + q.limit)
+
+
+def search_sql(q: SearchQuery) -> tuple[str, dict[str, Any]]:
+    """SQL and parameters for ``q`` (pure).
+
+    Columns: id, url, short_url, source, title, published, language, snippet, rank (None
+    for ``newest``, which never computes bm25).
+    """
+    _check_page(q)
     filters, params = _filters(q)
     weights = ", ".join(str(w) for w in WEIGHTS)
-    sql = f"""WITH hits AS (
-  SELECT a.pk AS pk, bm25({FTS_TABLE}, {weights}) AS score
-  FROM {FTS_TABLE} JOIN articles AS a ON a.pk = {FTS_TABLE}.rowid
+    walk = f"""FROM {FTS_TABLE} JOIN articles AS a ON a.pk = {FTS_TABLE}.rowid
   WHERE {FTS_TABLE} MATCH :match{filters}
-  ORDER BY {_order(q, "score")}
+  ORDER BY {FTS_TABLE}.rowid DESC"""
+    if q.sort == "newest":
+        hits = f"""hits AS (
+  SELECT {FTS_TABLE}.rowid AS pk, NULL AS score
+  {walk}
   LIMIT :limit OFFSET :offset
-)
+)"""
+        order = "hits.pk DESC"
+    else:
+        hits = f"""recent AS (
+  SELECT {FTS_TABLE}.rowid AS pk, bm25({FTS_TABLE}, {weights}) AS score
+  {walk}
+  LIMIT :window
+),
+hits AS (
+  SELECT pk, score FROM recent ORDER BY score, pk DESC LIMIT :limit OFFSET :offset
+)"""
+        order = "hits.score, hits.pk DESC"
+        params["window"] = rank_window(q)
+    sql = f"""WITH {hits}
 SELECT a.id, a.url, a.short_url, a.source, a.title, a.published, a.language,
   {_snippet_expr()} AS snippet,
   hits.score AS rank
@@ -348,21 +392,23 @@ FROM hits
 JOIN articles AS a ON a.pk = hits.pk
 JOIN {FTS_TABLE} ON {FTS_TABLE}.rowid = hits.pk
 WHERE {FTS_TABLE} MATCH :match
-ORDER BY {_order(q, "hits.score")}"""
+ORDER BY {order}"""
     params.update(match=fts_expression(q.text), limit=q.limit, offset=q.offset)
     return sql, params
 
 
-def count_sql(q: SearchQuery) -> tuple[str, dict[str, Any]]:
-    """SQL and parameters counting every match of ``q`` (filters apply; paging does not)."""
-    _order(q, "score")  # validates sort
+def count_sql(q: SearchQuery, cap: int | None = COUNT_CAP) -> tuple[str, dict[str, Any]]:
+    """SQL and parameters counting the matches of ``q`` (filters apply; paging does not),
+    up to ``cap`` + 1 (None: all)."""
+    _check_page(q)
     filters, params = _filters(q)
-    sql = (
-        f"SELECT count(*) AS n FROM {FTS_TABLE} JOIN articles AS a ON a.pk = {FTS_TABLE}.rowid\n"
-        f"WHERE {FTS_TABLE} MATCH :match{filters}"
-    )
+    inner = (f"SELECT 1 FROM {FTS_TABLE} JOIN articles AS a ON a.pk = {FTS_TABLE}.rowid\n"
+             f"WHERE {FTS_TABLE} MATCH :match{filters}")
+    if cap is not None:
+        inner += "\nLIMIT :cap"
+        params["cap"] = cap + 1
     params["match"] = fts_expression(q.text)
-    return sql, params
+    return f"SELECT count(*) AS n FROM (\n{inner}\n)", params
 
 
 def _connection(target: object) -> sqlite3.Connection:
@@ -394,7 +440,34 @@ def search(db_or_archive: object, q: SearchQuery) -> list[dict[str, Any]]:
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
-def count(db_or_archive: object, q: SearchQuery) -> int:
-    """Number of articles matching ``q`` (its filters included, its page ignored)."""
-    sql, params = count_sql(q)
+def count(db_or_archive: object, q: SearchQuery, cap: int | None = COUNT_CAP) -> int:
+    """Number of articles matching ``q`` (its filters included, its page ignored), exact up
+    to ``cap``; ``cap + 1`` means "more than ``cap``" (None: always exact)."""
+    sql, params = count_sql(q, cap)
     return int(_execute(db_or_archive, sql, params, q.text).fetchone()[0])
+
+
+@dataclass(frozen=True, slots=True)
+class SearchPage:
+    """One page of results and what it stands for.
+
+    ``total`` is exact when ``total_exact``, else a lower bound (more than :data:`COUNT_CAP`
+    matches). ``ranked_within`` is set when relevance ranked only the newest that many of
+    more matches (module docstring).
+    """
+
+    hits: list[dict[str, Any]]
+    total: int
+    total_exact: bool
+    ranked_within: int | None
+
+
+def search_page(db_or_archive: object, q: SearchQuery) -> SearchPage:
+    """Run ``q`` and count its matches (capped), saying how the page was ranked."""
+    hits = search(db_or_archive, q)
+    total = count(db_or_archive, q)
+    exact = total <= COUNT_CAP
+    window = rank_window(q)
+    windowed = q.sort == "relevance" and total > window
+    return SearchPage(hits, min(total, COUNT_CAP) if not exact else total, exact,
+                      window if windowed else None)

@@ -13,7 +13,15 @@ import archive.search as search_module
 from archive.db import Archive, CaptureRef
 from archive.identity import article_id
 from archive.models import Article
-from archive.search import QueryError, SearchQuery, count, fts_expression, search, search_sql
+from archive.search import (
+    QueryError,
+    SearchQuery,
+    count,
+    fts_expression,
+    search,
+    search_page,
+    search_sql,
+)
 from archive.warc import WarcLocation
 
 
@@ -275,6 +283,33 @@ def test_sort_newest_and_paging(archive: Archive) -> None:
     assert count(archive, SearchQuery(query, source="reuters")) == 2
 
 
+def test_relevance_ranks_the_newest_window_and_says_so(
+        archive: Archive, monkeypatch: pytest.MonkeyPatch) -> None:
+    import archive.search as search_module
+
+    query = "Patriot OR Министр OR Kasım"
+    page = search_page(archive, SearchQuery(query))
+    assert (page.total, page.total_exact, page.ranked_within) == (4, True, None)
+    monkeypatch.setattr(search_module, "RANK_WINDOW", 2)
+    page = search_page(archive, SearchQuery(query, limit=2))
+    assert {h["id"] for h in page.hits} == {TALKS_EN, TALKS_RU}  # the two newest matches
+    assert page.ranked_within == 2 and page.total == 4
+    # Paging past the window widens it: every match is still reachable.
+    assert len(ids(archive, query, limit=2, offset=2)) == 2
+    monkeypatch.setattr(search_module, "COUNT_CAP", 3)
+    page = search_page(archive, SearchQuery(query))
+    assert (page.total, page.total_exact) == (3, False)
+    assert count(archive, SearchQuery(query), cap=None) == 4
+
+
+def test_newest_reads_the_index_in_date_order_without_bm25(archive: Archive) -> None:
+    hits = search(archive, SearchQuery("Patriot OR Министр OR Kasım", sort="newest"))
+    assert [h["rank"] for h in hits] == [None] * 4
+    assert [h["id"] for h in hits] == [TALKS_EN, TALKS_RU, ZIRVE, PATRIOT]
+    sql, _params = search_sql(SearchQuery("Patriot", sort="newest"))
+    assert "bm25" not in sql and "ORDER BY articles_fts.rowid DESC" in sql
+
+
 def test_rank_is_bm25_lower_is_better(archive: Archive) -> None:
     hits = search(archive, SearchQuery("Patriot"))
     assert hits[0]["rank"] < hits[1]["rank"] < 0
@@ -288,9 +323,11 @@ def test_search_sql_is_pure_and_parameterized() -> None:
         "language": "en",
         "language_glob": "en-*",
         "since": "2024-05-01T12:00:00Z",
+        "since_key": 1714564800 << 10,  # the date as a rowid bound (date-ordered rowids)
         "match": 'title : "Patriot"',
         "limit": 5,
         "offset": 0,
+        "window": 2000,
     }
     assert "bm25(articles_fts, 10.0, 4.0, 1.0)" in sql
     assert "reuters" not in sql and "Patriot" not in sql
