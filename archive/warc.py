@@ -29,6 +29,8 @@ from warcio.exceptions import ArchiveLoadFailed
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from archive.cdxj import index_closed_warc
+
 log = logging.getLogger(__name__)
 
 
@@ -256,6 +258,7 @@ class RotatingWarcWriter:
         os.replace(self.directory / (self._name + ".open"), final)
         self._file = self._writer = None
         self.closed_files.append(final)
+        index_closed_warc(final)  # <name>.warc.gz.cdxj for pywb and other tools
         return final
 
     def _write(self, record: object) -> WarcLocation:
@@ -610,4 +613,5 @@ def recover_open_file(path: str | Path) -> Path:
         fh.truncate(good)
     final = path.with_name(path.name.removesuffix(".open"))
     os.replace(path, final)
+    index_closed_warc(final)
     return final

@@ -1,0 +1,89 @@
+"""CDXJ indexes beside closed WARC files, in the form pywb's indexer writes.
+
+Every closed ``<name>.warc.gz`` gets a ``<name>.warc.gz.cdxj``: one line per response,
+revisit, resource and metadata record, ``<SURT> <14-digit timestamp> <JSON>``, sorted, with
+the WARC's base name in ``filename``. The lines are produced by ``cdxj_indexer`` (pywb's own
+indexer library, the code behind the ``cdxj-indexer`` command), never by hand, so the file is
+byte for byte what ``cdxj-indexer --sort <name>.warc.gz`` prints. pywb, ``wb-manager`` and
+other CDXJ readers can use the WARC and its index directly (copy both into a collection's
+``archive/`` and ``indexes/``; see the README).
+
+Metadata records carry their own target URI (``urn:mediawatch:metadata:<url>``), so they are
+indexed under that URN and a replay tool looking up the page URL finds only the page.
+
+The index is derived data: it can always be rebuilt from the WARC (:func:`write_cdxj`), and
+a missing or stale one is never an error for mediawatch itself.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import zlib
+from pathlib import Path
+
+from cdxj_indexer.main import CDXJIndexer
+from warcio.exceptions import ArchiveLoadFailed
+
+__all__ = ["CDXJ_SUFFIX", "cdxj_lines", "cdxj_path", "index_closed_warc", "write_cdxj"]
+
+log = logging.getLogger(__name__)
+
+CDXJ_SUFFIX = ".cdxj"
+
+
+class _PywbIndexer(CDXJIndexer):
+    """``CDXJIndexer`` with its default record types frozen here.
+
+    The ``wacz`` package appends ``warcinfo`` to ``CDXJIndexer.DEFAULT_RECORDS`` when it is
+    imported (a class attribute, shared by the whole process); once the WACZ export has run,
+    indexes written in the same process would otherwise gain warcinfo lines and stop
+    matching what the ``cdxj-indexer`` command prints.
+    """
+
+    DEFAULT_RECORDS = ["response", "revisit", "resource", "metadata"]  # noqa: RUF012 - as upstream
+
+
+def cdxj_path(warc: str | Path) -> Path:
+    """Where the index of ``warc`` lives: the same name plus ``.cdxj``, in the same folder."""
+    warc = Path(warc)
+    return warc.with_name(warc.name + CDXJ_SUFFIX)
+
+
+def cdxj_lines(warc: str | Path) -> list[str]:
+    """The sorted CDXJ lines (each ending in a newline) of one WARC file.
+
+    ``filename`` in each line is the WARC's base name, as pywb expects for an index that
+    sits beside the files it describes.
+    """
+    out = io.StringIO()
+    _PywbIndexer(out, [str(warc)], sort=True).process_all()
+    return out.getvalue().splitlines(keepends=True)
+
+
+def write_cdxj(warc: str | Path) -> Path:
+    """Write (or rewrite) the index beside ``warc`` and return its path.
+
+    Written to a temporary name and renamed, so a reader never sees half an index.
+    """
+    target = cdxj_path(warc)
+    tmp = target.with_name(target.name + ".tmp")
+    with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
+        fh.writelines(cdxj_lines(warc))
+    os.replace(tmp, target)
+    return target
+
+
+def index_closed_warc(warc: str | Path) -> Path | None:
+    """Write the index of a WARC file that was just closed; the writer's hook.
+
+    A failure is logged with the file name and returns None instead of raising: the WARC
+    is the record and is already safe under its final name, and the index can be rebuilt
+    from it at any time with :func:`write_cdxj`, so a closing crawl must not fail over it.
+    """
+    try:
+        return write_cdxj(warc)
+    except (OSError, ValueError, EOFError, zlib.error, ArchiveLoadFailed) as exc:
+        log.warning("%s: CDXJ index not written (%s)", Path(warc).name, exc)
+        return None
