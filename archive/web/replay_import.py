@@ -105,7 +105,22 @@ def _arc_to_warc(data: bytes, label: str) -> bytes:
     return out.getvalue()
 
 
+def _check_gzip(data: bytes, label: str) -> None:
+    """Every gzip member complete. warcio reads a member cut short (a copy interrupted, a
+    file still being written) as far as it goes without a word; evidence must not be
+    silently incomplete."""
+    if not data.startswith(_GZIP):
+        return
+    try:
+        with gzip.GzipFile(fileobj=io.BytesIO(data)) as gz:
+            while gz.read(1 << 20):
+                pass
+    except (OSError, EOFError, zlib.error) as exc:
+        raise WarcError(f"{label}: truncated or corrupt gzip data ({exc})") from exc
+
+
 def _accept(data: bytes, name: str, label: str, warc_dir: Path, result: ImportResult) -> None:
+    _check_gzip(data, label)
     digest = hashlib.sha256(data).hexdigest()
     final = warc_dir / _final_name(digest, name, data.startswith(_GZIP))
     if final.exists():
