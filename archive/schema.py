@@ -286,6 +286,13 @@ CREATE VIRTUAL TABLE {FTS_TABLE} USING fts5(
 );
 """
 
+# The FTS table as 0005 recreates it (0001's text above is history and stays as it was).
+_FTS_SQL = f"""CREATE VIRTUAL TABLE {FTS_TABLE} USING fts5(
+  {", ".join(FTS_COLUMNS)},
+  content="articles", content_rowid="pk",
+  tokenize="unicode61 remove_diacritics 2"
+);"""
+
 
 @MIGRATIONS(name="0001_initial")
 def _initial(db: Database) -> None:
@@ -376,4 +383,18 @@ def _date_ordered_rowids(db: Database) -> None:
     for old, when in rows:
         db.execute("UPDATE articles SET pk = ? WHERE pk = ?",
                    [free_rowid(db, date_key(when)), -old - 1])
+    rebuild_fts(db)
+
+
+@MIGRATIONS(name="0005_fts_content_quoted")
+def _fts_content_quoted(db: Database) -> None:
+    # sqlite-utils and Datasette find an external-content FTS table by the text
+    # content="articles" in its SQL; 0001 wrote content='articles'. Same index, new spelling.
+    db.executescript(f"""
+    DROP TRIGGER articles_ai;
+    DROP TRIGGER articles_ad;
+    DROP TRIGGER articles_au;
+    DROP TABLE {FTS_TABLE};
+    {_FTS_SQL}
+    """ + fts_trigger_sql())
     rebuild_fts(db)

@@ -358,7 +358,9 @@ def search_sql(q: SearchQuery) -> tuple[str, dict[str, Any]]:
     """SQL and parameters for ``q`` (pure).
 
     Columns: id, url, short_url, source, title, published, language, snippet, rank (None
-    for ``newest``, which never computes bm25).
+    for ``newest``, which never computes bm25). ``CROSS JOIN`` fixes the join order: the
+    page drives one rowid lookup per hit for its snippet; left to itself the planner may
+    walk every match of the query instead.
     """
     _check_page(q)
     filters, params = _filters(q)
@@ -389,8 +391,8 @@ SELECT a.id, a.url, a.short_url, a.source, a.title, a.published, a.language,
   {_snippet_expr()} AS snippet,
   hits.score AS rank
 FROM hits
-JOIN articles AS a ON a.pk = hits.pk
-JOIN {FTS_TABLE} ON {FTS_TABLE}.rowid = hits.pk
+CROSS JOIN articles AS a ON a.pk = hits.pk
+CROSS JOIN {FTS_TABLE} ON {FTS_TABLE}.rowid = hits.pk
 WHERE {FTS_TABLE} MATCH :match
 ORDER BY {order}"""
     params.update(match=fts_expression(q.text), limit=q.limit, offset=q.offset)

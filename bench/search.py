@@ -1,0 +1,285 @@
+"""Search latency at a million articles: mediawatch's search against the raw FTS5 floor and
+sqlite-utils' ``table.search()``, on the same database, in one run.
+
+The synthetic archive is built through the archive's own insert path (``Archive.upsert``):
+English, Russian and Turkish articles (60 / 25 / 15 %) from Zipf-distributed vocabularies,
+20 sources, ten years of dates, wire-story lengths (title 6-12 words, lead 15-40, body
+110-260). It is cached under ``bench/out/`` and reused while its parameters match.
+
+For a fixed query mix (very common, common, medium and rare terms, phrases, prefixes,
+boolean operators; with and without source and date filters; ``--sort relevance`` and
+``newest``) it measures p50 and p95 of ``archive.search.search`` returning the top 20 with
+snippets, of the bare FTS5 query (``MATCH ... ORDER BY rank LIMIT 20`` on the FTS table: no
+join, no snippet; the floor) and of sqlite-utils ``table.search()``. Prints a table and ends
+with one JSON line of its figures.
+
+    python bench/search.py [--articles 1000000] [--repeat 7] [--db bench/out/search.db]
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import random
+import sqlite3
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import sqlite_utils  # noqa: E402
+
+from archive.db import Archive  # noqa: E402
+from archive.models import Article  # noqa: E402
+from archive.records import CaptureRef  # noqa: E402
+from archive.search import SORTS, SearchQuery, count, fts_expression, search  # noqa: E402
+from archive.warc import WarcLocation  # noqa: E402
+
+BUILD_VERSION = 3
+SOURCES = [f"outlet{i:02d}" for i in range(20)]
+START = datetime(2016, 1, 1, tzinfo=UTC)
+YEARS = 10
+
+
+def _words(text: str) -> list[str]:
+    return text.split()
+
+
+EN = _words("the of and to in a said on for that with by is was as at from has be it its have an "
+      "are not will were which but this their they after been also more had who would about "
+      "defence ministry minister military missile system summit talks president foreign "
+      "security forces army navy air deal contract arms sanctions ceasefire border troops "
+      "nato russia turkey ukraine syria china united states government officials statement "
+      "agreement weapons drone drones frigate corvette submarine exercise exercises brigade "
+      "procurement delivery deliveries radar tank tanks artillery strike strikes attack "
+      "negotiations diplomats diplomatic envoy ambassador treaty alliance parliament")
+RU = _words("и в не на что с по как это из за к от о для министр обороны заявил министерство "
+      "россии сша нато система системы переговоры поставки зенитный комплекс армия флот "
+      "военные учения договор санкции президент безопасности ракеты ракетный удар войска "
+      "границы сотрудничество делегация саммит переговоров оборонный контракт")
+TR = _words("ve bir bu da de ile için olarak dedi bakan savunma bakanlığı türkiye rusya abd nato "
+      "sistemi füze anlaşma görüşme tatbikat ordu donanma hava kuvvetleri sınır güvenlik "
+      "cumhurbaşkanı dışişleri heyet zirve teslimat sözleşme yaptırım ateşkes askeri")
+_SYLLABLES = {"en": _words("ka ro mi tel van dor is us an pre con ter sol vic nor lam est"),
+              "ru": _words("ко ра ми тел ва до ис ус ан пре кон тер сол вик нор лам"),
+              "tr": _words("ka ro mi tel van dör is üs an pre kon ter sol vik nor lam")}
+
+
+def vocabulary(lang: str, rng: random.Random, size: int = 40_000) -> list[str]:
+    """Real words first (the frequent ones), then pseudo-words for the long tail."""
+    words = list(dict.fromkeys({"en": EN, "ru": RU, "tr": TR}[lang]))
+    syllables = _SYLLABLES[lang]
+    seen = set(words)
+    while len(words) < size:
+        word = "".join(rng.choice(syllables) for _ in range(rng.randint(2, 4)))
+        if word not in seen:
+            seen.add(word)
+            words.append(word)
+    return words
+
+
+def sentence_pool(lang: str, rng: random.Random, n: int = 30_000) -> list[str]:
+    """Sentences of Zipf-distributed words (s = 1.05): texts are drawn from these."""
+    words = vocabulary(lang, rng)
+    weights = list(itertools.accumulate(1.0 / (rank ** 1.05) for rank in range(1, len(words) + 1)))
+    pool = []
+    for _ in range(n):
+        picked = rng.choices(words, cum_weights=weights, k=rng.randint(8, 24))
+        pool.append(" ".join(picked).capitalize() + ".")
+    return pool
+
+
+def articles(n: int, seed: int = 7) -> Iterator[tuple[Article, CaptureRef]]:
+    """``n`` synthetic articles in date order (ten years), with their captures."""
+    rng = random.Random(seed)
+    pools = {lang: sentence_pool(lang, rng) for lang in ("en", "ru", "tr")}
+    step = timedelta(days=365.25 * YEARS) / n
+    for i in range(n):
+        lang = rng.choices(("en", "ru", "tr"), weights=(60, 25, 15))[0]
+        pool = pools[lang]
+        source = rng.choice(SOURCES)
+        published = START + step * i + timedelta(seconds=rng.randint(0, 600))
+        words = " ".join(rng.choice(pool) for _ in range(3)).split()
+        title = " ".join(words[: rng.randint(6, 12)]).rstrip(".").capitalize()
+        lead = " ".join(rng.choice(pool) for _ in range(rng.randint(1, 2)))
+        body = "\n\n".join(" ".join(rng.choice(pool) for _ in range(rng.randint(2, 4)))
+                           for _ in range(rng.randint(3, 5)))
+        url = f"https://{source}.example/{published:%Y/%m/%d}/{i}.html"
+        article = Article(url=url, source=source, title=title, lead=lead, body=body,
+                          published=published, language=lang, canonical_url=url,
+                          short_url=f"https://{source}.example/s/{i:x}", body_method="bench")
+        capture = CaptureRef(location=WarcLocation("bench.warc.gz", i * 4096, 4096), url=url,
+                             status=200, fetched_at=published + timedelta(minutes=30),
+                             digest=f"sha1:{i:032d}", record_id=f"<urn:uuid:{i:036d}>",
+                             kind="article", source=source)
+        yield article, capture
+
+
+def build(path: Path, n: int) -> None:
+    """Build (or reuse) the synthetic archive at ``path``."""
+    meta = {"articles": n, "version": BUILD_VERSION}
+    if path.exists():
+        db = sqlite_utils.Database(path)
+        if "bench_meta" in db.table_names() and \
+                dict(db.execute("SELECT key, value FROM bench_meta").fetchall()) == \
+                {k: str(v) for k, v in meta.items()}:
+            print(f"reusing {path} ({n:,} articles)")
+            return
+        db.close()
+        path.unlink()
+        for suffix in ("-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".building")
+    partial.unlink(missing_ok=True)
+    archive = Archive(partial)
+    started = time.perf_counter()
+    batch = 2000
+    items = articles(n)
+    done = 0
+    while done < n:
+        with archive.transaction():
+            for article, capture in itertools.islice(items, batch):
+                archive.upsert(article, capture)
+                done += 1
+        if done % 50_000 == 0 or done == n:
+            rate = done / (time.perf_counter() - started)
+            print(f"  built {done:,} / {n:,} articles ({rate:,.0f}/s)", flush=True)
+    archive.db.execute("CREATE TABLE bench_meta (key TEXT PRIMARY KEY, value TEXT)")
+    for key, value in meta.items():
+        archive.db.execute("INSERT INTO bench_meta VALUES (?, ?)", [key, str(value)])
+    archive.db.conn.commit()
+    archive.db.execute("INSERT INTO articles_fts(articles_fts) VALUES ('optimize')")
+    archive.checkpoint()
+    archive.close()
+    partial.rename(path)
+    print(f"built {path} in {time.perf_counter() - started:,.0f} s")
+
+
+def main() -> None:
+    """Build or reuse the archive, then measure."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--articles", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--db", type=Path, default=None)
+    parser.add_argument("--build-only", action="store_true")
+    opts = parser.parse_args()
+    path = opts.db or ROOT / "bench" / "out" / f"search-{opts.articles}.db"
+    build(path, opts.articles)
+    if opts.build_only:
+        return
+    measure(path, opts.repeat)
+
+
+#: The query mix: (class, query text, filters). Terms are words of the generated
+#: vocabularies; their document counts are printed, so the classes can be checked.
+QUERIES: list[tuple[str, str, dict[str, object]]] = [
+    ("very common term", "the", {}),
+    ("very common, Russian", "и", {}),
+    ("common term", "defence", {}),
+    ("medium term", "diplomats", {}),
+    ("rare term", "{rare}", {}),
+    ("phrase", '"{phrase}"', {}),
+    ("prefix", "negotiat*", {}),
+    ("boolean", "missile AND (navy OR army) NOT drone", {}),
+    ("common + source", "defence", {"source": "outlet07"}),
+    ("common + one year", "defence", {"since": datetime(2019, 1, 1, tzinfo=UTC),
+                                      "until": datetime(2020, 1, 1, tzinfo=UTC)}),
+    ("very common + source + year", "the", {"source": "outlet07",
+                                            "since": datetime(2017, 1, 1, tzinfo=UTC),
+                                            "until": datetime(2018, 1, 1, tzinfo=UTC)}),
+    ("title field", "title:summit", {}),
+]
+
+
+def _timed(fn: Callable[[], object], repeat: int) -> list[float]:
+    fn()  # warm the page cache and the statement cache
+    out = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        out.append((time.perf_counter() - start) * 1000)
+    return out
+
+
+def _p(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def _terms(conn: sqlite3.Connection) -> dict[str, str]:
+    """A rare word and a phrase that occur in the generated texts."""
+    body = conn.execute("SELECT body FROM articles WHERE language = 'en' LIMIT 1 OFFSET 500"
+                        ).fetchone()[0]
+    words = [w.strip(".").lower() for w in body.split()]
+    rare = max(words, key=len)  # long pseudo-words are the tail of the vocabulary
+    return {"rare": rare, "phrase": " ".join(words[2:4])}
+
+
+def measure(path: Path, repeat: int) -> dict[str, object]:
+    """Time every query class; print the table and the JSON line."""
+    Archive(path).close()  # a cached database built by older code gets its migrations
+    archive = Archive.open_readonly(path)
+    conn = archive.db.conn
+    conn.execute("PRAGMA cache_size = -1000000")  # 1 GB: the index stays in memory
+    utils = sqlite_utils.Database(conn)
+    terms = _terms(conn)
+    figures: dict[str, object] = {}
+    print(f"{archive.db['articles'].count:,} articles; p50 / p95 in ms of {repeat} runs\n")
+    header = (f"{'query class':30} {'matches':>9} {'sort':>9} {'mw p50':>7} {'mw p95':>7} "
+              f"{'floor p95':>9} {'s-utils p95':>11}")
+    print(header)
+    print("-" * len(header))
+    for name, template, filters in QUERIES:
+        text = template.format(**terms)
+        q = SearchQuery(text, **filters)  # type: ignore[arg-type]
+        matches = count(archive, q, cap=None)
+        match = fts_expression(text)
+        floor = _timed(lambda m=match: conn.execute(
+            "SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? ORDER BY rank LIMIT 20",
+            [m]).fetchall(), repeat)
+        where, args = _utils_where(q)
+        reference = _timed(lambda m=match, w=where, a=args: list(utils["articles"].search(
+            m, limit=20, where=w, where_args=a)), repeat)
+        row: dict[str, object] = {"matches": matches, "floor_p95": round(_p(floor, .95), 2),
+                                  "sqlite_utils_p95": round(_p(reference, .95), 2)}
+        for sort in SORTS:
+            sorted_q = replace(q, sort=sort)
+            mine = _timed(lambda sq=sorted_q: search(archive, sq), repeat)
+            row[f"{sort}_p50"] = round(_p(mine, .5), 2)
+            row[f"{sort}_p95"] = round(_p(mine, .95), 2)
+            print(f"{name:30} {matches:9,d} {sort:>9} {_p(mine, .5):7.1f} {_p(mine, .95):7.1f} "
+                  f"{_p(floor, .95):9.1f} {_p(reference, .95):11.1f}")
+        figures[name] = row
+    worst = max(max(float(r[f"{s}_p95"]) for s in SORTS)  # type: ignore[index]
+                for r in figures.values())
+    print(f"\nworst mediawatch p95: {worst:.1f} ms (target: under 50 ms for every class)")
+    print(json.dumps({"bench": "search", "articles": archive.db["articles"].count,
+                      "worst_p95_ms": round(worst, 2), "classes": figures},
+                     ensure_ascii=False))
+    archive.close()
+    return figures
+
+
+def _utils_where(q: SearchQuery) -> tuple[str | None, dict[str, object]]:
+    """The same filters for sqlite-utils' ``search(where=...)``."""
+    clauses, args = [], {}
+    if q.source:
+        clauses.append("source = :source")
+        args["source"] = q.source
+    for name, op in (("since", ">="), ("until", "<")):
+        value = getattr(q, name)
+        if value is not None:
+            clauses.append(f"coalesce(published, first_seen) {op} :{name}")
+            args[name] = value.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return (" AND ".join(clauses) or None), args
+
+
+if __name__ == "__main__":
+    main()
