@@ -445,5 +445,58 @@ def sources_cmd(ctx: Context, fmt: str) -> None:
     click.echo(to_json(rows) if fmt == "json" else to_table(rows, SOURCE_COLUMNS))
 
 
+# --------------------------------------------------------------------------- replay
+
+
+@main.command()
+@click.argument("url")
+@click.option("--at", "at", help="Capture nearest this time (YYYYmmddHHMMSS or ISO date); "
+              "default: the latest.")
+@click.option("--raw", is_flag=True, help="Body bytes as stored to stdout (status line and "
+              "headers to stderr).")
+@pass_ctx
+@fails_cleanly
+def replay(ctx: Context, url: str, at: str | None, raw: bool) -> None:
+    """Print a stored response: status line, headers, then the body."""
+    from archive.replay import decode_text, is_text, parse_when, response_head
+    from archive.web.replay_store import ReplayStore
+
+    when = parse_when(at) if at else datetime.max.replace(tzinfo=UTC)
+    found = ReplayStore(ctx.data_dir).lookup(url, when)
+    if found is None:
+        raise LookupError(f"{url}: not in the archive")
+    stored, captured = found.stored, found.stored.captured
+    head = response_head(stored.protocol, captured.status, stored.reason, captured.headers)
+    click.echo(f"{head}", err=raw, nl=True)
+    if raw:
+        sys.stdout.buffer.write(captured.body)
+        sys.stdout.buffer.flush()
+    elif is_text(captured.content_type) or not captured.content_type:
+        click.echo(decode_text(captured.body, captured.charset))
+    else:
+        click.echo(f"[{len(captured.body)} bytes of {captured.content_type}; use --raw]")
+
+
+@main.command("import")
+@click.argument("paths", nargs=-1, required=True,
+                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@pass_ctx
+@fails_cleanly
+def import_cmd(ctx: Context, paths: tuple[Path, ...]) -> None:
+    """Load WARC, ARC and WACZ files written by other tools into the archive."""
+    from archive.web.replay_import import import_files
+    from crawler.ingest import ingest_files
+
+    result = import_files(paths, ctx.warc_dir)
+    with ctx.archive() as archive:
+        report = ingest_files(archive, result.ready, None)
+    for path in result.ready:
+        click.echo(f"{path.name}: {result.records.get(path.name, 'already imported')} records")
+    for line in result.errors + report.errors:
+        click.echo(f"mediawatch: error: {line}", err=True)
+    if result.errors or report.errors:
+        sys.exit(2)
+
+
 if __name__ == "__main__":
     main()
