@@ -583,3 +583,36 @@ def test_article_record_is_the_export_shape_of_a_parsed_page(archive: Archive) -
     assert differing == {"first_seen", "last_seen", "version", "url"}
     assert (record["url"], exported["url"]) == (STORY.url, CANONICAL)
     assert record["version"] is None
+
+
+def test_rowids_follow_article_dates_and_old_archives_are_renumbered(tmp_path: Path) -> None:
+    from archive.schema import date_key
+
+    path = tmp_path / "archive.db"
+    dates = [datetime(2024, 5, d, 9, 30, tzinfo=UTC) for d in (3, 1, 2)] + [
+        datetime(2024, 5, 2, 9, 30, tzinfo=UTC)]  # two stories in the same second
+    with Archive(path) as archive:
+        for n, when in enumerate(dates):
+            story = replace(STORY, url=f"https://news.example/{n}", canonical_url=None,
+                            short_url=None, amp_url=None, aliases=(), title=f"Story {n}",
+                            published=when)
+            archive.upsert(story, cap(n, story.url, at(5)))
+        rows = archive.db.execute("SELECT pk, published, title FROM articles ORDER BY pk"
+                                  ).fetchall()
+        assert [r[2] for r in rows] == ["Story 1", "Story 2", "Story 3", "Story 0"]
+        assert rows[0][0] == date_key("2024-05-01T09:30:00Z")
+        assert rows[2][0] == rows[1][0] + 1  # the same second: the next free rowid
+        # An archive written before rowids were dates: scramble them, replay migration 0004.
+        for n, (pk, _published, _title) in enumerate(rows):  # reversed, small rowids
+            archive.db.execute("UPDATE articles SET pk = ? WHERE pk = ?", [len(rows) - n, pk])
+        archive.db.execute("DELETE FROM _sqlite_migrations WHERE name >= '0004'")
+        archive.db.conn.commit()
+    with Archive(path) as again:
+        titles = [r[0] for r in again.db.execute("SELECT title FROM articles ORDER BY pk")]
+        # Date order; the two stories of one second in either order.
+        assert (titles[0], set(titles[1:3]), titles[3]) == (
+            "Story 1", {"Story 2", "Story 3"}, "Story 0")
+        hits = again.db.execute("SELECT rowid FROM articles_fts WHERE articles_fts MATCH"
+                                " 'story' ORDER BY rowid").fetchall()
+        assert [h[0] for h in hits] == [r[0] for r in again.db.execute(
+            "SELECT pk FROM articles ORDER BY pk")]
