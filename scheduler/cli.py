@@ -338,6 +338,54 @@ def runs_cmd(ctx: Context, source: str | None, fmt: str) -> None:
         click.echo(to_table(records, RUN_TABLE_COLUMNS) if records else "no runs")
 
 
+# --------------------------------------------------------------------------- serve
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address both servers bind (loopback by default).")
+@click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True,
+              help="Port of the web interface.")
+@click.option("--replay-port", type=click.IntRange(0, 65535), default=8081, show_default=True,
+              help="Port of replay, a separate origin for archived pages.")
+@pass_ctx
+@fails_cleanly
+def serve(ctx: Context, host: str, port: int, replay_port: int) -> None:
+    """Serve the web interface and replay (two origins) until Ctrl-C or SIGTERM."""
+    from archive.web.app import create_app
+    from archive.web.app import serve as serve_apps
+    from archive.web.replay_app import create_replay_app
+
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    origin = f"http://{shown}:{replay_port}"
+    ui = create_app(ctx.data_dir, ctx.config_path, origin,
+                    source_rows=web_source_rows(ctx.config_path))
+    replay = create_replay_app(ctx.data_dir)
+    serve_apps([(ui, host, port), (replay, host, replay_port)], on_started=lambda: click.echo(
+        f"web interface http://{shown}:{port}/  replay {origin}/  (Ctrl-C stops)"))
+
+
+def web_source_rows(config_path: str) -> Callable[[Archive, datetime], list[dict[str, Any]]]:
+    """The sources page's schedule columns (``schedule --list``), read from the sources
+    file at each request, so that edits show without a restart; a broken file is shown
+    as the sources found in the archive with the error as their status."""
+    from scheduler.runlog import schedule_rows
+    from scheduler.service import read_config
+
+    def rows(archive: Archive, now: datetime) -> list[dict[str, Any]]:
+        try:
+            config = read_config(config_path)
+        except (ConfigError, OSError, ValueError) as exc:
+            return [{"source": s, "last_status": f"config error: {exc}"}
+                    for s in sorted({r["source"] for r in archive.runs() if r["source"]})]
+        runs = {src.id: archive.runs(src.id) for src in config.sources}
+        names = {src.id: src.name for src in config.sources}
+        return [{**row, "name": names.get(row["source"])}
+                for row in schedule_rows(config, runs, now)]
+
+    return rows
+
+
 # --------------------------------------------------------------------------- demo
 
 

@@ -1,0 +1,228 @@
+"""The web interface (archive/web/app.py) over a real archive: the sample newsroom crawled
+twice with the real ``mediawatch crawl`` (one story is edited in between), served through
+Starlette's TestClient."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from starlette.testclient import TestClient
+
+from archive import facets
+from archive.facets import Filters
+from archive.search import QueryError
+from archive.web.app import create_app, day_chart, parse_filters, replay_timestamp
+from scheduler.cli import web_source_rows
+from tests.newsroom.server import Newsroom, render_sources
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+MEDIAWATCH = str(Path(sys.executable).with_name("mediawatch"))
+REPLAY = "http://127.0.0.1:1"  # never contacted: only written into links
+
+
+def crawl_newsroom(work: Path) -> tuple[Path, Path]:
+    """Crawl the sample newsroom twice (edition 1, then 2) into ``work``; (config, data)."""
+    config, data = work / "sources.toml", work / "data"
+    with Newsroom() as newsroom:
+        config.write_text(render_sources(newsroom.base_url), encoding="utf-8")
+        for edition in (1, 2):
+            newsroom.edition = edition
+            result = subprocess.run(
+                [MEDIAWATCH, "--config", str(config), "--data", str(data), "crawl"],
+                capture_output=True, text=True, timeout=300, check=False)
+            assert result.returncode == 0, result.stderr
+    return config, data
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    config, data = crawl_newsroom(tmp_path_factory.mktemp("web"))
+    app = create_app(data, config, REPLAY, source_rows=web_source_rows(str(config)))
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+def api(client: TestClient, path: str, status: int = 200) -> dict:
+    response = client.get(path)
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/json")
+    return response.json()
+
+
+def test_api_search_finds_russian_and_english_with_counts(client: TestClient) -> None:
+    body = api(client, "/api/search?q=S-400")
+    assert body["total"] == 3
+    assert {h["source"] for h in body["hits"]} == {"northwind", "anatolia"}
+    assert sum(row["n"] for row in body["sources"]) == 3
+    assert sum(row["n"] for row in body["days"]) == 3
+    assert all("[" in h["snippet"] for h in body["hits"])
+
+
+def test_api_search_filters_by_source_language_and_dates(client: TestClient) -> None:
+    assert {h["source"] for h in api(client, "/api/search?q=S-400&source=anatolia")["hits"]} \
+        == {"anatolia"}
+    assert [h["language"][:2] for h in api(client, "/api/search?q=S-400&lang=tr")["hits"]] \
+        == ["tr"]
+    everything = api(client, "/api/search")["total"]
+    assert everything == 10
+    assert api(client, "/api/search?until=1999-12-31")["total"] == 0
+    assert api(client, "/api/search?since=2020-01-01")["total"] == everything
+
+
+def test_api_search_tag_filter_matches_tag_facet(client: TestClient) -> None:
+    tags = api(client, "/api/search")["tags"]
+    assert tags, "the newsroom's articles carry tags"
+    tag = tags[0]
+    tagged = api(client, f"/api/search?tag={tag['value']}&per_page=100")
+    assert tagged["total"] == tag["n"] == len(tagged["hits"])
+
+
+def test_api_search_pages_through_every_article_once(client: TestClient) -> None:
+    seen: list[str] = []
+    first = api(client, "/api/search?sort=newest&per_page=3")
+    assert first["pages"] == 4
+    for page in range(1, 5):
+        seen += [h["id"] for h in api(client, f"/api/search?sort=newest&per_page=3&page={page}")
+                 ["hits"]]
+    assert len(seen) == len(set(seen)) == first["total"] == 10
+
+
+@pytest.mark.parametrize("query", [
+    "q=*", "q=(((", "q=" + "x" * 3000, "q=a&sort=sideways", "page=0", "page=abc",
+    "per_page=1000", "since=yesterday", "lang=';DROP TABLE articles;--",
+    "q=%00%01", "q=%22%22", "q=NEAR(a b)&since=2020-13-45",
+], ids=["star", "parens", "too-long", "sort", "page-0", "page-text", "per-page", "since",
+        "lang-sql", "control-chars", "empty-phrase", "bad-date"])
+def test_hostile_queries_are_400_with_one_line_message(client: TestClient, query: str) -> None:
+    body = api(client, f"/api/search?{query}", status=400)
+    assert body["status"] == 400
+    assert body["error"] and "\n" not in body["error"]
+    page = client.get(f"/?{query}")
+    assert page.status_code == 400
+    assert 'class="error"' in page.text
+
+
+def test_unknown_article_and_route_are_json_404(client: TestClient) -> None:
+    assert api(client, "/api/articles/nope", status=404)["error"] == "no article 'nope'"
+    assert client.get("/articles/nope").status_code == 404
+
+
+def test_api_article_has_aliases_versions_diff_captures_and_copies(client: TestClient) -> None:
+    hit = api(client, "/api/search?q=Geneva summit strategic stability")["hits"][0]
+    article = api(client, f"/api/articles/{hit['id']}")
+    assert len(article["versions"]) == 2
+    (diff,) = article["diffs"]
+    kinds = {kind for kind, _ in diff["lines"]}
+    assert {"+", "-"} <= kinds
+    assert ["-", "# Presidents Open Geneva Summit With Low Expectations, Aides Say"] \
+        in diff["lines"]
+    capture = article["captures"][0]
+    assert capture["replay_url"] == f"{REPLAY}/replay/{capture['ts']}/{capture['url']}"
+    # the short URL resolves to the same article, through the alias table
+    short = api(client, "/api/search?q=Idlib S-400 Deliveries")["hits"][0]
+    by_short = api(client, f"/api/articles/{short['short_url']}")
+    assert short["short_url"] in by_short["aliases"]
+    assert [c["source"] for c in by_short["copies"]] == ["anatolia"]
+
+
+def test_article_page_shows_text_aliases_diff_and_replay_links(client: TestClient) -> None:
+    hit = api(client, "/api/search?q=Geneva summit strategic stability")["hits"][0]
+    page = client.get(f"/articles/{hit['id']}")
+    assert page.status_code == 200
+    assert "Versions (2)" in page.text
+    assert 'class="ddel"' in page.text and 'class="dadd"' in page.text
+    assert 'href="/replay-frame/' in page.text
+
+
+def test_replay_frame_banner_and_sandboxed_iframe(client: TestClient) -> None:
+    hit = api(client, "/api/search?q=Geneva summit strategic stability")["hits"][0]
+    capture = api(client, f"/api/articles/{hit['id']}")["captures"][-1]
+    page = client.get(capture["frame_url"])
+    assert page.status_code == 200
+    assert f'href="/articles/{hit["id"]}"' in page.text
+    assert f'<iframe class="replay" src="{capture["replay_url"]}" sandbox=""' in page.text
+    assert f"{REPLAY}/replay/*/{capture['url']}" in page.text
+    assert client.get("/replay-frame/notatime/http://x/").status_code == 400
+
+
+def test_sources_page_and_api(client: TestClient) -> None:
+    rows = {row["source"]: row for row in api(client, "/api/sources")}
+    assert set(rows) == {"northwind", "anatolia"}
+    northwind = rows["northwind"]
+    assert northwind["last_status"] == "ok"
+    assert northwind["schedule"] and northwind["next_run"]
+    assert northwind["articles"] == sum(d["n"] for d in northwind["per_day"])
+    page = client.get("/sources")
+    assert page.status_code == 200 and 'id="source-anatolia"' in page.text
+
+
+def test_search_page_has_facets_chart_and_pager(client: TestClient) -> None:
+    page = client.get("/?sort=newest&per_page=4")
+    assert page.status_code == 200
+    assert "<svg" in page.text and "<rect" in page.text
+    assert 'rel="next"' in page.text and 'rel="prev"' not in page.text
+    assert "per_page=4" in page.text.split('rel="next" href="')[1].split('"')[0]
+
+
+def test_exports_stream_the_filtered_result_set(client: TestClient) -> None:
+    response = client.get("/export.csv?q=S-400&source=northwind")
+    assert response.status_code == 200
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    expected = api(client, "/api/search?q=S-400&source=northwind")["hits"]
+    assert [r["id"] for r in rows] == [h["id"] for h in expected] and rows
+    assert {r["source"] for r in rows} == {"northwind"}
+    lines = client.get("/export.jsonl?q=S-400").text.splitlines()
+    assert sorted(json.loads(line)["id"] for line in lines) \
+        == sorted(h["id"] for h in api(client, "/api/search?q=S-400")["hits"])
+    bad = client.get("/export.csv?q=*")
+    assert bad.status_code == 400 and "error" in bad.json()
+
+
+def test_static_css_is_served(client: TestClient) -> None:
+    assert "body" in client.get("/static/style.css").text
+
+
+# --------------------------------------------------------------------------- pure parts
+
+
+def test_parse_filters_until_is_inclusive_and_blank_means_none() -> None:
+    f, paging = parse_filters({"q": " x ", "until": "2020-11-29", "source": "", "page": "2"})
+    assert f == Filters(text="x", until=f.until)
+    assert f.until is not None and f.until.isoformat() == "2020-11-30T00:00:00+00:00"
+    assert (paging.sort, paging.page) == ("relevance", 2)
+    with pytest.raises(QueryError):
+        parse_filters({"q": "--"})
+
+
+def test_facet_sql_pushes_every_filter_into_sql() -> None:
+    sql, params = facets.counts_sql(Filters(text="S-400", source="a", language="en",
+                                            tag="Syria"), "source")
+    assert "MATCH :match" in sql and "a.source = :source" in sql and "json_each" in sql
+    assert params["match"] == '"S-400"' and params["tag"] == "Syria"
+
+
+def test_copy_rule() -> None:
+    text = "one two three four five six seven eight nine ten"
+    assert facets.is_copy({"id": "a", "title": "T!", "body": "x"}, {"id": "b", "title": "t"})
+    assert facets.is_copy({"id": "a", "body": text}, {"id": "b", "body": text + " more words"})
+    assert not facets.is_copy({"id": "a", "body": text}, {"id": "b", "body": "other words"})
+    assert not facets.is_copy({"id": "a", "title": "T"}, {"id": "a", "title": "T"})
+
+
+def test_day_chart_months_for_long_spans() -> None:
+    chart = day_chart([{"day": "2020-01-05", "n": 2}, {"day": "2020-06-01", "n": 4}])
+    assert chart["unit"] == "month" and [b["label"] for b in chart["bars"]] \
+        == ["2020-01", "2020-06"]
+    assert chart["bars"][1]["h"] == 2 * chart["bars"][0]["h"]
+    assert day_chart([])["bars"] == []
+
+
+def test_replay_timestamp() -> None:
+    assert replay_timestamp("2026-11-29T12:00:05Z") == "20261129120005"
