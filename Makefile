@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test run lint bench clean
+.PHONY: demo test chromium run lint bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -14,8 +14,14 @@ $(STAMP): pyproject.toml constraints.txt
 demo: $(STAMP)  ## crawl the bundled sample newsroom (offline) into data/
 	$(BIN)/mediawatch demo
 
-test: $(STAMP)  ## the whole test suite
+test: $(STAMP) chromium  ## the whole test suite
 	$(BIN)/python -m pytest -q
+
+# The browser tests drive Debian's chromium (Playwright downloads no browser): installed here
+# when it is missing and we are root; otherwise those tests skip with the reason.
+chromium:
+	@if [ ! -x /usr/bin/chromium ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update && apt-get install -y chromium; fi
 
 run: $(STAMP)  ## the scheduler service on the real configured sources (Ctrl-C stops it)
 	$(BIN)/mediawatch schedule
