@@ -27,6 +27,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
+from functools import lru_cache
 from urllib.parse import urljoin
 
 import lxml.html
@@ -165,11 +166,15 @@ def split_replay_target(path: str, query: str = "") -> str:
 _SKIP_SCHEMES = ("data:", "javascript:", "mailto:", "tel:", "about:", "blob:", "#")
 
 
+@lru_cache(maxsize=65536)
 def rewrite_url(value: str, base: str, ts: str, modifier: str = "") -> str:
     """One URL found in archived content, made absolute against ``base`` and pointed into
     the archive. Fragments, ``data:`` and ``javascript:`` and similar are left alone (they
     load nothing; script URLs cannot run under the sandbox); any other scheme becomes an
-    in-archive link that answers 404 rather than a live one."""
+    in-archive link that answers 404 rather than a live one.
+
+    Cached: pure, and pages of one site repeat the same links (urljoin is most of the cost
+    of rewriting a page)."""
     raw = value.strip()
     if not raw or raw.lower().startswith(_SKIP_SCHEMES):
         return value
