@@ -9,8 +9,10 @@ parameters) and executed separately by :func:`rows`, so the generated SQL is tes
 Semantics shared with :mod:`archive.search`: the date of an article is its published time,
 or its first capture when the page had none; ``since`` is inclusive and ``until`` exclusive;
 ``language`` matches the primary subtag too (``en`` finds ``en-GB``). ``tag`` matches one of
-the article's tags, ignoring case. Counts are exact: they cover every match, not only the
-page shown.
+the article's tags, ignoring case. Counts are built for a million articles: the total is
+exact up to :data:`archive.search.COUNT_CAP` (then "more than"), and the counts per source,
+language, tag and day cover the newest :data:`FACET_WINDOW` articles of the result set
+(all of it when it is smaller), walked newest first off the date-ordered FTS index.
 
 Copies (:func:`copies_sql`, :func:`is_copy`): the same story published by other outlets or
 under another id. An article B is a copy of A when their titles are equal after
@@ -34,11 +36,12 @@ from datetime import datetime
 from typing import Any
 
 from archive.schema import FTS_TABLE, ArchiveError, utc_text
-from archive.search import QueryError, fts_expression
+from archive.search import COUNT_CAP, QueryError, fts_expression
 
 __all__ = [
     "COPY_CANDIDATES",
     "COPY_SHARE",
+    "FACET_WINDOW",
     "Filters",
     "browse_sql",
     "copies_sql",
@@ -48,6 +51,7 @@ __all__ = [
     "export_sql",
     "is_copy",
     "new_per_day_sql",
+    "newest_sql",
     "rows",
     "shingles",
     "tags_of_sql",
@@ -56,6 +60,8 @@ __all__ = [
 
 COPY_SHARE = 0.5
 COPY_CANDIDATES = 20
+#: Facet counts run over this many of the newest articles of a result set.
+FACET_WINDOW = 20_000
 _DATE = "coalesce(a.published, a.first_seen)"
 _LANGUAGE = re.compile(r"[a-z0-9]{1,8}(-[a-z0-9]{1,8})*")
 _WORD = re.compile(r"\w+")
@@ -86,7 +92,8 @@ def where_sql(f: Filters) -> tuple[str, dict[str, Any]]:
     clauses: list[str] = []
     params: dict[str, Any] = {}
     if f.text is not None:
-        clauses.append(f"a.pk IN (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :match)")
+        # The FTS table drives (its rowids are date-ordered), so a LIMIT stops the walk.
+        clauses.append(f"{FTS_TABLE} MATCH :match")
         params["match"] = fts_expression(f.text)
     if f.source:
         clauses.append("a.source = :source")
@@ -111,39 +118,52 @@ def where_sql(f: Filters) -> tuple[str, dict[str, Any]]:
                        " WHERE lower(tg.value) = lower(:tag))")
         params["tag"] = f.tag.strip()
     where = "\nWHERE " + "\n  AND ".join(clauses) if clauses else ""
-    return f"FROM articles AS a{where}", params
+    source = (f"FROM {FTS_TABLE} JOIN articles AS a ON a.pk = {FTS_TABLE}.rowid"
+              if f.text is not None else "FROM articles AS a")
+    return f"{source}{where}", params
 
 
-def count_sql(f: Filters) -> tuple[str, dict[str, Any]]:
-    """How many articles ``f`` selects (column ``n``)."""
+def newest_sql(f: Filters, window: int | None = None) -> tuple[str, dict[str, Any]]:
+    """The newest ``window`` articles of ``f`` (every column, rowid order = date order):
+    what the facet counts run over, so that they cost the window, not the whole match."""
     base, params = where_sql(f)
-    return f"SELECT count(*) AS n {base}", params
+    order = f"{FTS_TABLE}.rowid" if f.text is not None else "a.pk"
+    params["facet_window"] = window or FACET_WINDOW
+    return f"SELECT a.* {base}\nORDER BY {order} DESC LIMIT :facet_window", params
+
+
+def count_sql(f: Filters, cap: int = COUNT_CAP) -> tuple[str, dict[str, Any]]:
+    """How many articles ``f`` selects (column ``n``), exact up to ``cap``; ``cap + 1``
+    means more."""
+    base, params = where_sql(f)
+    params["cap"] = cap + 1
+    return f"SELECT count(*) AS n FROM (SELECT 1 {base} LIMIT :cap)", params
 
 
 def counts_sql(f: Filters, facet: str, limit: int = 50) -> tuple[str, dict[str, Any]]:
-    """Articles of ``f`` per ``facet`` (``source``, ``language`` or ``tag``), most first.
+    """Articles per ``facet`` (``source``, ``language`` or ``tag``) among the newest
+    :data:`FACET_WINDOW` of ``f``, most first (exact when ``f`` has no more).
 
     Columns ``value`` and ``n``; ties in name order; at most ``limit`` rows.
     """
-    base, params = where_sql(f)
+    window, params = newest_sql(f)
     params["facet_limit"] = limit
     if facet == "tag":
-        joined = base.replace("FROM articles AS a", "FROM articles AS a, json_each(a.tags) AS t", 1)
-        sql = (f"SELECT t.value AS value, count(*) AS n {joined}"
-               "\nGROUP BY t.value ORDER BY n DESC, value LIMIT :facet_limit")
-        return sql, params
+        return (f"SELECT t.value AS value, count(*) AS n FROM ({window}) AS a,"
+                " json_each(a.tags) AS t"
+                "\nGROUP BY t.value ORDER BY n DESC, value LIMIT :facet_limit"), params
     if facet not in _FACET_COLUMNS:
         raise ValueError(f"unknown facet {facet!r}")
     column = _FACET_COLUMNS[facet]
-    return (f"SELECT {column} AS value, count(*) AS n {base}"
+    return (f"SELECT {column} AS value, count(*) AS n FROM ({window}) AS a"
             f"\nGROUP BY value ORDER BY n DESC, value LIMIT :facet_limit"), params
 
 
 def day_counts_sql(f: Filters) -> tuple[str, dict[str, Any]]:
-    """Articles of ``f`` per UTC day of their date (``day`` as ``YYYY-MM-DD``, ``n``), in
-    day order; days without articles are absent."""
-    base, params = where_sql(f)
-    return (f"SELECT substr({_DATE}, 1, 10) AS day, count(*) AS n {base}"
+    """Articles per UTC day of their date (``day`` as ``YYYY-MM-DD``, ``n``) among the
+    newest :data:`FACET_WINDOW` of ``f``, in day order; days without articles are absent."""
+    window, params = newest_sql(f)
+    return (f"SELECT substr({_DATE}, 1, 10) AS day, count(*) AS n FROM ({window}) AS a"
             "\nGROUP BY day ORDER BY day"), params
 
 
@@ -156,13 +176,14 @@ def new_per_day_sql(since: datetime) -> tuple[str, dict[str, Any]]:
 
 
 def browse_sql(f: Filters, limit: int, offset: int) -> tuple[str, dict[str, Any]]:
-    """A page of the articles of ``f``, newest first, in the columns of a search hit
-    (``snippet`` is the start of the lead, ``rank`` is NULL): listing without search text."""
+    """A page of the articles of ``f``, newest first (rowid order is date order, so the
+    page is read off the primary key), in the columns of a search hit (``snippet`` is the
+    start of the lead, ``rank`` is NULL): listing without search text."""
     base, params = where_sql(f)
     params.update(limit=limit, offset=offset)
     sql = ("SELECT a.id, a.url, a.short_url, a.source, a.title, a.published, a.language,"
            " substr(coalesce(a.lead, a.body, ''), 1, 200) AS snippet, NULL AS rank\n"
-           f"{base}\nORDER BY {_DATE} DESC, a.id LIMIT :limit OFFSET :offset")
+           f"{base}\nORDER BY a.pk DESC LIMIT :limit OFFSET :offset")
     return sql, params
 
 

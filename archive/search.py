@@ -52,7 +52,8 @@ query's matches newest first and stop as soon as a page is full, however common 
 
 The date of an article for ``since``/``until`` (inclusive, exclusive) and ``newest`` is its
 published time, or its first capture when the page had none, as it was when the article was
-first stored. ``language`` matches the primary subtag too (``en`` finds ``en-GB``).
+first stored. ``language`` matches the primary subtag too (``en`` finds ``en-GB``);
+``tag`` one of the article's tags, ignoring case.
 """
 
 from __future__ import annotations
@@ -116,6 +117,7 @@ class SearchQuery:
     sort: str = "relevance"
     limit: int = 20
     offset: int = 0
+    tag: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -310,6 +312,10 @@ def _filters(q: SearchQuery) -> tuple[str, dict[str, Any]]:
             raise QueryError(f"not a language code: {q.language!r}")
         clauses.append("(lower(a.language) = :language OR lower(a.language) GLOB :language_glob)")
         params.update(language=language, language_glob=language + "-*")
+    if q.tag:
+        clauses.append("EXISTS (SELECT 1 FROM json_each(a.tags) AS tg"
+                       " WHERE lower(tg.value) = lower(:tag))")
+        params["tag"] = q.tag.strip()
     for name, op in (("since", ">="), ("until", "<")):
         value = getattr(q, name)
         if value is None:

@@ -84,6 +84,32 @@ def test_api_search_tag_filter_matches_tag_facet(client: TestClient) -> None:
     assert tagged["total"] == tag["n"] == len(tagged["hits"])
 
 
+def test_api_search_tag_filter_with_a_query(client: TestClient) -> None:
+    tags = api(client, "/api/search?q=S-400")["tags"]
+    tag = tags[0]
+    tagged = api(client, f"/api/search?q=S-400&tag={tag['value'].upper()}&per_page=100")
+    assert tagged["total"] == tag["n"] == len(tagged["hits"]) >= 1
+    assert tagged["ranked_within"] is None and tagged["total_exact"]
+
+
+def test_large_result_sets_are_counted_over_a_window_and_say_so(
+        client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    from archive import facets
+    from archive.web import app as app_module
+
+    monkeypatch.setattr(facets, "FACET_WINDOW", 4)
+    monkeypatch.setattr(app_module, "FACET_WINDOW", 4)
+    monkeypatch.setattr(app_module, "COUNT_CAP", 6)
+    monkeypatch.setattr(app_module, "RANK_WINDOW", 2)
+    body = api(client, "/api/search?per_page=100")
+    # facets.count_sql caps at search.COUNT_CAP (10,000): the app caps what it reports
+    assert (body["total"], body["total_exact"]) == (6, False)
+    assert body["facets_within"] == 4
+    assert sum(row["n"] for row in body["days"]) == 4  # the newest 4 articles
+    ranked = api(client, "/api/search?q=S-400")
+    assert ranked["ranked_within"] == 2
+
+
 def test_api_search_pages_through_every_article_once(client: TestClient) -> None:
     seen: list[str] = []
     first = api(client, "/api/search?sort=newest&per_page=3")

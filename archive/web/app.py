@@ -5,10 +5,11 @@ Pages (HTML) and their JSON twins under ``/api/``:
 
 ``/`` and ``/api/search``
     the search form and a page of results (:data:`PAGE_SIZE` per page), with the counts per
-    source, language and tag and the results per day of the whole result set. Without a
-    query it lists every article, newest first. The tag filter runs in SQL when there is no
-    query; with a query, the tag is applied to the first :data:`MAX_TAGGED` ranked matches
-    (``archive.search`` has no tag filter yet), and the counts stay exact.
+    source, language and tag and the results per day. Without a query it lists every
+    article, newest first. Built for a million articles (see :mod:`archive.search` and
+    :mod:`archive.facets`): the total is exact up to 10,000, facet counts cover the newest
+    20,000 articles of the result set, relevance ranks its newest 2,000; the page says so
+    whenever a result set is larger.
 ``/articles/<id>`` and ``/api/articles/<id>``
     metadata, text, aliases, versions with the diff of each against the one before,
     captures with replay links, and the copies (rule in :mod:`archive.facets`).
@@ -55,18 +56,17 @@ from starlette.templating import Jinja2Templates
 
 from archive import facets
 from archive.db import Archive
-from archive.facets import Filters
+from archive.facets import FACET_WINDOW, Filters
 from archive.health import check_health, health_record
 from archive.records import EXPORT_FIELDS, article_dict
 from archive.schema import ArchiveError
-from archive.search import SORTS, QueryError, SearchQuery, search
+from archive.search import COUNT_CAP, RANK_WINDOW, SORTS, QueryError, SearchQuery, search
 
 __all__ = ["PAGE_SIZE", "Paging", "SourceRows", "create_app", "day_chart", "parse_filters",
            "replay_timestamp", "serve", "version_diffs"]
 
 PAGE_SIZE = 20
 MAX_PAGE = 5000
-MAX_TAGGED = 1000
 HERE = Path(__file__).parent
 
 #: Supplied by the caller (the CLI), because schedules live in the crawler's config, which
@@ -282,33 +282,27 @@ def _rows(conn: sqlite3.Connection, sql_params: tuple[str, Mapping[str, Any]]
 
 def search_view(conn: sqlite3.Connection, f: Filters, paging: Paging) -> dict[str, Any]:
     """One page of the result set ``f`` with its facets (what the page and API show)."""
-    total = int(_rows(conn, facets.count_sql(f))[0]["n"])
+    counted = int(_rows(conn, facets.count_sql(f))[0]["n"])
+    total = min(counted, COUNT_CAP)
     size = paging.per_page
     offset = (paging.page - 1) * size
-    approximate = False
     if f.text is None:
         hits = _rows(conn, facets.browse_sql(f, size, offset))
     else:
         q = SearchQuery(text=f.text, source=f.source, since=f.since, until=f.until,
-                        language=f.language, sort=paging.sort, limit=size, offset=offset)
-        if f.tag is None:
-            hits = search(conn, q)
-        else:
-            ranked = search(conn, replace(q, limit=MAX_TAGGED, offset=0))
-            tags = {r["id"]: json.loads(r["tags"] or "[]")
-                    for r in _rows(conn, facets.tags_of_sql(h["id"] for h in ranked))}
-            wanted = f.tag.lower()
-            tagged = [h for h in ranked
-                      if any(str(t).lower() == wanted for t in tags.get(h["id"], []))]
-            hits = tagged[offset : offset + size]
-            approximate = total > MAX_TAGGED
+                        language=f.language, sort=paging.sort, limit=size, offset=offset,
+                        tag=f.tag)
+        hits = search(conn, q)
     return {
         "total": total,
         "page": paging.page,
         "pages": max(1, -(-total // size)),
         "per_page": size,
         "sort": paging.sort,
-        "tag_ranked_within": MAX_TAGGED if approximate else None,
+        "total_exact": counted <= COUNT_CAP,
+        "facets_within": FACET_WINDOW if total > FACET_WINDOW else None,
+        "ranked_within": RANK_WINDOW if paging.sort == "relevance" and f.text is not None
+        and counted > RANK_WINDOW else None,
         "hits": hits,
         "sources": _rows(conn, facets.counts_sql(f, "source")),
         "languages": _rows(conn, facets.counts_sql(f, "language")),
