@@ -270,23 +270,36 @@ def reindex(ctx: Context) -> None:
 
 
 @main.command()
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl",
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "wacz"]), default="jsonl",
               show_default=True)
 @click.option("--query", help="Only articles matching this search.")
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write to this file [default: stdout; for wacz: mediawatch-export.wacz].")
 @pass_ctx
 @fails_cleanly
-def export(ctx: Context, fmt: str, query: str | None) -> None:
+def export(ctx: Context, fmt: str, query: str | None, output: Path | None) -> None:
     """Every article (or the matches of --query): the show fields without versions and
-    captures."""
+    captures; or, as wacz, their captures packed for replay tools."""
     archive = ctx.archive()
     try:
-        with progress_bar(archive.count(query), "exporting articles") as bar:
+        if fmt == "wacz":
+            from archive.wacz import write_wacz
+
+            report = write_wacz(archive, ctx.warc_dir, output or Path("mediawatch-export.wacz"),
+                                query)
+            click.echo(f"wrote {report.path}: {report.articles} articles, {report.pages} pages,"
+                       f" {report.captures} captures ({report.records} WARC records from"
+                       f" {report.warc_files} files)", err=True)
+            return
+        with ExitStack() as stack, progress_bar(archive.count(query), "exporting articles") as bar:
+            out = stack.enter_context(open(output, "w", encoding="utf-8", newline="")) \
+                if output else None
             rows = _counted(archive.export(query), bar)
             if fmt == "jsonl":
                 for line in to_jsonl(rows):
-                    click.echo(line)
+                    click.echo(line, file=out)
             else:
-                click.echo(to_csv(rows, EXPORT_FIELDS), nl=False)
+                click.echo(to_csv(rows, EXPORT_FIELDS), nl=False, file=out)
     finally:
         archive.close()
 
