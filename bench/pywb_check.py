@@ -1,8 +1,8 @@
 """pywb replays mediawatch's WARC files from the CDXJ indexes mediawatch writes beside them.
 
-Installs pywb from PyPI into its own virtual environment (``bench/out/pywb-venv`` by default;
-built once, reused while the pinned version stays the same), then for the WARC files given
-(or, without arguments, a fresh crawl of the sample newsroom):
+Installs pywb from PyPI into its own virtual environment (``bench/out/pywb-venv`` by default,
+shared with ``bench/replay.py``; built once, reused while it holds the pinned version), then
+for the WARC files given (or, without arguments, a fresh crawl of the sample newsroom):
 
 1. ``index``: a pywb collection whose ``archive/`` holds the WARC files and whose ``indexes/``
    holds mediawatch's own ``<name>.warc.gz.cdxj`` files, unchanged (pywb reads every
@@ -65,24 +65,30 @@ class Page:
 def ensure_pywb(venv: Path) -> Path:
     """A virtual environment with :data:`PYWB` installed; returns its ``bin`` directory.
 
-    Kept between runs: the stamp file names the installed version, so a change of pin
-    reinstalls. pip's own error output is passed on when the install fails.
+    Kept between runs and shared with ``bench/replay.py``: an environment that already has
+    the pinned version is used as it is; otherwise the pin is installed into it. pip's own
+    error output is passed on when the install fails.
     """
     bindir = venv / "bin"
-    stamp = venv / "pywb-installed"
-    if stamp.exists() and stamp.read_text(encoding="utf-8") == PYWB and \
-            (bindir / "wayback").exists():
+    if (bindir / "wayback").exists() and _installed(bindir) == PYWB.split("==")[1]:
         return bindir
     try:
-        subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True,
-                       capture_output=True, text=True)
+        if not (bindir / "python").exists():
+            subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True,
+                           capture_output=True, text=True)
         subprocess.run([str(bindir / "python"), "-m", "pip", "install", "--quiet",
                         "--disable-pip-version-check", PYWB],
                        check=True, capture_output=True, text=True)
     except subprocess.CalledProcessError as exc:
         raise PywbUnavailable(f"installing {PYWB} into {venv} failed:\n{exc.stderr}") from exc
-    stamp.write_text(PYWB, encoding="utf-8")
     return bindir
+
+
+def _installed(bindir: Path) -> str:
+    result = subprocess.run([str(bindir / "python"), "-c",
+                             "import importlib.metadata as m; print(m.version('pywb'))"],
+                            capture_output=True, text=True, check=False)
+    return result.stdout.strip()
 
 
 def html_pages(warcs: list[Path]) -> list[Page]:
