@@ -20,7 +20,7 @@ import click
 
 from archive.db import Archive
 from archive.records import EXPORT_FIELDS, article_record
-from archive.search import QueryError, SearchQuery, search
+from archive.search import QueryError, SearchQuery, search_page
 from archive.warc import WarcError, list_warcs
 from archive.watchlists import Watchlists, load_watchlists
 from crawler.sources import Config, ConfigError, load_config
@@ -174,9 +174,10 @@ def search_cmd(ctx: Context, query: str, source: str | None, since: str | None,
                     limit=limit)
     archive = ctx.archive()
     try:
-        hits = search(archive, q)
+        page = search_page(archive, q)
     finally:
         archive.close()
+    hits = page.hits
     if fmt == "json":
         click.echo(to_json(hits))
     elif fmt == "csv":
@@ -185,6 +186,10 @@ def search_cmd(ctx: Context, query: str, source: str | None, since: str | None,
         click.echo(to_table(hits, SEARCH_COLUMNS))
     else:
         click.echo("no matches")
+    # On stderr, so that JSON and CSV output stay data only.
+    total = f"{page.total:,}" if page.total_exact else f"more than {page.total:,}"
+    note = f"ranked among the newest {page.ranked_within:,}; " if page.ranked_within else ""
+    click.echo(f"{total} matches ({note}showing {len(hits)})", err=True)
 
 
 @main.command()
