@@ -421,7 +421,7 @@ def iter_responses(path: str | Path) -> Iterator[StoredResponse]:
     try:
         with open(path, "rb") as fh:
             size = os.fstat(fh.fileno()).st_size
-            end = 0
+            last = end = 0
             it = ArchiveIterator(fh)
             for record in it:
                 if record.rec_type in ("response", "revisit"):
@@ -440,8 +440,12 @@ def iter_responses(path: str | Path) -> Iterator[StoredResponse]:
                 else:
                     it.read_to_end(record)
                     _check_complete(record, path.name, it)
-                end = it.get_record_offset() + it.get_record_length()
+                last = it.get_record_offset()
+                end = last + it.get_record_length()
             fh.seek(end)
+            if end == size and not _member_complete(fh, last, end):
+                raise WarcError(f"{path.name}: truncated: the last record (offset {last}) "
+                                "ends before its gzip member does")
             if end < size and fh.read(64).strip(b"\r\n"):
                 # warcio stops quietly at a cut gzip member; a reader of evidence must not.
                 # (Uncompressed files may end with the last record's CRLF pair: fine.)
@@ -456,6 +460,21 @@ def iter_responses(path: str | Path) -> Iterator[StoredResponse]:
                         ) from exc
     if pending is not None:
         yield pending
+
+
+def _member_complete(fh: BinaryIO, start: int, end: int) -> bool:
+    """True unless the bytes ``start:end`` are a gzip member cut before its trailer (zlib
+    and warcio both read a cut member without complaint). Plain WARCs are not checked."""
+    fh.seek(start)
+    data = fh.read(end - start)
+    if not data.startswith(b"\x1f\x8b"):
+        return True
+    inflater = zlib.decompressobj(31)
+    try:
+        inflater.decompress(data)
+    except zlib.error:
+        return False
+    return inflater.eof
 
 
 def _check_complete(record: object, name: str, it: ArchiveIterator) -> None:
@@ -606,7 +625,12 @@ def recover_open_file(path: str | Path) -> Path:
             for record in it:
                 it.read_to_end(record)
                 _check_complete(record, path.name, it)
-                good = it.get_record_offset() + it.get_record_length()
+                start = it.get_record_offset()
+                stop = start + it.get_record_length()
+                with open(path, "rb") as check:
+                    if not _member_complete(check, start, stop):
+                        break
+                good = stop
     except (OSError, EOFError, ValueError, zlib.error, ArchiveLoadFailed) as exc:
         log.warning("%s: cut after the last complete record at %d (%s)", path.name, good, exc)
     with open(path, "r+b") as fh:

@@ -205,3 +205,25 @@ def test_recover_open_file_cuts_after_last_complete_record(tmp_path: Path) -> No
     assert recovered.stat().st_size == cut.offset
     assert warcio_check(recovered).returncode == 0
     assert [r.captured.url for r in iter_responses(recovered)] == ["http://127.0.0.1:8000/kept"]
+
+
+@pytest.mark.parametrize("cut", [10, 50, 200], ids=["10-bytes", "50-bytes", "200-bytes"])
+def test_a_file_cut_inside_its_last_gzip_member_is_reported(tmp_path: Path, cut: int) -> None:
+    from archive.warc import recover_open_file
+
+    writer = RotatingWarcWriter(tmp_path, "northwind", host="test", clock=lambda: WHEN)
+    for i in range(2):
+        writer.write_exchange(exchange(url=f"http://127.0.0.1:8000/{i}"))
+    path = writer.close()
+    assert path is not None
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) - cut])  # inside the last (metadata) record's member
+    read = []
+    with pytest.raises(WarcError, match="truncated"):
+        for record in iter_responses(path):
+            read.append(record.captured.url)
+    assert read == ["http://127.0.0.1:8000/0", "http://127.0.0.1:8000/1"]
+    orphan = path.rename(path.with_name(path.name + ".open"))
+    recovered = recover_open_file(orphan)
+    assert warcio_check(recovered).returncode == 0
+    assert len(recovered.read_bytes()) < len(data) - cut
