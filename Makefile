@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test chromium run lint bench clean
+.PHONY: demo test chromium run lint bench bench-search bench-replay clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,12 @@ lint: $(STAMP)
 bench: $(STAMP)  ## crawl throughput against plain Scrapy; recrawl cost on the sample newsroom
 	$(BIN)/python bench/crawl.py
 	$(BIN)/python bench/recrawl.py
+
+bench-search: $(STAMP)  ## search latency at 1,000,000 articles (builds and caches the archive)
+	$(BIN)/python bench/search.py
+
+bench-replay: $(STAMP)  ## replay latency against pywb (installs pywb into bench/out/)
+	$(BIN)/python bench/replay.py
 
 clean:
 	rm -rf $(VENV) data .pytest_cache
