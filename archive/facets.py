@@ -35,8 +35,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from archive.schema import FTS_TABLE, ArchiveError, utc_text
-from archive.search import COUNT_CAP, QueryError, fts_expression
+from archive.schema import FTS_TABLE, utc_text
+from archive.search import COUNT_CAP, QueryError, filter_clauses, fts_expression
 
 __all__ = [
     "COPY_CANDIDATES",
@@ -95,28 +95,11 @@ def where_sql(f: Filters) -> tuple[str, dict[str, Any]]:
         # The FTS table drives (its rowids are date-ordered), so a LIMIT stops the walk.
         clauses.append(f"{FTS_TABLE} MATCH :match")
         params["match"] = fts_expression(f.text)
-    if f.source:
-        clauses.append("a.source = :source")
-        params["source"] = f.source
-    if f.language:
-        language = f.language.strip().lower()
-        if not _LANGUAGE.fullmatch(language):
-            raise QueryError(f"not a language code: {f.language!r}")
-        clauses.append("(lower(a.language) = :language OR lower(a.language) GLOB :language_glob)")
-        params.update(language=language, language_glob=language + "-*")
-    for name, op in (("since", ">="), ("until", "<")):
-        value = getattr(f, name)
-        if value is None:
-            continue
-        try:
-            params[name] = utc_text(value, name)
-        except ArchiveError as exc:
-            raise QueryError(str(exc)) from None
-        clauses.append(f"{_DATE} {op} :{name}")
-    if f.tag:
-        clauses.append("EXISTS (SELECT 1 FROM json_each(a.tags) AS tg"
-                       " WHERE lower(tg.value) = lower(:tag))")
-        params["tag"] = f.tag.strip()
+    shared, shared_params = filter_clauses(
+        source=f.source, language=f.language, tag=f.tag, since=f.since, until=f.until,
+        rowid=f"{FTS_TABLE}.rowid" if f.text is not None else "a.pk")
+    clauses += shared
+    params.update(shared_params)
     where = "\nWHERE " + "\n  AND ".join(clauses) if clauses else ""
     source = (f"FROM {FTS_TABLE} JOIN articles AS a ON a.pk = {FTS_TABLE}.rowid"
               if f.text is not None else "FROM articles AS a")

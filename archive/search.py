@@ -76,6 +76,7 @@ __all__ = [
     "SearchQuery",
     "count",
     "count_sql",
+    "filter_clauses",
     "fts_expression",
     "search",
     "search_page",
@@ -299,25 +300,31 @@ def _date_expr() -> str:
     return "coalesce(a.published, a.first_seen)"
 
 
-def _filters(q: SearchQuery) -> tuple[str, dict[str, Any]]:
-    """WHERE conditions (after the MATCH) and their parameters for ``q``'s filters."""
+def filter_clauses(*, source: str | None = None, language: str | None = None,
+                   tag: str | None = None, since: datetime | None = None,
+                   until: datetime | None = None, rowid: str = f"{FTS_TABLE}.rowid"
+                   ) -> tuple[list[str], dict[str, Any]]:
+    """SQL conditions on ``articles AS a`` and their parameters for the filters a search
+    and a facet count share (pure). ``rowid`` is the date-ordered rowid column the query
+    walks: date bounds also become a range on it, which keeps FTS5 (or the primary key)
+    inside the dates. Raises :class:`QueryError` for a bad language code or a naive date.
+    """
     clauses: list[str] = []
     params: dict[str, Any] = {}
-    if q.source is not None:
+    if source:
         clauses.append("a.source = :source")
-        params["source"] = q.source
-    if q.language is not None:
-        language = q.language.strip().lower()
-        if not _LANGUAGE.fullmatch(language):
-            raise QueryError(f"not a language code: {q.language!r}")
+        params["source"] = source
+    if language:
+        code = language.strip().lower()
+        if not _LANGUAGE.fullmatch(code):
+            raise QueryError(f"not a language code: {language!r}")
         clauses.append("(lower(a.language) = :language OR lower(a.language) GLOB :language_glob)")
-        params.update(language=language, language_glob=language + "-*")
-    if q.tag:
+        params.update(language=code, language_glob=code + "-*")
+    if tag:
         clauses.append("EXISTS (SELECT 1 FROM json_each(a.tags) AS tg"
                        " WHERE lower(tg.value) = lower(:tag))")
-        params["tag"] = q.tag.strip()
-    for name, op in (("since", ">="), ("until", "<")):
-        value = getattr(q, name)
+        params["tag"] = tag.strip()
+    for name, op, value in (("since", ">=", since), ("until", "<", until)):
         if value is None:
             continue
         try:
@@ -325,9 +332,15 @@ def _filters(q: SearchQuery) -> tuple[str, dict[str, Any]]:
         except ArchiveError as exc:
             raise QueryError(str(exc)) from None
         clauses.append(f"{_date_expr()} {op} :{name}")
-        # The same bound on the rowid (date-ordered) keeps FTS5 inside the date range.
         params[f"{name}_key"] = date_key(params[name])
-        clauses.append(f"{FTS_TABLE}.rowid {op} :{name}_key")
+        clauses.append(f"{rowid} {op} :{name}_key")
+    return clauses, params
+
+
+def _filters(q: SearchQuery) -> tuple[str, dict[str, Any]]:
+    """WHERE conditions (after the MATCH) and their parameters for ``q``'s filters."""
+    clauses, params = filter_clauses(source=q.source, language=q.language, tag=q.tag,
+                                     since=q.since, until=q.until)
     return "".join(f"\n    AND {clause}" for clause in clauses), params
 
 
