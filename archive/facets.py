@@ -63,7 +63,6 @@ COPY_CANDIDATES = 20
 #: Facet counts run over this many of the newest articles of a result set.
 FACET_WINDOW = 20_000
 _DATE = "coalesce(a.published, a.first_seen)"
-_LANGUAGE = re.compile(r"[a-z0-9]{1,8}(-[a-z0-9]{1,8})*")
 _WORD = re.compile(r"\w+")
 _FACET_COLUMNS = {"source": "a.source", "language": "lower(a.language)"}
 
