@@ -36,7 +36,12 @@ from datetime import datetime
 from typing import Any
 
 from archive.schema import FTS_TABLE, utc_text
-from archive.search import COUNT_CAP, QueryError, filter_clauses, fts_expression
+from archive.search import (
+    COUNT_CAP,
+    QueryError,
+    filter_clauses,
+    match_expression,
+)
 
 __all__ = [
     "COPY_CANDIDATES",
@@ -88,20 +93,21 @@ def where_sql(f: Filters) -> tuple[str, dict[str, Any]]:
     Raises :class:`QueryError` for a query with nothing to search, a bad language code or a
     naive date.
     """
-    clauses: list[str] = []
-    params: dict[str, Any] = {}
-    if f.text is not None:
-        # The FTS table drives (its rowids are date-ordered), so a LIMIT stops the walk.
-        clauses.append(f"{FTS_TABLE} MATCH :match")
-        params["match"] = fts_expression(f.text)
-    shared, shared_params = filter_clauses(
+    matches, shared, params = filter_clauses(
         source=f.source, language=f.language, tag=f.tag, since=f.since, until=f.until,
-        rowid=f"{FTS_TABLE}.rowid" if f.text is not None else "a.pk")
-    clauses += shared
-    params.update(shared_params)
+        rowid=f"{FTS_TABLE}.rowid")
+    match = match_expression(f.text, matches)
+    clauses = shared
+    if match is not None:
+        # The FTS table drives (its rowids are date-ordered), so a LIMIT stops the walk;
+        # without text or filters the primary key (also date-ordered) does.
+        clauses = [f"{FTS_TABLE} MATCH :match", *shared]
+        params["match"] = match
+    else:
+        clauses = [c.replace(f"{FTS_TABLE}.rowid", "a.pk") for c in shared]
     where = "\nWHERE " + "\n  AND ".join(clauses) if clauses else ""
     source = (f"FROM {FTS_TABLE} JOIN articles AS a ON a.pk = {FTS_TABLE}.rowid"
-              if f.text is not None else "FROM articles AS a")
+              if match is not None else "FROM articles AS a")
     return f"{source}{where}", params
 
 
@@ -109,9 +115,13 @@ def newest_sql(f: Filters, window: int | None = None) -> tuple[str, dict[str, An
     """The newest ``window`` articles of ``f`` (every column, rowid order = date order):
     what the facet counts run over, so that they cost the window, not the whole match."""
     base, params = where_sql(f)
-    order = f"{FTS_TABLE}.rowid" if f.text is not None else "a.pk"
     params["facet_window"] = window or FACET_WINDOW
-    return f"SELECT a.* {base}\nORDER BY {order} DESC LIMIT :facet_window", params
+    return f"SELECT a.* {base}\nORDER BY {_walk_order(base)} DESC LIMIT :facet_window", params
+
+
+def _walk_order(base: str) -> str:
+    # The rowid of the table that drives the walk, so that its order is read, not sorted.
+    return f"{FTS_TABLE}.rowid" if f"{FTS_TABLE} MATCH" in base else "a.pk"
 
 
 def count_sql(f: Filters, cap: int = COUNT_CAP) -> tuple[str, dict[str, Any]]:
@@ -165,7 +175,7 @@ def browse_sql(f: Filters, limit: int, offset: int) -> tuple[str, dict[str, Any]
     params.update(limit=limit, offset=offset)
     sql = ("SELECT a.id, a.url, a.short_url, a.source, a.title, a.published, a.language,"
            " substr(coalesce(a.lead, a.body, ''), 1, 200) AS snippet, NULL AS rank\n"
-           f"{base}\nORDER BY a.pk DESC LIMIT :limit OFFSET :offset")
+           f"{base}\nORDER BY {_walk_order(base)} DESC LIMIT :limit OFFSET :offset")
     return sql, params
 
 
@@ -225,7 +235,7 @@ def copies_sql(article: Mapping[str, Any]) -> tuple[str, dict[str, Any]] | None:
     if not words:
         return None
     try:
-        match = fts_expression(" OR ".join(f'"{w}"' for w in words))
+        match = match_expression(" OR ".join(f'"{w}"' for w in words), [])
     except QueryError:
         return None
     sql = ("SELECT a.id, a.source, a.title, a.published, a.url, a.lead, a.body\n"

@@ -50,13 +50,16 @@ from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
 __all__ = [
+    "FILTER_COLUMN",
     "FOLD",
     "FTS_COLUMNS",
     "FTS_TABLE",
+    "INDEX_COLUMNS",
     "MIGRATIONS",
     "OPERATIONAL_TABLES",
     "ArchiveError",
     "date_key",
+    "filter_phrases",
     "fold_sql",
     "fold_text",
     "free_rowid",
@@ -84,7 +87,14 @@ def utc_text(value: datetime, what: str = "datetime") -> str:
 
 
 FTS_TABLE = "articles_fts"
+#: The searchable text columns (what a user's query and ``title:`` filters address).
 FTS_COLUMNS = ("title", "lead", "body")
+#: A fourth FTS column holding marker phrases for source, language and tags
+#: (``mwsrc tass mwend mwlang en mwend mwtag arms control mwend``), so that filters are
+#: matched inside FTS5 (doclist intersection) instead of by visiting every matching
+#: article: see :func:`filter_phrases`. Since migration 0006.
+FILTER_COLUMN = "filters"
+INDEX_COLUMNS = (*FTS_COLUMNS, FILTER_COLUMN)
 
 #: Letters the FTS index folds beyond what ``unicode61 remove_diacritics 2`` does, so that
 #: people typing without them still find the text: Turkish dotless ``ı`` is a letter of its
@@ -118,18 +128,49 @@ def fold_sql(expression: str) -> str:
     return expression
 
 
-def _fts_values(prefix: str) -> str:
-    return ", ".join(fold_sql(f"{prefix}.{column}") for column in FTS_COLUMNS)
+def filter_phrases(source: str | None = None, language: str | None = None,
+                   tag: str | None = None) -> list[str]:
+    """Pure: the marker phrases of :data:`FILTER_COLUMN` that select a source, a language
+    (its primary subtag matches too: ``en`` finds ``en-GB``) and a tag. ``mwend`` closes a
+    value, so ``tass`` does not find ``tass-ru``."""
+    phrases = []
+    if source:
+        phrases.append(f"mwsrc {source} mwend")
+    if language:
+        phrases.append(f"mwlang {language}")
+    if tag:
+        phrases.append(f"mwtag {tag} mwend")
+    return phrases
 
 
-def fts_trigger_sql() -> str:
-    """Triggers keeping ``articles_fts`` in step with ``articles`` (folded text)."""
-    columns = ", ".join(FTS_COLUMNS)
+#: The ``articles.filters`` generated column (migration 0006): the filter column's text.
+#: FTS5 external content reads every indexed column from the content table, so the
+#: markers live there, computed from source, language and the tags' JSON (written by
+#: ``json.dumps``: ``["Arms Control", "NATO"]``) with plain functions, as generated
+#: columns require.
+_FILTERS_SQL = (
+    "'mwsrc ' || coalesce(source, '') || ' mwend mwlang ' || coalesce(language, 'none')"
+    " || ' mwend ' || replace(replace(replace(replace(coalesce(tags, '[]'), '[]', ''),"
+    " '\", \"', ' mwend mwtag '), '[\"', 'mwtag '), '\"]', ' mwend')"
+)
+
+
+def _fts_values(prefix: str, columns: tuple[str, ...] = FTS_COLUMNS) -> str:
+    return ", ".join(fold_sql(f"{prefix}.{column}") for column in columns)
+
+
+def fts_trigger_sql(columns: tuple[str, ...] = FTS_COLUMNS) -> str:
+    """Triggers keeping ``articles_fts`` (with ``columns``) in step with ``articles``
+    (folded text). The default is the three text columns migrations 0001 and 0005 made."""
+    names = ", ".join(columns)
+    watched = ", ".join(FTS_COLUMNS + (("source", "language", "tags")
+                                       if FILTER_COLUMN in columns else ()))
     delete = (
-        f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, {columns}) "
-        f"VALUES ('delete', old.pk, {_fts_values('old')});"
+        f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, {names}) "
+        f"VALUES ('delete', old.pk, {_fts_values('old', columns)});"
     )
-    insert = f"INSERT INTO {FTS_TABLE}(rowid, {columns}) VALUES (new.pk, {_fts_values('new')});"
+    insert = (f"INSERT INTO {FTS_TABLE}(rowid, {names}) "
+              f"VALUES (new.pk, {_fts_values('new', columns)});")
     return f"""
 CREATE TRIGGER articles_ai AFTER INSERT ON articles BEGIN
   {insert}
@@ -137,7 +178,7 @@ END;
 CREATE TRIGGER articles_ad AFTER DELETE ON articles BEGIN
   {delete}
 END;
-CREATE TRIGGER articles_au AFTER UPDATE OF {columns} ON articles BEGIN
+CREATE TRIGGER articles_au AFTER UPDATE OF {watched} ON articles BEGIN
   {delete}
   {insert}
 END;
@@ -172,12 +213,14 @@ def free_rowid(db: Database, key: int) -> int:
 
 
 def rebuild_fts(db: Database) -> None:
-    """Rebuild ``articles_fts`` from ``articles`` with folding (instead of FTS5 'rebuild')."""
-    columns = ", ".join(FTS_COLUMNS)
+    """Rebuild ``articles_fts`` from ``articles`` with folding (instead of FTS5 'rebuild'),
+    for the columns the table has (it changed in migration 0006)."""
+    columns = tuple(row[1] for row in db.execute(f"PRAGMA table_info({FTS_TABLE})"))
+    names = ", ".join(columns)
     with db.atomic():
         db.execute(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('delete-all')")
         db.execute(
-            f"INSERT INTO {FTS_TABLE}(rowid, {columns}) SELECT pk, {_fts_values('a')}"
+            f"INSERT INTO {FTS_TABLE}(rowid, {names}) SELECT pk, {_fts_values('a', columns)}"
             " FROM articles AS a"
         )
 
@@ -397,4 +440,25 @@ def _fts_content_quoted(db: Database) -> None:
     DROP TABLE {FTS_TABLE};
     {_FTS_SQL}
     """ + fts_trigger_sql())
+    rebuild_fts(db)
+
+
+@MIGRATIONS(name="0006_fts_filter_column")
+def _fts_filter_column(db: Database) -> None:
+    # Source, language and tag filters move into the index (FILTER_COLUMN), so a filtered
+    # search intersects doclists instead of visiting every match.
+    columns = ",\n  ".join(INDEX_COLUMNS)
+    db.executescript(f"""
+    ALTER TABLE articles ADD COLUMN {FILTER_COLUMN} TEXT
+      GENERATED ALWAYS AS ({_FILTERS_SQL}) VIRTUAL;
+    DROP TRIGGER articles_ai;
+    DROP TRIGGER articles_ad;
+    DROP TRIGGER articles_au;
+    DROP TABLE {FTS_TABLE};
+    CREATE VIRTUAL TABLE {FTS_TABLE} USING fts5(
+      {columns},
+      content="articles", content_rowid="pk",
+      tokenize="unicode61 remove_diacritics 2"
+    );
+    """ + fts_trigger_sql(INDEX_COLUMNS))
     rebuild_fts(db)

@@ -65,7 +65,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from archive.schema import FTS_COLUMNS, FTS_TABLE, ArchiveError, date_key, fold_text, utc_text
+from archive.schema import (
+    FILTER_COLUMN,
+    FTS_COLUMNS,
+    FTS_TABLE,
+    ArchiveError,
+    date_key,
+    filter_phrases,
+    fold_text,
+    utc_text,
+)
 
 __all__ = [
     "COUNT_CAP",
@@ -78,13 +87,16 @@ __all__ = [
     "count_sql",
     "filter_clauses",
     "fts_expression",
+    "match_expression",
     "search",
     "search_page",
     "search_sql",
 ]
 
 #: Column weights for bm25, in FTS column order (title, lead, body).
-WEIGHTS = (10.0, 4.0, 1.0)
+WEIGHTS = (10.0, 4.0, 1.0, 0.0)  # the filter column never counts
+#: A user's query addresses the text columns only, never the filter column's markers.
+_TEXT_COLUMNS = "{" + " ".join(FTS_COLUMNS) + "}"
 SORTS = ("relevance", "newest")
 MAX_QUERY_CHARS = 2000
 MAX_LIMIT = 1000
@@ -303,27 +315,24 @@ def _date_expr() -> str:
 def filter_clauses(*, source: str | None = None, language: str | None = None,
                    tag: str | None = None, since: datetime | None = None,
                    until: datetime | None = None, rowid: str = f"{FTS_TABLE}.rowid"
-                   ) -> tuple[list[str], dict[str, Any]]:
-    """SQL conditions on ``articles AS a`` and their parameters for the filters a search
-    and a facet count share (pure). ``rowid`` is the date-ordered rowid column the query
-    walks: date bounds also become a range on it, which keeps FTS5 (or the primary key)
-    inside the dates. Raises :class:`QueryError` for a bad language code or a naive date.
+                   ) -> tuple[list[str], list[str], dict[str, Any]]:
+    """The filters a search and a facet count share (pure): FTS5 expressions on the
+    filter column (source, language, tag: matched inside the index), SQL conditions on
+    ``articles AS a`` (dates) and their parameters.
+
+    ``rowid`` is the date-ordered rowid column the query walks: date bounds also become a
+    range on it, which keeps FTS5 (or the primary key) inside the dates. Raises
+    :class:`QueryError` for a bad language code or a naive date.
     """
-    clauses: list[str] = []
-    params: dict[str, Any] = {}
-    if source:
-        clauses.append("a.source = :source")
-        params["source"] = source
+    code = None
     if language:
         code = language.strip().lower()
         if not _LANGUAGE.fullmatch(code):
             raise QueryError(f"not a language code: {language!r}")
-        clauses.append("(lower(a.language) = :language OR lower(a.language) GLOB :language_glob)")
-        params.update(language=code, language_glob=code + "-*")
-    if tag:
-        clauses.append("EXISTS (SELECT 1 FROM json_each(a.tags) AS tg"
-                       " WHERE lower(tg.value) = lower(:tag))")
-        params["tag"] = tag.strip()
+    matches = [f"{FILTER_COLUMN} : {_quote(phrase)}"
+               for phrase in filter_phrases(source, code, tag.strip() if tag else None)]
+    clauses: list[str] = []
+    params: dict[str, Any] = {}
     for name, op, value in (("since", ">=", since), ("until", "<", until)):
         if value is None:
             continue
@@ -334,14 +343,22 @@ def filter_clauses(*, source: str | None = None, language: str | None = None,
         clauses.append(f"{_date_expr()} {op} :{name}")
         params[f"{name}_key"] = date_key(params[name])
         clauses.append(f"{rowid} {op} :{name}_key")
-    return clauses, params
+    return matches, clauses, params
 
 
-def _filters(q: SearchQuery) -> tuple[str, dict[str, Any]]:
-    """WHERE conditions (after the MATCH) and their parameters for ``q``'s filters."""
-    clauses, params = filter_clauses(source=q.source, language=q.language, tag=q.tag,
-                                     since=q.since, until=q.until)
-    return "".join(f"\n    AND {clause}" for clause in clauses), params
+def match_expression(text: str | None, filters: list[str]) -> str | None:
+    """The FTS5 expression of a query's text (on the text columns) and filter phrases."""
+    parts = [f"{_TEXT_COLUMNS} : ({fts_expression(text)})"] if text is not None else []
+    return " AND ".join(parts + filters) or None
+
+
+def _filters(q: SearchQuery) -> tuple[str, str, dict[str, Any]]:
+    """The MATCH expression of ``q`` and its other WHERE conditions with parameters."""
+    matches, clauses, params = filter_clauses(
+        source=q.source, language=q.language, tag=q.tag, since=q.since, until=q.until)
+    match = match_expression(q.text, matches)
+    assert match is not None
+    return match, "".join(f"\n    AND {clause}" for clause in clauses), params
 
 
 def _snippet(column: int) -> str:
@@ -377,12 +394,13 @@ def search_sql(q: SearchQuery) -> tuple[str, dict[str, Any]]:
     """SQL and parameters for ``q`` (pure).
 
     Columns: id, url, short_url, source, title, published, language, snippet, rank (None
-    for ``newest``, which never computes bm25). ``CROSS JOIN`` fixes the join order: the
-    page drives one rowid lookup per hit for its snippet; left to itself the planner may
-    walk every match of the query instead.
+    for ``newest``, which never computes bm25). Snippets are computed for the page only,
+    by one index lookup per hit (``CROSS JOIN`` fixes that order; left to itself the planner
+    may walk every match instead), or for prefix queries, whose cursors are costly to open,
+    by one walk over the page's rowid span.
     """
     _check_page(q)
-    filters, params = _filters(q)
+    match, filters, params = _filters(q)
     weights = ", ".join(str(w) for w in WEIGHTS)
     walk = f"""FROM {FTS_TABLE} JOIN articles AS a ON a.pk = {FTS_TABLE}.rowid
   WHERE {FTS_TABLE} MATCH :match{filters}
@@ -405,16 +423,27 @@ hits AS (
 )"""
         order = "hits.score, hits.pk DESC"
         params["window"] = rank_window(q)
+    if '"*' in match:
+        # A prefix query merges the postings of all its terms when a cursor opens: walk the
+        # page's rowid span with one cursor instead of opening one per hit.
+        source = f"""FROM {FTS_TABLE}
+CROSS JOIN hits ON hits.pk = {FTS_TABLE}.rowid
+CROSS JOIN articles AS a ON a.pk = hits.pk
+WHERE {FTS_TABLE} MATCH :match
+  AND {FTS_TABLE}.rowid BETWEEN (SELECT min(pk) FROM hits) AND (SELECT max(pk) FROM hits)"""
+        hits = hits.replace("hits AS (", "hits AS MATERIALIZED (")
+    else:
+        source = f"""FROM hits
+CROSS JOIN articles AS a ON a.pk = hits.pk
+CROSS JOIN {FTS_TABLE} ON {FTS_TABLE}.rowid = hits.pk
+WHERE {FTS_TABLE} MATCH :match"""
     sql = f"""WITH {hits}
 SELECT a.id, a.url, a.short_url, a.source, a.title, a.published, a.language,
   {_snippet_expr()} AS snippet,
   hits.score AS rank
-FROM hits
-CROSS JOIN articles AS a ON a.pk = hits.pk
-CROSS JOIN {FTS_TABLE} ON {FTS_TABLE}.rowid = hits.pk
-WHERE {FTS_TABLE} MATCH :match
+{source}
 ORDER BY {order}"""
-    params.update(match=fts_expression(q.text), limit=q.limit, offset=q.offset)
+    params.update(match=match, limit=q.limit, offset=q.offset)
     return sql, params
 
 
@@ -422,13 +451,13 @@ def count_sql(q: SearchQuery, cap: int | None = COUNT_CAP) -> tuple[str, dict[st
     """SQL and parameters counting the matches of ``q`` (filters apply; paging does not),
     up to ``cap`` + 1 (None: all)."""
     _check_page(q)
-    filters, params = _filters(q)
+    match, filters, params = _filters(q)
     inner = (f"SELECT 1 FROM {FTS_TABLE} JOIN articles AS a ON a.pk = {FTS_TABLE}.rowid\n"
              f"WHERE {FTS_TABLE} MATCH :match{filters}")
     if cap is not None:
         inner += "\nLIMIT :cap"
         params["cap"] = cap + 1
-    params["match"] = fts_expression(q.text)
+    params["match"] = match
     return f"SELECT count(*) AS n FROM (\n{inner}\n)", params
 
 

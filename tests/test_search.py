@@ -319,17 +319,16 @@ def test_search_sql_is_pure_and_parameterized() -> None:
     q = SearchQuery("title:Patriot", source="reuters", language="en", since=at(1), limit=5)
     sql, params = search_sql(q)
     assert params == {
-        "source": "reuters",
-        "language": "en",
-        "language_glob": "en-*",
         "since": "2024-05-01T12:00:00Z",
         "since_key": 1714564800 << 10,  # the date as a rowid bound (date-ordered rowids)
-        "match": 'title : "Patriot"',
+        # The query addresses the text columns; source and language are matched in the index.
+        "match": '{title lead body} : (title : "Patriot") AND filters : "mwsrc reuters mwend"'
+                 ' AND filters : "mwlang en"',
         "limit": 5,
         "offset": 0,
         "window": 2000,
     }
-    assert "bm25(articles_fts, 10.0, 4.0, 1.0)" in sql
+    assert "bm25(articles_fts, 10.0, 4.0, 1.0, 0.0)" in sql
     assert "reuters" not in sql and "Patriot" not in sql
     assert search_sql(q) == (sql, params)
 
@@ -365,3 +364,40 @@ def test_fts_errors_become_one_line_query_errors(
     monkeypatch.setattr(search_module, "fts_expression", lambda text: text)
     with pytest.raises(QueryError, match=r"^cannot search for 'AND \(': fts5: syntax error"):
         search(archive, SearchQuery("AND ("))
+
+
+def test_filters_are_matched_inside_the_index(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from archive.models import Article
+    from archive.records import CaptureRef
+
+    stories = [("tass", "en", ("Arms Control",)), ("tass-ru", "en-GB", ("arms control",)),
+               ("tass", "ru", ("Kasım",)), ("reuters", None, ())]
+    with Archive(tmp_path / "archive.db") as archive:
+        for n, (source, language, tags) in enumerate(stories):
+            url = f"https://n.example/{n}"
+            archive.upsert(
+                Article(url=url, source=source, title=f"Summit talks {n}", body="Ministers met.",
+                        language=language, tags=tags,
+                        published=datetime(2024, 5, n + 1, tzinfo=UTC)),
+                CaptureRef(location=WarcLocation("w.warc.gz", n, 1), url=url, status=200,
+                           fetched_at=datetime(2024, 5, 9, tzinfo=UTC)))
+
+        def sources(**filters: object) -> list[str]:
+            hits = search(archive, SearchQuery("summit", sort="newest", **filters))  # type: ignore[arg-type]
+            return [str(h["title"])[-1] for h in hits]
+
+        assert sources(source="tass") == ["2", "0"]  # not tass-ru
+        assert sources(source="tass-ru") == ["1"]
+        assert sources(language="en") == ["1", "0"]  # en-GB too
+        assert sources(language="en-gb") == ["1"]
+        assert sources(tag="ARMS CONTROL") == ["1", "0"]
+        assert sources(tag="kasim") == ["2"]  # folded like the text
+        assert sources(source="tass", tag="arms control") == ["0"]
+        # The markers are not text: a user's words never match them.
+        assert search(archive, SearchQuery("mwsrc")) == []
+        assert count(archive, SearchQuery("summit", source="tass")) == 2
+        # Editing the source or tags re-indexes the filter column.
+        archive.db.execute("UPDATE articles SET tags = '[\"Drones\"]' WHERE title LIKE '%3'")
+        assert sources(tag="drones") == ["3"]

@@ -230,8 +230,10 @@ def test_parse_filters_until_is_inclusive_and_blank_means_none() -> None:
 def test_facet_sql_pushes_every_filter_into_sql() -> None:
     sql, params = facets.counts_sql(Filters(text="S-400", source="a", language="en",
                                             tag="Syria"), "source")
-    assert "MATCH :match" in sql and "a.source = :source" in sql and "json_each" in sql
-    assert params["match"] == '"S-400"' and params["tag"] == "Syria"
+    # Source, language and tag are matched inside the index, with the text.
+    assert "MATCH :match" in sql and "LIMIT :facet_window" in sql
+    assert params["match"] == ('{title lead body} : ("S-400") AND filters : "mwsrc a mwend"'
+                               ' AND filters : "mwlang en" AND filters : "mwtag Syria mwend"')
 
 
 def test_copy_rule() -> None:
