@@ -59,7 +59,7 @@ __all__ = [
     "OPERATIONAL_TABLES",
     "ArchiveError",
     "date_key",
-    "filter_phrases",
+    "filter_tokens",
     "fold_sql",
     "fold_text",
     "free_rowid",
@@ -89,10 +89,10 @@ def utc_text(value: datetime, what: str = "datetime") -> str:
 FTS_TABLE = "articles_fts"
 #: The searchable text columns (what a user's query and ``title:`` filters address).
 FTS_COLUMNS = ("title", "lead", "body")
-#: A fourth FTS column holding marker phrases for source, language and tags
-#: (``mwsrc tass mwend mwlang en mwend mwtag arms control mwend``), so that filters are
-#: matched inside FTS5 (doclist intersection) instead of by visiting every matching
-#: article: see :func:`filter_phrases`. Since migration 0006.
+#: A fourth FTS column holding one token per source, language and tag of the article
+#: (``src74617373 lang656e ...``), so that filters are matched inside FTS5 (doclist
+#: intersection) instead of by visiting every matching article: see
+#: :func:`filter_tokens`. Since migration 0006.
 FILTER_COLUMN = "filters"
 INDEX_COLUMNS = (*FTS_COLUMNS, FILTER_COLUMN)
 
@@ -128,31 +128,53 @@ def fold_sql(expression: str) -> str:
     return expression
 
 
-def filter_phrases(source: str | None = None, language: str | None = None,
-                   tag: str | None = None) -> list[str]:
-    """Pure: the marker phrases of :data:`FILTER_COLUMN` that select a source, a language
-    (its primary subtag matches too: ``en`` finds ``en-GB``) and a tag. ``mwend`` closes a
-    value, so ``tass`` does not find ``tass-ru``."""
-    phrases = []
+#: Tags beyond this many per article are not filterable in the index (generated columns
+#: cannot iterate a JSON array; news pages rarely carry more).
+MAX_FILTER_TAGS = 12
+
+
+def _marker(prefix: str, value: str) -> str:
+    # One token per value (prefix + hex of its UTF-8): a single-term FTS query, no phrase
+    # to check, and nothing a user's words can collide with.
+    return prefix + value.encode("utf-8").hex()
+
+
+def _ascii_lower(text: str) -> str:
+    # SQLite's lower() folds ASCII letters only; the query side must do exactly the same.
+    return "".join(ch.lower() if ch.isascii() else ch for ch in text)
+
+
+def filter_tokens(source: str | None = None, language: str | None = None,
+                  tag: str | None = None) -> list[str]:
+    """Pure: the index tokens of :data:`FILTER_COLUMN` that select a source, a language
+    (its primary subtag is indexed too: ``en`` finds ``en-GB``) and a tag (ASCII letters
+    compared without case). ``tass`` does not find ``tass-ru``: each value is one token."""
+    tokens = []
     if source:
-        phrases.append(f"mwsrc {source} mwend")
+        tokens.append(_marker("src", source))
     if language:
-        phrases.append(f"mwlang {language}")
+        tokens.append(_marker("lang", _ascii_lower(language)))
     if tag:
-        phrases.append(f"mwtag {tag} mwend")
-    return phrases
+        tokens.append(_marker("tag", _ascii_lower(tag)))
+    return tokens
+
+
+def _hex_marker(prefix: str, expression: str) -> str:
+    # hex(NULL) is '': nullif keeps a missing value from leaving a bare "tag" token behind.
+    return f"coalesce(' {prefix}' || lower(nullif(hex({expression}), '')), '')"
 
 
 #: The ``articles.filters`` generated column (migration 0006): the filter column's text.
 #: FTS5 external content reads every indexed column from the content table, so the
-#: markers live there, computed from source, language and the tags' JSON (written by
-#: ``json.dumps``: ``["Arms Control", "NATO"]``) with plain functions, as generated
-#: columns require.
-_FILTERS_SQL = (
-    "'mwsrc ' || coalesce(source, '') || ' mwend mwlang ' || coalesce(language, 'none')"
-    " || ' mwend ' || replace(replace(replace(replace(coalesce(tags, '[]'), '[]', ''),"
-    " '\", \"', ' mwend mwtag '), '[\"', 'mwtag '), '\"]', ' mwend')"
-)
+#: tokens live there, computed with plain functions from source, language and tags, as
+#: generated columns require (:func:`filter_tokens` is the query side).
+_FILTERS_SQL = " || ".join([
+    _hex_marker("src", "source"),
+    _hex_marker("lang", "lower(language)"),
+    _hex_marker("lang", "lower(substr(language, 1, instr(language || '-', '-') - 1))"),
+    *(_hex_marker("tag", f"lower(json_extract(tags, '$[{i}]'))")
+      for i in range(MAX_FILTER_TAGS)),
+])
 
 
 def _fts_values(prefix: str, columns: tuple[str, ...] = FTS_COLUMNS) -> str:
