@@ -70,6 +70,11 @@ def fails_cleanly(func: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
+        except BrokenPipeError:
+            # The reader went away (`| head`): not an error. Point stdout at /dev/null so
+            # the interpreter's final flush does not raise again.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(0)
         except (ConfigError, QueryError, WarcError, LookupError, ValueError, OSError,
                 RuntimeError) as exc:
             click.echo(f"mediawatch: error: {exc}", err=True)

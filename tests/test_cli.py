@@ -86,3 +86,25 @@ def test_help_never_touches_the_disk(tmp_path: Path, args: list[str]) -> None:
     code, out, _ = run(tmp_path, *args)
     assert code == 0 and "Usage" in out
     assert not (tmp_path / "data").exists()
+
+
+def test_output_cut_short_by_the_reader_is_not_an_error(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from archive.db import Archive
+    from archive.models import Article
+    from archive.records import CaptureRef
+    from archive.warc import WarcLocation
+
+    with Archive(tmp_path / "archive.db") as archive:
+        for n in range(300):  # far more than a pipe buffer holds
+            url = f"https://n.example/{n}"
+            archive.upsert(Article(url=url, source="n", title=f"Story {n}",
+                                   body="Ministers met. " * 100),
+                           CaptureRef(location=WarcLocation("w.warc.gz", n, 1), url=url,
+                                      status=200, fetched_at=datetime(2024, 5, 1, tzinfo=UTC)))
+    cli = str(Path(sys.executable).with_name("mediawatch"))
+    proc = subprocess.run(f"{cli} --data {tmp_path} export | head -c 100", shell=True,
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert len(proc.stdout) == 100
+    assert proc.stderr == ""  # no "Broken pipe" error, no traceback
