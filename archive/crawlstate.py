@@ -147,6 +147,12 @@ class CrawlState:
         """Articles of ``source`` first seen at or after ``since`` and not taken down."""
         return [_known(r) for r in self._rows(_RECENT_SQL, [source, utc_text(since)])]
 
+    def retries_due(self, source: str, now: datetime) -> list[FetchState]:
+        """Article links of ``source`` whose fetch failed and whose retry time has come."""
+        rows = self._rows("SELECT url FROM fetch_state WHERE source = ? AND kind = 'retry'"
+                          " AND next_fetch <= ? ORDER BY next_fetch", [source, utc_text(now)])
+        return [state for (url,) in rows if (state := self.fetch_state(url)) is not None]
+
     def prior(self, url: str) -> PriorCapture | None:
         """The last full 200 response captured for exactly ``url``."""
         if url in self._priors:

@@ -135,6 +135,31 @@ def retry_after_seconds(value: str | None, now: datetime) -> int | None:
     return max(0, int((when - now).total_seconds()))
 
 
+#: Attempts at an article whose fetch keeps failing before it is left for good.
+MAX_RETRIES = 6
+#: Failure types worth a retry: the server or the network, not the page (404, robots,
+#: redirect loops, oversized pages) and not blocks (they back off the source instead).
+RETRYABLE_FAILURES = frozenset({
+    "TimeoutError", "TCPTimedOutError", "ConnectionRefusedError", "ConnectionLost",
+    "ConnectionDone", "ResponseNeverReceived", "DNSLookupError", "ConnectError",
+})
+
+
+def retry_delay(attempt: int, policy: Policy) -> int | None:
+    """Seconds before retrying a failed article fetch after ``attempt`` failures, or None
+    once it has failed :data:`MAX_RETRIES` times."""
+    if attempt >= MAX_RETRIES:
+        return None
+    return min(policy.poll_min * 2 ** (attempt - 1), policy.poll_max)
+
+
+def is_retryable(failure_type: str, status: int | None) -> bool:
+    """A failed fetch worth trying again later (see :data:`RETRYABLE_FAILURES`)."""
+    if status is not None:
+        return 500 <= status < 600 and status != 503
+    return failure_type in RETRYABLE_FAILURES
+
+
 @dataclass(frozen=True, slots=True)
 class RunHealth:
     """What one run of a source met: listings fetched or not, block answers."""

@@ -160,3 +160,14 @@ ARTICLE_WITH_CAPTCHA_FORM = (b"<html><head><title>Frigate deal</title></head><bo
 ])
 def test_block_pages(status: int, body: bytes, reason: str | None) -> None:
     assert block_reason(status, body) == reason
+
+
+def test_failed_article_fetches_are_retried_with_backoff_then_left() -> None:
+    from crawler.incremental import MAX_RETRIES, is_retryable, retry_delay
+
+    policy = Policy(poll_min=300, poll_max=3600)
+    assert [retry_delay(n, policy) for n in range(1, MAX_RETRIES + 1)] == [
+        300, 600, 1200, 2400, 3600, None]
+    assert is_retryable("HttpError", 502) and is_retryable("TimeoutError", None)
+    assert not is_retryable("HttpError", 404) and not is_retryable("HttpError", 503)
+    assert not is_retryable("IgnoreRequest", None)  # robots.txt, offsite, redirect loops

@@ -186,3 +186,23 @@ def test_interrupted_crawl_file_is_recovered(tmp_path: Path) -> None:
         loaded = site.query("SELECT count(*) FROM captures WHERE warc_file = ?",
                             recovered.name)
         assert loaded[0][0] >= 1
+
+
+def test_a_failed_article_is_retried_though_no_listing_changes(tmp_path: Path) -> None:
+    for site in newsroom_site(tmp_path, 'poll_min = "1s"\n'):
+        story = next(s for s in STORIES if s["key"] == "madrid")
+        site.newsroom.failing.add(story["canonical"])
+        first = site.crawl()
+        assert story["canonical"] in {p for _, p in first}
+        assert not site.query("SELECT id FROM articles WHERE url LIKE ?",
+                              f"%{story['canonical']}")
+        retry = site.query("SELECT kind, last_total FROM fetch_state WHERE url LIKE ?",
+                           f"%{story['canonical']}%")
+        assert ("retry", 1) in retry  # the link it was fetched through waits for a retry
+        site.newsroom.failing.clear()
+        second = site.crawl()  # the feeds are unchanged (304 / same bytes): only the retry
+        assert story["canonical"] in {p for _, p in second}
+        assert site.query("SELECT count(*) FROM articles WHERE url LIKE ?",
+                          f"%{story['canonical']}")[0][0] == 1
+        third = site.crawl()
+        assert story["canonical"] not in {p for _, p in third}

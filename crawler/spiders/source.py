@@ -40,11 +40,13 @@ from crawler.incremental import (
     article_fetch_reason,
     conditional_headers,
     is_due,
+    is_retryable,
     listed_title_key,
     next_interval,
     next_source_state,
     recheck_due,
     retry_after_seconds,
+    retry_delay,
 )
 from crawler.pages import FeedPage, Link, ParseError, SectionPage, SitemapPage
 from crawler.sources import Source, load_config
@@ -121,6 +123,9 @@ class SourceSpider(Spider):
                     self._inc("mediawatch/listings/not_due")
                     continue
                 yield self._listing_request(url, kind, None)
+        for retry in self.state.retries_due(self.source.id, now):
+            self._inc("mediawatch/articles/retry")
+            yield self._article_request(retry.url, None, None, "retry")
         horizon = now - timedelta(seconds=max(self.policy.recheck, default=0) + 86400)
         for article in self.state.recent_articles(self.source.id, horizon):
             if recheck_due(article, now, self.policy.recheck):
@@ -165,8 +170,12 @@ class SourceSpider(Spider):
         self._inc("mediawatch/pages/article")
         if block_reason(response.status, response.body):
             self._blocked(response, listing=False)
-        else:
-            self.health = replace(self.health, articles_ok=self.health.articles_ok + 1)
+            return
+        self.health = replace(self.health, articles_ok=self.health.articles_ok + 1)
+        link = self._link(response.request)
+        if (seen := self.state.fetch_state(link)) is not None and seen.kind == "retry":
+            assert self.source is not None
+            self._fetches[link] = FetchState(link, self.source.id, "fetched")
 
     def _follow(self, response: Response, page_class: type) -> Iterator[Request]:
         assert self.source is not None
@@ -203,7 +212,9 @@ class SourceSpider(Spider):
                 why = article_fetch_reason(known, link.hints, self.started, self.policy,
                                            seen.digest if seen else None)
                 if (title_key := listed_title_key(link.hints)) is not None:
-                    self._fetches[link.url] = FetchState(
+                    # A link waiting for a retry keeps its kind, attempts and time.
+                    self._fetches[link.url] = replace(seen, digest=title_key) \
+                        if seen is not None and seen.kind == "retry" else FetchState(
                         link.url, self.source.id, "listed", digest=title_key,
                         next_fetch=seen.next_fetch if seen else None)
                 if why is None or (self.scheduled and not is_due(seen, self.started)):
@@ -278,12 +289,33 @@ class SourceSpider(Spider):
         self._inc("mediawatch/failures")
         self._inc(f"mediawatch/failures/{reason}")
         listing = request is not None and "mediawatch_listing" in request.meta
-        if isinstance(failure.value, HttpError) and failure.value.response.status in \
-                BLOCK_STATUSES:
+        status = failure.value.response.status if isinstance(failure.value, HttpError) else None
+        if status in BLOCK_STATUSES:
             self._blocked(failure.value.response, listing=listing)
         elif listing:
             self.health = replace(self.health,
                                   listings_failed=self.health.listings_failed + 1)
+        elif request is not None and is_retryable(reason, status):
+            self._schedule_retry(self._link(request))
+
+    @staticmethod
+    def _link(request: Request) -> str:
+        """The link an article request was made for (tracking parameters and all)."""
+        discovery = request.meta.get(META_KEY) or {}
+        return str(discovery.get("link") or request.meta.get("redirect_urls", [request.url])[0])
+
+    def _schedule_retry(self, link: str) -> None:
+        """Try a failed article again on a later run (see :func:`retry_delay`)."""
+        assert self.source is not None
+        seen = self.state.fetch_state(link)
+        attempt = (seen.last_total or 0) + 1 if seen is not None and seen.kind == "retry" else 1
+        delay = retry_delay(attempt, self.policy)
+        if delay is None:
+            log.warning("giving up on %s after %d failed fetches", link, attempt)
+            self._fetches[link] = FetchState(link, self.source.id, "failed", last_total=attempt)
+            return
+        self._fetches[link] = FetchState(link, self.source.id, "retry", last_total=attempt,
+                                         next_fetch=self.started + timedelta(seconds=delay))
 
     def closed(self, reason: str) -> None:
         """Write the polling state and the source's health back to the archive.

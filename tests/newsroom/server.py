@@ -20,8 +20,9 @@ status 200. The RSS feed sends ``ETag`` and ``Last-Modified`` and answers condit
 requests with 304; the Atom feed sends no validators and the same bytes every time.
 
 Two switches serve the incremental-crawling tests: :meth:`Newsroom.take_down` makes a path
-answer 410 (a story withdrawn), and :attr:`Newsroom.throttled` makes every path under the
-given prefixes answer 429 with ``Retry-After`` (a rate-limited outlet).
+answer 410 (a story withdrawn), :attr:`Newsroom.throttled` makes every path under the
+given prefixes answer 429 with ``Retry-After`` (a rate-limited outlet), and
+:attr:`Newsroom.failing` makes paths answer 502 (an overloaded backend).
 
 Ground truth for tests is in :data:`STORIES`, :data:`NON_ARTICLES` and
 :data:`ROBOTS_DISALLOWED`. Output is deterministic: every date is fixed (2020-2024), nothing
@@ -441,6 +442,8 @@ class Newsroom:
         self._taken_down: set[str] = set()
         #: Path prefixes answered with 429 and ``Retry-After: 3600`` (a rate-limited outlet).
         self.throttled: set[str] = set()
+        #: Paths answered with 502 Bad Gateway for now (an overloaded backend).
+        self.failing: set[str] = set()
 
     # -- lifecycle
 
@@ -521,6 +524,9 @@ class Newsroom:
         with self._lock:
             gone = path in self._taken_down
             throttled = any(path.startswith(p) for p in self.throttled)
+            failing = path in self.failing
+        if failing:
+            return _Response(502, b"Bad Gateway\n", (("Content-Type", "text/plain"),))
         if throttled:
             return _Response(429, b"Too Many Requests\n",
                              (("Content-Type", "text/plain"), ("Retry-After", "3600")))
