@@ -20,8 +20,8 @@ article: its title, and the URL and time of its latest 200 capture. The ``wacz``
 under ``archive/``, the compressed CDXJ index under ``indexes/``, the pages and
 ``datapackage.json`` with sha256 hashes. ``wacz validate`` accepts the result.
 
-warcio is used here directly, not through :mod:`archive.warc`, only to walk the record
-headers after a response (``WARC-Concurrent-To``); everything else is byte copying.
+Which records belong to an exchange is read by :func:`archive.warc.exchange_spans`;
+everything else here is byte copying.
 """
 
 from __future__ import annotations
@@ -36,9 +36,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from warcio.archiveiterator import ArchiveIterator
-
 from archive.db import Archive
+from archive.warc import exchange_spans
 
 __all__ = [
     "CaptureRecord",
@@ -157,23 +156,7 @@ def _rows(archive: Archive, query: tuple[str, dict[str, str]]) -> list[CaptureRe
 def _exchange_spans(path: Path, captures: Iterable[CaptureRecord]) -> Iterator[tuple[int, int]]:
     """(offset, length) of the warcinfo record and of every capture's records in ``path``:
     the response or revisit, then the records concurrent to it that follow it."""
-    with open(path, "rb") as fh:
-        it = ArchiveIterator(fh)
-        first = next(iter(it), None)
-        if first is not None and first.rec_type == "warcinfo":
-            it.read_to_end(first)
-            yield it.get_record_offset(), it.get_record_length()
-        for cap in captures:
-            yield cap.offset, cap.length
-            if not cap.record_id:
-                continue
-            fh.seek(cap.offset + cap.length)
-            follow = ArchiveIterator(fh)  # its offsets count from the start of the file
-            for record in follow:
-                if record.rec_headers.get_header("WARC-Concurrent-To") != cap.record_id:
-                    break
-                follow.read_to_end(record)
-                yield follow.get_record_offset(), follow.get_record_length()
+    return exchange_spans(path, ((c.offset, c.length, c.record_id) for c in captures))
 
 
 def _copy_records(source: Path, target: Path, captures: Sequence[CaptureRecord]) -> int:

@@ -15,7 +15,7 @@ import re
 import socket
 import uuid
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from email.message import Message
@@ -639,3 +639,28 @@ def recover_open_file(path: str | Path) -> Path:
     os.replace(path, final)
     index_closed_warc(final)
     return final
+
+
+def exchange_spans(path: str | Path, responses: Iterable[tuple[int, int, str | None]]
+                   ) -> Iterator[tuple[int, int]]:
+    """(offset, length) of the records that make up each exchange in ``path``: the file's
+    warcinfo record, then for each ``(offset, length, record_id)`` of a response or revisit
+    record, that record and the records concurrent to it (``WARC-Concurrent-To``: its
+    request and metadata) that follow it. For copying exchanges byte for byte."""
+    with open(path, "rb") as fh:
+        it = ArchiveIterator(fh)
+        first = next(iter(it), None)
+        if first is not None and first.rec_type == "warcinfo":
+            it.read_to_end(first)
+            yield it.get_record_offset(), it.get_record_length()
+        for offset, length, record_id in responses:
+            yield offset, length
+            if not record_id:
+                continue
+            fh.seek(offset + length)
+            follow = ArchiveIterator(fh)  # its offsets count from the start of the file
+            for record in follow:
+                if record.rec_headers.get_header("WARC-Concurrent-To") != record_id:
+                    break
+                follow.read_to_end(record)
+                yield follow.get_record_offset(), follow.get_record_length()
