@@ -664,3 +664,29 @@ def exchange_spans(path: str | Path, responses: Iterable[tuple[int, int, str | N
                     break
                 follow.read_to_end(record)
                 yield follow.get_record_offset(), follow.get_record_length()
+
+
+def arc_to_warc(data: bytes, label: str) -> bytes:
+    """An ARC file's records as gzip WARC/1.0 records (warcio's conversion; the ARC header
+    becomes a warcinfo record). Raises :class:`WarcError` naming ``label`` for a record
+    without a URL or without an HTTP response, or for unreadable data."""
+    out = io.BytesIO()
+    writer = WARCWriter(out, gzip=True)
+    try:
+        it = ArchiveIterator(io.BytesIO(data), arc2warc=True)
+        for record in it:
+            if record.rec_type == "response":
+                where = f"{label}: ARC record at offset {it.get_record_offset()}"
+                if not record.rec_headers.get_header("WARC-Target-URI"):
+                    raise WarcError(f"{where} has no URL")
+                status = record.http_headers.get_statuscode() if record.http_headers else ""
+                # A malformed ARC header (length -1, 'abc') leaves warcio reading the next
+                # header line as the HTTP response: no status code means a broken record.
+                if not (status or "").isdigit():
+                    raise WarcError(f"{where} is malformed (no HTTP response)")
+            writer.write_record(record)
+    except (ArchiveLoadFailed, OSError, EOFError, ValueError, zlib.error) as exc:
+        if isinstance(exc, WarcError):
+            raise
+        raise WarcError(f"{label}: unreadable ARC data ({type(exc).__name__}: {exc})") from exc
+    return out.getvalue()

@@ -6,7 +6,7 @@ touches what is already archived. What is accepted becomes a plain WARC file in 
 directory (the record; ``reindex`` rebuilds the database from it like from any crawl):
 
 - WARC (gzip per record or uncompressed, whatever the file is called) is copied as it is;
-- ARC is converted to WARC/1.0 records by warcio (the ARC header becomes a warcinfo record);
+- ARC is converted to WARC/1.0 records (:func:`archive.warc.arc_to_warc`);
 - WACZ (a zip) gives each of its ``archive/*.warc[.gz]`` members, each checked as a WARC.
 
 Names are ``import-<first 10 hex of the content's sha256>-<name>``: importing the same file
@@ -28,11 +28,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from warcio.archiveiterator import ArchiveIterator
-from warcio.exceptions import ArchiveLoadFailed
-from warcio.warcwriter import WARCWriter
-
-from archive.warc import WarcError, iter_responses
+from archive.warc import WarcError, arc_to_warc, iter_responses
 
 _GZIP = b"\x1f\x8b"
 _ZIP = b"PK\x03\x04"
@@ -80,29 +76,6 @@ def _check_warc(path: Path, label: str) -> int:
         raise WarcError(message if message.startswith(label) else f"{label}: {message}"
                         ) from exc
     return count
-
-
-def _arc_to_warc(data: bytes, label: str) -> bytes:
-    out = io.BytesIO()
-    writer = WARCWriter(out, gzip=True)
-    try:
-        it = ArchiveIterator(io.BytesIO(data), arc2warc=True)
-        for record in it:
-            if record.rec_type == "response":
-                where = f"{label}: ARC record at offset {it.get_record_offset()}"
-                if not record.rec_headers.get_header("WARC-Target-URI"):
-                    raise WarcError(f"{where} has no URL")
-                status = record.http_headers.get_statuscode() if record.http_headers else ""
-                # A malformed ARC header (length -1, 'abc') leaves warcio reading the next
-                # header line as the HTTP response: no status code means a broken record.
-                if not (status or "").isdigit():
-                    raise WarcError(f"{where} is malformed (no HTTP response)")
-            writer.write_record(record)
-    except (ArchiveLoadFailed, OSError, EOFError, ValueError, zlib.error) as exc:
-        if isinstance(exc, WarcError):
-            raise
-        raise WarcError(f"{label}: unreadable ARC data ({type(exc).__name__}: {exc})") from exc
-    return out.getvalue()
 
 
 def _check_gzip(data: bytes, label: str) -> None:
@@ -180,7 +153,7 @@ def import_files(paths: Iterable[str | Path], warc_dir: str | Path) -> ImportRes
                 result.ready += staged.ready
                 result.records.update(staged.records)
             elif kind == "arc":
-                _accept(_arc_to_warc(data, label), path.name, label, warc_dir, result)
+                _accept(arc_to_warc(data, label), path.name, label, warc_dir, result)
             else:
                 _accept(data, path.name, label, warc_dir, result)
         except WarcError as exc:
