@@ -1,9 +1,12 @@
-"""The error of a bad config file, shared by the sources and watchlists loaders."""
+"""What the sources and watchlists loaders share: their error, TOML parsing and the
+unknown-key check."""
 
 from __future__ import annotations
 
+import tomllib
+from collections.abc import Mapping
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 
 class ConfigError(ValueError):
@@ -26,3 +29,22 @@ class ConfigError(ValueError):
     def source(self) -> str | None:
         """The source (or watchlist) the bad value belongs to."""
         return self.entry
+
+
+def parse_toml(text: str, path: str | Path, error: type[ConfigError] = ConfigError
+               ) -> dict[str, Any]:
+    """TOML ``text`` as a dict; invalid TOML raises ``error`` naming ``path``."""
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise error(path, None, None, f"invalid TOML: {exc}") from exc
+
+
+def no_unknown(table: Mapping[str, Any], allowed: set[str] | frozenset[str],
+               path: str | Path, entry: str | None, prefix: str = "",
+               error: type[ConfigError] = ConfigError) -> None:
+    """Raise ``error`` for the first key of ``table`` that is not ``allowed``."""
+    for key in table:
+        if key not in allowed:
+            raise error(path, entry, prefix + key,
+                        f"unknown key (allowed: {', '.join(sorted(allowed))})")

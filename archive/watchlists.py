@@ -35,14 +35,13 @@ config); an unknown id simply never matches.
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from archive.configfile import ConfigError
+from archive.configfile import ConfigError, no_unknown, parse_toml
 from archive.search import QueryError, fts_expression
 
 __all__ = [
@@ -171,10 +170,7 @@ def load_watchlists(path: str | Path | None = None, *, required: bool = False) -
 
 def parse_watchlists(text: str, path: str | Path = "<string>") -> Watchlists:
     """Validate TOML ``text`` into :class:`Watchlists` (pure; ``path`` is for messages)."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise WatchlistError(path, None, None, f"invalid TOML: {exc}") from exc
+    data = parse_toml(text, path, WatchlistError)
     _no_unknown(data, _TOP_KEYS, path, None)
     smtp = _parse_smtp(data["smtp"], path) if "smtp" in data else None
     health = _parse_health(data.get("health", {}), path)
@@ -199,10 +195,7 @@ def parse_watchlists(text: str, path: str | Path = "<string>") -> Watchlists:
 
 def _no_unknown(table: Mapping[str, Any], allowed: frozenset[str], path: str | Path,
                 watchlist: str | None, prefix: str = "") -> None:
-    for key in table:
-        if key not in allowed:
-            raise WatchlistError(path, watchlist, prefix + key,
-                                 f"unknown key (allowed: {', '.join(sorted(allowed))})")
+    no_unknown(table, allowed, path, watchlist, prefix, WatchlistError)
 
 
 def _text(raw: Mapping[str, Any], key: str, path: str | Path, name: str | None,

@@ -9,14 +9,13 @@ back to generic extraction for months.
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from archive.configfile import ConfigError
+from archive.configfile import ConfigError, no_unknown, parse_toml
 
 SOURCE_ID = re.compile(r"^[a-z0-9_-]+$")
 SELECTOR_FIELDS = frozenset(
@@ -127,11 +126,8 @@ def load_config(path: str | Path) -> Config:
 
 def parse_config(text: str, path: str | Path = "<string>") -> Config:
     """Validate TOML ``text`` into a :class:`Config` (pure; ``path`` is only for messages)."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(path, None, None, f"invalid TOML: {exc}") from exc
-    _no_unknown(data, {"crawl", "source"}, path, None)
+    data = parse_toml(text, path)
+    no_unknown(data, {"crawl", "source"}, path, None)
     crawl = _parse_crawl(data.get("crawl", {}), path)
     raw_sources = data.get("source", [])
     if not isinstance(raw_sources, list):
@@ -145,19 +141,11 @@ def parse_config(text: str, path: str | Path = "<string>") -> Config:
     return Config(path=str(path), crawl=crawl, sources=sources)
 
 
-def _no_unknown(table: Mapping[str, Any], allowed: set[str] | frozenset[str], path: str | Path,
-                source: str | None, prefix: str = "") -> None:
-    for key in table:
-        if key not in allowed:
-            raise ConfigError(path, source, prefix + key,
-                              f"unknown key (allowed: {', '.join(sorted(allowed))})")
-
-
 def _parse_crawl(raw: Any, path: str | Path) -> CrawlSettings:
     if not isinstance(raw, dict):
         raise ConfigError(path, None, "crawl", "must be a table")
     defaults = CrawlSettings()
-    _no_unknown(raw, set(CrawlSettings.__slots__), path, None, "crawl.")
+    no_unknown(raw, set(CrawlSettings.__slots__), path, None, "crawl.")
     values: dict[str, Any] = {}
     for key, value in raw.items():
         default = getattr(defaults, key)
@@ -216,7 +204,7 @@ def _parse_source(raw: Any, path: str | Path, index: int) -> Source:
     if not isinstance(sid, str) or not SOURCE_ID.match(sid):
         raise ConfigError(path, str(sid) if sid else f"#{index + 1}", "id",
                           "required, lowercase letters, digits, '_' and '-' only")
-    _no_unknown(raw, _SOURCE_KEYS, path, sid)
+    no_unknown(raw, _SOURCE_KEYS, path, sid)
 
     def strings(key: str) -> tuple[str, ...]:
         value = raw.get(key, [])
@@ -258,7 +246,7 @@ def _parse_source(raw: Any, path: str | Path, index: int) -> Source:
     selectors = raw.get("selectors", {})
     if not isinstance(selectors, dict):
         raise ConfigError(path, sid, "selectors", "must be a table ([source.selectors])")
-    _no_unknown(selectors, SELECTOR_FIELDS, path, sid, "selectors.")
+    no_unknown(selectors, SELECTOR_FIELDS, path, sid, "selectors.")
     for key, sel in selectors.items():
         if not isinstance(sel, str) or not sel.strip():
             raise ConfigError(path, sid, f"selectors.{key}", "must be a non-empty selector")
