@@ -149,9 +149,9 @@ class CrawlState:
 
     def retries_due(self, source: str, now: datetime) -> list[FetchState]:
         """Article links of ``source`` whose fetch failed and whose retry time has come."""
-        rows = self._rows("SELECT url FROM fetch_state WHERE source = ? AND kind = 'retry'"
+        rows = self._rows(f"{_FETCH_SQL} WHERE source = ? AND kind = 'retry'"
                           " AND next_fetch <= ? ORDER BY next_fetch", [source, utc_text(now)])
-        return [state for (url,) in rows if (state := self.fetch_state(url)) is not None]
+        return [_fetch_state(row) for row in rows]
 
     def prior(self, url: str) -> PriorCapture | None:
         """The last full 200 response captured for exactly ``url``."""
@@ -171,15 +171,18 @@ class CrawlState:
 
     def fetch_state(self, url: str) -> FetchState | None:
         """Validators and polling state of a listing URL."""
-        rows = self._rows("SELECT url, source, kind, etag, last_modified, digest, interval_s,"
-                          " next_fetch, last_total, last_new FROM fetch_state WHERE url = ?",
-                          [url])
-        if not rows:
-            return None
-        (url, source, kind, etag, last_modified, digest, interval_s, next_fetch, total,
-         new) = rows[0]
-        return FetchState(url, source, kind, etag, last_modified, digest, interval_s,
-                          _time(next_fetch), total, new)
+        rows = self._rows(f"{_FETCH_SQL} WHERE url = ?", [url])
+        return _fetch_state(rows[0]) if rows else None
+
+
+_FETCH_SQL = ("SELECT url, source, kind, etag, last_modified, digest, interval_s, next_fetch,"
+              " last_total, last_new FROM fetch_state")
+
+
+def _fetch_state(row: tuple[Any, ...]) -> FetchState:
+    url, source, kind, etag, last_modified, digest, interval_s, next_fetch, total, new = row
+    return FetchState(url, source, kind, etag, last_modified, digest, interval_s,
+                      _time(next_fetch), total, new)
 
 
 _SOURCE_SQL = ("SELECT source, status, consecutive_failures, backoff_until, reason"

@@ -620,16 +620,15 @@ def recover_open_file(path: str | Path) -> Path:
     path = Path(path)
     good = 0
     try:
-        with open(path, "rb") as fh:
+        with open(path, "rb") as fh, open(path, "rb") as check:
             it = ArchiveIterator(fh)
             for record in it:
                 it.read_to_end(record)
                 _check_complete(record, path.name, it)
                 start = it.get_record_offset()
                 stop = start + it.get_record_length()
-                with open(path, "rb") as check:
-                    if not _member_complete(check, start, stop):
-                        break
+                if not _member_complete(check, start, stop):
+                    break
                 good = stop
     except (OSError, EOFError, ValueError, zlib.error, ArchiveLoadFailed) as exc:
         log.warning("%s: cut after the last complete record at %d (%s)", path.name, good, exc)
