@@ -73,11 +73,10 @@ def crawl_and_ingest(config: Config, sources: list[Source], data_dir: Path, *,
     skipped: dict[str, str] = {}
     with ExitStack() as locks:
         todo = []
-        archive = Archive(data_dir / "archive.db")
-        try:
-            states = source_states(archive) if scheduled else {}
-        finally:
-            archive.close()
+        states = {}
+        if scheduled:
+            with Archive(data_dir / "archive.db") as archive:
+                states = source_states(archive)
         for source in sources:
             state = states.get(source.id)
             if state is not None and state.backoff_until and state.backoff_until > started:
