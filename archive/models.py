@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from email.message import Message
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +65,7 @@ def _str_or_none(value: object) -> str | None:
 
 @dataclass(frozen=True, slots=True)
 class Article:
-    """One parsed article page: what :class:`crawler.pages.ArticlePage` returns.
+    """One parsed article page: what :class:`crawler.pages.listings.ArticlePage` returns.
 
     ``url`` is the final URL the page was served under. ``aliases`` holds every other URL
     the page is known under (fetched URL and redirect chain, og:url, AMP URL, feed GUID when
@@ -90,3 +91,107 @@ class Article:
     image: str | None = None
     body_method: str | None = None
     aliases: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True, slots=True)
+class WarcLocation:
+    """Where one record lives: ``file`` (name relative to the WARC directory), byte ``offset``
+    of its gzip member and the member's compressed ``length`` — one seek away."""
+
+    file: str
+    offset: int
+    length: int
+
+
+@dataclass(frozen=True, slots=True)
+class CapturedResponse:
+    """One HTTP response as captured: the input of every page object.
+
+    ``body`` is the payload with any Content-Encoding removed (the WARC keeps the bytes as
+    received). ``headers`` keeps every value of repeated headers, in order. ``fetched_at`` is
+    timezone-aware UTC. ``redirect_urls`` lists the URLs requested before this one when the
+    fetch went through redirects (first = the URL originally asked for). ``metadata`` is the
+    JSON of the capture's metadata record (source, discovery, hints).
+    """
+
+    url: str
+    status: int
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+    fetched_at: datetime
+    redirect_urls: tuple[str, ...] = ()
+    record_id: str | None = None
+    metadata: dict[str, object] = field(default_factory=dict)
+
+    def header(self, name: str) -> str | None:
+        """First value of header ``name`` (case-insensitive), or None."""
+        lname = name.lower()
+        for key, value in self.headers:
+            if key.lower() == lname:
+                return value
+        return None
+
+    @property
+    def content_type(self) -> str:
+        """Media type without parameters, lowercased ('' when absent)."""
+        value = self.header("Content-Type") or ""
+        return value.split(";", 1)[0].strip().lower()
+
+    @property
+    def charset(self) -> str | None:
+        """The charset parameter of Content-Type, if the server sent one."""
+        value = self.header("Content-Type")
+        if not value:
+            return None
+        msg = Message()
+        msg["content-type"] = value
+        charset = msg.get_param("charset")
+        return str(charset).strip().lower() if charset else None
+
+
+@dataclass(frozen=True, slots=True)
+class KnownArticle:
+    """An archived article as the crawler sees it: when it was first and last fetched.
+
+    ``link`` is the link its current text was last fetched through (the requested URL,
+    tracking parameters and all): a re-fetch goes through the same link, since versions
+    are compared per link (see :mod:`archive.store.identity`).
+    """
+
+    id: str
+    url: str
+    title: str | None
+    modified: datetime | None
+    first_seen: datetime
+    last_fetched: datetime
+    removed: bool
+    link: str
+
+
+@dataclass(frozen=True, slots=True)
+class FetchState:
+    """Conditional-GET validators and adaptive poll interval of one listing URL."""
+
+    url: str
+    source: str
+    kind: str
+    etag: str | None = None
+    last_modified: str | None = None
+    digest: str | None = None
+    interval_s: int | None = None
+    next_fetch: datetime | None = None
+    last_total: int | None = None
+    last_new: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SourceState:
+    """Health of a source's crawling: ``ok``, ``failing``, ``unhealthy`` or ``blocked``,
+    with the time before which scheduled runs skip it."""
+
+    source: str
+    status: str = "ok"
+    consecutive_failures: int = 0
+    backoff_until: datetime | None = None
+    reason: str | None = None
+

@@ -39,8 +39,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from archive.cdxj import cdxj_path, write_cdxj  # noqa: E402
-from archive.warc import iter_responses, list_warcs  # noqa: E402
+from archive.warc.cdxj import cdxj_path, write_cdxj  # noqa: E402
+from archive.warc.reader import iter_responses, list_warcs  # noqa: E402
 
 PYWB = "pywb==2.10.0"
 DEFAULT_VENV = ROOT / "bench" / "out" / "pywb-venv"
@@ -217,7 +217,7 @@ def check(warcs: list[Path], venv: Path = DEFAULT_VENV) -> dict[str, object]:
 
 
 def _crawl_newsroom(work: Path) -> list[Path]:
-    from tests.newsroom.server import Newsroom, render_sources
+    from scheduler.newsroom.server import Newsroom, render_sources
 
     with Newsroom() as newsroom:
         config = work / "sources.toml"

@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.newsroom.server import Newsroom, render_sources  # noqa: E402
+from scheduler.newsroom.server import Newsroom, render_sources  # noqa: E402
 
 
 def crawl(config: Path, data: Path) -> dict[str, int]:

@@ -33,10 +33,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from archive.db import Archive  # noqa: E402
-from archive.replay import format_timestamp  # noqa: E402
-from archive.warc import Exchange, RotatingWarcWriter, iter_responses  # noqa: E402
-from archive.web.replay_import import import_files  # noqa: E402
+from archive.replay.rules import format_timestamp  # noqa: E402
+from archive.store.db import Archive  # noqa: E402
+from archive.warc.importer import import_files  # noqa: E402
+from archive.warc.reader import iter_responses  # noqa: E402
+from archive.warc.writer import Exchange, RotatingWarcWriter  # noqa: E402
 from crawler.ingest import ingest_files  # noqa: E402
 
 OUT = ROOT / "bench" / "out"

@@ -35,11 +35,13 @@ sys.path.insert(0, str(ROOT))
 
 import sqlite_utils  # noqa: E402
 
-from archive.db import Archive  # noqa: E402
-from archive.models import Article  # noqa: E402
-from archive.records import CaptureRef  # noqa: E402
-from archive.search import SORTS, SearchQuery, count, fts_expression, search  # noqa: E402
-from archive.warc import WarcLocation  # noqa: E402
+from archive.models import (  # noqa: E402
+    Article,
+    WarcLocation,
+)
+from archive.store.db import Archive  # noqa: E402
+from archive.store.records import CaptureRef  # noqa: E402
+from archive.store.search import SORTS, SearchQuery, count, fts_expression, search  # noqa: E402
 
 BUILD_VERSION = 3
 SOURCES = [f"outlet{i:02d}" for i in range(20)]

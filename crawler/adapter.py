@@ -1,4 +1,4 @@
-"""The one Scrapy -> :class:`archive.warc.CapturedResponse` adapter."""
+"""The one Scrapy -> :class:`archive.models.CapturedResponse` adapter."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 from scrapy.http import Response
 
-from archive.warc import CapturedResponse
-from crawler.capture import header_pairs
+from archive.models import CapturedResponse
+from crawler.components.capture import header_pairs
 
 
 def to_captured(response: Response, fetched_at: datetime | None = None) -> CapturedResponse:

@@ -19,12 +19,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
-from archive.crawlstate import source_states
-from archive.db import Archive
-from archive.warc import recover_open_file
+from archive.config.sources import Config, Source
+from archive.store.crawlstate import source_states
+from archive.store.db import Archive
+from archive.warc.repair import recover_open_file
 from crawler.ingest import IngestReport, ingest_files
 from crawler.runner import FetchFigures, run_crawl
-from crawler.sources import Config, Source
 
 log = logging.getLogger(__name__)
 

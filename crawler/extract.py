@@ -6,10 +6,10 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-from archive.models import Article
-from archive.warc import CapturedResponse, iter_responses
-from crawler.pages import ArticlePage, NotAnArticle
-from crawler.sources import Source
+from archive.config.sources import Source
+from archive.models import Article, CapturedResponse
+from archive.warc.reader import iter_responses
+from crawler.pages.listings import ArticlePage, NotAnArticle
 
 HTML_TYPES = ("text/html", "application/xhtml+xml", "")
 

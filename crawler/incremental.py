@@ -31,8 +31,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
-from archive.crawlstate import FetchState, KnownArticle, SourceState
-from archive.models import Hints
+from archive.models import FetchState, Hints, KnownArticle, SourceState
 
 
 @dataclass(frozen=True, slots=True)

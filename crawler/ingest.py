@@ -24,12 +24,12 @@ from multiprocessing import get_context
 from pathlib import Path
 from urllib.parse import urljoin
 
-from archive.db import Archive, CaptureRef, Outcome
+from archive.config.sources import Config, Source
 from archive.models import Article, Hints
-from archive.warc import StoredResponse, WarcError, iter_responses, list_warcs
-from crawler.blockpage import block_reason
-from crawler.pages import ArticlePage, NotAnArticle
-from crawler.sources import Config, Source
+from archive.store.db import Archive, CaptureRef, Outcome
+from archive.warc.reader import StoredResponse, WarcError, iter_responses, list_warcs
+from crawler.pages.blockpage import block_reason
+from crawler.pages.listings import ArticlePage, NotAnArticle
 
 log = logging.getLogger(__name__)
 

@@ -11,10 +11,10 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from archive.db import Archive
-from archive.warc import list_warcs
+from archive.config.sources import Config
+from archive.store.db import Archive
+from archive.warc.reader import list_warcs
 from crawler.ingest import IngestReport, ingest_files
-from crawler.sources import Config
 
 
 def rebuild(db_path: Path, warc_dir: Path, config: Config | None,

@@ -13,7 +13,7 @@ from typing import Any
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
-from crawler.sources import Config, Source
+from archive.config.sources import Config, Source
 from crawler.spiders.source import SourceSpider
 
 

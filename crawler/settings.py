@@ -50,8 +50,8 @@ SCHEDULER_DISK_QUEUE = "scrapy.squeues.PickleFifoDiskQueue"
 SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
 
 EXTENSIONS = {
-    "crawler.capture.WarcCapture": 100,
-    "crawler.extensions.IngestOnClose": 200,
+    "crawler.components.capture.WarcCapture": 100,
+    "crawler.components.ingest.IngestOnClose": 200,
 }
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"

@@ -18,12 +18,12 @@ from typing import Any, TypeVar
 
 import click
 
-from archive.db import Archive
-from archive.records import EXPORT_FIELDS, article_record
-from archive.search import QueryError, SearchQuery, search_page
-from archive.warc import WarcError, list_warcs
-from archive.watchlists import Watchlists, load_watchlists
-from crawler.sources import Config, ConfigError, load_config
+from archive.config.sources import Config, ConfigError, load_config
+from archive.config.watchlists import Watchlists, load_watchlists
+from archive.store.db import Archive
+from archive.store.records import EXPORT_FIELDS, article_record
+from archive.store.search import QueryError, SearchQuery, search_page
+from archive.warc.reader import WarcError, list_warcs
 from scheduler.output import progress_bar, to_csv, to_json, to_jsonl, to_table
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -293,7 +293,7 @@ def export(ctx: Context, fmt: str, query: str | None, output: Path | None) -> No
     archive = ctx.archive()
     try:
         if fmt == "wacz":
-            from archive.wacz import write_wacz
+            from archive.warc.wacz import write_wacz
 
             report = write_wacz(archive, ctx.warc_dir, output or Path("mediawatch-export.wacz"),
                                 query)
@@ -375,9 +375,9 @@ def runs_cmd(ctx: Context, source: str | None, fmt: str) -> None:
 @fails_cleanly
 def serve(ctx: Context, host: str, port: int, replay_port: int) -> None:
     """Serve the web interface and replay (two origins) until Ctrl-C or SIGTERM."""
+    from archive.replay.app import create_replay_app
     from archive.web.app import create_app
     from archive.web.app import serve as serve_apps
-    from archive.web.replay_app import create_replay_app
 
     shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
     origin = f"http://{shown}:{replay_port}"
@@ -465,7 +465,7 @@ def alert_lines(ctx: Context) -> list[str]:
     scheduler would otherwise count the source as failing."""
     import sqlite3
 
-    from scheduler.alerts import after_run
+    from scheduler.monitor.delivery import after_run
 
     try:
         watchlists = ctx.watchlists()
@@ -488,7 +488,7 @@ def alert_lines(ctx: Context) -> list[str]:
 @fails_cleanly
 def alerts_cmd(ctx: Context, watchlist_name: str | None, limit: int, fmt: str) -> None:
     """What was delivered: every delivery attempt of watchlist alerts, newest first."""
-    from archive.alerts import list_deliveries
+    from scheduler.monitor.alerts import list_deliveries
 
     with ctx.archive() as archive:
         rows = list_deliveries(archive, watchlist_name, limit)
@@ -506,7 +506,7 @@ def alerts_cmd(ctx: Context, watchlist_name: str | None, limit: int, fmt: str) -
 def sources_cmd(ctx: Context, fmt: str) -> None:
     """Each configured source: articles, normal daily volume, new in the last 24 h, last
     run and health flags."""
-    from archive.health import check_health, health_record
+    from archive.store.health import check_health, health_record
 
     config = ctx.config()
     with ctx.archive() as archive:
@@ -529,8 +529,9 @@ def sources_cmd(ctx: Context, fmt: str) -> None:
 @fails_cleanly
 def replay(ctx: Context, url: str, at: str | None, raw: bool) -> None:
     """Print a stored response: status line, headers, then the body."""
-    from archive.replay import decode_text, is_text, parse_when, response_head
-    from archive.web.replay_store import ReplayStore
+    from archive.replay.lookup import ReplayStore
+    from archive.replay.rewrite import decode_text, is_text, response_head
+    from archive.replay.rules import parse_when
 
     when = parse_when(at) if at else datetime.max.replace(tzinfo=UTC)
     found = ReplayStore(ctx.data_dir).lookup(url, when)
@@ -555,7 +556,7 @@ def replay(ctx: Context, url: str, at: str | None, raw: bool) -> None:
 @fails_cleanly
 def import_cmd(ctx: Context, paths: tuple[Path, ...]) -> None:
     """Load WARC, ARC and WACZ files written by other tools into the archive."""
-    from archive.web.replay_import import import_files
+    from archive.warc.importer import import_files
     from crawler.ingest import ingest_files
 
     result = import_files(paths, ctx.warc_dir)

@@ -1,6 +1,6 @@
 """Views of the run log (the ``runs`` table) for ``mediawatch runs`` and ``schedule --list``.
 
-Pure functions over the rows :meth:`archive.db.Archive.runs` returns (times as stored, ISO
+Pure functions over the rows :meth:`archive.store.db.Archive.runs` returns (times as stored, ISO
 8601 UTC text; ``extra`` parsed). Two writers add rows: the crawl subprocess (its figures,
 status ``ok`` / ``skipped`` / Scrapy's finish reason) and the service (status ``failed``
 with ``extra.reason`` when a crawl timed out, crashed, was killed or was interrupted).
@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from crawler.sources import Config
+from archive.config.sources import Config
 from scheduler.timing import plan_start
 
 RUN_FIELDS = ("source", "started", "finished", "status", "pages", "new", "updated",

@@ -54,9 +54,9 @@ from typing import IO
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from archive.db import Archive
-from crawler.schedules import ScheduleError
-from crawler.sources import Config, ConfigError, load_config
+from archive.config.schedules import ScheduleError
+from archive.config.sources import Config, ConfigError, load_config
+from archive.store.db import Archive
 from scheduler.runlog import last_started, parse_time
 from scheduler.timing import plan_start, trigger_for
 

@@ -27,7 +27,7 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from crawler.schedules import Schedule, ScheduleError, parse_schedule
+from archive.config.schedules import Schedule, ScheduleError, parse_schedule
 
 __all__ = ["StartPlan", "first_slot_after", "next_fire_time", "plan_start", "trigger_for"]
 

@@ -18,12 +18,11 @@ import feedparser
 import pytest
 from aiosmtpd.controller import Controller
 
-from archive.alerts import list_deliveries, match_sql, record_alerts
-from archive.db import Archive, CaptureRef
-from archive.models import Article
-from archive.warc import WarcLocation
-from archive.watchlists import SmtpSettings, Watchlist, Watchlists, parse_watchlists
-from scheduler.alerts import RetryPolicy, after_run
+from archive.config.watchlists import SmtpSettings, Watchlist, Watchlists, parse_watchlists
+from archive.models import Article, WarcLocation
+from archive.store.db import Archive, CaptureRef
+from scheduler.monitor.alerts import list_deliveries, match_sql, record_alerts
+from scheduler.monitor.delivery import RetryPolicy, after_run
 
 NOW = datetime(2024, 5, 10, 12, 0, tzinfo=UTC)
 _OFFSETS = itertools.count(1)
@@ -462,7 +461,7 @@ def test_sources_command_shows_every_configured_source(tmp_path: Path) -> None:
 
 def test_watchlists_option_and_environment(tmp_path: Path,
                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    from archive.watchlists import WatchlistError
+    from archive.config.watchlists import WatchlistError
     from scheduler.cli import Context, alert_lines, main
 
     monkeypatch.chdir(tmp_path)  # no config/watchlists.toml here: no watchlists, no alerts
@@ -494,7 +493,7 @@ def test_crawl_delivers_watchlist_alerts_end_to_end(tmp_path: Path) -> None:
     import subprocess
     import sys
 
-    from tests.newsroom.server import Newsroom, render_sources
+    from scheduler.newsroom.server import Newsroom, render_sources
 
     root = Path(__file__).resolve().parents[1]
     data = tmp_path / "data"

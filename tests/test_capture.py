@@ -11,8 +11,8 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import HtmlResponse, Response
 from scrapy.utils.test import get_crawler
 
-from archive.warc import iter_responses, list_warcs
-from crawler.capture import META_KEY, WarcCapture, exchange_metadata, request_target
+from archive.warc.reader import iter_responses, list_warcs
+from crawler.components.capture import META_KEY, WarcCapture, exchange_metadata, request_target
 
 
 class NewsSpider(Spider):

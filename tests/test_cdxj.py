@@ -13,15 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from archive.cdxj import cdxj_lines, cdxj_path, index_closed_warc
-from archive.warc import (
-    METADATA_URN,
-    Exchange,
-    RotatingWarcWriter,
-    WrittenExchange,
-    list_warcs,
-    recover_open_file,
-)
+from archive.warc.cdxj import cdxj_lines, cdxj_path, index_closed_warc
+from archive.warc.reader import list_warcs
+from archive.warc.repair import recover_open_file
+from archive.warc.writer import METADATA_URN, Exchange, RotatingWarcWriter, WrittenExchange
 
 ROOT = Path(__file__).resolve().parents[1]
 CDXJ_INDEXER = str(Path(sys.executable).with_name("cdxj-indexer"))

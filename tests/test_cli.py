@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from scheduler.cli import main
-from tests.newsroom.server import Newsroom, render_sources
+from scheduler.newsroom.server import Newsroom, render_sources
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures" / "pages"
@@ -91,10 +91,9 @@ def test_help_never_touches_the_disk(tmp_path: Path, args: list[str]) -> None:
 def test_output_cut_short_by_the_reader_is_not_an_error(tmp_path: Path) -> None:
     from datetime import UTC, datetime
 
-    from archive.db import Archive
-    from archive.models import Article
-    from archive.records import CaptureRef
-    from archive.warc import WarcLocation
+    from archive.models import Article, WarcLocation
+    from archive.store.db import Archive
+    from archive.store.records import CaptureRef
 
     with Archive(tmp_path / "archive.db") as archive:
         for n in range(300):  # far more than a pipe buffer holds

@@ -20,9 +20,15 @@ from pathlib import Path
 
 import pytest
 
-from archive.db import Archive
-from archive.warc import iter_responses, list_warcs
-from tests.newsroom.server import NON_ARTICLES, ROBOTS_DISALLOWED, STORIES, Newsroom, render_sources
+from archive.store.db import Archive
+from archive.warc.reader import iter_responses, list_warcs
+from scheduler.newsroom.server import (
+    NON_ARTICLES,
+    ROBOTS_DISALLOWED,
+    STORIES,
+    Newsroom,
+    render_sources,
+)
 
 MEDIAWATCH = str(Path(sys.executable).with_name("mediawatch"))
 WARCIO = str(Path(sys.executable).with_name("warcio"))

@@ -7,7 +7,7 @@ from datetime import datetime
 
 import pytest
 
-from crawler.dates import parse_date
+from crawler.pages.dates import parse_date
 
 
 @pytest.mark.parametrize(("text", "expected"), [

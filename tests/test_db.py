@@ -11,12 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from archive.db import Archive, ArchiveError, CaptureRef, Outcome, export_sql
-from archive.identity import article_id
-from archive.models import Article
-from archive.records import EXPORT_FIELDS, article_record
-from archive.schema import rebuild_fts
-from archive.warc import WarcLocation
+from archive.models import Article, WarcLocation
+from archive.store.db import Archive, ArchiveError, CaptureRef, Outcome, export_sql
+from archive.store.identity import article_id
+from archive.store.records import EXPORT_FIELDS, article_record
+from archive.store.schema import rebuild_fts
 
 DESKTOP = "https://news.example/2024/05/01/s-400-deal"
 CANONICAL = DESKTOP
@@ -388,7 +387,7 @@ def test_two_existing_articles_are_never_merged(
     confused = Article(
         url="https://news.example/b", source="example", title="B", canonical_url=first.url
     )
-    with caplog.at_level(logging.WARNING, logger="archive.db"):
+    with caplog.at_level(logging.WARNING, logger="archive.store.db"):
         outcome = archive.upsert(confused, cap(2, confused.url, at(2)))
     assert outcome is Outcome.DUPLICATE
     assert "not merged" in caplog.text
@@ -586,7 +585,7 @@ def test_article_record_is_the_export_shape_of_a_parsed_page(archive: Archive) -
 
 
 def test_rowids_follow_article_dates_and_old_archives_are_renumbered(tmp_path: Path) -> None:
-    from archive.schema import date_key
+    from archive.store.schema import date_key
 
     path = tmp_path / "archive.db"
     dates = [datetime(2024, 5, d, 9, 30, tzinfo=UTC) for d in (3, 1, 2)] + [

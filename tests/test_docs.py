@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.sources import _SOURCE_KEYS, SELECTOR_FIELDS, CrawlSettings
+from archive.config.sources import _SOURCE_KEYS, SELECTOR_FIELDS, CrawlSettings
 from scheduler.cli import main
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")

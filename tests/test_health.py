@@ -15,20 +15,19 @@ from typing import Any
 import feedparser
 import pytest
 
-from archive.db import Archive, CaptureRef
-from archive.health import (
+from archive.config.watchlists import HealthTargets, Watchlists
+from archive.models import Article, WarcLocation
+from archive.store.db import Archive, CaptureRef
+from archive.store.health import (
     Bucket,
     RunFigures,
     SourceHealth,
     assess,
     check_health,
-    health_transitions,
     normal_daily_volume,
 )
-from archive.models import Article
-from archive.warc import WarcLocation
-from archive.watchlists import HealthTargets, Watchlists
-from scheduler.alerts import after_run
+from scheduler.monitor.delivery import after_run
+from scheduler.monitor.health import health_transitions
 
 NOW = datetime(2024, 5, 30, 12, 0, tzinfo=UTC)
 DAY = timedelta(days=1)

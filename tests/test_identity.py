@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from archive.identity import (
+from archive.models import Article
+from archive.store.identity import (
     Outcome,
     UrlError,
     alias_records,
@@ -22,7 +23,6 @@ from archive.identity import (
     strip_tracking,
     try_normalize_url,
 )
-from archive.models import Article
 
 
 @pytest.mark.parametrize(

@@ -6,9 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from archive.crawlstate import FetchState, KnownArticle, SourceState
-from archive.models import Hints
-from crawler.blockpage import block_reason
+from archive.models import FetchState, Hints, KnownArticle, SourceState
 from crawler.incremental import (
     Policy,
     RunHealth,
@@ -21,6 +19,7 @@ from crawler.incremental import (
     recheck_due,
     retry_after_seconds,
 )
+from crawler.pages.blockpage import block_reason
 
 NOW = datetime(2024, 5, 2, 12, 0, tzinfo=UTC)
 H = timedelta(hours=1)

@@ -18,8 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from archive.warc import REVISIT_IDENTICAL, REVISIT_NOT_MODIFIED, iter_responses, list_warcs
-from tests.newsroom.server import CHALLENGE_PATH, STORIES, Newsroom, render_sources
+from archive.warc.reader import iter_responses, list_warcs
+from archive.warc.writer import REVISIT_IDENTICAL, REVISIT_NOT_MODIFIED
+from scheduler.newsroom.server import CHALLENGE_PATH, STORIES, Newsroom, render_sources
 
 MEDIAWATCH = str(Path(sys.executable).with_name("mediawatch"))
 WARCIO = str(Path(sys.executable).with_name("warcio"))

@@ -6,11 +6,11 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from archive.db import Archive
-from archive.warc import Exchange, RotatingWarcWriter
+from archive.config.sources import parse_config
+from archive.store.db import Archive
+from archive.warc.writer import Exchange, RotatingWarcWriter
 from crawler.ingest import ingest_files, ingest_order
 from crawler.reindex import rebuild
-from crawler.sources import parse_config
 
 CONFIG = parse_config('[[source]]\nid = "wire"\nfeeds = ["http://127.0.0.1:1/rss.xml"]\n'
                       'language = "en"\n')

@@ -16,8 +16,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from crawler.sources import parse_config
-from tests.newsroom.server import (
+from archive.config.sources import parse_config
+from scheduler.newsroom.server import (
     NON_ARTICLES,
     ROBOTS_DISALLOWED,
     STORIES,
@@ -278,7 +278,7 @@ def test_slow_page_answers_after_slow_seconds(site: Newsroom) -> None:
 
 def test_loads_by_file_path_without_sys_modules() -> None:
     # The CLI's demo command loads the server this way; the module must not need a package.
-    path = Path(__file__).parent / "newsroom" / "server.py"
+    path = Path(__file__).parents[1] / "scheduler" / "newsroom" / "server.py"
     spec = importlib.util.spec_from_file_location("mediawatch_newsroom", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -290,7 +290,7 @@ def test_loads_by_file_path_without_sys_modules() -> None:
 
 
 def test_demo_constants_point_at_real_stories() -> None:
-    from tests.newsroom.server import DEMO_QUERY, DEMO_SHOW
+    from scheduler.newsroom.server import DEMO_QUERY, DEMO_SHOW
 
     assert DEMO_SHOW in {s["short_url"] for s in STORIES if s["changes"]}
     assert sum(DEMO_QUERY in s["search_terms"] for s in STORIES) >= 2

@@ -27,9 +27,9 @@ from typing import Any
 
 import pytest
 
-from archive.models import Article, Hints
-from archive.warc import CapturedResponse
-from crawler.pages import (
+from archive.config.sources import Source
+from archive.models import Article, CapturedResponse, Hints
+from crawler.pages.listings import (
     ArticlePage,
     FeedPage,
     Link,
@@ -39,7 +39,6 @@ from crawler.pages import (
     SitemapPage,
     decode_html,
 )
-from crawler.sources import Source
 
 FIXTURES = Path(__file__).parent / "fixtures" / "pages"
 FETCHED_AT = datetime(2020, 12, 1, 12, 0, tzinfo=UTC)
@@ -185,7 +184,7 @@ def _article_args(name: str) -> tuple[CapturedResponse, Source | None, Hints | N
 
 def test_seed_reader_view_furniture_is_removed() -> None:
     """The page furniture of the seed article, as lines, leaves only the story."""
-    from crawler.bodytext import clean_paragraphs
+    from crawler.pages.bodytext import clean_paragraphs
 
     lines = [
         "23:25 GMT29 November 2020", "Listen Live", "Military & Intelligence", "Get short URL",
@@ -255,9 +254,9 @@ def test_gzipped_sitemap_gives_the_same_links() -> None:
 
 def test_gzip_bomb_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     """Decompression stops at the size cap instead of filling memory."""
-    import crawler.pages
+    import crawler.pages.listings
 
-    monkeypatch.setattr(crawler.pages, "MAX_SITEMAP_BYTES", 1000)
+    monkeypatch.setattr(crawler.pages.listings, "MAX_SITEMAP_BYTES", 1000)
     body = gzip.compress(b"<urlset>" + b" " * 10_000 + b"</urlset>")
     with pytest.raises(ParseError, match="larger than 1000 bytes"):
         SitemapPage(_response(body, "application/gzip")).links()

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from archive.warc import Exchange, RotatingWarcWriter
+from archive.warc.writer import Exchange, RotatingWarcWriter
 
 MEDIAWATCH = str(Path(sys.executable).with_name("mediawatch"))
 PAGE = ("<html lang='en'><head><title>Frigate deal signed</title>"

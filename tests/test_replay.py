@@ -15,8 +15,9 @@ import pytest
 from click.testing import CliRunner
 from starlette.testclient import TestClient
 
-from archive.db import Archive
-from archive.replay import (
+from archive.replay.app import create_replay_app
+from archive.replay.rewrite import rewrite_css, rewrite_html, rewrite_refresh, rewrite_srcset
+from archive.replay.rules import (
     Capture,
     content_security_policy,
     format_timestamp,
@@ -24,16 +25,13 @@ from archive.replay import (
     parse_timestamp,
     replay_headers,
     resolve_revisit,
-    rewrite_css,
-    rewrite_html,
-    rewrite_refresh,
-    rewrite_srcset,
     split_replay_target,
     timemap,
 )
-from archive.warc import Exchange, RotatingWarcWriter, iter_responses, list_warcs
-from archive.web.replay_app import create_replay_app
-from archive.web.replay_import import import_files
+from archive.store.db import Archive
+from archive.warc.importer import import_files
+from archive.warc.reader import iter_responses, list_warcs
+from archive.warc.writer import Exchange, RotatingWarcWriter
 from crawler.ingest import ingest_files
 from scheduler.cli import main
 

@@ -17,9 +17,10 @@ from pathlib import Path
 import pytest
 import uvicorn
 
-from archive.db import Archive
-from archive.warc import Exchange, RotatingWarcWriter, list_warcs
-from archive.web.replay_app import create_replay_app
+from archive.replay.app import create_replay_app
+from archive.store.db import Archive
+from archive.warc.reader import list_warcs
+from archive.warc.writer import Exchange, RotatingWarcWriter
 from crawler.ingest import ingest_files
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-import archive.search as search_module
-from archive.db import Archive, CaptureRef
-from archive.identity import article_id
-from archive.models import Article
-from archive.search import (
+import archive.store.search as search_module
+from archive.models import Article, WarcLocation
+from archive.store.db import Archive, CaptureRef
+from archive.store.identity import article_id
+from archive.store.search import (
     QueryError,
     SearchQuery,
     count,
@@ -22,7 +22,6 @@ from archive.search import (
     search_page,
     search_sql,
 )
-from archive.warc import WarcLocation
 
 
 @pytest.mark.parametrize(
@@ -285,7 +284,7 @@ def test_sort_newest_and_paging(archive: Archive) -> None:
 
 def test_relevance_ranks_the_newest_window_and_says_so(
         archive: Archive, monkeypatch: pytest.MonkeyPatch) -> None:
-    import archive.search as search_module
+    import archive.store.search as search_module
 
     query = "Patriot OR Министр OR Kasım"
     page = search_page(archive, SearchQuery(query))
@@ -369,7 +368,7 @@ def test_filters_are_matched_inside_the_index(tmp_path: Path) -> None:
     from datetime import UTC, datetime
 
     from archive.models import Article
-    from archive.records import CaptureRef
+    from archive.store.records import CaptureRef
 
     stories = [("tass", "en", ("Arms Control",)), ("tass-ru", "en-GB", ("arms control",)),
                ("tass", "ru", ("Kasım",)), ("reuters", None, ())]

@@ -28,9 +28,9 @@ from typing import Any
 
 import pytest
 
-from archive.db import Archive, ArchiveError
+from archive.store.db import Archive, ArchiveError
+from scheduler.newsroom.server import Newsroom, render_sources
 from scheduler.service import Service, crawl_command, failure_reason
-from tests.newsroom.server import Newsroom, render_sources
 
 MEDIAWATCH = str(Path(sys.executable).with_name("mediawatch"))
 WARCIO = str(Path(sys.executable).with_name("warcio"))

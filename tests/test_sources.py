@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from crawler.schedules import Schedule, ScheduleError, parse_schedule
-from crawler.sources import ConfigError, CrawlSettings, load_config, parse_config
+from archive.config.schedules import Schedule, ScheduleError, parse_schedule
+from archive.config.sources import ConfigError, CrawlSettings, load_config, parse_config
 
 ROOT = Path(__file__).resolve().parents[1]
 GOOD = """

@@ -8,7 +8,7 @@ import pytest
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from crawler.schedules import ScheduleError
+from archive.config.schedules import ScheduleError
 from scheduler.timing import first_slot_after, next_fire_time, plan_start, trigger_for
 
 NOW = datetime(2026, 11, 29, 12, 7, 30, tzinfo=UTC)

@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from archive.db import Archive
-from archive.wacz import (
+from archive.config.sources import parse_config
+from archive.store.db import Archive
+from archive.warc.wacz import (
     CaptureRecord,
     WaczError,
     captures_sql,
@@ -24,9 +25,8 @@ from archive.wacz import (
     pages_jsonl,
     write_wacz,
 )
-from archive.warc import METADATA_URN, Exchange, PriorCapture, RotatingWarcWriter
+from archive.warc.writer import METADATA_URN, Exchange, PriorCapture, RotatingWarcWriter
 from crawler.ingest import ingest_files
-from crawler.sources import parse_config
 
 BIN = Path(sys.executable).parent
 BASE = "http://127.0.0.1:1"

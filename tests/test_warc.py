@@ -11,15 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from archive.warc import (
-    Exchange,
-    RotatingWarcWriter,
-    WarcError,
-    iter_responses,
-    list_warcs,
-    read_response,
-    warc_filename,
-)
+from archive.warc.reader import WarcError, iter_responses, list_warcs, read_response
+from archive.warc.writer import Exchange, RotatingWarcWriter, warc_filename
 
 WHEN = datetime(2020, 11, 29, 23, 25, 1, 123456, tzinfo=UTC)
 PAGE = "<html><body><p>Министр обороны: С-400</p></body></html>".encode()
@@ -152,7 +145,7 @@ def test_third_party_warcs_read_or_fail_clearly() -> None:
 def test_revisits_identical_payload_and_not_modified(tmp_path: Path) -> None:
     from dataclasses import replace
 
-    from archive.warc import REVISIT_IDENTICAL, REVISIT_NOT_MODIFIED, payload_digest
+    from archive.warc.writer import REVISIT_IDENTICAL, REVISIT_NOT_MODIFIED, payload_digest
 
     writer = RotatingWarcWriter(tmp_path, "northwind", host="test", clock=lambda: WHEN)
     url = "http://127.0.0.1:8000/feed.xml"
@@ -190,7 +183,7 @@ def test_revisits_identical_payload_and_not_modified(tmp_path: Path) -> None:
 
 
 def test_recover_open_file_cuts_after_last_complete_record(tmp_path: Path) -> None:
-    from archive.warc import recover_open_file
+    from archive.warc.repair import recover_open_file
 
     writer = RotatingWarcWriter(tmp_path, "northwind", host="test", clock=lambda: WHEN)
     writer.write_exchange(exchange(url="http://127.0.0.1:8000/kept"))
@@ -209,7 +202,7 @@ def test_recover_open_file_cuts_after_last_complete_record(tmp_path: Path) -> No
 
 @pytest.mark.parametrize("cut", [10, 50, 200], ids=["10-bytes", "50-bytes", "200-bytes"])
 def test_a_file_cut_inside_its_last_gzip_member_is_reported(tmp_path: Path, cut: int) -> None:
-    from archive.warc import recover_open_file
+    from archive.warc.repair import recover_open_file
 
     writer = RotatingWarcWriter(tmp_path, "northwind", host="test", clock=lambda: WHEN)
     for i in range(2):

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from archive.watchlists import (
+from archive.config.watchlists import (
     HealthTargets,
     SmtpSettings,
     Watchlist,

@@ -15,12 +15,12 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
-from archive import facets
-from archive.facets import Filters
-from archive.search import QueryError
+from archive.store import facets
+from archive.store.facets import Filters
+from archive.store.search import QueryError
 from archive.web.app import create_app, day_chart, parse_filters, replay_timestamp
 from scheduler.cli import web_source_rows
-from tests.newsroom.server import Newsroom, render_sources
+from scheduler.newsroom.server import Newsroom, render_sources
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 MEDIAWATCH = str(Path(sys.executable).with_name("mediawatch"))
@@ -94,7 +94,7 @@ def test_api_search_tag_filter_with_a_query(client: TestClient) -> None:
 
 def test_large_result_sets_are_counted_over_a_window_and_say_so(
         client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
-    from archive import facets
+    from archive.store import facets
     from archive.web import app as app_module
 
     monkeypatch.setattr(facets, "FACET_WINDOW", 4)

@@ -6,13 +6,13 @@ Pages (HTML) and their JSON twins under ``/api/``:
 ``/`` and ``/api/search``
     the search form and a page of results (:data:`PAGE_SIZE` per page), with the counts per
     source, language and tag and the results per day. Without a query it lists every
-    article, newest first. Built for a million articles (see :mod:`archive.search` and
-    :mod:`archive.facets`): the total is exact up to 10,000, facet counts cover the newest
+    article, newest first. Built for a million articles (see :mod:`archive.store.search` and
+    :mod:`archive.store.facets`): the total is exact up to 10,000, facet counts cover the newest
     20,000 articles of the result set, relevance ranks its newest 2,000; the page says so
     whenever a result set is larger.
 ``/articles/<id>`` and ``/api/articles/<id>``
     metadata, text, aliases, versions with the diff of each against the one before,
-    captures with replay links, and the copies (rule in :mod:`archive.facets`).
+    captures with replay links, and the copies (rule in :mod:`archive.store.facets`).
 ``/sources`` and ``/api/sources``
     each source with last run, next run, articles per day and health flags.
 ``/replay-frame/<YYYYmmddHHMMSS>/<url>``
@@ -54,13 +54,13 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
-from archive import facets
-from archive.db import Archive
-from archive.facets import FACET_WINDOW, Filters
-from archive.health import check_health, health_record
-from archive.records import EXPORT_FIELDS, article_dict
-from archive.schema import ArchiveError
-from archive.search import COUNT_CAP, RANK_WINDOW, SORTS, QueryError, SearchQuery, search
+from archive.store import facets
+from archive.store.db import Archive
+from archive.store.facets import FACET_WINDOW, Filters
+from archive.store.health import check_health, health_record
+from archive.store.records import EXPORT_FIELDS, article_dict
+from archive.store.schema import ArchiveError
+from archive.store.search import COUNT_CAP, RANK_WINDOW, SORTS, QueryError, SearchQuery, search
 
 __all__ = ["PAGE_SIZE", "Paging", "SourceRows", "create_app", "day_chart", "parse_filters",
            "replay_timestamp", "serve", "version_diffs"]

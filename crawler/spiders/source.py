@@ -1,8 +1,8 @@
 """The one config-driven spider: feeds, sitemaps and section pages of any configured source.
 
 ``scrapy crawl source -a source=ID`` loads the source from ``MEDIAWATCH_CONFIG``; the CLI
-passes a parsed :class:`~crawler.sources.Source` instead. Article pages are only fetched here:
-they are parsed from the WARC capture by the ingest step (:mod:`crawler.ingest`), so a crawl
+passes a parsed :class:`~archive.config.sources.Source` instead. Article pages are only fetched
+here: they are parsed from the WARC capture by the ingest step (:mod:`crawler.ingest`), so a crawl
 and a ``reindex`` go through exactly the same parsing code.
 
 The crawl is incremental (:mod:`crawler.incremental`): listings are fetched with conditional
@@ -26,14 +26,14 @@ from scrapy.settings import BaseSettings
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from archive.crawlstate import CrawlState, FetchState, SourceState, save_states, source_states
-from archive.db import Archive
-from archive.identity import strip_tracking
-from archive.models import Hints
-from archive.warc import payload_digest
+from archive.config.sources import Source, load_config
+from archive.models import FetchState, Hints, SourceState
+from archive.store.crawlstate import CrawlState, save_states, source_states
+from archive.store.db import Archive
+from archive.store.identity import strip_tracking
+from archive.warc.writer import payload_digest
 from crawler.adapter import to_captured
-from crawler.blockpage import BLOCK_STATUSES, block_reason
-from crawler.capture import META_KEY
+from crawler.components.capture import META_KEY
 from crawler.incremental import (
     Policy,
     RunHealth,
@@ -48,8 +48,8 @@ from crawler.incremental import (
     retry_after_seconds,
     retry_delay,
 )
-from crawler.pages import FeedPage, Link, ParseError, SectionPage, SitemapPage
-from crawler.sources import Source, load_config
+from crawler.pages.blockpage import BLOCK_STATUSES, block_reason
+from crawler.pages.listings import FeedPage, Link, ParseError, SectionPage, SitemapPage
 
 LISTING_KINDS = ("feed", "sitemap", "section")
 # Listing answers the callback sees itself: not modified, and block answers whose

@@ -1,0 +1,272 @@
+"""Load and validate ``config/sources.toml`` into frozen dataclasses.
+
+The file is parsed once; everything downstream sees :class:`Config`, :class:`CrawlSettings`
+and :class:`Source`. Unknown keys and bad values raise :class:`ConfigError` naming the file,
+the source id and the key, because a typo in a selector name would otherwise silently fall
+back to generic extraction for months.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from archive.config.files import ConfigError, no_unknown, parse_toml
+
+SOURCE_ID = re.compile(r"^[a-z0-9_-]+$")
+SELECTOR_FIELDS = frozenset(
+    {"title", "published", "modified", "authors", "lead", "body", "section", "tags", "short_url"}
+)
+SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMG]?B?)\s*$", re.IGNORECASE)
+_SIZE_UNITS = {"": 1, "B": 1, "K": 1024, "KB": 1024, "M": 1024**2, "MB": 1024**2,
+               "G": 1024**3, "GB": 1024**3}
+
+
+@dataclass(frozen=True, slots=True)
+class CrawlSettings:
+    """The ``[crawl]`` table: defaults for every source."""
+
+    user_agent: str = "mediawatch/0.1 (+https://github.com/mediawatch/mediawatch)"
+    obey_robots: bool = True
+    concurrency: int = 16
+    per_domain_concurrency: int = 4
+    delay: float = 0.5
+    timeout: float = 30.0
+    max_page_size: int = 10 * 1024**2
+    warc_max_size: int = 1024**3
+    # Read by the scheduler service, not by Scrapy: seconds, from "1h" / "10m" / "90s".
+    run_timeout: float = 3600.0
+    misfire_grace: float = 600.0
+    # Incremental crawling (crawler/incremental.py): seconds, from durations in the file.
+    recheck: tuple[float, ...] = (3600.0, 6 * 3600.0, 24 * 3600.0, 72 * 3600.0)
+    poll_min: float = 300.0
+    poll_max: float = 6 * 3600.0
+
+    def scrapy_settings(self) -> dict[str, Any]:
+        """These values under the Scrapy setting names they drive."""
+        return {
+            "USER_AGENT": self.user_agent,
+            "ROBOTSTXT_OBEY": self.obey_robots,
+            "CONCURRENT_REQUESTS": self.concurrency,
+            "CONCURRENT_REQUESTS_PER_DOMAIN": self.per_domain_concurrency,
+            "DOWNLOAD_DELAY": self.delay,
+            "DOWNLOAD_TIMEOUT": self.timeout,
+            "DOWNLOAD_MAXSIZE": self.max_page_size,
+            "MEDIAWATCH_WARC_MAX_SIZE": self.warc_max_size,
+            "MEDIAWATCH_RECHECK": list(self.recheck),
+            "MEDIAWATCH_POLL_MIN": self.poll_min,
+            "MEDIAWATCH_POLL_MAX": self.poll_max,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """One outlet: where to start, which links are articles, and how to parse its pages."""
+
+    id: str
+    name: str
+    feeds: tuple[str, ...] = ()
+    sitemaps: tuple[str, ...] = ()
+    sections: tuple[str, ...] = ()
+    follow: tuple[str, ...] = ()
+    allowed_domains: tuple[str, ...] = ()
+    schedule: str = "every 1h"
+    language: str | None = None
+    selectors: Mapping[str, str] = field(default_factory=dict)
+    date_format: str | None = None
+
+    def follows(self, url: str) -> bool:
+        """True when ``url`` matches one of the ``follow`` regexes (all URLs when none set)."""
+        return not self.follow or any(re.search(p, url) for p in self.follow)
+
+    def allows(self, url: str) -> bool:
+        """True when ``url``'s host is one of ``allowed_domains`` or a subdomain of one
+        (every host when the list is empty)."""
+        if not self.allowed_domains:
+            return True
+        host = (urlsplit(url).hostname or "").lower()
+        return any(host == d or host.endswith("." + d) for d in self.allowed_domains)
+
+    @property
+    def start_urls(self) -> tuple[str, ...]:
+        """Every configured entry point."""
+        return self.feeds + self.sitemaps + self.sections
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """The whole sources file."""
+
+    path: str
+    crawl: CrawlSettings
+    sources: tuple[Source, ...]
+
+    def source(self, source_id: str) -> Source:
+        """The source with this id; :class:`ConfigError` naming the known ids otherwise."""
+        for src in self.sources:
+            if src.id == source_id:
+                return src
+        known = ", ".join(s.id for s in self.sources)
+        raise ConfigError(self.path, source_id, None, f"unknown source id (known: {known})")
+
+
+def load_config(path: str | Path) -> Config:
+    """Read and validate a sources file."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(path, None, None, f"cannot read: {exc.strerror or exc}") from exc
+    return parse_config(text, path)
+
+
+def parse_config(text: str, path: str | Path = "<string>") -> Config:
+    """Validate TOML ``text`` into a :class:`Config` (pure; ``path`` is only for messages)."""
+    data = parse_toml(text, path)
+    no_unknown(data, {"crawl", "source"}, path, None)
+    crawl = _parse_crawl(data.get("crawl", {}), path)
+    raw_sources = data.get("source", [])
+    if not isinstance(raw_sources, list):
+        raise ConfigError(path, None, "source", "must be an array of tables ([[source]])")
+    sources = tuple(_parse_source(raw, path, i) for i, raw in enumerate(raw_sources))
+    seen: set[str] = set()
+    for src in sources:
+        if src.id in seen:
+            raise ConfigError(path, src.id, "id", "duplicate source id")
+        seen.add(src.id)
+    return Config(path=str(path), crawl=crawl, sources=sources)
+
+
+def _parse_crawl(raw: Any, path: str | Path) -> CrawlSettings:
+    if not isinstance(raw, dict):
+        raise ConfigError(path, None, "crawl", "must be a table")
+    defaults = CrawlSettings()
+    no_unknown(raw, set(CrawlSettings.__slots__), path, None, "crawl.")
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        default = getattr(defaults, key)
+        name = f"crawl.{key}"
+        if key in ("max_page_size", "warc_max_size"):
+            values[key] = parse_size(value, path, name)
+        elif key in ("run_timeout", "misfire_grace", "poll_min", "poll_max"):
+            values[key] = _duration(value, path, name)
+        elif key == "recheck":
+            if not isinstance(value, list):
+                raise ConfigError(path, None, name, "must be a list of durations, e.g. ['1h']")
+            values[key] = tuple(sorted(_duration(v, path, name) for v in value))
+        elif isinstance(default, bool):
+            if not isinstance(value, bool):
+                raise ConfigError(path, None, name, "must be true or false")
+            values[key] = value
+        elif isinstance(default, (int, float)):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+                raise ConfigError(path, None, name, "must be a non-negative number")
+            if isinstance(default, int) and not isinstance(value, int):
+                raise ConfigError(path, None, name, "must be a whole number")
+            values[key] = value
+        else:
+            if not isinstance(value, str) or not value.strip():
+                raise ConfigError(path, None, name, "must be a non-empty string")
+            values[key] = value
+    return CrawlSettings(**values)
+
+
+def parse_size(value: Any, path: str | Path = "<string>", key: str = "size") -> int:
+    """Bytes from an integer or a string such as ``"10MB"`` / ``"1 GB"``."""
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return value
+    if isinstance(value, str) and (m := SIZE.match(value)):
+        return int(float(m.group(1)) * _SIZE_UNITS[m.group(2).upper()])
+    raise ConfigError(path, None, key, f"not a size: {value!r} (use bytes or e.g. '10MB')")
+
+
+def _duration(value: Any, path: str | Path, key: str) -> float:
+    from archive.config.schedules import ScheduleError, parse_duration
+
+    try:
+        return parse_duration(value)
+    except ScheduleError as exc:
+        raise ConfigError(path, None, key, str(exc)) from exc
+
+
+_SOURCE_KEYS = {"id", "name", "feeds", "sitemaps", "sections", "follow", "allowed_domains",
+                "schedule", "language", "selectors", "date_format"}
+
+
+def _parse_source(raw: Any, path: str | Path, index: int) -> Source:
+    if not isinstance(raw, dict):
+        raise ConfigError(path, None, f"source[{index}]", "must be a table")
+    sid = raw.get("id")
+    if not isinstance(sid, str) or not SOURCE_ID.match(sid):
+        raise ConfigError(path, str(sid) if sid else f"#{index + 1}", "id",
+                          "required, lowercase letters, digits, '_' and '-' only")
+    no_unknown(raw, _SOURCE_KEYS, path, sid)
+
+    def strings(key: str) -> tuple[str, ...]:
+        value = raw.get(key, [])
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            raise ConfigError(path, sid, key, "must be a list of non-empty strings")
+        return tuple(value)
+
+    def urls(key: str) -> tuple[str, ...]:
+        values = strings(key)
+        for url in values:
+            parts = urlsplit(url)
+            if parts.scheme not in ("http", "https") or not parts.netloc:
+                raise ConfigError(path, sid, key, f"not an http(s) URL: {url!r}")
+        return values
+
+    def text(key: str) -> str | None:
+        value = raw.get(key)
+        if value is not None and (not isinstance(value, str) or not value.strip()):
+            raise ConfigError(path, sid, key, "must be a non-empty string")
+        return value
+
+    follow = strings("follow")
+    for pattern in follow:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ConfigError(path, sid, "follow", f"bad regex {pattern!r}: {exc}") from exc
+
+    schedule = text("schedule") or "every 1h"
+    from archive.config.schedules import ScheduleError, parse_schedule
+
+    try:
+        parse_schedule(schedule)
+    except ScheduleError as exc:
+        raise ConfigError(path, sid, "schedule", str(exc)) from exc
+
+    selectors = raw.get("selectors", {})
+    if not isinstance(selectors, dict):
+        raise ConfigError(path, sid, "selectors", "must be a table ([source.selectors])")
+    no_unknown(selectors, SELECTOR_FIELDS, path, sid, "selectors.")
+    for key, sel in selectors.items():
+        if not isinstance(sel, str) or not sel.strip():
+            raise ConfigError(path, sid, f"selectors.{key}", "must be a non-empty selector")
+
+    language = text("language")
+    if language is not None and not re.match(r"^[a-z]{2,3}(-[A-Za-z0-9]+)?$", language):
+        raise ConfigError(path, sid, "language", f"not a language code: {language!r}")
+    src = Source(
+        id=sid,
+        name=text("name") or sid,
+        feeds=urls("feeds"),
+        sitemaps=urls("sitemaps"),
+        sections=urls("sections"),
+        follow=follow,
+        allowed_domains=tuple(d.lower() for d in strings("allowed_domains")),
+        schedule=schedule,
+        language=language,
+        selectors=dict(selectors),
+        date_format=text("date_format"),
+    )
+    if not src.start_urls:
+        raise ConfigError(path, sid, "feeds", "needs at least one feed, sitemap or section")
+    return src

@@ -1,0 +1,184 @@
+"""The replay server: archived captures on an origin of their own.
+
+``create_replay_app(data_dir)`` is a Starlette app serving the URL scheme of
+:mod:`archive.replay.rules` from ``<data>/archive.db`` and ``<data>/warcs``. It is meant to run on
+its own port (``mediawatch serve --replay-port``), never on the interface's origin, so that
+archived content shares no cookies, storage or scripts with the interface; the interface
+frames these pages under a banner it owns. This app only ever answers from the archive: a
+URL that was never captured is a 404 page here, never a request to the live web.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+
+from jinja2 import DictLoader, Environment, select_autoescape
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from archive.replay.lookup import ReplayStore
+from archive.replay.rewrite import render_capture
+from archive.replay.rules import (
+    PREFIX,
+    RAW_MODIFIER,
+    Capture,
+    content_security_policy,
+    parse_timestamp,
+    replay_path,
+    split_replay_target,
+    timemap,
+)
+
+_TEMPLATES = {
+    "list.html": """<!doctype html>
+<html><head><meta charset="utf-8"><title>Captures of {{ url }}</title></head>
+<body><h1>Captures of {{ url }}</h1>
+{% if captures %}<p>{{ captures|length }} capture{{ "s" if captures|length != 1 }}.</p>
+<table><thead><tr><th>time (UTC)</th><th>status</th><th>URL</th><th>original</th></tr></thead>
+<tbody>{% for c in captures %}<tr>
+<td><a href="{{ c.path }}">{{ c.when }}</a></td>
+<td>{{ c.status }}{{ " (revisit)" if c.revisit }}</td>
+<td>{{ c.url }}</td><td><a href="{{ c.raw_path }}">id_</a></td></tr>
+{% endfor %}</tbody></table>
+{% else %}<p>This URL is not in the archive.</p>{% endif %}
+</body></html>
+""",
+    "missing.html": """<!doctype html>
+<html><head><meta charset="utf-8"><title>Not in the archive</title></head>
+<body><h1>Not in the archive</h1>
+<p>{{ url }}{% if ts %} (asked for {{ ts }}){% endif %} was never captured{{ reason }}.
+The live web is not consulted.</p>
+<p><a href="{{ list_path }}">All captures of this URL</a></p>
+</body></html>
+""",
+}
+_ENV = Environment(loader=DictLoader(_TEMPLATES), autoescape=select_autoescape(default=True))
+_LATEST = datetime(9999, 12, 31, tzinfo=UTC)
+
+
+def _origin(request: Request) -> str:
+    return f"{request.url.scheme}://{request.url.netloc}"
+
+
+def _target(request: Request) -> str:
+    """The part of the raw (still percent-encoded) path after ``/replay/``: decoding it
+    would turn an archived ``%2F`` or ``%20`` into another URL."""
+    raw = request.scope.get("raw_path") or request.url.path.encode("utf-8")
+    path = raw.decode("latin-1")
+    cut = path.find(PREFIX)
+    return path[cut + len(PREFIX):] if cut >= 0 else path
+
+
+def _send(status: int, headers: list[tuple[str, str]] | tuple[tuple[str, str], ...],
+          body: bytes) -> Response:
+    response = Response(body, status_code=status)
+    # Starlette's headers argument is a mapping; repeated archived headers need raw pairs.
+    # CR/LF in a stored value must not split the header (response splitting).
+    response.raw_headers = [
+        (name.lower().encode("latin-1", "replace"),
+         value.replace("\r", " ").replace("\n", " ").encode("latin-1", "replace"))
+        for name, value in headers
+    ]
+    return response
+
+
+def _page(template: str, status: int, origin: str, **values: object) -> Response:
+    body = _ENV.get_template(template).render(**values).encode("utf-8")
+    return _send(status, [("Content-Type", "text/html; charset=utf-8"),
+                          ("Content-Length", str(len(body))),
+                          ("Content-Security-Policy", content_security_policy(origin)),
+                          ("X-Content-Type-Options", "nosniff")], body)
+
+
+def create_replay_app(data_dir: Path) -> Starlette:
+    """The replay app over ``<data_dir>/archive.db`` and ``<data_dir>/warcs`` (read only).
+
+    Routes: ``/replay/<ts>/<url>``, ``/replay/<ts>id_/<url>``, ``/replay/*/<url>``,
+    ``/replay/timemap/link/<url>`` and the TimeGate ``/replay/<url>``.
+    """
+    store = ReplayStore(data_dir)
+
+    def missing(origin: str, url: str, ts: str = "", reason: str = "") -> Response:
+        return _page("missing.html", 404, origin, url=url, ts=ts, reason=reason,
+                     list_path=f"{PREFIX}*/{url}")
+
+    def capture_list(request: Request, url: str) -> Response:
+        captures = sorted(store.captures(url), key=lambda c: (c.fetched_at, c.offset))
+        rows = [{"path": replay_path(c.url, c.timestamp),
+                 "raw_path": replay_path(c.url, c.timestamp, RAW_MODIFIER),
+                 "when": c.fetched_at.strftime("%Y-%m-%d %H:%M:%S"), "status": c.status,
+                 "url": c.url, "revisit": c.revisit} for c in captures]
+        return _page("list.html", 200 if rows else 404, _origin(request), url=url,
+                     captures=rows)
+
+    def timemap_response(request: Request, url: str) -> Response:
+        captures = store.captures(url)
+        if not captures:
+            return missing(_origin(request), url)
+        body = timemap(url, captures, _origin(request)).encode("utf-8")
+        return _send(200, [("Content-Type", "application/link-format"),
+                           ("Content-Length", str(len(body)))], body)
+
+    def timegate(request: Request, url: str) -> Response:
+        origin = _origin(request)
+        at = _LATEST
+        if asked := request.headers.get("accept-datetime"):
+            try:
+                at = parsedate_to_datetime(asked).astimezone(UTC)
+            except (TypeError, ValueError):
+                return _send(400, [("Content-Type", "text/plain")], b"bad Accept-Datetime\n")
+        captures = store.captures(url)
+        found = store.lookup(url, at, captures)
+        if found is None:
+            return missing(origin, url)
+        cap: Capture = found.capture
+        return _send(302, [("Location", replay_path(cap.url, cap.timestamp)),
+                           ("Vary", "accept-datetime"), ("Content-Length", "0"),
+                           ("Link", f'<{url}>; rel="original", <{origin}{PREFIX}timemap/link/'
+                                    f'{url}>; rel="timemap"; type="application/link-format"')],
+                     b"")
+
+    def replay(request: Request) -> Response:
+        target = _target(request)
+        query = request.url.query
+        head, _, rest = target.partition("/")
+        if target.startswith("timemap/link/"):
+            return timemap_response(request, split_replay_target(
+                target.removeprefix("timemap/link/"), query))
+        if head == "*":
+            return capture_list(request, split_replay_target(rest, query))
+        ts, raw = head, False
+        if ts.endswith("_"):
+            # id_ is the original; other pywb modifiers (mp_, im_, js_, cs_...) replay as usual.
+            raw = ts.endswith(RAW_MODIFIER)
+            ts = ts[:-3]
+        if not ts.isdigit() or not rest:
+            return timegate(request, split_replay_target(target, query))
+        url = split_replay_target(rest, query)
+        try:
+            at = parse_timestamp(ts)
+        except ValueError:
+            return missing(_origin(request), url, ts, reason=" (bad timestamp)")
+        found = store.lookup(url, at)
+        if found is None:
+            return missing(_origin(request), url, ts)
+        out = render_capture(found.stored.captured, _origin(request), raw=raw)
+        return _send(out.status, out.headers, out.body)
+
+    def index(request: Request) -> Response:
+        body = (b"mediawatch replay: /replay/<YYYYmmddHHMMSS>/<url>, /replay/*/<url>, "
+                b"/replay/timemap/link/<url>\n")
+        return _send(200, [("Content-Type", "text/plain; charset=utf-8"),
+                           ("Content-Length", str(len(body)))], body)
+
+    return Starlette(routes=[
+        Route("/", index),
+        Route("/replay/{rest:path}", replay, methods=["GET", "HEAD"]),
+    ])
+
+
+__all__ = ["create_replay_app"]

@@ -1,0 +1,128 @@
+"""Where replay reads from: the ``captures`` index of ``archive.db`` and the WARC files.
+
+The I/O half of replay (the rules are in :mod:`archive.replay.rules`). Read-only: nothing here
+writes to the archive, so a replay server can run beside crawls.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from archive.models import WarcLocation
+from archive.replay.rules import Capture, ordered_by_nearness, resolve_revisit
+from archive.store.identity import try_normalize_url
+from archive.warc.reader import StoredResponse, WarcError, read_response
+
+log = logging.getLogger(__name__)
+_COLUMNS = ('warc_file, "offset", length, url, status, fetched_at, digest, record_id, '
+            "revisit, refers_to")
+
+
+@dataclass(frozen=True, slots=True)
+class Replayed:
+    """A capture chosen for a request and its stored response, revisits resolved (the
+    payload and, for a 304, the headers are those of the capture it repeats)."""
+
+    capture: Capture
+    stored: StoredResponse
+
+
+def _capture(row: tuple[object, ...]) -> Capture:
+    fetched = datetime.fromisoformat(str(row[5]).replace("Z", "+00:00"))
+    if fetched.tzinfo is None:
+        fetched = fetched.replace(tzinfo=UTC)
+    return Capture(warc_file=str(row[0]), offset=int(row[1]), length=int(row[2]),  # type: ignore[call-overload]
+                   url=str(row[3]), status=int(row[4]), fetched_at=fetched,  # type: ignore[call-overload]
+                   digest=row[6], record_id=row[7], revisit=row[8],  # type: ignore[arg-type]
+                   refers_to=row[9])  # type: ignore[arg-type]
+
+
+class ReplayStore:
+    """Captures of ``<data>/archive.db`` and their records in ``<data>/warcs``.
+
+    One SQLite connection per thread (the web app answers from a thread pool). A missing
+    database is an empty archive: every lookup finds nothing.
+    """
+
+    def __init__(self, data_dir: str | Path):
+        self.data_dir = Path(data_dir)
+        self.db_path = self.data_dir / "archive.db"
+        self.warc_dir = self.data_dir / "warcs"
+        self._local = threading.local()
+
+    def _conn(self) -> sqlite3.Connection | None:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            if not self.db_path.is_file():
+                return None
+            # Not mode=ro: a read-only connection cannot create the WAL index a crawl
+            # may have removed; this connection still only ever runs SELECT.
+            conn = sqlite3.connect(self.db_path, check_same_thread=False)
+            conn.execute("PRAGMA busy_timeout=5000")
+            conn.execute("PRAGMA query_only=ON")
+            self._local.conn = conn
+        return conn
+
+    def captures(self, url: str) -> list[Capture]:
+        """Every capture (responses and revisits) of ``url`` and of the URLs that normalize
+        like it, in no particular order."""
+        conn = self._conn()
+        if conn is None:
+            return []
+        norm = try_normalize_url(url)
+        if norm is not None:
+            rows = conn.execute(f"SELECT {_COLUMNS} FROM captures WHERE url_norm = ?",
+                                (norm,)).fetchall()
+        else:
+            rows = conn.execute(f"SELECT {_COLUMNS} FROM captures WHERE url = ?",
+                                (url,)).fetchall()
+        return [_capture(r) for r in rows]
+
+    def _originals(self, revisit: Capture) -> list[Capture]:
+        conn = self._conn()
+        assert conn is not None
+        rows = conn.execute(
+            f"SELECT {_COLUMNS} FROM captures WHERE revisit IS NULL AND "
+            "(record_id = ? OR digest = ?)", (revisit.refers_to or "", revisit.digest or "")
+        ).fetchall()
+        if revisit.revisit and revisit.revisit.endswith("/server-not-modified"):
+            rows += conn.execute(
+                f"SELECT {_COLUMNS} FROM captures WHERE revisit IS NULL AND url = ?",
+                (revisit.url,)).fetchall()
+        return [_capture(r) for r in rows]
+
+    def read(self, capture: Capture) -> StoredResponse:
+        """The stored response of one capture, revisit resolved. Raises WarcError when the
+        record cannot be read and LookupError when a revisit's original is not archived."""
+        stored = read_response(self.warc_dir, WarcLocation(capture.warc_file, capture.offset,
+                                                            capture.length))
+        if stored.revisit is None:
+            return stored
+        info = stored.revisit
+        original = resolve_revisit(capture, self._originals(capture),
+                                   refers_to_uri=info.refers_to_uri,
+                                   refers_to_date=info.refers_to_date,
+                                   not_modified=info.not_modified)
+        if original is None:
+            raise LookupError(f"{capture.url}: revisit at {capture.timestamp} refers to a "
+                              "capture that is not in the archive")
+        # resolve_revisit only returns full captures: this read does not recurse further.
+        return stored.with_payload(self.read(original))
+
+    def lookup(self, url: str, at: datetime, captures: list[Capture] | None = None
+               ) -> Replayed | None:
+        """The readable capture of ``url`` nearest ``at`` (next nearest when one cannot be
+        read or resolved), or None when the URL was never captured."""
+        for capture in ordered_by_nearness(captures if captures is not None
+                                           else self.captures(url), url, at):
+            try:
+                return Replayed(capture, self.read(capture))
+            except (WarcError, LookupError) as exc:
+                log.warning("replay of %s skips a capture: %s", url, exc)
+                continue
+        return None

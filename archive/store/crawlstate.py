@@ -1,0 +1,189 @@
+"""What the archive knows that the next crawl of a source needs, and where that crawl leaves
+its polling state.
+
+A crawl opens :class:`CrawlState` read-only at its start: which links are known articles
+(so they are not fetched again), which articles are due for a re-check, the last full
+capture of a URL (so an identical answer is written as a revisit record), and the
+conditional-GET validators and poll interval of every feed, sitemap and section page. The
+crawl writes back ``fetch_state`` and ``source_state`` when it ends (:func:`save_states`).
+
+Lookups are per URL against indexed columns, not a load of the whole archive, so a source
+with a million archived articles starts as fast as a new one.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from archive.models import FetchState, KnownArticle, SourceState
+from archive.store.db import Archive
+from archive.store.identity import try_normalize_url
+from archive.store.schema import utc_text
+from archive.warc.writer import PriorCapture
+
+
+def _time(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
+
+
+
+
+
+
+
+
+_ARTICLE_COLUMNS = """
+SELECT a.id, a.url, a.title, a.modified, a.first_seen, a.removed_at,
+       (SELECT max(c.fetched_at) FROM captures AS c WHERE c.article_id = a.id) AS last_fetched,
+       (SELECT coalesce(c.requested_url, c.url) FROM captures AS c
+        WHERE c.article_id = a.id AND c.outcome IN ('inserted', 'updated', 'unchanged')
+        ORDER BY c.fetched_at DESC LIMIT 1) AS link
+"""
+_KNOWN_SQL = _ARTICLE_COLUMNS + """
+FROM aliases AS al JOIN articles AS a ON a.id = al.article_id
+WHERE al.url = ?
+"""
+_RECENT_SQL = _ARTICLE_COLUMNS + """
+FROM articles AS a
+WHERE a.source = ? AND a.first_seen >= ? AND a.removed_at IS NULL
+ORDER BY a.first_seen
+"""
+
+_PRIOR_SQL = """
+SELECT url, fetched_at, record_id, digest FROM captures
+WHERE url = ? AND revisit IS NULL AND status = 200 AND digest IS NOT NULL
+ORDER BY fetched_at DESC LIMIT 1
+"""
+
+
+def _known(row: sqlite3.Row | tuple[Any, ...]) -> KnownArticle:
+    aid, url, title, modified, first_seen, removed_at, last_fetched, link = row
+    first = _time(first_seen)
+    assert first is not None
+    return KnownArticle(aid, url, title, _time(modified), first,
+                        _time(last_fetched) or first, removed_at is not None, link or url)
+
+
+class CrawlState:
+    """A read-only view of the archive for one crawl (empty when there is no archive yet).
+
+    Not thread-safe; Scrapy calls it from the reactor thread only.
+    """
+
+    def __init__(self, db_path: str | Path | None):
+        self._conn: sqlite3.Connection | None = None
+        if db_path is not None and Path(db_path).is_file():
+            self._conn = sqlite3.connect(f"{Path(db_path).resolve().as_uri()}?mode=ro",
+                                         uri=True, check_same_thread=False)
+            self._conn.execute("PRAGMA busy_timeout = 5000")
+        # Captures written during this crawl are not in the database until ingest.
+        self._priors: dict[str, PriorCapture] = {}
+
+    def close(self) -> None:
+        """Close the database connection."""
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def _rows(self, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+        if self._conn is None:
+            return []
+        try:
+            return self._conn.execute(sql, params).fetchall()
+        except sqlite3.OperationalError:  # an archive from before a migration: knows nothing
+            return []
+
+    def known_article(self, url: str) -> KnownArticle | None:
+        """The archived article ``url`` is an alias of, if any."""
+        norm = try_normalize_url(url)
+        rows = self._rows(_KNOWN_SQL, [norm]) if norm else []
+        return _known(rows[0]) if rows else None
+
+    def recent_articles(self, source: str, since: datetime) -> list[KnownArticle]:
+        """Articles of ``source`` first seen at or after ``since`` and not taken down."""
+        return [_known(r) for r in self._rows(_RECENT_SQL, [source, utc_text(since)])]
+
+    def retries_due(self, source: str, now: datetime) -> list[FetchState]:
+        """Article links of ``source`` whose fetch failed and whose retry time has come."""
+        rows = self._rows(f"{_FETCH_SQL} WHERE source = ? AND kind = 'retry'"
+                          " AND next_fetch <= ? ORDER BY next_fetch", [source, utc_text(now)])
+        return [_fetch_state(row) for row in rows]
+
+    def prior(self, url: str) -> PriorCapture | None:
+        """The last full 200 response captured for exactly ``url``."""
+        if url in self._priors:
+            return self._priors[url]
+        rows = self._rows(_PRIOR_SQL, [url])
+        if not rows:
+            return None
+        found, fetched, record_id, digest = rows[0]
+        fetched_at = _time(fetched)
+        assert fetched_at is not None
+        return PriorCapture(found, fetched_at, record_id, digest)
+
+    def remember(self, prior: PriorCapture) -> None:
+        """A full response written during this crawl."""
+        self._priors[prior.url] = prior
+
+    def fetch_state(self, url: str) -> FetchState | None:
+        """Validators and polling state of a listing URL."""
+        rows = self._rows(f"{_FETCH_SQL} WHERE url = ?", [url])
+        return _fetch_state(rows[0]) if rows else None
+
+
+_FETCH_SQL = ("SELECT url, source, kind, etag, last_modified, digest, interval_s, next_fetch,"
+              " last_total, last_new FROM fetch_state")
+
+
+def _fetch_state(row: tuple[Any, ...]) -> FetchState:
+    url, source, kind, etag, last_modified, digest, interval_s, next_fetch, total, new = row
+    return FetchState(url, source, kind, etag, last_modified, digest, interval_s,
+                      _time(next_fetch), total, new)
+
+
+_SOURCE_SQL = ("SELECT source, status, consecutive_failures, backoff_until, reason"
+               " FROM source_state")
+
+
+def source_states_from(rows: list[tuple[Any, ...]]) -> dict[str, SourceState]:
+    """``source_state`` rows as values, by source."""
+    return {r[0]: SourceState(r[0], r[1], int(r[2]), _time(r[3]), r[4]) for r in rows}
+
+
+def source_states(archive: Archive) -> dict[str, SourceState]:
+    """Every recorded source state."""
+    return source_states_from([tuple(r) for r in archive.db.execute(_SOURCE_SQL).fetchall()])
+
+
+def save_states(archive: Archive, fetches: list[FetchState], source: SourceState | None,
+                now: datetime) -> None:
+    """Write the polling state a crawl leaves behind, in one transaction."""
+    stamp = utc_text(now)
+    with archive.transaction():
+        for f in fetches:
+            archive.db.execute(
+                "INSERT INTO fetch_state (url, source, kind, etag, last_modified, digest,"
+                " interval_s, next_fetch, last_total, last_new, updated)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (url) DO UPDATE SET"
+                " source = excluded.source, kind = excluded.kind, etag = excluded.etag,"
+                " last_modified = excluded.last_modified, digest = excluded.digest,"
+                " interval_s = excluded.interval_s, next_fetch = excluded.next_fetch,"
+                " last_total = excluded.last_total, last_new = excluded.last_new,"
+                " updated = excluded.updated",
+                [f.url, f.source, f.kind, f.etag, f.last_modified, f.digest, f.interval_s,
+                 utc_text(f.next_fetch) if f.next_fetch else None, f.last_total, f.last_new,
+                 stamp])
+        if source is not None:
+            archive.db.execute(
+                "INSERT INTO source_state (source, status, consecutive_failures,"
+                " backoff_until, reason, updated) VALUES (?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (source) DO UPDATE SET status = excluded.status,"
+                " consecutive_failures = excluded.consecutive_failures,"
+                " backoff_until = excluded.backoff_until, reason = excluded.reason,"
+                " updated = excluded.updated",
+                [source.source, source.status, source.consecutive_failures,
+                 utc_text(source.backoff_until) if source.backoff_until else None,
+                 source.reason, stamp])

@@ -1,0 +1,252 @@
+"""Facets of a result set: counts per source, day, language and tag; browsing, export rows,
+and the cluster of copies of an article.
+
+A result set is a :class:`Filters` value: search text (the syntax of
+:func:`archive.store.search.fts_expression`; None means every article) plus source, date range,
+language and tag. The SQL is built by pure functions (``*_sql``, returning SQL and
+parameters) and executed separately by :func:`rows`, so the generated SQL is testable.
+
+Semantics shared with :mod:`archive.store.search`: the date of an article is its published time,
+or its first capture when the page had none; ``since`` is inclusive and ``until`` exclusive;
+``language`` matches the primary subtag too (``en`` finds ``en-GB``). ``tag`` matches one of
+the article's tags, ignoring case. Counts are built for a million articles: the total is
+exact up to :data:`archive.store.search.COUNT_CAP` (then "more than"), and the counts per source,
+language, tag and day cover the newest :data:`FACET_WINDOW` articles of the result set
+(all of it when it is smaller), walked newest first off the date-ordered FTS index.
+
+Copies (:func:`copies_sql`, :func:`is_copy`): the same story published by other outlets or
+under another id. An article B is a copy of A when their titles are equal after
+:func:`title_key` (case, punctuation and spacing ignored), or when at least
+:data:`COPY_SHARE` of the word 5-shingles of the shorter text (lead and body) also occur in
+the other text. Containment rather than Jaccard similarity, because a wire copy is often
+cut or extended by the outlet that runs it: in the sample newsroom the Anatolia copy of a
+Northwind story shares 75 % of its shingles with it, unrelated stories under 2 %.
+Candidates for the text rule are the
+:data:`COPY_CANDIDATES` best full-text matches of the title's words, so the rule costs one
+ranked FTS query, not a scan of the archive.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from archive.store.schema import FTS_TABLE, utc_text
+from archive.store.search import COUNT_CAP, QueryError, filter_clauses, match_expression
+
+__all__ = [
+    "COPY_CANDIDATES",
+    "COPY_SHARE",
+    "FACET_WINDOW",
+    "Filters",
+    "browse_sql",
+    "copies_sql",
+    "count_sql",
+    "counts_sql",
+    "day_counts_sql",
+    "export_sql",
+    "is_copy",
+    "new_per_day_sql",
+    "newest_sql",
+    "rows",
+    "shingles",
+    "tags_of_sql",
+    "title_key",
+]
+
+COPY_SHARE = 0.5
+COPY_CANDIDATES = 20
+#: Facet counts run over this many of the newest articles of a result set.
+FACET_WINDOW = 20_000
+_DATE = "coalesce(a.published, a.first_seen)"
+_WORD = re.compile(r"\w+")
+_FACET_COLUMNS = {"source": "a.source", "language": "lower(a.language)"}
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    """A result set: full-text ``text`` (None: all articles) and filters.
+
+    ``since``/``until`` must be timezone-aware.
+    """
+
+    text: str | None = None
+    source: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    language: str | None = None
+    tag: str | None = None
+
+
+def where_sql(f: Filters) -> tuple[str, dict[str, Any]]:
+    """``FROM articles AS a WHERE ...`` selecting the articles of ``f``, and its parameters.
+
+    Raises :class:`QueryError` for a query with nothing to search, a bad language code or a
+    naive date.
+    """
+    matches, shared, params = filter_clauses(
+        source=f.source, language=f.language, tag=f.tag, since=f.since, until=f.until,
+        rowid=f"{FTS_TABLE}.rowid")
+    match = match_expression(f.text, matches)
+    clauses = shared
+    if match is not None:
+        # The FTS table drives (its rowids are date-ordered), so a LIMIT stops the walk;
+        # without text or filters the primary key (also date-ordered) does.
+        clauses = [f"{FTS_TABLE} MATCH :match", *shared]
+        params["match"] = match
+    else:
+        clauses = [c.replace(f"{FTS_TABLE}.rowid", "a.pk") for c in shared]
+    where = "\nWHERE " + "\n  AND ".join(clauses) if clauses else ""
+    source = (f"FROM {FTS_TABLE} JOIN articles AS a ON a.pk = {FTS_TABLE}.rowid"
+              if match is not None else "FROM articles AS a")
+    return f"{source}{where}", params
+
+
+def newest_sql(f: Filters, window: int | None = None) -> tuple[str, dict[str, Any]]:
+    """The newest ``window`` articles of ``f`` (every column, rowid order = date order):
+    what the facet counts run over, so that they cost the window, not the whole match."""
+    base, params = where_sql(f)
+    params["facet_window"] = window or FACET_WINDOW
+    return f"SELECT a.* {base}\nORDER BY {_walk_order(base)} DESC LIMIT :facet_window", params
+
+
+def _walk_order(base: str) -> str:
+    # The rowid of the table that drives the walk, so that its order is read, not sorted.
+    return f"{FTS_TABLE}.rowid" if f"{FTS_TABLE} MATCH" in base else "a.pk"
+
+
+def count_sql(f: Filters, cap: int = COUNT_CAP) -> tuple[str, dict[str, Any]]:
+    """How many articles ``f`` selects (column ``n``), exact up to ``cap``; ``cap + 1``
+    means more."""
+    base, params = where_sql(f)
+    params["cap"] = cap + 1
+    return f"SELECT count(*) AS n FROM (SELECT 1 {base} LIMIT :cap)", params
+
+
+def counts_sql(f: Filters, facet: str, limit: int = 50) -> tuple[str, dict[str, Any]]:
+    """Articles per ``facet`` (``source``, ``language`` or ``tag``) among the newest
+    :data:`FACET_WINDOW` of ``f``, most first (exact when ``f`` has no more).
+
+    Columns ``value`` and ``n``; ties in name order; at most ``limit`` rows.
+    """
+    window, params = newest_sql(f)
+    params["facet_limit"] = limit
+    if facet == "tag":
+        return (f"SELECT t.value AS value, count(*) AS n FROM ({window}) AS a,"
+                " json_each(a.tags) AS t"
+                "\nGROUP BY t.value ORDER BY n DESC, value LIMIT :facet_limit"), params
+    if facet not in _FACET_COLUMNS:
+        raise ValueError(f"unknown facet {facet!r}")
+    column = _FACET_COLUMNS[facet]
+    return (f"SELECT {column} AS value, count(*) AS n FROM ({window}) AS a"
+            f"\nGROUP BY value ORDER BY n DESC, value LIMIT :facet_limit"), params
+
+
+def day_counts_sql(f: Filters) -> tuple[str, dict[str, Any]]:
+    """Articles per UTC day of their date (``day`` as ``YYYY-MM-DD``, ``n``) among the
+    newest :data:`FACET_WINDOW` of ``f``, in day order; days without articles are absent."""
+    window, params = newest_sql(f)
+    return (f"SELECT substr({_DATE}, 1, 10) AS day, count(*) AS n FROM ({window}) AS a"
+            "\nGROUP BY day ORDER BY day"), params
+
+
+def new_per_day_sql(since: datetime) -> tuple[str, dict[str, Any]]:
+    """New articles (by ``first_seen``, when the archive got them) per source and UTC day
+    from ``since`` on: columns ``source``, ``day``, ``n``."""
+    return ("SELECT source, substr(first_seen, 1, 10) AS day, count(*) AS n FROM articles"
+            " WHERE first_seen >= :since GROUP BY source, day ORDER BY source, day",
+            {"since": utc_text(since, "since")})
+
+
+def browse_sql(f: Filters, limit: int, offset: int) -> tuple[str, dict[str, Any]]:
+    """A page of the articles of ``f``, newest first (rowid order is date order, so the
+    page is read off the primary key), in the columns of a search hit (``snippet`` is the
+    start of the lead, ``rank`` is NULL): listing without search text."""
+    base, params = where_sql(f)
+    params.update(limit=limit, offset=offset)
+    sql = ("SELECT a.id, a.url, a.short_url, a.source, a.title, a.published, a.language,"
+           " substr(coalesce(a.lead, a.body, ''), 1, 200) AS snippet, NULL AS rank\n"
+           f"{base}\nORDER BY {_walk_order(base)} DESC LIMIT :limit OFFSET :offset")
+    return sql, params
+
+
+def export_sql(f: Filters) -> tuple[str, dict[str, Any]]:
+    """Every article of ``f`` with its alias list, in export order (as
+    :func:`archive.store.records.export_sql`, for :func:`archive.store.records.article_dict`)."""
+    base, params = where_sql(f)
+    sql = ("SELECT a.*, (SELECT json_group_array(original) FROM aliases AS al"
+           f" WHERE al.article_id = a.id) AS alias_originals\n{base}\n"
+           f"ORDER BY {_DATE}, a.id")
+    return sql, params
+
+
+def tags_of_sql(ids: Iterable[str]) -> tuple[str, dict[str, Any]]:
+    """The tags (JSON text) of the articles ``ids``: columns ``id``, ``tags``."""
+    params = {f"id{i}": value for i, value in enumerate(ids)}
+    names = ", ".join(f":{name}" for name in params) or "NULL"
+    return f"SELECT id, tags FROM articles WHERE id IN ({names})", params
+
+
+# --------------------------------------------------------------------------- copies
+
+
+def title_key(title: str | None) -> str:
+    """A title compared for copies: lowercased words only (punctuation, spacing dropped)."""
+    return " ".join(_WORD.findall((title or "").lower()))
+
+
+def shingles(text: str | None, size: int = 5) -> frozenset[str]:
+    """The word ``size``-shingles of ``text`` (lowercased); a short text is one shingle."""
+    words = _WORD.findall((text or "").lower())
+    if len(words) <= size:
+        return frozenset([" ".join(words)]) if words else frozenset()
+    return frozenset(" ".join(words[i : i + size]) for i in range(len(words) - size + 1))
+
+
+def is_copy(article: Mapping[str, Any], other: Mapping[str, Any]) -> bool:
+    """Whether ``other`` is a copy of ``article`` by the rule in the module docstring."""
+    if article.get("id") == other.get("id"):
+        return False
+    key = title_key(article.get("title"))
+    if key and key == title_key(other.get("title")):
+        return True
+    mine = shingles(f"{article.get('lead') or ''} {article.get('body') or ''}")
+    theirs = shingles(f"{other.get('lead') or ''} {other.get('body') or ''}")
+    if not mine or not theirs:
+        return False
+    return len(mine & theirs) / min(len(mine), len(theirs)) >= COPY_SHARE
+
+
+def copies_sql(article: Mapping[str, Any]) -> tuple[str, dict[str, Any]] | None:
+    """Candidate copies of ``article`` (columns id, source, title, published, url, lead,
+    body): the best :data:`COPY_CANDIDATES` full-text matches of any of its title words.
+    None when the title has no words to search for."""
+    words = sorted({w for w in _WORD.findall((article.get("title") or "").lower())
+                    if len(w) >= 3}, key=lambda w: (-len(w), w))[:12]
+    if not words:
+        return None
+    try:
+        match = match_expression(" OR ".join(f'"{w}"' for w in words), [])
+    except QueryError:
+        return None
+    sql = ("SELECT a.id, a.source, a.title, a.published, a.url, a.lead, a.body\n"
+           f"FROM {FTS_TABLE} JOIN articles AS a ON a.pk = {FTS_TABLE}.rowid\n"
+           f"WHERE {FTS_TABLE} MATCH :match AND a.id != :id\n"
+           f"ORDER BY bm25({FTS_TABLE}, 10.0, 4.0, 1.0) LIMIT :limit")
+    return sql, {"match": match, "id": article.get("id"), "limit": COPY_CANDIDATES}
+
+
+# --------------------------------------------------------------------------- execution
+
+
+def rows(conn: sqlite3.Connection, sql_params: tuple[str, Mapping[str, Any]]
+         ) -> list[dict[str, Any]]:
+    """Run one ``*_sql`` result and return its rows as dicts."""
+    sql, params = sql_params
+    cursor = conn.execute(sql, dict(params))
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]

@@ -1,0 +1,319 @@
+"""Source health: each source's normal volume, learned from its history, and its problems.
+
+Pure functions over rows (:func:`assess`) with ``now`` passed in; the SQL that fetches the
+rows is built by pure functions too (:func:`volume_sql`, :func:`runs_sql`) and executed by
+:func:`check_health`. The rules (thresholds in :class:`HealthRules`):
+
+``normal_daily``
+    the median number of new articles (by ``first_seen``) per 24 hours over the 28 days
+    before the current day (the 24 h ending at ``now`` are left out, since they are what is
+    being judged); only whole days after the source's first article count, and at least
+    7 of them are needed ("enough history"), else it is unknown and ``quiet`` is never
+    raised.
+``quiet``
+    the source ran at least once in the window, yet brought at most 20 % of the articles
+    it normally brings in that window. The window is 24 h, widened a day at a time (up to
+    7) for low-volume sources until at least 3 articles would be expected; a source too
+    sparse even for 7 days is never flagged quiet.
+``extraction``
+    of the articles first seen in the last 48 h (at least 5), half or more have no body,
+    or half or more have no published date, and that share rose by at least 25 points
+    over the 28 days before (taken as 0 when those had fewer than 5 articles).
+``failing``
+    the last 3 runs of the source (within 7 days) all failed: a status other than ``ok``
+    or ``finished``, or every fetched page failed.
+``blocked``
+    the last 2 runs (within 7 days) were blocked: status ``blocked``, or blocked answers
+    (403/429/503, challenge pages) for at least half the pages.
+
+Articles are counted in hour buckets, so window edges are exact to the hour.
+
+Alerts (:func:`record_health_alerts`): a newly flagged problem (source and flag) raises one
+alert; it stays open, raising nothing more, until a run finds the flag gone, which records
+a ``resolved`` alert; flagged again later, it raises again. They are stored in ``alerts``
+with the reserved watchlist :data:`scheduler.monitor.alerts.HEALTH`: ``article_id`` holds
+``<source>:<flag>``, ``version`` counts the problem's raisings and resolutions, ``kind`` is
+the flag or ``resolved``. The description of a problem is not stored (no column for it):
+it is recomputed from the current assessment when delivered.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from archive.store.db import Archive
+from archive.store.schema import utc_text
+
+FLAGS = ("quiet", "extraction", "failing", "blocked")
+
+
+_OK_STATUSES = frozenset({"ok", "finished"})
+
+
+_DAY = timedelta(days=1)
+
+
+@dataclass(frozen=True, slots=True)
+class HealthRules:
+    """Thresholds of the health rules (module docstring)."""
+
+    history_days: int = 28
+    min_history_days: int = 7
+    quiet_ratio: float = 0.2
+    quiet_min_expected: float = 3.0
+    quiet_max_days: int = 7
+    extraction_window: timedelta = timedelta(hours=48)
+    extraction_min_articles: int = 5
+    extraction_share: float = 0.5
+    extraction_rise: float = 0.25
+    failing_runs: int = 3
+    blocked_runs: int = 2
+    runs_window: timedelta = timedelta(days=7)
+
+
+DEFAULT_RULES = HealthRules()
+
+
+@dataclass(frozen=True, slots=True)
+class Bucket:
+    """New articles of one source first seen in one hour (``hour`` is its start)."""
+
+    source: str
+    hour: datetime
+    articles: int
+    no_body: int = 0
+    no_date: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class RunFigures:
+    """The figures of one logged run that health looks at."""
+
+    source: str
+    started: datetime
+    status: str | None
+    pages: int = 0
+    failed: int = 0
+    blocked: int = 0
+
+    @property
+    def is_blocked(self) -> bool:
+        """Blocked by the site: status ``blocked`` or blocked answers for half the pages."""
+        return self.status == "blocked" or (
+            self.blocked > 0 and 2 * self.blocked >= max(self.pages, 1))
+
+    @property
+    def is_failed(self) -> bool:
+        """Failed (and not blocked): a bad status, or every fetched page failed."""
+        if self.is_blocked:
+            return False
+        return self.status not in _OK_STATUSES or (self.failed > 0 and self.failed >= self.pages)
+
+
+@dataclass(frozen=True, slots=True)
+class Flag:
+    """One problem of a source: ``kind`` is one of :data:`FLAGS`."""
+
+    kind: str
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class SourceHealth:
+    """One source's figures and flags at a moment."""
+
+    source: str
+    articles: int
+    normal_daily: float | None
+    new_24h: int
+    last_run_at: str | None
+    last_status: str | None
+    flags: tuple[Flag, ...] = ()
+
+
+def volume_sql(now: datetime, rules: HealthRules = DEFAULT_RULES) -> tuple[str, dict[str, Any]]:
+    """SQL: new articles per source and hour over the history window, with how many lack
+    a body or a published date. Columns: source, hour, articles, no_body, no_date."""
+    sql = """SELECT source, substr(first_seen, 1, 13) AS hour, count(*) AS articles,
+  sum(body IS NULL OR trim(body) = '') AS no_body, sum(published IS NULL) AS no_date
+FROM articles
+WHERE first_seen >= :since AND first_seen <= :until
+GROUP BY source, hour
+ORDER BY source, hour"""
+    since = now - (rules.history_days + 1) * _DAY
+    return sql, {"since": utc_text(since, "now"), "until": utc_text(now, "now")}
+
+
+def totals_sql() -> str:
+    """SQL: articles per source with the first time one was seen."""
+    return ("SELECT source, count(*) AS articles, min(first_seen) AS first_seen"
+            " FROM articles GROUP BY source ORDER BY source")
+
+
+def runs_sql(now: datetime, rules: HealthRules = DEFAULT_RULES) -> tuple[str, dict[str, Any]]:
+    """SQL: runs started in the runs window, oldest first.
+
+    ``failed`` falls back to the ``failures`` figure kept in ``extra`` by older run logs.
+    """
+    sql = """SELECT source, started, status, coalesce(pages, 0) AS pages,
+  coalesce(failed, json_extract(extra, '$.failures'), 0) AS failed,
+  coalesce(blocked, 0) AS blocked
+FROM runs
+WHERE source IS NOT NULL AND started >= :since AND started <= :until
+ORDER BY started, id"""
+    since = now - rules.runs_window
+    return sql, {"since": utc_text(since, "now"), "until": utc_text(now, "now")}
+
+
+def last_runs_sql() -> str:
+    """SQL: the latest run of each source (any age). Columns: source, started, status."""
+    return ("SELECT source, max(started) AS started, status FROM runs"
+            " WHERE source IS NOT NULL GROUP BY source")
+
+
+def _parse(text: str) -> datetime:
+    if len(text) == 13:  # an hour bucket, "2024-05-01T09"
+        text += ":00:00"
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).replace(tzinfo=UTC)
+
+
+def normal_daily_volume(buckets: Iterable[Bucket], first_seen: datetime, now: datetime,
+                        rules: HealthRules = DEFAULT_RULES) -> float | None:
+    """Median new articles per 24 h over the history (module docstring); None when fewer
+    than ``rules.min_history_days`` whole days of history precede the last 24 h."""
+    counts: dict[int, int] = defaultdict(int)
+    for bucket in buckets:
+        ago = (now - bucket.hour) // _DAY  # 0: the current 24 h
+        if 1 <= ago <= rules.history_days:
+            counts[ago] += bucket.articles
+    days = [k for k in range(1, rules.history_days + 1) if now - (k + 1) * _DAY >= first_seen]
+    if len(days) < rules.min_history_days:
+        return None
+    return float(statistics.median(counts[k] for k in days))
+
+
+def _quiet(buckets: Sequence[Bucket], runs: Sequence[RunFigures], normal: float | None,
+           now: datetime, rules: HealthRules) -> Flag | None:
+    if not normal:
+        return None
+    days = 1
+    while normal * days < rules.quiet_min_expected and days < rules.quiet_max_days:
+        days += 1
+    expected = normal * days
+    if expected < rules.quiet_min_expected:
+        return None
+    start = now - days * _DAY
+    if not any(run.started >= start for run in runs):
+        return None  # not crawled in the window: no evidence either way
+    seen = sum(b.articles for b in buckets if b.hour >= start)
+    if seen > expected * rules.quiet_ratio:
+        return None
+    return Flag("quiet", f"{seen} new article(s) in the last {days * 24} h, "
+                         f"normally {expected:g}")
+
+
+def _share(buckets: Iterable[Bucket], field: str) -> tuple[int, int]:
+    total = missing = 0
+    for bucket in buckets:
+        total += bucket.articles
+        missing += getattr(bucket, field)
+    return missing, total
+
+
+def _extraction(buckets: Sequence[Bucket], now: datetime, rules: HealthRules) -> Flag | None:
+    start = now - rules.extraction_window
+    recent = [b for b in buckets if b.hour >= start]
+    before = [b for b in buckets if b.hour < start]
+    problems = []
+    for field, what in (("no_body", "no body"), ("no_date", "no published date")):
+        missing, total = _share(recent, field)
+        if total < rules.extraction_min_articles:
+            return None
+        share = missing / total
+        old_missing, old_total = _share(before, field)
+        old_share = old_missing / old_total if old_total >= rules.extraction_min_articles else 0.0
+        if share >= rules.extraction_share and share - old_share >= rules.extraction_rise:
+            hours = int(rules.extraction_window.total_seconds() // 3600)
+            problems.append(f"{missing} of {total} articles in the last {hours} h have {what}"
+                            f" ({old_share:.0%} before)")
+    return Flag("extraction", "; ".join(problems)) if problems else None
+
+
+def _runs_flags(runs: Sequence[RunFigures], rules: HealthRules) -> list[Flag]:
+    flags = []
+    last = runs[-rules.failing_runs:]
+    if len(last) == rules.failing_runs and all(run.is_failed for run in last):
+        statuses = ", ".join(str(run.status) for run in last)
+        flags.append(Flag("failing", f"the last {len(last)} runs failed ({statuses})"))
+    last = runs[-rules.blocked_runs:]
+    if len(last) == rules.blocked_runs and all(run.is_blocked for run in last):
+        figures = ", ".join(f"{run.blocked}/{run.pages}" for run in last)
+        flags.append(Flag("blocked", f"the last {len(last)} runs were blocked "
+                                     f"(blocked/pages: {figures})"))
+    return flags
+
+
+def assess(totals: Mapping[str, tuple[int, datetime]], buckets: Iterable[Bucket],
+           runs: Iterable[RunFigures], last_runs: Mapping[str, tuple[str, str | None]],
+           now: datetime, rules: HealthRules = DEFAULT_RULES) -> list[SourceHealth]:
+    """Health of every source named in ``totals`` (articles, first seen), ``runs`` or
+    ``last_runs`` (source -> latest run's start and status), sorted by source id."""
+    by_source: dict[str, list[Bucket]] = defaultdict(list)
+    for bucket in buckets:
+        by_source[bucket.source].append(bucket)
+    runs_by: dict[str, list[RunFigures]] = defaultdict(list)
+    for run in sorted(runs, key=lambda r: r.started):
+        if now - rules.runs_window <= run.started <= now:
+            runs_by[run.source].append(run)
+    out = []
+    for source in sorted(set(totals) | set(runs_by) | set(last_runs)):
+        articles, first_seen = totals.get(source, (0, now))
+        mine = by_source.get(source, [])
+        normal = normal_daily_volume(mine, first_seen, now, rules)
+        flags = [
+            flag for flag in (_quiet(mine, runs_by[source], normal, now, rules),
+                              _extraction(mine, now, rules)) if flag is not None
+        ]
+        flags += _runs_flags(runs_by[source], rules)
+        last_at, last_status = last_runs.get(source, (None, None))
+        out.append(SourceHealth(
+            source=source, articles=articles, normal_daily=normal,
+            new_24h=sum(b.articles for b in mine if b.hour >= now - _DAY),
+            last_run_at=last_at, last_status=last_status, flags=tuple(flags)))
+    return out
+
+
+def check_health(archive: Archive, now: datetime,
+                 rules: HealthRules = DEFAULT_RULES) -> list[SourceHealth]:
+    """Fetch the rows for :func:`assess` from ``archive`` and assess them."""
+    db = archive.db
+    totals = {row["source"]: (row["articles"], _parse(row["first_seen"]))
+              for row in db.query(totals_sql())}
+    sql, params = volume_sql(now, rules)
+    buckets = [Bucket(row["source"], _parse(row["hour"]), row["articles"], row["no_body"],
+                      row["no_date"]) for row in db.query(sql, params)]
+    sql, params = runs_sql(now, rules)
+    runs = [RunFigures(row["source"], _parse(row["started"]), row["status"], int(row["pages"]),
+                       int(row["failed"]), int(row["blocked"])) for row in db.query(sql, params)]
+    last_runs = {row["source"]: (row["started"], row["status"])
+                 for row in db.query(last_runs_sql())}
+    return assess(totals, buckets, runs, last_runs, now, rules)
+
+
+def health_record(health: SourceHealth | None, source: str) -> dict[str, Any]:
+    """A source's health as a JSON-ready dict (``mediawatch sources``); ``health`` None
+    means nothing is known about the source yet."""
+    if health is None:
+        health = SourceHealth(source, 0, None, 0, None, None)
+    return {
+        "source": source, "articles": health.articles, "normal_daily": health.normal_daily,
+        "new_24h": health.new_24h, "last_run": health.last_run_at,
+        "last_status": health.last_status, "flags": [flag.kind for flag in health.flags],
+        "problems": {flag.kind: flag.detail for flag in health.flags},
+    }
+

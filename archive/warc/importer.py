@@ -1,0 +1,195 @@
+"""Bringing WARC, ARC and WACZ files written by other tools into ``<data>/warcs``.
+
+Every file is checked completely before anything is copied: a damaged file is refused as a
+whole with one line saying what and where, so an import never half-loads a file and never
+touches what is already archived. What is accepted becomes a plain WARC file in the WARC
+directory (the record; ``reindex`` rebuilds the database from it like from any crawl):
+
+- WARC (gzip per record or uncompressed, whatever the file is called) is copied as it is;
+- ARC is converted to WARC/1.0 records (:func:`archive.warc.importer.arc_to_warc`);
+- WACZ (a zip) gives each of its ``archive/*.warc[.gz]`` members, each checked as a WARC.
+
+Names are ``import-<first 10 hex of the content's sha256>-<name>``: importing the same file
+twice is a no-op, and two tools' ``example.warc.gz`` do not collide. The caller ingests the
+returned paths (:func:`crawler.ingest.ingest_files`; archive/ does not import crawler/).
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import os
+import re
+import tempfile
+import zipfile
+import zlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from warcio.archiveiterator import ArchiveIterator
+from warcio.exceptions import ArchiveLoadFailed
+from warcio.warcwriter import WARCWriter
+
+from archive.warc.reader import WarcError, iter_responses
+
+_GZIP = b"\x1f\x8b"
+_ZIP = b"PK\x03\x04"
+
+
+@dataclass(slots=True)
+class ImportResult:
+    """What an import accepted (``ready``: WARC files in the WARC directory, to ingest) and
+    refused (``errors``: one line each, ``<file>: <reason>``)."""
+
+    ready: list[Path] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    records: dict[str, int] = field(default_factory=dict)
+
+
+def _kind(head: bytes) -> str:
+    if head.startswith(_ZIP):
+        return "wacz"
+    if head.startswith(_GZIP):
+        try:
+            head = gzip.GzipFile(fileobj=io.BytesIO(head)).read(16)
+        except (OSError, EOFError, zlib.error):
+            head = b""
+    return "arc" if head.startswith(b"filedesc://") else "warc"
+
+
+def _final_name(data_hash: str, name: str, gzipped: bool) -> str:
+    stem = re.sub(r"(\.w?arc)?(\.gz)?(\.open|\.bad)?$", "", name, flags=re.IGNORECASE)
+    stem = re.sub(r"[^A-Za-z0-9._-]", "_", stem) or "file"
+    return f"import-{data_hash[:10]}-{stem}.warc{'.gz' if gzipped else ''}"
+
+
+def _check_warc(path: Path, label: str) -> int:
+    """Response and revisit records in a complete, readable WARC; raises WarcError."""
+    count = 0
+    try:
+        for stored in iter_responses(path):
+            if not stored.captured.url:
+                raise WarcError(f"{label}: a response record at offset "
+                                f"{stored.location.offset} has no target URI")
+            count += 1
+    except WarcError as exc:
+        # iter_responses names the temporary file; say which file the user gave.
+        message = str(exc).replace(path.name, label, 1)
+        raise WarcError(message if message.startswith(label) else f"{label}: {message}"
+                        ) from exc
+    return count
+
+
+def _check_gzip(data: bytes, label: str) -> None:
+    """Every gzip member complete. warcio reads a member cut short (a copy interrupted, a
+    file still being written) as far as it goes without a word; evidence must not be
+    silently incomplete."""
+    if not data.startswith(_GZIP):
+        return
+    try:
+        with gzip.GzipFile(fileobj=io.BytesIO(data)) as gz:
+            while gz.read(1 << 20):
+                pass
+    except (OSError, EOFError, zlib.error) as exc:
+        raise WarcError(f"{label}: truncated or corrupt gzip data ({exc})") from exc
+
+
+def _accept(data: bytes, name: str, label: str, warc_dir: Path, result: ImportResult) -> None:
+    _check_gzip(data, label)
+    digest = hashlib.sha256(data).hexdigest()
+    final = warc_dir / _final_name(digest, name, data.startswith(_GZIP))
+    if final.exists():
+        result.ready.append(final)
+        return
+    warc_dir.mkdir(parents=True, exist_ok=True)
+    # Checked under a temporary name in the same directory, then renamed: a crawl or ingest
+    # listing the directory never sees a file that is not complete and valid.
+    fd, tmp = tempfile.mkstemp(dir=warc_dir, prefix=".import-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        result.records[final.name] = _check_warc(Path(tmp), label)
+        os.replace(tmp, final)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    result.ready.append(final)
+
+
+def _wacz_members(data: bytes, label: str) -> list[tuple[str, bytes]]:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            names = [n for n in zf.namelist() if n.startswith("archive/")
+                     and re.search(r"\.warc(\.gz)?$", n, re.IGNORECASE)]
+            if not names:
+                raise WarcError(f"{label}: not a WACZ (no archive/*.warc[.gz] member)")
+            return [(Path(n).name, zf.read(n)) for n in names]
+    except (zipfile.BadZipFile, zlib.error, OSError, EOFError) as exc:
+        raise WarcError(f"{label}: unreadable WACZ ({type(exc).__name__}: {exc})") from exc
+
+
+def import_files(paths: Iterable[str | Path], warc_dir: str | Path) -> ImportResult:
+    """Check and copy (or convert) ``paths`` into ``warc_dir``; see the module docstring.
+
+    Never raises for a bad input file: it is refused with one line in ``errors``.
+    """
+    warc_dir = Path(warc_dir)
+    result = ImportResult()
+    for path in map(Path, paths):
+        label = path.name
+        try:
+            data = path.read_bytes()
+            kind = _kind(data[:4096])
+            if kind == "wacz":
+                members = _wacz_members(data, label)
+                staged = ImportResult()
+                before = set(warc_dir.iterdir()) if warc_dir.is_dir() else set()
+                try:
+                    for name, member in members:  # all members valid, or none imported
+                        _accept(member, name, f"{label}!{name}", warc_dir, staged)
+                except WarcError:
+                    for done in staged.ready:
+                        if done not in before:
+                            done.unlink(missing_ok=True)
+                    raise
+                result.ready += staged.ready
+                result.records.update(staged.records)
+            elif kind == "arc":
+                _accept(arc_to_warc(data, label), path.name, label, warc_dir, result)
+            else:
+                _accept(data, path.name, label, warc_dir, result)
+        except WarcError as exc:
+            # warcio's messages span lines (and may start with an empty one): one line here.
+            result.errors.append(" ".join(str(exc).split()))
+        except OSError as exc:
+            result.errors.append(f"{label}: {exc.strerror or exc}")
+    return result
+
+
+def arc_to_warc(data: bytes, label: str) -> bytes:
+    """An ARC file's records as gzip WARC/1.0 records (warcio's conversion; the ARC header
+    becomes a warcinfo record). Raises :class:`WarcError` naming ``label`` for a record
+    without a URL or without an HTTP response, or for unreadable data."""
+    out = io.BytesIO()
+    writer = WARCWriter(out, gzip=True)
+    try:
+        it = ArchiveIterator(io.BytesIO(data), arc2warc=True)
+        for record in it:
+            if record.rec_type == "response":
+                where = f"{label}: ARC record at offset {it.get_record_offset()}"
+                if not record.rec_headers.get_header("WARC-Target-URI"):
+                    raise WarcError(f"{where} has no URL")
+                status = record.http_headers.get_statuscode() if record.http_headers else ""
+                # A malformed ARC header (length -1, 'abc') leaves warcio reading the next
+                # header line as the HTTP response: no status code means a broken record.
+                if not (status or "").isdigit():
+                    raise WarcError(f"{where} is malformed (no HTTP response)")
+            writer.write_record(record)
+    except (ArchiveLoadFailed, OSError, EOFError, ValueError, zlib.error) as exc:
+        if isinstance(exc, WarcError):
+            raise
+        raise WarcError(f"{label}: unreadable ARC data ({type(exc).__name__}: {exc})") from exc
+    return out.getvalue()
+

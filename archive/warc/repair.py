@@ -1,0 +1,53 @@
+"""WARC capture I/O: the typed values the rest of mediawatch sees, a rotating writer and readers.
+
+warcio stays behind this module: callers see :class:`CapturedResponse` and :class:`WarcLocation`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import zlib
+from pathlib import Path
+
+from warcio.archiveiterator import ArchiveIterator
+from warcio.exceptions import ArchiveLoadFailed
+
+from archive.warc.cdxj import index_closed_warc
+from archive.warc.reader import _check_complete, _member_complete
+
+log = logging.getLogger(__name__)
+
+
+
+
+
+
+def recover_open_file(path: str | Path) -> Path:
+    """Close a ``*.warc.gz.open`` file left by a crawl that was killed: cut it after its
+    last complete record and give it its final name. Returns the final path.
+
+    Only call it for files no live writer owns (the crawl holds its source's lock).
+    """
+    path = Path(path)
+    good = 0
+    try:
+        with open(path, "rb") as fh, open(path, "rb") as check:
+            it = ArchiveIterator(fh)
+            for record in it:
+                it.read_to_end(record)
+                _check_complete(record, path.name, it)
+                start = it.get_record_offset()
+                stop = start + it.get_record_length()
+                if not _member_complete(check, start, stop):
+                    break
+                good = stop
+    except (OSError, EOFError, ValueError, zlib.error, ArchiveLoadFailed) as exc:
+        log.warning("%s: cut after the last complete record at %d (%s)", path.name, good, exc)
+    with open(path, "r+b") as fh:
+        fh.truncate(good)
+    final = path.with_name(path.name.removesuffix(".open"))
+    os.replace(path, final)
+    index_closed_warc(final)
+    return final
+

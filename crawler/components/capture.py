@@ -1,0 +1,156 @@
+"""Scrapy extension that writes every HTTP exchange to WARC at ``response_downloaded``.
+
+That signal fires in the downloader before any downloader middleware sees the response, so
+the body is still content-encoded (the bytes as received) and redirects, robots.txt and error
+responses are captured like any other. Each exchange becomes response + request + metadata
+records (see :class:`archive.warc.writer.RotatingWarcWriter`).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from http.client import responses as REASONS
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from scrapy import Request, Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+from scrapy.http import Headers, Response
+
+from archive.warc.writer import Exchange, RotatingWarcWriter
+
+log = logging.getLogger(__name__)
+META_KEY = "mediawatch"
+
+
+def header_pairs(headers: Headers) -> tuple[tuple[str, str], ...]:
+    """Every value of every header, decoded latin-1 as HTTP/1.1 defines them."""
+    pairs: list[tuple[str, str]] = []
+    for key in headers:
+        name = key.decode("latin-1")
+        for value in headers.getlist(key):
+            pairs.append((name, value.decode("latin-1")))
+    return tuple(pairs)
+
+
+def request_target(url: str) -> str:
+    """Path plus query, as written on the HTTP request line."""
+    parts = urlsplit(url)
+    return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+
+
+def exchange_metadata(request: Request, source: str) -> dict[str, Any]:
+    """The JSON of the metadata record: which source, how the URL was found, redirects."""
+    discovery = dict(request.meta.get(META_KEY) or {})
+    meta: dict[str, Any] = {"source": source, "kind": discovery.pop("kind", "other")}
+    if request.url.endswith("/robots.txt") and meta["kind"] == "other":
+        meta["kind"] = "robots"
+    meta.update(discovery)
+    if redirects := request.meta.get("redirect_urls"):
+        meta["redirect_urls"] = list(redirects)
+    if (depth := request.meta.get("depth")) is not None:
+        meta["depth"] = depth
+    return meta
+
+
+def to_exchange(response: Response, request: Request, source: str,
+                fetched_at: datetime) -> Exchange:
+    """Scrapy objects -> the typed value the WARC writer takes."""
+    req_headers = list(header_pairs(request.headers))
+    if not any(k.lower() == "host" for k, _ in req_headers):
+        # Twisted adds Host itself; the request record should show what was sent.
+        req_headers.insert(0, ("Host", urlsplit(request.url).netloc))
+    ip = getattr(response, "ip_address", None)
+    return Exchange(
+        url=response.url,
+        method=request.method,
+        request_target=request_target(request.url),
+        request_headers=tuple(req_headers),
+        protocol=getattr(response, "protocol", None) or "HTTP/1.1",
+        status=response.status,
+        reason=REASONS.get(response.status, ""),
+        headers=header_pairs(response.headers),
+        body=response.body,
+        fetched_at=fetched_at,
+        ip_address=str(ip) if ip is not None else None,
+        metadata=exchange_metadata(request, source),
+    )
+
+
+class WarcCapture:
+    """Writes ``response_downloaded`` exchanges to ``<MEDIAWATCH_DATA>/warcs/``.
+
+    Stats: ``mediawatch/warc/records``, ``mediawatch/warc/bytes``, ``mediawatch/warc/files``,
+    ``mediawatch/warc/revisits`` and ``mediawatch/warc/revisit_bytes``.
+    """
+
+    def __init__(self, directory: Path, max_size: int, crawler: Crawler):
+        self.directory = directory
+        self.max_size = max_size
+        self.crawler = crawler
+        self.writer: RotatingWarcWriter | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> WarcCapture:
+        """Read settings and connect signals (Scrapy's extension protocol)."""
+        data = crawler.settings.get("MEDIAWATCH_DATA")
+        if not data:
+            raise NotConfigured("MEDIAWATCH_DATA is not set")
+        ext = cls(Path(data) / "warcs", crawler.settings.getint("MEDIAWATCH_WARC_MAX_SIZE"),
+                  crawler)
+        crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(ext.response_downloaded, signal=signals.response_downloaded)
+        crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
+        return ext
+
+    def spider_opened(self, spider: Spider) -> None:
+        """Start a writer named after the spider's source."""
+        source = getattr(getattr(spider, "source", None), "id", None) or spider.name
+        self.writer = RotatingWarcWriter(self.directory, source, max_size=self.max_size,
+                                         software=f"mediawatch (Scrapy {_scrapy_version()})")
+
+    def response_downloaded(self, response: Response, request: Request, spider: Spider) -> None:
+        """Write one exchange; a failure to write is logged and counted, never fatal."""
+        if self.writer is None:
+            return
+        stats = self.crawler.stats
+        # The spider's view of the archive says what the URL's last full capture was, so an
+        # unchanged answer is written as a revisit record.
+        state = getattr(spider, "state", None)
+        prior = state.prior(response.url) if state is not None else None
+        fetched_at = datetime.now(UTC)
+        try:
+            written = self.writer.write_exchange(
+                to_exchange(response, request, self.writer.source, fetched_at), prior)
+        except OSError as exc:
+            log.error("WARC write failed for %s: %s", response.url, exc)
+            if stats is not None:
+                stats.inc_value("mediawatch/warc/errors")
+            return
+        request.meta["mediawatch_warc"] = written.response
+        if written.revisit is None and response.status == 200 and state is not None:
+            state.remember(written.as_prior(response.url, fetched_at))
+        if stats is not None:
+            stats.inc_value("mediawatch/warc/records", 3)
+            stats.inc_value("mediawatch/warc/bytes", written.bytes_written)
+            if written.revisit is not None:
+                stats.inc_value("mediawatch/warc/revisits")
+                stats.inc_value("mediawatch/warc/revisit_bytes", written.bytes_written)
+
+    def spider_closed(self, spider: Spider) -> None:
+        """Close (and so rename) the last file: rotation at the end of every crawl."""
+        if self.writer is None:
+            return
+        self.writer.close()
+        files = [str(p) for p in self.writer.closed_files]
+        if self.crawler.stats is not None:
+            self.crawler.stats.set_value("mediawatch/warc/files", files)
+
+
+def _scrapy_version() -> str:
+    import scrapy
+
+    return scrapy.__version__

@@ -1,0 +1,525 @@
+"""The article page object: one property per field of :class:`~archive.models.Article`.
+
+Imported through :mod:`crawler.pages.listings`; it lives apart because it is most of the code.
+
+Field precedence, first value found wins:
+
+1. the source's per-site ``selectors`` (CSS, or XPath when the selector starts with ``/``
+   or ``(``; an element match gives its visible text, ``::text``/``::attr()`` give strings;
+   ``authors`` and ``tags`` take every match, other fields the joined text, dates the first
+   match that parses, with ``source.date_format`` tried first);
+2. JSON-LD (NewsArticle, Article, ReportageNewsArticle... also in ``@graph``/lists), then
+   OpenGraph and other ``<meta>`` conventions (``article:*``, ``dc.*``, ``parsely-*``,
+   ``sailthru.*``), then microdata and page markup (``<html lang>``, standfirst elements);
+3. trafilatura (body, and title/date/author/tags metadata as a fallback);
+4. the feed / news-sitemap :class:`~archive.models.Hints`.
+
+Datetimes are timezone-aware; a value without an offset is taken as UTC (see
+:mod:`crawler.pages.dates`). ``body_method`` records where the body came from: ``selectors``,
+``jsonld`` (``articleBody``), ``trafilatura`` or ``feed`` (the hint's summary).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import UTC, datetime
+from functools import cached_property
+from typing import Any
+from urllib.parse import urlsplit
+
+from parsel import Selector
+
+from archive.config.sources import Source
+from archive.models import Article, CapturedResponse, Hints
+from crawler.pages import bodytext as bt
+from crawler.pages import markup as mk
+from crawler.pages import pagetype
+from crawler.pages.dates import parse_date
+from crawler.pages.encoding import decode_html
+
+logger = logging.getLogger(__name__)
+
+PUBLISHED_META = (
+    "article:published_time", "og:article:published_time", "article:published",
+    "og:published_time", "datepublished", "published_time", "publishdate", "publish-date",
+    "publish_date", "pubdate", "dc.date.issued", "dcterms.issued", "dc.date", "dcterms.date",
+    "dc.date.created", "dcterms.created", "parsely-pub-date", "sailthru.date",
+    "article.published", "cxenseparse:recs:publishtime", "citation_publication_date",
+    "datecreated", "date",
+)
+MODIFIED_META = (
+    "article:modified_time", "og:article:modified_time", "og:updated_time", "datemodified",
+    "article:modified", "dc.date.modified", "dcterms.modified", "lastmod", "last-modified",
+)
+SECTION_META = ("article:section", "og:article:section", "parsely-section", "sailthru.section",
+                "cxenseparse:recs:articlesection", "section", "category")
+AUTHOR_META = ("author", "article:author", "og:article:author", "parsely-author",
+               "sailthru.author", "dc.creator", "dcterms.creator", "byl")
+TAG_META_LISTS = ("article:tag", "og:article:tag")
+TAG_META_COMMAS = ("news_keywords", "keywords", "parsely-tags", "sailthru.tags", "dc.subject")
+LANGUAGE_META = ("content-language", "language", "dc.language", "inlanguage")
+LEAD_CSS = (".article__announce-text, .article__announce, .b-article__lead, .article-lead, "
+            ".article__lead, .lead, .standfirst, .article__standfirst, .subtitle, .dek, "
+            "[itemprop=description]:not(meta)")
+# A JSON-LD articleBody cut off with an ellipsis is a teaser, not the body.
+_TRUNCATED = re.compile(r"(?:\.\.\.|…|\[\.\.\.\])\s*$")
+_TITLE_SEPARATORS = re.compile(r"\s+[|\-–—:·•»]\s+")
+
+
+class NotAnArticle(ValueError):
+    """A page that is not a story (section, tag, error, junk); the message says why."""
+
+    def __init__(self, url: str, reason: str):
+        self.url, self.reason = url, reason
+        super().__init__(f"{url}: not an article: {reason}")
+
+
+class ArticlePage:
+    """An HTML page that may be a news story.
+
+    Not slotted so that fields can be ``cached_property``: the HTML is decoded and parsed
+    once, trafilatura runs at most once and only when a field needs it.
+
+    :meth:`is_article` and :attr:`not_article_reason` apply the rules of
+    :mod:`crawler.pages.pagetype`; :meth:`to_article` raises :class:`NotAnArticle` with the reason.
+    """
+
+    def __init__(self, response: CapturedResponse, source: Source | None = None,
+                 hints: Hints | None = None):
+        self.response = response
+        self.source = source
+        self.hints = hints or Hints()
+        self._selectors = dict(source.selectors) if source else {}
+
+    # --- parsing, once ---------------------------------------------------------------
+
+    @cached_property
+    def html(self) -> str:
+        """The decoded page text (see :func:`crawler.pages.encoding.decode_html`)."""
+        return decode_html(self.response)
+
+    @cached_property
+    def selector(self) -> Selector:
+        """The parsed page."""
+        return mk.html_selector(self.html)
+
+    @cached_property
+    def base_url(self) -> str:
+        """``<base href>`` resolved against the URL, else the URL: relative links use it."""
+        href = self.selector.xpath("//base/@href").get()
+        return mk.absolute_url(self.response.url, href) or self.response.url
+
+    @cached_property
+    def _meta(self) -> dict[str, list[str]]:
+        return mk.meta_map(self.selector)
+
+    @cached_property
+    def _rel(self) -> dict[str, list[str]]:
+        return mk.rel_map(self.selector)
+
+    @cached_property
+    def jsonld(self) -> list[dict[str, Any]]:
+        """Every JSON-LD object on the page (lists and ``@graph`` flattened)."""
+        return mk.jsonld_objects(self.selector, self.response.url)
+
+    @cached_property
+    def jsonld_articles(self) -> list[dict[str, Any]]:
+        """Article objects of the JSON-LD, the one with a headline and body first."""
+        found = [o for o in self.jsonld if mk.jsonld_types(o) & mk.ARTICLE_TYPES]
+        return sorted(found, key=lambda o: (not o.get("headline"), not o.get("articleBody")))
+
+    @cached_property
+    def _ld(self) -> dict[str, Any]:
+        return self.jsonld_articles[0] if self.jsonld_articles else {}
+
+    @cached_property
+    def _trafilatura(self) -> Any:
+        return bt.run_trafilatura(self.html, self.response.url, self.response.fetched_at)
+
+    def _traf(self, name: str) -> Any:
+        doc = self._trafilatura
+        return getattr(doc, name, None) if doc is not None else None
+
+    def meta_first(self, keys: tuple[str, ...]) -> str | None:
+        """The first non-empty ``<meta>`` content under any of ``keys`` (lowercased)."""
+        for key in keys:
+            for value in self._meta.get(key, ()):
+                if value:
+                    return value
+        return None
+
+    def _select(self, field: str, *, body: bool = False,
+                attributes: tuple[str, ...] = ()) -> list[str]:
+        selector = self._selectors.get(field)
+        if not selector:
+            return []
+        matches = bt.select(self.selector, selector, self.response.url)
+        return list(mk.unique(bt.selected_strings(matches, body=body, attributes=attributes)))
+
+    def _selected_text(self, field: str) -> str | None:
+        values = self._select(field)
+        return mk.normalize_space(" ".join(values)) or None
+
+    def _ld_text(self, key: str) -> str | None:
+        values = mk.jsonld_strings(self._ld.get(key))
+        return values[0] if values else None
+
+    def _url(self, href: str | None) -> str | None:
+        return mk.absolute_url(self.base_url, href)
+
+    # --- fields ----------------------------------------------------------------------
+
+    @cached_property
+    def title(self) -> str | None:
+        """Headline: selector > JSON-LD headline > og:title > twitter/dc/parsely titles >
+        the page's only ``<h1>`` > ``<title>`` > trafilatura > feed title. A trailing
+        " - Site Name" (og:site_name or the source name) is removed."""
+        candidates = [
+            self._selected_text("title"), self._ld_text("headline"), self._ld_text("name"),
+            self.meta_first(("og:title", "twitter:title", "dc.title", "parsely-title",
+                              "sailthru.title", "headline")),
+        ]
+        h1 = [t for t in (bt.element_text(e.root) for e in self.selector.xpath("//h1")) if t]
+        if len(h1) == 1:  # one <h1> is the headline; several mean a listing or a bad layout
+            candidates.append(h1[0])
+        candidates.append(self.selector.xpath("//title/text()").get())
+        for candidate in candidates:
+            if candidate and candidate.strip():
+                return self._strip_site_name(candidate)
+        traf = self._traf("title")
+        if traf:
+            return self._strip_site_name(mk.normalize_space(traf))
+        return self.hints.title
+
+    def _strip_site_name(self, title: str) -> str:
+        title = mk.normalize_space(title)
+        site = self.meta_first(("og:site_name", "application-name"))
+        names = {site.casefold()} if site else set()
+        if self.source:
+            names.add(self.source.name.casefold())
+        parts = _TITLE_SEPARATORS.split(title)
+        if len(parts) > 1 and parts[-1].casefold() in names:
+            return mk.normalize_space(title[: title.rfind(parts[-1])]).rstrip("|-–—:·•» ")
+        return title
+
+    @cached_property
+    def _body_and_method(self) -> tuple[str | None, str | None]:
+        clean = dict(title=self.title, section=self.section, authors=self.authors,
+                     tags=self.tags)
+        selected = self._select("body", body=True)
+        if selected:
+            paras = [p for block in selected for p in block.split("\n\n")]
+            kept = bt.clean_paragraphs(paras, **clean)
+            if kept:
+                return "\n\n".join(kept), "selectors"
+            logger.warning("%s: body selector %r matched no text", self.response.url,
+                           self._selectors.get("body"))
+        ld_kept: list[str] = []
+        ld_body = self._ld.get("articleBody")
+        if isinstance(ld_body, str):
+            ld_body = mk.unescape_entities(ld_body).strip()
+            if len(ld_body) >= pagetype.MIN_ARTICLE_CHARS and not _TRUNCATED.search(ld_body):
+                ld_kept = bt.clean_paragraphs(bt.text_paragraphs(ld_body), **clean)
+        # A long articleBody without paragraph breaks loses the structure the body
+        # promises; trafilatura gets the same text with its paragraphs.
+        if ld_kept and (len(ld_kept) > 1 or len(ld_kept[0]) < 1000):
+            return "\n\n".join(ld_kept), "jsonld"
+        text = self._traf("text")
+        if isinstance(text, str) and text.strip():
+            kept = bt.clean_paragraphs(bt.text_paragraphs(text), **clean)
+            if kept:
+                return "\n\n".join(kept), "trafilatura"
+        if ld_kept:
+            return "\n\n".join(ld_kept), "jsonld"
+        if self.hints.summary:
+            return self.hints.summary, "feed"
+        return None, None
+
+    @cached_property
+    def body(self) -> str | None:
+        """Article text, paragraphs joined by a blank line, furniture removed."""
+        return self._body_and_method[0]
+
+    @cached_property
+    def body_method(self) -> str | None:
+        """Which extractor produced :attr:`body`."""
+        return self._body_and_method[1]
+
+    @cached_property
+    def lead(self) -> str | None:
+        """Standfirst: selector > standfirst element > JSON-LD / og / meta description >
+        the first body paragraph that is a sentence > feed summary. A description that
+        is a truncated copy of the first paragraph gives way to the paragraph."""
+        selected = self._selected_text("lead")
+        if selected:
+            return selected
+        first = next((p for p in (self.body or "").split("\n\n") if _is_sentence(p)), None)
+        element = next((t for t in (" ".join(bt.paragraphs(e.root, body=True)) for e in
+                                    self.selector.css(LEAD_CSS)[:3]) if _is_sentence(t)), None)
+        candidates = [element, self._ld_text("description"),
+                      self.meta_first(("og:description", "description",
+                                        "twitter:description", "dc.description"))]
+        for candidate in candidates:
+            if candidate and _is_sentence(candidate):
+                stem = _TRUNCATED.sub("", candidate).strip()
+                if first and first != candidate and first.startswith(stem):
+                    return first
+                return candidate
+        return first or self.hints.summary
+
+    @cached_property
+    def authors(self) -> tuple[str, ...]:
+        """Authors: selector (every match) > JSON-LD author > meta > microdata / rel=author
+        > trafilatura > feed authors. URLs, e-mail addresses and handles are dropped."""
+        groups: list[list[str]] = [
+            [n for v in self._select("authors") for n in mk.split_names(v)],
+            [n for v in mk.jsonld_strings(self._ld.get("author")) for n in mk.split_names(v)],
+        ]
+        for key in AUTHOR_META:
+            groups.append([n for v in self._meta.get(key, ()) for n in mk.split_names(v)])
+        groups.append([n for e in self.selector.xpath(
+            "//*[@itemprop='author']//*[@itemprop='name'] | //a[@rel='author']")
+            for n in mk.split_names(bt.element_text(e.root))])
+        for group in groups:
+            if group:
+                return mk.unique(group)
+        traf = self._traf("author")
+        if isinstance(traf, str) and traf.strip():
+            return mk.unique(n for v in traf.split(";") for n in mk.split_names(v))
+        return self.hints.authors
+
+    @cached_property
+    def published(self) -> datetime | None:
+        """Publication time: selector > JSON-LD datePublished > meta > microdata /
+        ``<time pubdate>`` > the page's visible date (:meth:`_visible_date`) > trafilatura
+        (htmldate) > feed date. htmldate yields a day only, so a feed timestamp falling on
+        that day is preferred to it."""
+        for value in self._select("published", attributes=("datetime", "content")):
+            found = parse_date(value, self.source.date_format if self.source else None)
+            if found:
+                return found
+        for value in self._date_candidates("datePublished", PUBLISHED_META):
+            found = parse_date(value)
+            if found:
+                return found
+        found = self._visible_date()
+        if found:
+            return found
+        hint = self.hints.published
+        if hint is not None and hint.tzinfo is None:
+            hint = hint.replace(tzinfo=UTC)
+        traf = self._traf("date")
+        found = parse_date(traf) if isinstance(traf, str) else None
+        # htmldate gives a day; the feed's timestamp on that same day is the better value.
+        if found and not (hint and hint.date() == found.date()):
+            return found
+        return hint
+
+    @cached_property
+    def modified(self) -> datetime | None:
+        """Last modification: selector > JSON-LD dateModified > meta > microdata."""
+        for value in self._select("modified", attributes=("datetime", "content")):
+            found = parse_date(value, self.source.date_format if self.source else None)
+            if found:
+                return found
+        for value in self._date_candidates("dateModified", MODIFIED_META):
+            found = parse_date(value)
+            if found:
+                return found
+        return None
+
+    def _visible_date(self) -> datetime | None:
+        """The story's own printed date: the first ``<time datetime>`` or element with
+        "date" in its class (not "modified"/"updated") outside other stories' teasers,
+        navigation and the site header, parsed with the source's ``date_format`` first."""
+        date_format = self.source.date_format if self.source else None
+        nodes = self.selector.xpath(
+            "//body//time[@datetime] | //body//*[contains(translate(@class, 'DATE', 'date'), "
+            "'date')]")
+        for node in nodes[:30]:
+            element = node.root
+            words = bt.class_words(element)
+            if words & {"modified", "updated", "update", "upd", "mod"} or any(
+                    bt.is_elsewhere(e) for e in element.iterancestors()):
+                continue
+            found = parse_date(element.get("datetime") or bt.element_text(element)[:80],
+                               date_format)
+            if found:
+                return found
+        return None
+
+    def _date_candidates(self, ld_key: str, meta_keys: tuple[str, ...]) -> list[str]:
+        values = mk.jsonld_strings(self._ld.get(ld_key))
+        values += [v for key in meta_keys for v in self._meta.get(key, ())]
+        extra = "|//time[@pubdate]/@datetime" if ld_key == "datePublished" else ""
+        values += self.selector.xpath(f"//*[@itemprop='{ld_key}']/@datetime{extra}").getall()
+        return values
+
+    @cached_property
+    def section(self) -> str | None:
+        """Section: selector > JSON-LD articleSection > meta > microdata > trafilatura."""
+        candidates = [self._selected_text("section"), self._ld_text("articleSection"),
+                      self.meta_first(SECTION_META)]
+        candidates += [bt.element_text(e.root) for e in
+                       self.selector.xpath("//*[@itemprop='articleSection']")[:1]]
+        for candidate in candidates:
+            if candidate:
+                return mk.normalize_space(candidate)
+        categories = self._traf("categories")
+        return categories[0] if categories else None
+
+    @cached_property
+    def tags(self) -> tuple[str, ...]:
+        """Tags: selector (every match) > JSON-LD keywords > article:tag > keywords-style
+        meta (comma separated) > trafilatura > feed/sitemap tags."""
+        selected = self._select("tags")
+        if len(selected) == 1 and "," in selected[0]:
+            selected = selected[0].split(",")
+        groups = [selected]
+        keywords = self._ld.get("keywords")
+        ld = mk.jsonld_strings(keywords)
+        groups.append([t for v in ld for t in v.split(",")] if isinstance(keywords, str) else ld)
+        for key in TAG_META_LISTS:
+            groups.append(list(self._meta.get(key, ())))
+        for key in TAG_META_COMMAS:
+            groups.append([t for v in self._meta.get(key, ()) for t in v.split(",")])
+        for group in groups:
+            cleaned = mk.unique(mk.normalize_space(t) for t in group)
+            if cleaned:
+                return cleaned
+        traf = self._traf("tags")
+        if traf:
+            return mk.unique(mk.normalize_space(t) for t in traf)
+        return self.hints.tags
+
+    @cached_property
+    def language(self) -> str | None:
+        """Primary language subtag: ``<html lang>`` > og:locale / meta > JSON-LD inLanguage
+        > Content-Language header > source language > feed language."""
+        candidates = [self.selector.xpath("/html/@lang | /html/@*[name()='xml:lang']").get(),
+                      self.meta_first(("og:locale",)), self._ld_text("inLanguage"),
+                      self.meta_first(LANGUAGE_META), self.response.header("Content-Language"),
+                      self.source.language if self.source else None, self.hints.language]
+        for candidate in candidates:
+            code = mk.language_code(candidate)
+            if code:
+                return code
+        return None
+
+    @cached_property
+    def canonical_url(self) -> str | None:
+        """``<link rel=canonical>``, else og:url."""
+        for href in self._rel.get("canonical", ()):
+            if url := self._url(href):
+                return url
+        return self.og_url
+
+    @cached_property
+    def og_url(self) -> str | None:
+        """``og:url``, resolved."""
+        return self._url(self.meta_first(("og:url",)))
+
+    @cached_property
+    def amp_url(self) -> str | None:
+        """``<link rel=amphtml>``."""
+        return next(filter(None, map(self._url, self._rel.get("amphtml", ()))), None)
+
+    @cached_property
+    def image(self) -> str | None:
+        """og:image > twitter:image > JSON-LD image."""
+        candidates = [self.meta_first(("og:image", "og:image:url", "og:image:secure_url",
+                                        "twitter:image", "twitter:image:src"))]
+        candidates += mk.jsonld_strings(self._ld.get("image"), "url")
+        return next(filter(None, map(self._url, candidates)), None)
+
+    @cached_property
+    def short_url(self) -> str | None:
+        """The site's short link: selector ("Get short URL" widget) > ``rel=shortlink`` >
+        ``rev=canonical`` > a generic short-URL widget (``data-shorturl`` or an input
+        inside an element whose class says ``short``) > the first URL of a redirect chain
+        that reached this page from a different host or a shorter path."""
+        candidates = [*self._select("short_url"), *self._rel.get("shortlink", ()),
+                      *mk.rel_map(self.selector, "rev").get("canonical", ()),
+                      *self.selector.xpath(
+                          "//@data-shorturl | //@data-short-url | //@data-shortUrl | "
+                          "//*[contains(translate(@class, 'SHORT', 'short'), 'short')]"
+                          "//input/@value").getall()]
+        for candidate in candidates:
+            if url := self._url(candidate):
+                return url
+        return _redirect_short_url(self.response)
+
+    # --- decisions -------------------------------------------------------------------
+
+    @cached_property
+    def not_article_reason(self) -> str | None:
+        """Why this page is not an article, or None when it is one."""
+        return pagetype.not_article_reason(self)
+
+    def is_article(self) -> bool:
+        """True when the page is a story (rules: :mod:`crawler.pages.pagetype`)."""
+        return self.not_article_reason is None
+
+    def aliases(self) -> tuple[str, ...]:
+        """Every other URL the page is known under: the response URL, the redirect chain,
+        og:url, the AMP URL and the feed GUID when it is a URL (in that order)."""
+        values = [self.response.url, *self.response.redirect_urls, self.og_url, self.amp_url]
+        guid = self.hints.guid
+        if guid and guid.startswith(("http://", "https://")):
+            values.append(guid)
+        return tuple(dict.fromkeys(v for v in values if v))
+
+    def to_article(self) -> Article:
+        """The :class:`~archive.models.Article`; :class:`NotAnArticle` when it is not one."""
+        reason = self.not_article_reason
+        if reason is not None:
+            raise NotAnArticle(self.response.url, reason)
+        return Article(
+            url=self.response.url, source=self._source_id(), title=self.title,
+            lead=self.lead, body=self.body, authors=self.authors, published=self.published,
+            modified=self.modified, section=self.section, tags=self.tags,
+            language=self.language, canonical_url=self.canonical_url,
+            short_url=self.short_url, amp_url=self.amp_url, image=self.image,
+            body_method=self.body_method, aliases=self.aliases(),
+        )
+
+    def _source_id(self) -> str:
+        """The source's id; without one, the capture's recorded source, else the host."""
+        if self.source is not None:
+            return self.source.id
+        recorded = self.response.metadata.get("source")
+        if isinstance(recorded, str) and recorded:
+            return recorded
+        return (urlsplit(self.response.url).hostname or "").lower()
+
+
+def _is_sentence(text: str | None) -> bool:
+    """A lead must read as prose: four words or more, not a bare date or widget label."""
+    if not text or len(text) < 20 or len(text.split()) < 4:
+        return False
+    return not bt.is_date_line(text) and not bt.is_phrase_line(text)
+
+
+def _redirect_short_url(response: CapturedResponse) -> str | None:
+    """The first URL of the redirect chain when it is a short link: another host, or the
+    same host with a shorter path. http->https, ``www.`` and trailing-slash hops are not."""
+    if not response.redirect_urls:
+        return None
+    first = response.redirect_urls[0]
+
+    def key(url: str) -> tuple[str, str]:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower().removeprefix("www.")
+        rest = parts.path.rstrip("/") + ("?" + parts.query if parts.query else "")
+        return host, rest
+
+    try:
+        (host_a, rest_a), (host_b, rest_b) = key(first), key(response.url)
+    except ValueError:
+        return None
+    if (host_a, rest_a) == (host_b, rest_b) or not host_a:
+        return None
+    if host_a != host_b or len(rest_a) < len(rest_b):
+        return first
+    return None
