@@ -1,1 +1,2 @@
-"""mediawatch scheduler: the APScheduler service (later) and the ``mediawatch`` CLI."""
+"""mediawatch operations layer: the ``mediawatch`` CLI, the APScheduler service, monitoring
+(:mod:`scheduler.monitor`) and the sample newsroom behind ``mediawatch demo``."""

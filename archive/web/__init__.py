@@ -1,2 +1,3 @@
-"""Web servers over the archive (Starlette): replay of captures on an origin of its own
-(:mod:`archive.replay.app`) and, beside it, the interface."""
+"""The analysts' web interface (Starlette + Jinja2 templates, server-rendered): search, articles
+with their history, sources, and the frame around a replayed capture. Replay itself is served
+from another origin by :mod:`archive.replay.app`."""
