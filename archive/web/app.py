@@ -536,9 +536,13 @@ def serve(apps: Sequence[tuple[Starlette, str, int]],
 
     async def main() -> None:
         loop = asyncio.get_running_loop()
+
+        def stop_all() -> None:
+            for s in servers:
+                s.should_exit = True
+
         for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, lambda: [setattr(s, "should_exit", True)
-                                                  for s in servers])
+            loop.add_signal_handler(sig, stop_all)
         tasks = [asyncio.create_task(s.serve()) for s in servers]
         while not all(s.started for s in servers):
             done = [t for t in tasks if t.done()]
