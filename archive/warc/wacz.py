@@ -34,10 +34,12 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from archive.store.db import Archive
 from archive.warc.reader import exchange_spans
+
+if TYPE_CHECKING:
+    from archive.store.db import Archive
 
 __all__ = [
     "CaptureRecord",

@@ -28,9 +28,6 @@ from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from parsel import Selector
-
-from archive.config.sources import Source
 from archive.models import Article, CapturedResponse, Hints
 from crawler.pages import bodytext as bt
 from crawler.pages import markup as mk
@@ -39,7 +36,10 @@ from crawler.pages.dates import parse_date
 from crawler.pages.encoding import decode_html
 
 if TYPE_CHECKING:
+    from parsel import Selector
     from trafilatura.settings import Document
+
+    from archive.config.sources import Source
 
 logger = logging.getLogger(__name__)
 
