@@ -57,12 +57,6 @@ def watchlist(query: str = "S-400", **kwargs: Any) -> Watchlist:
     return parse_watchlists(smtp + "[[watchlist]]\n" + "\n".join(lines)).watchlists[0]
 
 
-@pytest.fixture
-def archive(tmp_path: Path) -> Iterator[Archive]:
-    with Archive(tmp_path / "archive.db") as opened:
-        yield opened
-
-
 def kinds(alerts: list[Any]) -> list[tuple[str, int, str]]:
     return [(a.article_id, a.version, a.kind) for a in alerts]
 

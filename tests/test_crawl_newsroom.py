@@ -15,8 +15,8 @@ import json
 import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -26,46 +26,17 @@ from scheduler.newsroom.server import (
     NON_ARTICLES,
     ROBOTS_DISALLOWED,
     STORIES,
-    Newsroom,
-    render_sources,
 )
 
-MEDIAWATCH = str(Path(sys.executable).with_name("mediawatch"))
+if TYPE_CHECKING:
+    from tests.conftest import Crawled
+
 WARCIO = str(Path(sys.executable).with_name("warcio"))
-
-
-@dataclass
-class Crawled:
-    base: str
-    config: Path
-    data: Path
-    outputs: list[str]
-    hits: list[tuple[str, str]]
-
-    def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run(
-            [MEDIAWATCH, "--config", str(self.config), "--data", str(self.data), *args],
-            capture_output=True, text=True, timeout=300, check=False)
-        if check:
-            assert result.returncode == 0, result.stderr
-        return result
-
-
-@pytest.fixture(scope="module")
-def crawled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Crawled]:
-    work = tmp_path_factory.mktemp("newsroom")
-    with Newsroom() as newsroom:
-        config = work / "sources.toml"
-        config.write_text(render_sources(newsroom.base_url), encoding="utf-8")
-        state = Crawled(newsroom.base_url, config, work / "data", [], newsroom.hits)
-        for edition in (1, 2):
-            newsroom.edition = edition
-            state.outputs.append(state.cli("crawl").stdout)
-        yield state
 
 
 @pytest.fixture
 def archive(crawled: Crawled) -> Iterator[Archive]:
+    # Here ``archive`` is the crawl's archive (conftest's is an empty one).
     db = Archive(crawled.data / "archive.db")
     yield db
     db.close()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -68,12 +67,6 @@ def cap(
         kind=kind,
         source="example",
     )
-
-
-@pytest.fixture
-def archive(tmp_path: Path) -> Iterator[Archive]:
-    with Archive(tmp_path / "data" / "archive.db") as opened:
-        yield opened
 
 
 def test_insert(archive: Archive) -> None:

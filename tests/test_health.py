@@ -6,7 +6,6 @@ from __future__ import annotations
 import itertools
 import json
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -192,12 +191,6 @@ def log_run(archive: Archive, started: datetime, source: str = "tass", status: s
             **figures: int) -> None:
     archive.log_run({"source": source, "started": started, "finished": started,
                      "status": status, "pages": 10, **figures})
-
-
-@pytest.fixture
-def archive(tmp_path: Path) -> Iterator[Archive]:
-    with Archive(tmp_path / "archive.db") as opened:
-        yield opened
 
 
 def fill(archive: Archive, days: int = 14, per_day: int = 5, source: str = "tass") -> None:

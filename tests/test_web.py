@@ -7,10 +7,8 @@ from __future__ import annotations
 import csv
 import io
 import json
-import subprocess
-import sys
 from collections.abc import Iterator
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from starlette.testclient import TestClient
@@ -20,31 +18,18 @@ from archive.store.facets import Filters
 from archive.store.search import QueryError
 from archive.web.app import create_app, day_chart, parse_filters, replay_timestamp
 from scheduler.cli import web_source_rows
-from scheduler.newsroom.server import Newsroom, render_sources
+
+if TYPE_CHECKING:
+    from tests.conftest import Crawled
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
-MEDIAWATCH = str(Path(sys.executable).with_name("mediawatch"))
 REPLAY = "http://127.0.0.1:1"  # never contacted: only written into links
 
 
-def crawl_newsroom(work: Path) -> tuple[Path, Path]:
-    """Crawl the sample newsroom twice (edition 1, then 2) into ``work``; (config, data)."""
-    config, data = work / "sources.toml", work / "data"
-    with Newsroom() as newsroom:
-        config.write_text(render_sources(newsroom.base_url), encoding="utf-8")
-        for edition in (1, 2):
-            newsroom.edition = edition
-            result = subprocess.run(
-                [MEDIAWATCH, "--config", str(config), "--data", str(data), "crawl"],
-                capture_output=True, text=True, timeout=300, check=False)
-            assert result.returncode == 0, result.stderr
-    return config, data
-
-
 @pytest.fixture(scope="module")
-def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    config, data = crawl_newsroom(tmp_path_factory.mktemp("web"))
-    app = create_app(data, config, REPLAY, source_rows=web_source_rows(str(config)))
+def client(crawled: Crawled) -> Iterator[TestClient]:
+    app = create_app(crawled.data, crawled.config, REPLAY,
+                     source_rows=web_source_rows(str(crawled.config)))
     with TestClient(app) as test_client:
         yield test_client
 
