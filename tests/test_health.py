@@ -8,8 +8,7 @@ import json
 import threading
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import feedparser
 import pytest
@@ -27,6 +26,9 @@ from archive.store.health import (
 )
 from scheduler.monitor.delivery import after_run
 from scheduler.monitor.health import health_transitions
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 NOW = datetime(2024, 5, 30, 12, 0, tzinfo=UTC)
 DAY = timedelta(days=1)

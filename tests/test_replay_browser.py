@@ -93,7 +93,8 @@ def test_hostile_page_replays_with_nothing_escaping(replay_server: str, browser:
         page = context.new_page()
         page.on("request", lambda request: requests.append(request.url))
         response = page.goto(f"{replay_server}/replay/{TS}/{URL}")
-        assert response is not None and response.status == 200
+        assert response is not None
+        assert response.status == 200
         page.wait_for_load_state("load")
         # The archived text is there, and the archived stylesheet loaded from the archive.
         assert page.locator("h1").inner_text() == "Ceasefire talks resume in Geneva"
