@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test chromium run lint bench bench-search bench-replay clean
+.PHONY: demo test chromium redis system-deps run lint bench bench-search bench-replay clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -14,20 +14,32 @@ $(STAMP): pyproject.toml constraints.txt
 demo: $(STAMP)  ## crawl the bundled sample newsroom (offline) into data/
 	$(BIN)/mediawatch demo
 
-test: $(STAMP) chromium  ## the whole test suite
+test: $(STAMP) system-deps  ## the whole test suite
 	$(BIN)/python -m pytest -q
 
-# The browser tests drive Debian's chromium (Playwright downloads no browser): installed here
-# when it is missing and we are root; otherwise those tests skip with the reason.
+# System programs the tests drive, from Debian: chromium for the browser tests (Playwright
+# downloads no browser) and redis-server. Installed when missing and we are root (CI is);
+# otherwise the browser tests skip with the reason. Nothing is fetched when both are there,
+# so `make test` works offline on a machine already set up.
+system-deps: chromium redis
+
 chromium:
-	@if [ ! -x /usr/bin/chromium ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-		apt-get update && apt-get install -y chromium; fi
+	@$(call apt_install_missing,/usr/bin/chromium,chromium)
+
+redis:
+	@$(call apt_install_missing,/usr/bin/redis-server,redis-server)
+
+# $(1): the program that must exist; $(2): the Debian package that brings it.
+define apt_install_missing
+if [ ! -x $(1) ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $(2); fi
+endef
 
 run: $(STAMP)  ## the scheduler service on the real configured sources (Ctrl-C stops it)
 	$(BIN)/mediawatch schedule
 
-lint: $(STAMP)
-	$(BIN)/ruff check .
+lint: $(STAMP)  ## ruff, then mypy (its config is [tool.mypy] in pyproject.toml)
+	$(BIN)/ruff check . && $(BIN)/mypy
 
 bench: $(STAMP)  ## crawl throughput against plain Scrapy; recrawl cost on the sample newsroom
 	$(BIN)/python bench/crawl.py

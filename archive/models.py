@@ -6,6 +6,7 @@ They live in ``archive`` because dependencies point one way
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import Message
@@ -53,14 +54,19 @@ class Hints:
             published=datetime.fromisoformat(published) if isinstance(published, str) else None,
             guid=_str_or_none(data.get("guid")),
             summary=_str_or_none(data.get("summary")),
-            authors=tuple(str(a) for a in data.get("authors") or ()),  # type: ignore[union-attr]
-            tags=tuple(str(t) for t in data.get("tags") or ()),  # type: ignore[union-attr]
+            authors=_str_tuple(data.get("authors")),
+            tags=_str_tuple(data.get("tags")),
             language=_str_or_none(data.get("language")),
         )
 
 
 def _str_or_none(value: object) -> str | None:
     return str(value) if value not in (None, "") else None
+
+
+def _str_tuple(value: object) -> tuple[str, ...]:
+    # JSON gives a list here; anything not iterable (null, a number) counts as empty
+    return tuple(str(v) for v in value) if isinstance(value, Iterable) else ()
 
 
 @dataclass(frozen=True, slots=True)

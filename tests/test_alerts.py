@@ -57,12 +57,6 @@ def watchlist(query: str = "S-400", **kwargs: Any) -> Watchlist:
     return parse_watchlists(smtp + "[[watchlist]]\n" + "\n".join(lines)).watchlists[0]
 
 
-@pytest.fixture
-def archive(tmp_path: Path) -> Iterator[Archive]:
-    with Archive(tmp_path / "archive.db") as opened:
-        yield opened
-
-
 def kinds(alerts: list[Any]) -> list[tuple[str, int, str]]:
     return [(a.article_id, a.version, a.kind) for a in alerts]
 
@@ -296,7 +290,8 @@ def test_atom_feed_has_the_alerts_newest_first(archive: Archive, tmp_path: Path)
 def test_health_feed_is_written_even_when_empty(archive: Archive, tmp_path: Path) -> None:
     after_run(archive, Watchlists(path="w.toml"), tmp_path, NOW)
     feed = feedparser.parse((tmp_path / "alerts" / "source-health.atom").read_bytes())
-    assert not feed.bozo and feed.entries == []
+    assert not feed.bozo
+    assert feed.entries == []
 
 
 def test_webhook_receives_the_alert_as_json(archive: Archive, tmp_path: Path) -> None:
@@ -414,7 +409,8 @@ def test_unreachable_smtp_server_is_logged_not_raised(archive: Archive, tmp_path
                         retry=RetryPolicy(tries=1), sleep=no_sleep([]))
     assert summary.count("s400", "email", "failed") == 1
     (row,) = [d for d in list_deliveries(archive) if d["channel"] == "email"]
-    assert row["status"] == "failed" and "SMTP 127.0.0.1" in row["error"]
+    assert row["status"] == "failed"
+    assert "SMTP 127.0.0.1" in row["error"]
 
 
 # --------------------------------------------------------------------------- CLI
@@ -454,7 +450,8 @@ def test_sources_command_shows_every_configured_source(tmp_path: Path) -> None:
     code, out = cli(tmp_path, "sources", "--format", "json")
     assert code == 0
     rows = {row["source"]: row for row in json.loads(out)}
-    assert "sputnik" in rows and rows["sputnik"]["articles"] == 0
+    assert "sputnik" in rows
+    assert rows["sputnik"]["articles"] == 0
     assert (rows["tass"]["articles"], rows["tass"]["new_24h"], rows["tass"]["flags"]) == (
         1, 1, [])
 

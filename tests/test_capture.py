@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import gzip
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from scrapy import Request, Spider
@@ -13,6 +13,9 @@ from scrapy.utils.test import get_crawler
 
 from archive.warc.reader import iter_responses, list_warcs
 from crawler.components.capture import META_KEY, WarcCapture, exchange_metadata, request_target
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 class NewsSpider(Spider):

@@ -10,13 +10,15 @@ import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-
-import pytest
+from typing import TYPE_CHECKING
 
 from archive.warc.cdxj import cdxj_lines, cdxj_path, index_closed_warc
 from archive.warc.reader import list_warcs
 from archive.warc.repair import recover_open_file
 from archive.warc.writer import METADATA_URN, Exchange, RotatingWarcWriter, WrittenExchange
+
+if TYPE_CHECKING:
+    import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 CDXJ_INDEXER = str(Path(sys.executable).with_name("cdxj-indexer"))
@@ -96,7 +98,8 @@ def test_metadata_records_are_indexed_under_their_own_urn(tmp_path: Path) -> Non
     lines = parse(cdxj_path(warc).read_text(encoding="utf-8"))
     metadata = [(key, f) for key, _, f in lines if f["url"].startswith(METADATA_URN)]
     pages = [(key, f) for key, _, f in lines if not f["url"].startswith(METADATA_URN)]
-    assert len(metadata) == 3 and len(pages) == 3
+    assert len(metadata) == 3
+    assert len(pages) == 3
     assert all(key == f["url"] for key, f in metadata)  # the URN itself, never a page SURT
     # Under a page's key there is only the page and its revisit: the JSON of the metadata
     # record of the same second can never be served in its place.

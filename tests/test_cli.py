@@ -28,7 +28,9 @@ def run(tmp_path: Path, *args: str, config: Path | None = None) -> tuple[int, st
 def test_unknown_source_is_one_line_and_exit_2(tmp_path: Path) -> None:
     code, _, err = run(tmp_path, "crawl", "no_such_source")
     assert code == 2
-    assert err.count("\n") == 1 and "unknown source id" in err and "sputnik" in err
+    assert err.count("\n") == 1
+    assert "unknown source id" in err
+    assert "sputnik" in err
 
 
 def test_bad_config_is_one_line_and_exit_2(tmp_path: Path) -> None:
@@ -45,11 +47,14 @@ def test_read_commands_on_an_empty_archive(tmp_path: Path) -> None:
     assert run(tmp_path, "search", "Idlib")[:2] == (0, "no matches\n")
     assert run(tmp_path, "search", "Idlib", "--format", "json")[:2] == (0, "[]\n")
     code, _, err = run(tmp_path, "show", "https://example.org/missing")
-    assert code == 2 and "no article known" in err
+    assert code == 2
+    assert "no article known" in err
     code, out, _ = run(tmp_path, "export", "--format", "csv")
-    assert code == 0 and out.startswith("id,url,canonical_url,short_url")
+    assert code == 0
+    assert out.startswith("id,url,canonical_url,short_url")
     code, _, err = run(tmp_path, "search", "x", "--since", "last tuesday")
-    assert code == 2 and "not a date" in err
+    assert code == 2
+    assert "not a date" in err
 
 
 def test_extract_a_saved_page(tmp_path: Path) -> None:
@@ -84,7 +89,8 @@ def test_scrapy_crawl_entry_point(tmp_path: Path) -> None:
 @pytest.mark.parametrize("args", [["--help"], ["crawl", "--help"], ["search", "--help"]])
 def test_help_never_touches_the_disk(tmp_path: Path, args: list[str]) -> None:
     code, out, _ = run(tmp_path, *args)
-    assert code == 0 and "Usage" in out
+    assert code == 0
+    assert "Usage" in out
     assert not (tmp_path / "data").exists()
 
 

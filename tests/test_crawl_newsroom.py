@@ -15,8 +15,8 @@ import json
 import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -26,46 +26,17 @@ from scheduler.newsroom.server import (
     NON_ARTICLES,
     ROBOTS_DISALLOWED,
     STORIES,
-    Newsroom,
-    render_sources,
 )
 
-MEDIAWATCH = str(Path(sys.executable).with_name("mediawatch"))
+if TYPE_CHECKING:
+    from tests.conftest import Crawled
+
 WARCIO = str(Path(sys.executable).with_name("warcio"))
-
-
-@dataclass
-class Crawled:
-    base: str
-    config: Path
-    data: Path
-    outputs: list[str]
-    hits: list[tuple[str, str]]
-
-    def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run(
-            [MEDIAWATCH, "--config", str(self.config), "--data", str(self.data), *args],
-            capture_output=True, text=True, timeout=300, check=False)
-        if check:
-            assert result.returncode == 0, result.stderr
-        return result
-
-
-@pytest.fixture(scope="module")
-def crawled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Crawled]:
-    work = tmp_path_factory.mktemp("newsroom")
-    with Newsroom() as newsroom:
-        config = work / "sources.toml"
-        config.write_text(render_sources(newsroom.base_url), encoding="utf-8")
-        state = Crawled(newsroom.base_url, config, work / "data", [], newsroom.hits)
-        for edition in (1, 2):
-            newsroom.edition = edition
-            state.outputs.append(state.cli("crawl").stdout)
-        yield state
 
 
 @pytest.fixture
 def archive(crawled: Crawled) -> Iterator[Archive]:
+    # Here ``archive`` is the crawl's archive (conftest's is an empty one).
     db = Archive(crawled.data / "archive.db")
     yield db
     db.close()
@@ -96,7 +67,8 @@ def test_summary_counts_pages_failures_and_articles(crawled: Crawled) -> None:
     assert northwind_2["new"] == 0
     assert northwind_2["updated"] == 1  # the edited story, re-fetched because its title
     # in the listings changed; the other archived stories are not fetched again at all
-    assert northwind_2["unchanged"] == 0 and northwind_2["duplicates"] == 0
+    assert northwind_2["unchanged"] == 0
+    assert northwind_2["duplicates"] == 0
     assert northwind_2["pages"] < northwind_1["pages"]
 
 
@@ -143,7 +115,8 @@ def test_robots_txt_was_obeyed(crawled: Crawled) -> None:
 def test_each_story_is_one_article_under_all_its_urls(archive: Archive, crawled: Crawled,
                                                       story: dict) -> None:
     ids = {archive.resolve(crawled.base + url) for url in story["urls"]}
-    assert len(ids) == 1 and None not in ids, ids
+    assert len(ids) == 1, ids
+    assert None not in ids, ids
     record = archive.show(crawled.base + story["canonical"])
     assert record is not None
     expected_title = story["title_edition2"] if story["changes"] else story["title"]
@@ -191,7 +164,8 @@ def test_show_by_tracking_url_and_short_link(crawled: Crawled) -> None:
     capture = by_short["captures"][0]
     assert set(capture) >= {"warc_file", "offset", "length", "fetched_at", "status"}
     unknown = crawled.cli("show", crawled.base + "/nowhere", check=False)
-    assert unknown.returncode == 2 and "Traceback" not in unknown.stderr
+    assert unknown.returncode == 2
+    assert "Traceback" not in unknown.stderr
 
 
 @pytest.mark.parametrize(("query", "key"), [
@@ -234,7 +208,8 @@ def test_extract_on_the_crawl_warcs(crawled: Crawled) -> None:
     warc = list_warcs(crawled.data / "warcs")[0]
     out = crawled.cli("extract", str(warc), "--format", "json").stdout
     pages = [json.loads(line) for line in out.splitlines()]
-    assert pages and all(p["url"] and p["title"] for p in pages)
+    assert pages
+    assert all(p["url"] and p["title"] for p in pages)
 
 
 def test_pywb_indexer_reads_the_warcs(crawled: Crawled) -> None:
@@ -247,7 +222,8 @@ def test_pywb_indexer_reads_the_warcs(crawled: Crawled) -> None:
     entries = [json.loads(line.split(" ", 2)[2]) for line in lines]
     s400 = crawled.base + next(s for s in STORIES if s["key"] == "s400")["canonical"]
     page = [e for e in entries if e["url"] == s400]
-    assert page and all(e["mime"] == "text/html" and e["status"] == "200" for e in page)
+    assert page
+    assert all(e["mime"] == "text/html" and e["status"] == "200" for e in page)
     metadata = [e for e in entries if e["url"].startswith("urn:mediawatch:metadata:")]
     assert len(metadata) == len([e for e in entries if "status" in e])
 
@@ -267,7 +243,8 @@ def test_search_filters_and_formats(crawled: Crawled) -> None:
     assert all(h.startswith("northwind") for h in ids("С-400", "--lang", "ru"))
     csv_out = list(csv.reader(io.StringIO(crawled.cli("search", "Idlib", "--format",
                                                       "csv").stdout)))
-    assert csv_out[0][:4] == ["id", "published", "source", "title"] and len(csv_out) == 3
+    assert csv_out[0][:4] == ["id", "published", "source", "title"]
+    assert len(csv_out) == 3
     assert all("/amp/" not in row[6] for row in csv_out[1:])  # canonical URL, not the AMP copy
     table = crawled.cli("search", "title:Idlib").stdout
     assert "[Idlib]" in table or "Idlib" in table
@@ -276,7 +253,8 @@ def test_search_filters_and_formats(crawled: Crawled) -> None:
 def test_export_query_and_csv(crawled: Crawled) -> None:
     rows = [json.loads(line) for line in
             crawled.cli("export", "--query", "Idlib").stdout.splitlines()]
-    assert {r["source"] for r in rows} == {"northwind", "anatolia"} and len(rows) == 2
+    assert {r["source"] for r in rows} == {"northwind", "anatolia"}
+    assert len(rows) == 2
     assert not {"versions", "captures"} & set(rows[0])
     csv_out = list(csv.reader(io.StringIO(crawled.cli("export", "--format", "csv").stdout)))
     assert len(csv_out) == len(STORIES) + 1

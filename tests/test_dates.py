@@ -45,7 +45,8 @@ from crawler.pages.dates import parse_date
 def test_parses(text: str, expected: str) -> None:
     """Each format gives the literal timezone-aware value."""
     result = parse_date(text)
-    assert result is not None and result.isoformat() == expected
+    assert result is not None
+    assert result.isoformat() == expected
 
 
 @pytest.mark.parametrize("text", [
@@ -94,7 +95,8 @@ def test_date_format_first(text: str, fmt: str, expected: str) -> None:
     """The source's ``date_format`` is tried first; when it does not match, the generic
     parsers still run."""
     result = parse_date(text, fmt)
-    assert result is not None and result.isoformat() == expected
+    assert result is not None
+    assert result.isoformat() == expected
 
 
 def test_format_beats_generic_guess() -> None:
@@ -108,5 +110,6 @@ def test_no_local_timezone(monkeypatch: pytest.MonkeyPatch) -> None:
     """A zone name equal to the machine's zone still gives a fixed offset (no tzlocal)."""
     monkeypatch.setattr(time, "tzname", ("MSK", "MSK"))
     result = parse_date("29 Nov 2020 23:25 MSK")
-    assert result is not None and result.utcoffset() is not None
+    assert result is not None
+    assert result.utcoffset() is not None
     assert result.isoformat() == "2020-11-29T23:25:00+03:00"

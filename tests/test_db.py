@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -68,12 +67,6 @@ def cap(
         kind=kind,
         source="example",
     )
-
-
-@pytest.fixture
-def archive(tmp_path: Path) -> Iterator[Archive]:
-    with Archive(tmp_path / "data" / "archive.db") as opened:
-        yield opened
 
 
 def test_insert(archive: Archive) -> None:
@@ -219,7 +212,8 @@ def test_unchanged_moves_last_seen_only(archive: Archive) -> None:
     before = archive.show(STORY_ID)
     assert archive.upsert(STORY, cap(1, DESKTOP, at(5))) is Outcome.UNCHANGED
     after = archive.show(STORY_ID)
-    assert before is not None and after is not None
+    assert before is not None
+    assert after is not None
     changed = {k for k in after if after[k] != before[k]}
     assert changed == {"last_seen", "captures"}
     assert after["last_seen"] == "2024-05-05T12:00:00Z"
@@ -445,9 +439,14 @@ def test_a_failed_transaction_stores_nothing(archive: Archive) -> None:
         archive.upsert(STORY, cap(0, DESKTOP, at(1)))
         archive.record_capture(cap(1, "https://news.example/rss", at(1), kind="feed"))
     assert archive.stats()["captures"] == 2
-    with pytest.raises(RuntimeError), archive.transaction():
-        archive.upsert(replace(STORY, body="Changed"), cap(2, DESKTOP, at(2)))
-        raise RuntimeError("ingest failed half-way")
+
+    def fail_half_way() -> None:
+        with archive.transaction():
+            archive.upsert(replace(STORY, body="Changed"), cap(2, DESKTOP, at(2)))
+            raise RuntimeError("ingest failed half-way")
+
+    with pytest.raises(RuntimeError):
+        fail_half_way()
     assert archive.stats() == {"articles": 1, "versions": 1, "aliases": 3, "captures": 2}
 
 

@@ -6,11 +6,9 @@ from __future__ import annotations
 import itertools
 import json
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import feedparser
 import pytest
@@ -28,6 +26,9 @@ from archive.store.health import (
 )
 from scheduler.monitor.delivery import after_run
 from scheduler.monitor.health import health_transitions
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 NOW = datetime(2024, 5, 30, 12, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
@@ -192,12 +193,6 @@ def log_run(archive: Archive, started: datetime, source: str = "tass", status: s
             **figures: int) -> None:
     archive.log_run({"source": source, "started": started, "finished": started,
                      "status": status, "pages": 10, **figures})
-
-
-@pytest.fixture
-def archive(tmp_path: Path) -> Iterator[Archive]:
-    with Archive(tmp_path / "archive.db") as opened:
-        yield opened
 
 
 def fill(archive: Archive, days: int = 14, per_day: int = 5, source: str = "tass") -> None:

@@ -65,7 +65,8 @@ def test_listing_title_is_compared_with_what_the_listing_said_before() -> None:
     article = known(timedelta(minutes=10), timedelta(minutes=5), title="Deal signed in Ankara")
     feed_headline = Hints(title="Turkey, Russia sign deal")  # the feed's own headline
     key = listed_title_key(feed_headline)
-    assert key is not None and listed_title_key(Hints()) is None
+    assert key is not None
+    assert listed_title_key(Hints()) is None
     # First time: compared with the archived title (differs: re-fetch once)...
     assert article_fetch_reason(article, feed_headline, NOW, POLICY) == "changed"
     # ...then with the headline the listing gave last time: stable, no re-fetch every run.
@@ -82,7 +83,9 @@ def test_conditional_headers_and_due() -> None:
                        next_fetch=NOW + H)
     assert conditional_headers(state) == {"If-None-Match": '"x1"',
                                           "If-Modified-Since": "Wed, 01 May 2024 10:00:00 GMT"}
-    assert not is_due(state, NOW) and is_due(state, NOW + 2 * H) and is_due(None, NOW)
+    assert not is_due(state, NOW)
+    assert is_due(state, NOW + 2 * H)
+    assert is_due(None, NOW)
 
 
 @pytest.mark.parametrize(("current", "unchanged", "total", "new", "expected"), [
@@ -116,7 +119,8 @@ def test_source_state_backs_off_and_recovers() -> None:
         assert (state.status, state.consecutive_failures) == ("failing", n)
         assert state.backoff_until == NOW + timedelta(seconds=wait)
     state = next_source_state(state, failed, NOW, POLICY)
-    assert state.status == "unhealthy" and state.consecutive_failures == 5
+    assert state.status == "unhealthy"
+    assert state.consecutive_failures == 5
     for _ in range(10):
         state = next_source_state(state, failed, NOW, POLICY)
     assert state.backoff_until == NOW + timedelta(seconds=POLICY.backoff_max)
@@ -167,6 +171,8 @@ def test_failed_article_fetches_are_retried_with_backoff_then_left() -> None:
     policy = Policy(poll_min=300, poll_max=3600)
     assert [retry_delay(n, policy) for n in range(1, MAX_RETRIES + 1)] == [
         300, 600, 1200, 2400, 3600, None]
-    assert is_retryable("HttpError", 502) and is_retryable("TimeoutError", None)
-    assert not is_retryable("HttpError", 404) and not is_retryable("HttpError", 503)
+    assert is_retryable("HttpError", 502)
+    assert is_retryable("TimeoutError", None)
+    assert not is_retryable("HttpError", 404)
+    assert not is_retryable("HttpError", 503)
     assert not is_retryable("IgnoreRequest", None)  # robots.txt, offsite, redirect loops

@@ -86,7 +86,8 @@ def test_conditional_get_and_revisit_records(recrawled: tuple[Site, list, list])
     atom = [r for r in records if r.captured.url.endswith("/anatolia/atom.xml")]
     # The RSS feed sends an ETag: the recrawl asks with If-None-Match and gets a 304.
     assert [r.captured.status for r in rss] == [200, 304]
-    assert rss[1].revisit is not None and rss[1].revisit.profile == REVISIT_NOT_MODIFIED
+    assert rss[1].revisit is not None
+    assert rss[1].revisit.profile == REVISIT_NOT_MODIFIED
     assert rss[1].revisit.refers_to_id == rss[0].captured.record_id
     # The Atom feed never says 304: the same bytes become an identical-payload revisit.
     assert [r.revisit.profile if r.revisit else None for r in atom] == [None, REVISIT_IDENTICAL]
@@ -101,9 +102,11 @@ def test_run_report_counts_revisit_bytes(recrawled: tuple[Site, list, list]) -> 
     runs = {(r["source"], i // 2): r for i, r in enumerate(site.runs())}
     for source in ("northwind", "anatolia"):
         first, second = runs[(source, 0)], runs[(source, 1)]
-        assert first["revisit_bytes"] == 0 and second["revisit_bytes"] > 0
+        assert first["revisit_bytes"] == 0
+        assert second["revisit_bytes"] > 0
         assert second["warc_bytes"] < first["warc_bytes"] / 3
-        assert second["new"] == 0 and second["status"] == "ok"
+        assert second["new"] == 0
+        assert second["status"] == "ok"
     assert runs[("anatolia", 0)]["blocked"] >= 1  # the challenge interstitial
 
 
@@ -111,7 +114,8 @@ def test_challenge_page_is_kept_but_never_an_article(recrawled: tuple[Site, list
     site, _first, _second = recrawled
     captured = site.query("SELECT status, article_id FROM captures WHERE url LIKE ?",
                           f"%{CHALLENGE_PATH}")
-    assert captured and all(row == (200, None) for row in captured)
+    assert captured
+    assert all(row == (200, None) for row in captured)
     assert not site.query("SELECT id FROM articles WHERE url LIKE ?", f"%{CHALLENGE_PATH}")
 
 
@@ -135,7 +139,8 @@ def test_recheck_by_age_catches_a_takedown(tmp_path: Path) -> None:
         assert story["canonical"] in {p for _, p in second}
         shown = json.loads(site.cli("show", site.newsroom.base_url + story["canonical"],
                                     "--format", "json").stdout)
-        assert shown["removed_at"] is not None and shown["body"]  # the text stays
+        assert shown["removed_at"] is not None
+        assert shown["body"]  # the text stays
         assert 410 in {c["status"] for c in shown["captures"]}
         northwind = [r for r in site.runs() if r["source"] == "northwind"]
         assert northwind[-1]["removed"] == 1
@@ -149,7 +154,8 @@ def test_blocked_source_backs_off_on_scheduled_runs(tmp_path: Path) -> None:
         site.crawl("--scheduled", "anatolia")
         state = site.query("SELECT status, backoff_until FROM source_state WHERE source = ?",
                            "anatolia")
-        assert state and state[0][0] == "blocked"
+        assert state
+        assert state[0][0] == "blocked"
         hits = site.crawl("--scheduled", "anatolia")
         assert not [p for _, p in hits if p.startswith("/anatolia/")]
         assert site.runs()[-1]["status"] == "skipped"

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from archive.config.sources import parse_config
 from archive.store.db import Archive
 from archive.warc.writer import Exchange, RotatingWarcWriter
 from crawler.ingest import ingest_files, ingest_order
 from crawler.reindex import rebuild
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 CONFIG = parse_config('[[source]]\nid = "wire"\nfeeds = ["http://127.0.0.1:1/rss.xml"]\n'
                       'language = "en"\n')
@@ -74,7 +77,8 @@ def test_reingest_is_a_no_op_and_edits_become_versions(tmp_path: Path) -> None:
     report = ingest_files(archive, [first, second], CONFIG, workers=1)
     assert dict(report.outcomes["wire"]) == {"updated": 1, "unchanged": 1}
     record = archive.show("http://127.0.0.1:1/s/0")
-    assert record is not None and len(record["versions"]) == 2
+    assert record is not None
+    assert len(record["versions"]) == 2
     assert "Updated." not in record["versions"][0]["body"]
     archive.close()
 
@@ -87,7 +91,8 @@ def test_damaged_file_keeps_what_came_before(tmp_path: Path) -> None:
     path.write_bytes(data[: len(data) * 3 // 5])
     archive = Archive(tmp_path / "archive.db")
     report = ingest_files(archive, [path], CONFIG, workers=1)
-    assert report.errors and path.name in report.errors[0]
+    assert report.errors
+    assert path.name in report.errors[0]
     assert 1 <= report.total("inserted") < 4
     assert archive.resolve("http://127.0.0.1:1/a/0.html") is not None
     archive.close()

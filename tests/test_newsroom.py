@@ -183,7 +183,8 @@ def test_edition_switch_changes_the_changing_story_and_nothing_else() -> None:
 
     changed = {path for path in first if first[path] != second[path]}
     expected = {path for story in STORIES if story["changes"] for path in story["urls"]}
-    assert expected and changed == expected
+    assert expected
+    assert changed == expected
     for story in STORIES:
         if story["changes"]:
             assert story["title_edition2"].encode() in second[story["canonical"]]
@@ -197,7 +198,8 @@ def test_render_sources_parses_into_two_sources(site: Newsroom) -> None:
     assert config.crawl.obey_robots is True
     assert config.crawl.delay == 0
     assert config.crawl.max_page_size == 1024**2
-    assert config.crawl.timeout > SLOW and config.crawl.timeout > 2.0
+    assert config.crawl.timeout > SLOW
+    assert config.crawl.timeout > 2.0
     for source in config.sources:
         assert source.allows(site.base_url + "/")
         for url in source.start_urls:
@@ -253,7 +255,8 @@ def test_head_mirrors_get_without_a_body(site: Newsroom) -> None:
     path = STORY["summit"]["canonical"]
     get_resp, body = fetch(site, path)
     head_resp, head_body = fetch(site, path, method="HEAD")
-    assert head_resp.status == 200 and head_body == b""
+    assert head_resp.status == 200
+    assert head_body == b""
     assert head_resp.getheader("Content-Length") == str(len(body))
     assert head_resp.getheader("Last-Modified") == get_resp.getheader("Last-Modified")
 
@@ -280,7 +283,8 @@ def test_loads_by_file_path_without_sys_modules() -> None:
     # The CLI's demo command loads the server this way; the module must not need a package.
     path = Path(__file__).parents[1] / "scheduler" / "newsroom" / "server.py"
     spec = importlib.util.spec_from_file_location("mediawatch_newsroom", path)
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     assert "mediawatch_newsroom" not in sys.modules

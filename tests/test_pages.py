@@ -140,7 +140,8 @@ def test_article_fixture(name: str) -> None:
 
 def _check_body(body: str, expected: dict[str, Any]) -> None:
     paragraphs = body.split("\n\n")
-    assert body == body.strip() and "\n\n\n" not in body
+    assert body == body.strip()
+    assert "\n\n\n" not in body
     assert all(p == " ".join(p.split()) for p in paragraphs), "whitespace not normalized"
     assert paragraphs[0].startswith(expected["body_startswith"])
     assert paragraphs[-1].endswith(expected["body_endswith"])
@@ -474,7 +475,8 @@ def test_jsonld_graph_list_and_truncated_body() -> None:
     assert page.authors == ("A. One", "B. Two")
     assert page.published == datetime(2020, 11, 29, 8, 0, tzinfo=UTC)
     assert page.body_method == "trafilatura"
-    assert page.body is not None and page.body.endswith("had shown flexibility.")
+    assert page.body is not None
+    assert page.body.endswith("had shown flexibility.")
 
 
 def test_language_normalization() -> None:
@@ -506,4 +508,5 @@ def test_eval_news_html_publication_dates() -> None:
         published = ArticlePage(_response(body, url=entry["url"])).published
         total += 1
         good += published is not None and published.date().isoformat() == truth
-    assert total >= 20 and good / total >= 0.75, (good, total)
+    assert total >= 20, (good, total)
+    assert good / total >= 0.75, (good, total)

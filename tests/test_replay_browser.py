@@ -8,11 +8,11 @@ request may leave the replay origin, no cookie may be set, and its text must be 
 
 from __future__ import annotations
 
-import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 import uvicorn
@@ -23,7 +23,6 @@ from archive.warc.reader import list_warcs
 from archive.warc.writer import Exchange, RotatingWarcWriter
 from crawler.ingest import ingest_files
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 WHEN = datetime(2024, 5, 4, 10, 30, tzinfo=UTC)
 TS = "20240504103000"
@@ -50,14 +49,9 @@ document.cookie = "script_cookie=1; path=/";</script>
 """
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
-def replay_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def replay_server(tmp_path_factory: pytest.TempPathFactory,
+                  free_port: Callable[[], int]) -> Iterator[str]:
     data = tmp_path_factory.mktemp("hostile")
     writer = RotatingWarcWriter(data / "warcs", "hostile", host="h")
     meta = {"source": "hostile", "kind": "other"}
@@ -91,43 +85,37 @@ def replay_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     thread.join()
 
 
-def test_hostile_page_replays_with_nothing_escaping(replay_server: str) -> None:
-    if not CHROMIUM.exists():
-        pytest.skip("/usr/bin/chromium is not installed (make test installs it)")
-    from playwright.sync_api import sync_playwright
-
+def test_hostile_page_replays_with_nothing_escaping(replay_server: str, browser: Any) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     requests: list[str] = []
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM),
-                                     args=["--no-sandbox", "--disable-gpu"])
-        try:
-            context = browser.new_context()
-            page = context.new_page()
-            page.on("request", lambda request: requests.append(request.url))
-            response = page.goto(f"{replay_server}/replay/{TS}/{URL}")
-            assert response is not None and response.status == 200
-            page.wait_for_load_state("load")
-            # The archived text is there, and the archived stylesheet loaded from the archive.
-            assert page.locator("h1").inner_text() == "Ceasefire talks resume in Geneva"
-            assert page.locator("#lead").is_visible()
-            assert page.eval_on_selector("h1", "e => getComputedStyle(e).color") == \
-                "rgb(128, 0, 0)"
-            page.screenshot(path=str(ARTIFACTS / "replay-hostile.png"), full_page=True)
-            # Neither the inline script nor the onerror handler ran; no cookie got through.
-            assert page.evaluate("document.documentElement.getAttribute('data-pwned')") is None
-            assert context.cookies() == []
-            # Submitting the form or following a link stays inside the archive (or nowhere).
-            page.click("#go")
-            page.wait_for_load_state("load")
-            assert page.url == f"{replay_server}/replay/{TS}/{URL}"  # sandbox: no submit
-            page.click("#out")
-            page.wait_for_load_state("load")
-            page.screenshot(path=str(ARTIFACTS / "replay-hostile-link.png"))
-            assert "Not in the archive" in page.content()
-            cookies = context.cookies()
-        finally:
-            browser.close()
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.on("request", lambda request: requests.append(request.url))
+        response = page.goto(f"{replay_server}/replay/{TS}/{URL}")
+        assert response is not None
+        assert response.status == 200
+        page.wait_for_load_state("load")
+        # The archived text is there, and the archived stylesheet loaded from the archive.
+        assert page.locator("h1").inner_text() == "Ceasefire talks resume in Geneva"
+        assert page.locator("#lead").is_visible()
+        assert page.eval_on_selector("h1", "e => getComputedStyle(e).color") == \
+            "rgb(128, 0, 0)"
+        page.screenshot(path=str(ARTIFACTS / "replay-hostile.png"), full_page=True)
+        # Neither the inline script nor the onerror handler ran; no cookie got through.
+        assert page.evaluate("document.documentElement.getAttribute('data-pwned')") is None
+        assert context.cookies() == []
+        # Submitting the form or following a link stays inside the archive (or nowhere).
+        page.click("#go")
+        page.wait_for_load_state("load")
+        assert page.url == f"{replay_server}/replay/{TS}/{URL}"  # sandbox: no submit
+        page.click("#out")
+        page.wait_for_load_state("load")
+        page.screenshot(path=str(ARTIFACTS / "replay-hostile-link.png"))
+        assert "Not in the archive" in page.content()
+        cookies = context.cookies()
+    finally:
+        context.close()
     assert cookies == []
     assert requests, "the browser made no request at all"
     outside = [u for u in requests if not u.startswith(replay_server + "/")]

@@ -292,7 +292,8 @@ def test_relevance_ranks_the_newest_window_and_says_so(
     monkeypatch.setattr(search_module, "RANK_WINDOW", 2)
     page = search_page(archive, SearchQuery(query, limit=2))
     assert {h["id"] for h in page.hits} == {TALKS_EN, TALKS_RU}  # the two newest matches
-    assert page.ranked_within == 2 and page.total == 4
+    assert page.ranked_within == 2
+    assert page.total == 4
     # Paging past the window widens it: every match is still reachable.
     assert len(ids(archive, query, limit=2, offset=2)) == 2
     monkeypatch.setattr(search_module, "COUNT_CAP", 3)
@@ -306,7 +307,8 @@ def test_newest_reads_the_index_in_date_order_without_bm25(archive: Archive) -> 
     assert [h["rank"] for h in hits] == [None] * 4
     assert [h["id"] for h in hits] == [TALKS_EN, TALKS_RU, ZIRVE, PATRIOT]
     sql, _params = search_sql(SearchQuery("Patriot", sort="newest"))
-    assert "bm25" not in sql and "ORDER BY articles_fts.rowid DESC" in sql
+    assert "bm25" not in sql
+    assert "ORDER BY articles_fts.rowid DESC" in sql
 
 
 def test_rank_is_bm25_lower_is_better(archive: Archive) -> None:
@@ -327,7 +329,8 @@ def test_search_sql_is_pure_and_parameterized() -> None:
         "window": 2000,
     }
     assert "bm25(articles_fts, 10.0, 4.0, 1.0, 0.0)" in sql
-    assert "reuters" not in sql and "Patriot" not in sql
+    assert "reuters" not in sql
+    assert "Patriot" not in sql
     assert search_sql(q) == (sql, params)
 
 

@@ -206,8 +206,10 @@ def test_scheduled_runs_fetch_incrementally_write_revisits_and_deliver_alerts(
             finally:
                 stop(proc)
     runs = ok_runs(data, "northwind")
-    assert runs[0]["new"] > 0 and runs[0]["revisit_bytes"] == 0
-    assert runs[1]["new"] == 0 and runs[1]["revisit_bytes"] > 0
+    assert runs[0]["new"] > 0
+    assert runs[0]["revisit_bytes"] == 0
+    assert runs[1]["new"] == 0
+    assert runs[1]["revisit_bytes"] > 0
     assert runs[1]["warc_bytes"] < runs[0]["warc_bytes"] / 5
     assert articles_seen  # the first run fetched the articles, later runs did not re-fetch
     geneva = "/northwind/2021/06/16/geneva-summit.html"

@@ -38,9 +38,11 @@ def test_next_fire_time(schedule: str, anchor: datetime, expected: datetime) -> 
 def test_triggers_are_apscheduler_3_in_utc() -> None:
     interval = trigger_for("every 2h", at(1, 0))
     cron = trigger_for("5 4 * * *", at(1, 0))
-    assert isinstance(interval, IntervalTrigger) and interval.interval == timedelta(hours=2)
+    assert isinstance(interval, IntervalTrigger)
+    assert interval.interval == timedelta(hours=2)
     assert isinstance(cron, CronTrigger)
-    assert interval.timezone == UTC and cron.timezone == UTC
+    assert interval.timezone == UTC
+    assert cron.timezone == UTC
 
 
 def test_bad_cron_and_naive_times_are_rejected() -> None:
@@ -78,11 +80,13 @@ def test_never_run_source_runs_once_at_start() -> None:
 )
 def test_missed_runs_are_caught_up_exactly_once(schedule: str, last: datetime) -> None:
     plan = plan_start(schedule, last, NOW)
-    assert plan.run_now and plan.next_run == NOW
+    assert plan.run_now
+    assert plan.next_run == NOW
     # Once: the slot after the catch-up run is in the future, never another past slot.
     trigger = trigger_for(schedule, plan.anchor)
     after = trigger.get_next_fire_time(plan.next_run, NOW)
-    assert after is not None and after > NOW
+    assert after is not None
+    assert after > NOW
 
 
 @pytest.mark.parametrize(
@@ -96,7 +100,8 @@ def test_missed_runs_are_caught_up_exactly_once(schedule: str, last: datetime) -
 def test_no_catch_up_when_nothing_was_missed(schedule: str, last: datetime,
                                              expected: datetime) -> None:
     plan = plan_start(schedule, last, NOW)
-    assert not plan.run_now and plan.next_run == expected
+    assert not plan.run_now
+    assert plan.next_run == expected
     # The job's trigger agrees with the plan: the interval keeps the last run's rhythm.
     assert next_fire_time(trigger_for(schedule, plan.anchor), NOW) == expected
 

@@ -7,7 +7,6 @@ import json
 import subprocess
 import sys
 import zipfile
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -66,7 +65,7 @@ class Site:
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+def site(tmp_path_factory: pytest.TempPathFactory) -> Site:
     """Three stories and a feed; an hour later story 0 again, identical: a revisit record
     in a second file that refers to the first."""
     data = tmp_path_factory.mktemp("wacz") / "data"
@@ -85,7 +84,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     archive = Archive(data / "archive.db")
     ingest_files(archive, files, CONFIG, workers=1)
     archive.close()
-    yield Site(data, files)
+    return Site(data, files)
 
 
 def members(path: Path) -> list[bytes]:
@@ -182,7 +181,8 @@ def test_export_output_option_writes_jsonl_and_csv_to_a_file(site: Site,
     for fmt in ("jsonl", "csv"):
         to_stdout = site.cli("export", "--format", fmt)
         to_file = site.cli("export", "--format", fmt, "--output", str(tmp_path / f"a.{fmt}"))
-        assert to_stdout.returncode == 0 and to_file.returncode == 0, to_file.stderr
+        assert to_stdout.returncode == 0, to_stdout.stderr
+        assert to_file.returncode == 0, to_file.stderr
         assert to_file.stdout == ""
         assert (tmp_path / f"a.{fmt}").read_text(encoding="utf-8") == to_stdout.stdout
         if fmt == "jsonl":

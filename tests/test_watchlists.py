@@ -71,7 +71,8 @@ def test_shipped_example_is_valid() -> None:
 
 def test_missing_default_file_means_no_watchlists(tmp_path: Path) -> None:
     loaded = load_watchlists(tmp_path / "absent.toml")
-    assert not loaded.configured and len(loaded) == 0
+    assert not loaded.configured
+    assert len(loaded) == 0
 
 
 def test_missing_named_file_is_an_error(tmp_path: Path) -> None:

@@ -7,10 +7,8 @@ from __future__ import annotations
 import csv
 import io
 import json
-import subprocess
-import sys
 from collections.abc import Iterator
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from starlette.testclient import TestClient
@@ -20,31 +18,18 @@ from archive.store.facets import Filters
 from archive.store.search import QueryError
 from archive.web.app import create_app, day_chart, parse_filters, replay_timestamp
 from scheduler.cli import web_source_rows
-from scheduler.newsroom.server import Newsroom, render_sources
+
+if TYPE_CHECKING:
+    from tests.conftest import Crawled
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
-MEDIAWATCH = str(Path(sys.executable).with_name("mediawatch"))
 REPLAY = "http://127.0.0.1:1"  # never contacted: only written into links
 
 
-def crawl_newsroom(work: Path) -> tuple[Path, Path]:
-    """Crawl the sample newsroom twice (edition 1, then 2) into ``work``; (config, data)."""
-    config, data = work / "sources.toml", work / "data"
-    with Newsroom() as newsroom:
-        config.write_text(render_sources(newsroom.base_url), encoding="utf-8")
-        for edition in (1, 2):
-            newsroom.edition = edition
-            result = subprocess.run(
-                [MEDIAWATCH, "--config", str(config), "--data", str(data), "crawl"],
-                capture_output=True, text=True, timeout=300, check=False)
-            assert result.returncode == 0, result.stderr
-    return config, data
-
-
 @pytest.fixture(scope="module")
-def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    config, data = crawl_newsroom(tmp_path_factory.mktemp("web"))
-    app = create_app(data, config, REPLAY, source_rows=web_source_rows(str(config)))
+def client(crawled: Crawled) -> Iterator[TestClient]:
+    app = create_app(crawled.data, crawled.config, REPLAY,
+                     source_rows=web_source_rows(str(crawled.config)))
     with TestClient(app) as test_client:
         yield test_client
 
@@ -89,7 +74,8 @@ def test_api_search_tag_filter_with_a_query(client: TestClient) -> None:
     tag = tags[0]
     tagged = api(client, f"/api/search?q=S-400&tag={tag['value'].upper()}&per_page=100")
     assert tagged["total"] == tag["n"] == len(tagged["hits"]) >= 1
-    assert tagged["ranked_within"] is None and tagged["total_exact"]
+    assert tagged["ranked_within"] is None
+    assert tagged["total_exact"]
 
 
 def test_large_result_sets_are_counted_over_a_window_and_say_so(
@@ -129,7 +115,8 @@ def test_api_search_pages_through_every_article_once(client: TestClient) -> None
 def test_hostile_queries_are_400_with_one_line_message(client: TestClient, query: str) -> None:
     body = api(client, f"/api/search?{query}", status=400)
     assert body["status"] == 400
-    assert body["error"] and "\n" not in body["error"]
+    assert body["error"]
+    assert "\n" not in body["error"]
     page = client.get(f"/?{query}")
     assert page.status_code == 400
     assert 'class="error"' in page.text
@@ -163,7 +150,8 @@ def test_article_page_shows_text_aliases_diff_and_replay_links(client: TestClien
     page = client.get(f"/articles/{hit['id']}")
     assert page.status_code == 200
     assert "Versions (2)" in page.text
-    assert 'class="ddel"' in page.text and 'class="dadd"' in page.text
+    assert 'class="ddel"' in page.text
+    assert 'class="dadd"' in page.text
     assert 'href="/replay-frame/' in page.text
 
 
@@ -183,17 +171,21 @@ def test_sources_page_and_api(client: TestClient) -> None:
     assert set(rows) == {"northwind", "anatolia"}
     northwind = rows["northwind"]
     assert northwind["last_status"] == "ok"
-    assert northwind["schedule"] and northwind["next_run"]
+    assert northwind["schedule"]
+    assert northwind["next_run"]
     assert northwind["articles"] == sum(d["n"] for d in northwind["per_day"])
     page = client.get("/sources")
-    assert page.status_code == 200 and 'id="source-anatolia"' in page.text
+    assert page.status_code == 200
+    assert 'id="source-anatolia"' in page.text
 
 
 def test_search_page_has_facets_chart_and_pager(client: TestClient) -> None:
     page = client.get("/?sort=newest&per_page=4")
     assert page.status_code == 200
-    assert "<svg" in page.text and "<rect" in page.text
-    assert 'rel="next"' in page.text and 'rel="prev"' not in page.text
+    assert "<svg" in page.text
+    assert "<rect" in page.text
+    assert 'rel="next"' in page.text
+    assert 'rel="prev"' not in page.text
     assert "per_page=4" in page.text.split('rel="next" href="')[1].split('"')[0]
 
 
@@ -202,13 +194,15 @@ def test_exports_stream_the_filtered_result_set(client: TestClient) -> None:
     assert response.status_code == 200
     rows = list(csv.DictReader(io.StringIO(response.text)))
     expected = api(client, "/api/search?q=S-400&source=northwind")["hits"]
-    assert [r["id"] for r in rows] == [h["id"] for h in expected] and rows
+    assert [r["id"] for r in rows] == [h["id"] for h in expected]
+    assert rows
     assert {r["source"] for r in rows} == {"northwind"}
     lines = client.get("/export.jsonl?q=S-400").text.splitlines()
     assert sorted(json.loads(line)["id"] for line in lines) \
         == sorted(h["id"] for h in api(client, "/api/search?q=S-400")["hits"])
     bad = client.get("/export.csv?q=*")
-    assert bad.status_code == 400 and "error" in bad.json()
+    assert bad.status_code == 400
+    assert "error" in bad.json()
 
 
 def test_static_css_is_served(client: TestClient) -> None:
@@ -221,7 +215,8 @@ def test_static_css_is_served(client: TestClient) -> None:
 def test_parse_filters_until_is_inclusive_and_blank_means_none() -> None:
     f, paging = parse_filters({"q": " x ", "until": "2020-11-29", "source": "", "page": "2"})
     assert f == Filters(text="x", until=f.until)
-    assert f.until is not None and f.until.isoformat() == "2020-11-30T00:00:00+00:00"
+    assert f.until is not None
+    assert f.until.isoformat() == "2020-11-30T00:00:00+00:00"
     assert (paging.sort, paging.page) == ("relevance", 2)
     with pytest.raises(QueryError):
         parse_filters({"q": "--"})
@@ -231,7 +226,8 @@ def test_facet_sql_pushes_every_filter_into_sql() -> None:
     sql, params = facets.counts_sql(Filters(text="S-400", source="a", language="en",
                                             tag="Syria"), "source")
     # Source, language and tag are matched inside the index, with the text.
-    assert "MATCH :match" in sql and "LIMIT :facet_window" in sql
+    assert "MATCH :match" in sql
+    assert "LIMIT :facet_window" in sql
     assert params["match"] == '("S-400") AND "src61" AND "lang656e" AND "tag7379726961"'
 
 
@@ -245,7 +241,8 @@ def test_copy_rule() -> None:
 
 def test_day_chart_months_for_long_spans() -> None:
     chart = day_chart([{"day": "2020-01-05", "n": 2}, {"day": "2020-06-01", "n": 4}])
-    assert chart["unit"] == "month" and [b["label"] for b in chart["bars"]] \
+    assert chart["unit"] == "month"
+    assert [b["label"] for b in chart["bars"]] \
         == ["2020-01", "2020-06"]
     assert chart["bars"][1]["h"] == 2 * chart["bars"][0]["h"]
     assert day_chart([])["bars"] == []

@@ -4,19 +4,21 @@ crawled with the real CLI. Screenshots go to ``tests/artifacts/``."""
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import pytest
 
-from tests.test_web import crawl_newsroom
+if TYPE_CHECKING:
+    from tests.conftest import Crawled
 
-sync_api = pytest.importorskip("playwright.sync_api")
+# Both skips come before the module's crawl: without a browser it would be wasted.
+pytest.importorskip("playwright.sync_api")
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).parent / "artifacts"
@@ -33,18 +35,11 @@ class Served:
     outside: list[str]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    config, data = crawl_newsroom(tmp_path_factory.mktemp("browser"))
+def served(crawled: Crawled, free_port: Callable[[], int]) -> Iterator[Served]:
     port, replay_port = free_port(), free_port()
     proc = subprocess.Popen(
-        [MEDIAWATCH, "--config", str(config), "--data", str(data), "serve",
+        [MEDIAWATCH, "--config", str(crawled.config), "--data", str(crawled.data), "serve",
          "--port", str(port), "--replay-port", str(replay_port)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
@@ -56,15 +51,6 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         proc.terminate()
         proc.wait(timeout=30)
     assert proc.returncode == 0
-
-
-@pytest.fixture(scope="module")
-def browser(served: Served) -> Iterator[object]:
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM),
-                                              args=["--no-sandbox"])
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

@@ -12,11 +12,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from jinja2 import DictLoader, Environment, select_autoescape
 from starlette.applications import Starlette
-from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
@@ -32,6 +31,11 @@ from archive.replay.rules import (
     split_replay_target,
     timemap,
 )
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from starlette.requests import Request
 
 _TEMPLATES = {
     "list.html": """<!doctype html>

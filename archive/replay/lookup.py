@@ -12,6 +12,7 @@ import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from archive.models import WarcLocation
 from archive.replay.rules import Capture, ordered_by_nearness, resolve_revisit
@@ -32,14 +33,15 @@ class Replayed:
     stored: StoredResponse
 
 
-def _capture(row: tuple[object, ...]) -> Capture:
+def _capture(row: tuple[Any, ...]) -> Capture:
+    # A raw sqlite3 row in _COLUMNS order: its value types are the captures schema's.
     fetched = datetime.fromisoformat(str(row[5]).replace("Z", "+00:00"))
     if fetched.tzinfo is None:
         fetched = fetched.replace(tzinfo=UTC)
-    return Capture(warc_file=str(row[0]), offset=int(row[1]), length=int(row[2]),  # type: ignore[call-overload]
-                   url=str(row[3]), status=int(row[4]), fetched_at=fetched,  # type: ignore[call-overload]
-                   digest=row[6], record_id=row[7], revisit=row[8],  # type: ignore[arg-type]
-                   refers_to=row[9])  # type: ignore[arg-type]
+    return Capture(warc_file=str(row[0]), offset=int(row[1]), length=int(row[2]),
+                   url=str(row[3]), status=int(row[4]), fetched_at=fetched,
+                   digest=row[6], record_id=row[7], revisit=row[8],
+                   refers_to=row[9])
 
 
 class ReplayStore:

@@ -25,13 +25,16 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin
 
 import lxml.html
 from lxml import etree
 
-from archive.models import CapturedResponse
 from archive.replay.rules import format_timestamp, replay_headers, rewrite_url
+
+if TYPE_CHECKING:
+    from archive.models import CapturedResponse
 
 
 def rewrite_srcset(value: str, base: str, ts: str) -> str:

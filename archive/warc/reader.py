@@ -14,16 +14,19 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 import brotli
 from warcio.archiveiterator import ArchiveIterator
 from warcio.bufferedreaders import BufferedReader, ChunkedDataException, ChunkedDataReader
 from warcio.exceptions import ArchiveLoadFailed
-from warcio.statusandheaders import StatusAndHeaders
 
 from archive.models import CapturedResponse, WarcLocation
 from archive.warc.writer import METADATA_URN
+
+if TYPE_CHECKING:
+    from warcio.recordloader import ArcWarcRecord
+    from warcio.statusandheaders import StatusAndHeaders
 
 log = logging.getLogger(__name__)
 
@@ -140,10 +143,10 @@ def read_response(directory: str | Path, location: WarcLocation) -> StoredRespon
         raise WarcError(f"{location.file}@{location.offset}: cannot read record ({exc})") from exc
 
 
-def _stored(record: object, it: ArchiveIterator, name: str, base: int = 0) -> StoredResponse:
-    rec_headers = record.rec_headers  # type: ignore[attr-defined]
-    http = record.http_headers  # type: ignore[attr-defined]
-    raw = record.raw_stream.read()  # type: ignore[attr-defined]
+def _stored(record: ArcWarcRecord, it: ArchiveIterator, name: str, base: int = 0) -> StoredResponse:
+    rec_headers = record.rec_headers
+    http = record.http_headers
+    raw = record.raw_stream.read()
     it.read_to_end(record)
     _check_complete(record, name, it)
     body = decode_payload(raw, http, f"{name}: {rec_headers.get_header('WARC-Target-URI')}")
@@ -163,7 +166,7 @@ def _stored(record: object, it: ArchiveIterator, name: str, base: int = 0) -> St
         record_id=rec_headers.get_header("WARC-Record-ID"),
     )
     revisit = None
-    if record.rec_type == "revisit":  # type: ignore[attr-defined]
+    if record.rec_type == "revisit":
         refers_date = rec_headers.get_header("WARC-Refers-To-Date")
         revisit = Revisit(
             profile=rec_headers.get_header("WARC-Profile") or "",
@@ -288,7 +291,7 @@ def _member_complete(fh: BinaryIO, start: int, end: int) -> bool:
     return inflater.eof
 
 
-def _check_complete(record: object, name: str, it: ArchiveIterator) -> None:
+def _check_complete(record: ArcWarcRecord, name: str, it: ArchiveIterator) -> None:
     # A record cut short (truncated file, bad gzip member) leaves bytes of its declared
     # Content-Length unread; warcio itself does not complain.
     missing = getattr(getattr(record, "raw_stream", None), "limit", 0) or 0

@@ -34,10 +34,12 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from archive.store.db import Archive
 from archive.warc.reader import exchange_spans
+
+if TYPE_CHECKING:
+    from archive.store.db import Archive
 
 __all__ = [
     "CaptureRecord",
@@ -130,13 +132,13 @@ def page_entries(articles: Iterable[Mapping[str, Any]], captures: Iterable[Captu
             latest[cap.article_id] = cap
     pages = []
     for article in articles:
-        cap = latest.get(article["id"])
-        if cap is None:
+        found = latest.get(article["id"])
+        if found is None:
             continue
-        ts = datetime.fromisoformat(cap.fetched_at.replace("Z", "+00:00")).astimezone(UTC)
-        pages.append({"id": article["id"], "url": cap.url,
+        ts = datetime.fromisoformat(found.fetched_at.replace("Z", "+00:00")).astimezone(UTC)
+        pages.append({"id": article["id"], "url": found.url,
                       "ts": ts.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                      "title": article.get("title") or cap.url})
+                      "title": article.get("title") or found.url})
     return pages
 
 

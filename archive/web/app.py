@@ -43,12 +43,11 @@ from contextlib import closing, contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
@@ -61,6 +60,9 @@ from archive.store.health import check_health, health_record
 from archive.store.records import EXPORT_FIELDS, article_dict
 from archive.store.schema import ArchiveError
 from archive.store.search import COUNT_CAP, RANK_WINDOW, SORTS, QueryError, SearchQuery, search
+
+if TYPE_CHECKING:
+    from starlette.requests import Request
 
 __all__ = ["PAGE_SIZE", "Paging", "SourceRows", "create_app", "day_chart", "parse_filters",
            "replay_timestamp", "serve", "version_diffs"]
@@ -536,9 +538,13 @@ def serve(apps: Sequence[tuple[Starlette, str, int]],
 
     async def main() -> None:
         loop = asyncio.get_running_loop()
+
+        def stop_all() -> None:
+            for s in servers:
+                s.should_exit = True
+
         for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, lambda: [setattr(s, "should_exit", True)
-                                                  for s in servers])
+            loop.add_signal_handler(sig, stop_all)
         tasks = [asyncio.create_task(s.serve()) for s in servers]
         while not all(s.started for s in servers):
             done = [t for t in tasks if t.done()]

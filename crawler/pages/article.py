@@ -24,19 +24,22 @@ from __future__ import annotations
 import logging
 import re
 from datetime import UTC, datetime
-from functools import cached_property
-from typing import Any
+from functools import cached_property, partial
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from parsel import Selector
-
-from archive.config.sources import Source
 from archive.models import Article, CapturedResponse, Hints
 from crawler.pages import bodytext as bt
 from crawler.pages import markup as mk
 from crawler.pages import pagetype
 from crawler.pages.dates import parse_date
 from crawler.pages.encoding import decode_html
+
+if TYPE_CHECKING:
+    from parsel import Selector
+    from trafilatura.settings import Document
+
+    from archive.config.sources import Source
 
 logger = logging.getLogger(__name__)
 
@@ -134,7 +137,7 @@ class ArticlePage:
         return self.jsonld_articles[0] if self.jsonld_articles else {}
 
     @cached_property
-    def _trafilatura(self) -> Any:
+    def _trafilatura(self) -> Document | None:
         return bt.run_trafilatura(self.html, self.response.url, self.response.fetched_at)
 
     def _traf(self, name: str) -> Any:
@@ -205,12 +208,12 @@ class ArticlePage:
 
     @cached_property
     def _body_and_method(self) -> tuple[str | None, str | None]:
-        clean = dict(title=self.title, section=self.section, authors=self.authors,
-                     tags=self.tags)
+        clean = partial(bt.clean_paragraphs, title=self.title, section=self.section,
+                        authors=self.authors, tags=self.tags)
         selected = self._select("body", body=True)
         if selected:
             paras = [p for block in selected for p in block.split("\n\n")]
-            kept = bt.clean_paragraphs(paras, **clean)
+            kept = clean(paras)
             if kept:
                 return "\n\n".join(kept), "selectors"
             logger.warning("%s: body selector %r matched no text", self.response.url,
@@ -220,14 +223,14 @@ class ArticlePage:
         if isinstance(ld_body, str):
             ld_body = mk.unescape_entities(ld_body).strip()
             if len(ld_body) >= pagetype.MIN_ARTICLE_CHARS and not _TRUNCATED.search(ld_body):
-                ld_kept = bt.clean_paragraphs(bt.text_paragraphs(ld_body), **clean)
+                ld_kept = clean(bt.text_paragraphs(ld_body))
         # A long articleBody without paragraph breaks loses the structure the body
         # promises; trafilatura gets the same text with its paragraphs.
         if ld_kept and (len(ld_kept) > 1 or len(ld_kept[0]) < 1000):
             return "\n\n".join(ld_kept), "jsonld"
         text = self._traf("text")
         if isinstance(text, str) and text.strip():
-            kept = bt.clean_paragraphs(bt.text_paragraphs(text), **clean)
+            kept = clean(bt.text_paragraphs(text))
             if kept:
                 return "\n\n".join(kept), "trafilatura"
         if ld_kept:

@@ -25,12 +25,15 @@ import logging
 import re
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from parsel import Selector, SelectorList
 
 from crawler.pages.dates import parse_date
 from crawler.pages.markup import normalize_space, words
+
+if TYPE_CHECKING:
+    from trafilatura.settings import Document
 
 logger = logging.getLogger(__name__)
 
@@ -285,7 +288,7 @@ def selected_strings(matches: SelectorList[Selector], *, body: bool = False,
     return out
 
 
-def run_trafilatura(html_text: str, url: str, fetched_at: datetime | None) -> Any:
+def run_trafilatura(html_text: str, url: str, fetched_at: datetime | None) -> Document | None:
     """``trafilatura.bare_extraction`` with settings fixed for news and no clock: the
     latest acceptable date is the day after the fetch (htmldate would use today).
 
@@ -294,7 +297,9 @@ def run_trafilatura(html_text: str, url: str, fetched_at: datetime | None) -> An
     story, so such output is replaced by a second, table-less pass. Returns the Document
     or None; an extractor crash is logged with the URL.
     """
-    import trafilatura  # local: importing it costs ~0.3 s, listing pages never need it
+    # local: importing trafilatura costs ~0.3 s, listing pages never need it
+    import trafilatura
+    from trafilatura.settings import Document
 
     params: dict[str, Any] = {"original_date": True, "extensive_search": True,
                               "min_date": "1990-01-01"}
@@ -302,15 +307,21 @@ def run_trafilatura(html_text: str, url: str, fetched_at: datetime | None) -> An
         params["max_date"] = (fetched_at + timedelta(days=1)).strftime("%Y-%m-%d")
     else:
         params["max_date"] = "2100-12-31"
-    options = dict(url=url, include_comments=False, include_images=False, include_links=False,
-                   deduplicate=False, date_extraction_params=params)
+
+    def extract(*, precision: bool, tables: bool, metadata: bool) -> Document | None:
+        result = trafilatura.bare_extraction(
+            html_text, url=url, favor_precision=precision, include_tables=tables,
+            with_metadata=metadata, include_comments=False, include_images=False,
+            include_links=False, deduplicate=False, date_extraction_params=params)
+        # as_dict is off, so the dict arm of bare_extraction's return type never happens
+        return result if isinstance(result, Document) else None
+
     try:
-        doc = trafilatura.bare_extraction(html_text, favor_precision=True, include_tables=True,
-                                          with_metadata=True, **options)
-        text = getattr(doc, "text", None) or ""
+        doc = extract(precision=True, tables=True, metadata=True)
+        text = doc.text if doc is not None and doc.text else ""
         if any(line.startswith("|") and len(line) > 300 for line in text.splitlines()):
-            plain = trafilatura.bare_extraction(html_text, include_tables=False, **options)
-            if doc is not None and getattr(plain, "text", None):
+            plain = extract(precision=False, tables=False, metadata=False)
+            if doc is not None and plain is not None and plain.text:
                 doc.text = plain.text
         return doc
     except Exception as exc:  # a third-party extractor must not take the crawl down

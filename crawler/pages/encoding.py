@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import codecs
 import re
+from typing import TYPE_CHECKING
 
 from w3lib.encoding import (
     html_body_declared_encoding,
@@ -25,7 +26,8 @@ from w3lib.encoding import (
     to_unicode,
 )
 
-from archive.models import CapturedResponse
+if TYPE_CHECKING:
+    from archive.models import CapturedResponse
 
 __all__ = ["decode_html", "looks_binary"]
 

@@ -23,17 +23,19 @@ import re
 import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lxml import etree
 
-from archive.config.sources import Source
 from archive.models import CapturedResponse, Hints
 from crawler.pages import bodytext, markup
 from crawler.pages.article import ArticlePage, NotAnArticle
 from crawler.pages.dates import parse_date
 from crawler.pages.encoding import decode_html, looks_binary
 from crawler.pages.markup import HTML_TYPES, absolute_url, html_selector
+
+if TYPE_CHECKING:
+    from archive.config.sources import Source
 
 __all__ = [
     "ArticlePage", "FeedPage", "Link", "NotAnArticle", "ParseError", "SectionPage",
