@@ -43,11 +43,11 @@ import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from archive.store.db import Archive
-from archive.store.schema import utc_text
+from archive.times import parse_utc, utc_text
 
 FLAGS = ("quiet", "extraction", "failing", "blocked")
 
@@ -179,7 +179,7 @@ def last_runs_sql() -> str:
 def _parse(text: str) -> datetime:
     if len(text) == 13:  # an hour bucket, "2024-05-01T09"
         text += ":00:00"
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).replace(tzinfo=UTC)
+    return parse_utc(text)
 
 
 def normal_daily_volume(buckets: Iterable[Bucket], first_seen: datetime, now: datetime,

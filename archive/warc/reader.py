@@ -23,6 +23,7 @@ from warcio.exceptions import ArchiveLoadFailed
 from warcio.statusandheaders import StatusAndHeaders
 
 from archive.models import CapturedResponse, WarcLocation
+from archive.times import parse_utc
 from archive.warc.writer import METADATA_URN
 
 log = logging.getLogger(__name__)
@@ -232,7 +233,7 @@ def _with_metadata(stored: StoredResponse, payload: bytes) -> StoredResponse:
 def _parse_warc_date(value: str | None) -> datetime:
     if not value:
         return datetime.fromtimestamp(0, UTC)
-    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
+    return parse_utc(value)
 
 
 def list_warcs(directory: str | Path) -> list[Path]:

@@ -32,11 +32,11 @@ import json
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from archive.store.db import Archive
+from archive.times import parse_utc, utc_text
 from archive.warc.reader import exchange_spans
 
 __all__ = [
@@ -133,9 +133,8 @@ def page_entries(articles: Iterable[Mapping[str, Any]], captures: Iterable[Captu
         cap = latest.get(article["id"])
         if cap is None:
             continue
-        ts = datetime.fromisoformat(cap.fetched_at.replace("Z", "+00:00")).astimezone(UTC)
         pages.append({"id": article["id"], "url": cap.url,
-                      "ts": ts.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                      "ts": utc_text(parse_utc(cap.fetched_at)),
                       "title": article.get("title") or cap.url})
     return pages
 
