@@ -21,12 +21,13 @@ def parse_utc(text: str, *, require_offset: bool = False) -> datetime:
     """An ISO 8601 date or time as an aware datetime in UTC.
 
     Accepts what :meth:`datetime.fromisoformat` accepts on Python 3.11+: ``Z`` or an
-    offset (``+03:00``, ``+0300``), ``T`` or a space between date and time, fractions of a
-    second, a date alone (midnight) and partial times (``2024-05-01T09`` is 09:00). A
-    value with an offset is converted to UTC; a value **without one is read as UTC**,
-    because every time the archive writes is UTC (a zone-less WARC-Date or stored time
-    means UTC, never the machine's local zone), unless ``require_offset``: then it raises
-    :class:`NaiveTimeError`. Surrounding spaces are ignored.
+    offset (``+03:00``, ``+0300``), ``T`` or a space between date and time (Python takes
+    any one character there), fractions of a second, a date alone (midnight) and partial
+    times (``2024-05-01T09`` is 09:00). A value with an offset is converted to UTC; a
+    value **without one is read as UTC**, because every time the archive writes is UTC (a
+    zone-less WARC-Date or stored time means UTC, never the machine's local zone), unless
+    ``require_offset``: then it raises :class:`NaiveTimeError`. Surrounding spaces are
+    ignored.
 
     >>> parse_utc("2020-11-29T23:25:00+03:00")
     datetime.datetime(2020, 11, 29, 20, 25, tzinfo=datetime.timezone.utc)
