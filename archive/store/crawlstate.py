@@ -16,14 +16,16 @@ from __future__ import annotations
 import sqlite3
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from archive.models import FetchState, KnownArticle, SourceState
 from archive.store.connection import connect
-from archive.store.db import Archive
 from archive.store.identity import try_normalize_url
 from archive.times import parse_utc, utc_text
 from archive.warc.writer import PriorCapture
+
+if TYPE_CHECKING:  # only annotations: reading crawl state needs no Archive (no sqlite_utils)
+    from archive.store.db import Archive
 
 
 def _time(value: str | None) -> datetime | None:
