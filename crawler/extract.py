@@ -10,8 +10,7 @@ from archive.config.sources import Source
 from archive.models import Article, CapturedResponse
 from archive.warc.reader import iter_responses
 from crawler.pages.listings import ArticlePage, NotAnArticle
-
-HTML_TYPES = ("text/html", "application/xhtml+xml", "")
+from crawler.pages.markup import HTML_TYPES
 
 
 def is_warc(path: Path) -> bool:

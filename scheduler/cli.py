@@ -23,6 +23,7 @@ from archive.config.watchlists import Watchlists, load_watchlists
 from archive.store.db import Archive
 from archive.store.records import EXPORT_FIELDS, article_record
 from archive.store.search import QueryError, SearchQuery, search_page
+from archive.times import parse_utc
 from archive.warc.reader import WarcError, list_warcs
 from scheduler.output import progress_bar, to_csv, to_json, to_jsonl, to_table
 
@@ -149,7 +150,7 @@ def parse_day(value: str | None, *, end: bool = False) -> datetime | None:
     if value is None:
         return None
     try:
-        parsed = datetime.fromisoformat(value)
+        parsed = parse_utc(value)
     except ValueError:
         raise click.BadParameter(f"not a date: {value!r} (use YYYY-MM-DD)") from None
     if len(value) <= 10 and end:

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from archive.config.sources import Config
+from archive.times import parse_utc, utc_text
 from scheduler.timing import plan_start
 
 RUN_FIELDS = ("source", "started", "finished", "status", "pages", "new", "updated",
@@ -27,7 +28,7 @@ def parse_time(value: object) -> datetime | None:
     """A stored run time (``2026-11-29T12:00:00Z``) as an aware datetime; None stays None."""
     if not isinstance(value, str) or not value:
         return None
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return parse_utc(value)
 
 
 def duration_s(row: Mapping[str, Any]) -> int | None:
@@ -88,4 +89,4 @@ def schedule_rows(config: Config, runs_by_source: Mapping[str, Sequence[Mapping[
 
 
 def _text(value: datetime) -> str:
-    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return utc_text(value)

@@ -54,7 +54,6 @@ from typing import IO
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from archive.config.schedules import ScheduleError
 from archive.config.sources import Config, ConfigError, load_config
 from archive.store.db import Archive
 from scheduler.runlog import last_started, parse_time
@@ -340,8 +339,8 @@ def read_config(path: str | Path) -> Config:
     for src in config.sources:
         try:
             trigger_for(src.schedule, datetime(2000, 1, 1, tzinfo=UTC))
-        except ScheduleError as exc:
-            raise ConfigError(path, src.id, "schedule", str(exc)) from exc
+        except ConfigError as exc:
+            raise ConfigError(path, src.id, "schedule", exc.msg) from exc
     return config
 
 

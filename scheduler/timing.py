@@ -27,7 +27,7 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from archive.config.schedules import Schedule, ScheduleError, parse_schedule
+from archive.config import ConfigError, Schedule, parse_schedule
 
 __all__ = ["StartPlan", "first_slot_after", "next_fire_time", "plan_start", "trigger_for"]
 
@@ -37,7 +37,7 @@ def trigger_for(schedule: Schedule | str, anchor: datetime) -> BaseTrigger:
 
     ``anchor`` (aware) is the start of an interval's rhythm: slots fall at ``anchor + k *
     interval``. Cron triggers ignore it. A cron line APScheduler cannot read raises
-    :class:`ScheduleError`.
+    :class:`~archive.config.ConfigError` (``parse_schedule`` already refuses those).
     """
     schedule = parse_schedule(schedule) if isinstance(schedule, str) else schedule
     _aware(anchor, "anchor")
@@ -48,7 +48,7 @@ def trigger_for(schedule: Schedule | str, anchor: datetime) -> BaseTrigger:
     try:
         return CronTrigger.from_crontab(schedule.cron, timezone=UTC)
     except ValueError as exc:
-        raise ScheduleError(f"bad cron line {schedule.cron!r}: {exc}") from exc
+        raise ConfigError(None, None, None, f"bad cron line {schedule.cron!r}: {exc}") from exc
 
 
 def next_fire_time(trigger: BaseTrigger, now: datetime) -> datetime | None:

@@ -458,13 +458,13 @@ def test_sources_command_shows_every_configured_source(tmp_path: Path) -> None:
 
 def test_watchlists_option_and_environment(tmp_path: Path,
                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    from archive.config.watchlists import WatchlistError
+    from archive.config import ConfigError
     from scheduler.cli import Context, alert_lines, main
 
     monkeypatch.chdir(tmp_path)  # no config/watchlists.toml here: no watchlists, no alerts
     assert not Context("sources.toml", str(tmp_path)).watchlists().configured
     assert alert_lines(Context("sources.toml", str(tmp_path))) == []
-    with pytest.raises(WatchlistError, match=r"absent\.toml: no such file"):
+    with pytest.raises(ConfigError, match=r"absent\.toml: no such file"):
         Context("sources.toml", str(tmp_path), "absent.toml").watchlists()
     monkeypatch.setenv("MEDIAWATCH_WATCHLISTS", "from-env.toml")
     assert main.make_context("mediawatch", ["alerts"]).params["watchlists_path"] == (

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from archive.config.schedules import Schedule, ScheduleError, parse_schedule
-from archive.config.sources import ConfigError, CrawlSettings, load_config, parse_config
+from archive.config import ConfigError, CrawlSettings, Schedule, parse_schedule
+from archive.config import load_sources as load_config
+from archive.config import parse_sources as parse_config
 
 ROOT = Path(__file__).resolve().parents[1]
 GOOD = """
@@ -112,7 +113,7 @@ def test_schedules(text: str, expected: Schedule) -> None:
 
 @pytest.mark.parametrize("text", ["every 0s", "hourly", "* * *", "every m"])
 def test_bad_schedules(text: str) -> None:
-    with pytest.raises(ScheduleError):
+    with pytest.raises(ConfigError):
         parse_schedule(text)
 
 

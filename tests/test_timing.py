@@ -8,7 +8,7 @@ import pytest
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from archive.config.schedules import ScheduleError
+from archive.config import ConfigError
 from scheduler.timing import first_slot_after, next_fire_time, plan_start, trigger_for
 
 NOW = datetime(2026, 11, 29, 12, 7, 30, tzinfo=UTC)
@@ -46,7 +46,7 @@ def test_triggers_are_apscheduler_3_in_utc() -> None:
 
 
 def test_bad_cron_and_naive_times_are_rejected() -> None:
-    with pytest.raises(ScheduleError, match="bad cron line"):
+    with pytest.raises(ConfigError, match="bad cron line"):
         trigger_for("99 * * * *", NOW)
     with pytest.raises(ValueError, match="timezone-aware"):
         plan_start("every 1h", None, datetime(2026, 11, 29, 12, 0))

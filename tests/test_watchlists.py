@@ -1,4 +1,4 @@
-"""Loading and validating watchlists files (archive/watchlists.py)."""
+"""Loading and validating watchlists files (archive/config/watchlists.py)."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from archive.config.watchlists import (
+from archive.config import (
+    ConfigError,
     HealthTargets,
     SmtpSettings,
     Watchlist,
-    WatchlistError,
     load_watchlists,
     parse_watchlists,
 )
@@ -76,12 +76,12 @@ def test_missing_default_file_means_no_watchlists(tmp_path: Path) -> None:
 
 
 def test_missing_named_file_is_an_error(tmp_path: Path) -> None:
-    with pytest.raises(WatchlistError, match=r"absent\.toml: no such file"):
+    with pytest.raises(ConfigError, match=r"absent\.toml: no such file"):
         load_watchlists(tmp_path / "absent.toml", required=True)
 
 
 def test_unknown_watchlist_name() -> None:
-    with pytest.raises(WatchlistError, match=r"watchlist 'nope': unknown watchlist \(known: "
+    with pytest.raises(ConfigError, match=r"watchlist 'nope': unknown watchlist \(known: "
                                              r"s400-deliveries, nato-summit\)"):
         parse_watchlists(FULL, "w.toml").get("nope")
 
@@ -146,6 +146,6 @@ def test_validation(text: str, message: str | None) -> None:
     if message is None:
         assert len(parse_watchlists(text, "w.toml")) == 1
         return
-    with pytest.raises(WatchlistError) as info:
+    with pytest.raises(ConfigError) as info:
         parse_watchlists(text, "w.toml")
     assert str(info.value).startswith(message)

@@ -15,7 +15,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from archive.config.files import ConfigError, no_unknown, parse_toml
+from archive.config.files import ConfigError, no_unknown, parse_toml, read_text
+from archive.config.schedules import parse_duration, parse_schedule
+
+__all__ = ["SELECTOR_FIELDS", "Config", "CrawlSettings", "Source", "load_sources",
+           "parse_size", "parse_sources"]
 
 SOURCE_ID = re.compile(r"^[a-z0-9_-]+$")
 SELECTOR_FIELDS = frozenset(
@@ -114,17 +118,15 @@ class Config:
         raise ConfigError(self.path, source_id, None, f"unknown source id (known: {known})")
 
 
-def load_config(path: str | Path) -> Config:
+def load_sources(path: str | Path) -> Config:
     """Read and validate a sources file."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(path, None, None, f"cannot read: {exc.strerror or exc}") from exc
-    return parse_config(text, path)
+    text = read_text(path)
+    assert text is not None  # missing_ok is off: a missing file raised
+    return parse_sources(text, path)
 
 
-def parse_config(text: str, path: str | Path = "<string>") -> Config:
+def parse_sources(text: str, path: str | Path = "<string>") -> Config:
     """Validate TOML ``text`` into a :class:`Config` (pure; ``path`` is only for messages)."""
     data = parse_toml(text, path)
     no_unknown(data, {"crawl", "source"}, path, None)
@@ -185,12 +187,10 @@ def parse_size(value: Any, path: str | Path = "<string>", key: str = "size") -> 
 
 
 def _duration(value: Any, path: str | Path, key: str) -> float:
-    from archive.config.schedules import ScheduleError, parse_duration
-
     try:
         return parse_duration(value)
-    except ScheduleError as exc:
-        raise ConfigError(path, None, key, str(exc)) from exc
+    except ConfigError as exc:
+        raise ConfigError(path, None, key, exc.msg) from None
 
 
 _SOURCE_KEYS = {"id", "name", "feeds", "sitemaps", "sections", "follow", "allowed_domains",
@@ -236,12 +236,10 @@ def _parse_source(raw: Any, path: str | Path, index: int) -> Source:
             raise ConfigError(path, sid, "follow", f"bad regex {pattern!r}: {exc}") from exc
 
     schedule = text("schedule") or "every 1h"
-    from archive.config.schedules import ScheduleError, parse_schedule
-
     try:
         parse_schedule(schedule)
-    except ScheduleError as exc:
-        raise ConfigError(path, sid, "schedule", str(exc)) from exc
+    except ConfigError as exc:
+        raise ConfigError(path, sid, "schedule", exc.msg) from None
 
     selectors = raw.get("selectors", {})
     if not isinstance(selectors, dict):
@@ -270,3 +268,8 @@ def _parse_source(raw: Any, path: str | Path, index: int) -> Source:
     if not src.start_urls:
         raise ConfigError(path, sid, "feeds", "needs at least one feed, sitemap or section")
     return src
+
+
+#: The names the sources loader had before :mod:`archive.config` gathered every loader.
+load_config = load_sources
+parse_config = parse_sources

@@ -26,10 +26,10 @@ optional filters and delivery targets::
     email = "analyst@example.org"
 
 The file is parsed once into frozen dataclasses (:class:`Watchlists`). Unknown keys and bad
-values raise :class:`WatchlistError` naming the file, the watchlist and the key, because a
-misspelt filter would otherwise silently widen a watchlist for months. Source ids are not
-checked against ``config/sources.toml`` here (the archive does not read the crawler's
-config); an unknown id simply never matches.
+values raise :class:`~archive.config.files.ConfigError` naming the file, the watchlist and
+the key, because a misspelt filter would otherwise silently widen a watchlist for months.
+Source ids are not checked against ``config/sources.toml`` here (the sources file is
+loaded on its own); an unknown id simply never matches.
 """
 
 from __future__ import annotations
@@ -41,15 +41,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from archive.config.files import ConfigError, no_unknown, parse_toml
-from archive.store.search import QueryError, fts_expression
+from archive.config.files import ConfigError, no_unknown, parse_toml, read_text
+from archive.store.query import QueryError, fts_expression
 
 __all__ = [
     "DEFAULT_PATH",
     "HealthTargets",
     "SmtpSettings",
     "Watchlist",
-    "WatchlistError",
     "Watchlists",
     "load_watchlists",
     "parse_watchlists",
@@ -70,15 +69,9 @@ _SMTP_KEYS = frozenset({"host", "port", "from", "starttls", "user", "password_en
 _HEALTH_KEYS = frozenset({"webhook", "email"})
 
 
-class WatchlistError(ConfigError):
-    """A bad watchlists file: says which file, which watchlist and which key."""
-
-    entry_kind = "watchlist"
-
-    @property
-    def watchlist(self) -> str | None:
-        """The watchlist the bad value belongs to."""
-        return self.entry
+def _error(path: str | Path, watchlist: str | None, key: str | None, msg: str) -> ConfigError:
+    """The :class:`ConfigError` of a bad value in a watchlists file."""
+    return ConfigError(path, watchlist, key, msg, kind="watchlist")
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,13 +134,12 @@ class Watchlists:
         return len(self.watchlists)
 
     def get(self, name: str) -> Watchlist:
-        """The watchlist called ``name``; :class:`WatchlistError` naming the known ones."""
+        """The watchlist called ``name``; :class:`ConfigError` naming the known ones."""
         for watchlist in self.watchlists:
             if watchlist.name == name:
                 return watchlist
         known = ", ".join(w.name for w in self.watchlists) or "none"
-        raise WatchlistError(self.path or "<no file>", name, None,
-                             f"unknown watchlist (known: {known})")
+        raise _error(self.path or "<no file>", name, None, f"unknown watchlist (known: {known})")
 
 
 def load_watchlists(path: str | Path | None = None, *, required: bool = False) -> Watchlists:
@@ -157,52 +149,49 @@ def load_watchlists(path: str | Path | None = None, *, required: bool = False) -
     ``required`` (the user named the file), then it is an error.
     """
     path = Path(path) if path is not None else DEFAULT_PATH
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+    text = read_text(path, missing_ok=True)
+    if text is None:
         if required:
-            raise WatchlistError(path, None, None, "no such file") from None
+            raise _error(path, None, None, "no such file")
         return Watchlists()
-    except OSError as exc:
-        raise WatchlistError(path, None, None, f"cannot read: {exc.strerror or exc}") from exc
     return parse_watchlists(text, path)
 
 
 def parse_watchlists(text: str, path: str | Path = "<string>") -> Watchlists:
     """Validate TOML ``text`` into :class:`Watchlists` (pure; ``path`` is for messages)."""
-    data = parse_toml(text, path, WatchlistError)
+    data = parse_toml(text, path)
     _no_unknown(data, _TOP_KEYS, path, None)
     smtp = _parse_smtp(data["smtp"], path) if "smtp" in data else None
     health = _parse_health(data.get("health", {}), path)
     raw = data.get("watchlist", [])
     if not isinstance(raw, list):
-        raise WatchlistError(path, None, "watchlist", "must be an array of tables ([[watchlist]])")
+        raise _error(path, None, "watchlist", "must be an array of tables ([[watchlist]])")
     watchlists = tuple(_parse_watchlist(item, path, i) for i, item in enumerate(raw))
     seen: set[str] = set()
     for watchlist in watchlists:
         if watchlist.name in seen:
-            raise WatchlistError(path, watchlist.name, "name", "duplicate watchlist name")
+            raise _error(path, watchlist.name, "name", "duplicate watchlist name")
         seen.add(watchlist.name)
     emails = [(w.name, w.email) for w in watchlists if w.email]
     if health.email:
         emails.append(("[health]", health.email))
     if emails and smtp is None:
         name = emails[0][0]
-        raise WatchlistError(path, None if name == "[health]" else name, "email",
+        raise _error(path, None if name == "[health]" else name, "email",
                              "e-mail delivery needs an [smtp] table")
     return Watchlists(path=str(path), watchlists=watchlists, smtp=smtp, health=health)
 
 
 def _no_unknown(table: Mapping[str, Any], allowed: frozenset[str], path: str | Path,
                 watchlist: str | None, prefix: str = "") -> None:
-    no_unknown(table, allowed, path, watchlist, prefix, WatchlistError)
+    no_unknown(table, allowed, path, watchlist, prefix, kind="watchlist")
 
 
 def _text(raw: Mapping[str, Any], key: str, path: str | Path, name: str | None,
           label: str | None = None) -> str | None:
     value = raw.get(key)
     if value is not None and (not isinstance(value, str) or not value.strip()):
-        raise WatchlistError(path, name, label or key, "must be a non-empty string")
+        raise _error(path, name, label or key, "must be a non-empty string")
     return value.strip() if value is not None else None
 
 
@@ -212,7 +201,7 @@ def _webhook(raw: Mapping[str, Any], path: str | Path, name: str | None,
     if url is not None:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise WatchlistError(path, name, label, f"not an http(s) URL: {url!r}")
+            raise _error(path, name, label, f"not an http(s) URL: {url!r}")
     return url
 
 
@@ -220,7 +209,7 @@ def _email(raw: Mapping[str, Any], path: str | Path, name: str | None,
            label: str = "email") -> str | None:
     address = _text(raw, "email", path, name, label)
     if address is not None and not _EMAIL.match(address):
-        raise WatchlistError(path, name, label, f"not an e-mail address: {address!r}")
+        raise _error(path, name, label, f"not an e-mail address: {address!r}")
     return address
 
 
@@ -229,36 +218,36 @@ def _strings(raw: Mapping[str, Any], key: str, path: str | Path, name: str) -> t
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-        raise WatchlistError(path, name, key, "must be a list of non-empty strings")
+        raise _error(path, name, key, "must be a list of non-empty strings")
     return tuple(v.strip() for v in value)
 
 
 def _parse_watchlist(raw: Any, path: str | Path, index: int) -> Watchlist:
     if not isinstance(raw, dict):
-        raise WatchlistError(path, None, f"watchlist[{index}]", "must be a table")
+        raise _error(path, None, f"watchlist[{index}]", "must be a table")
     name = raw.get("name")
     if not isinstance(name, str) or not NAME.match(name):
-        raise WatchlistError(path, str(name) if name else f"#{index + 1}", "name",
+        raise _error(path, str(name) if name else f"#{index + 1}", "name",
                              "required: lowercase letters, digits, '_' and '-', "
                              "starting with a letter or digit, at most 64")
     _no_unknown(raw, _WATCHLIST_KEYS, path, name)
     query = raw.get("query")
     if not isinstance(query, str):
-        raise WatchlistError(path, name, "query", "required: a search query string")
+        raise _error(path, name, "query", "required: a search query string")
     try:
         match = fts_expression(query)
     except QueryError as exc:
-        raise WatchlistError(path, name, "query", str(exc)) from None
+        raise _error(path, name, "query", str(exc)) from None
     sources = _strings(raw, "sources", path, name)
     for source in sources:
         if not _SOURCE_ID.match(source):
-            raise WatchlistError(path, name, "sources", f"not a source id: {source!r}")
+            raise _error(path, name, "sources", f"not a source id: {source!r}")
     language = _text(raw, "language", path, name)
     if language is not None and not _LANGUAGE.match(language.lower()):
-        raise WatchlistError(path, name, "language", f"not a language code: {language!r}")
+        raise _error(path, name, "language", f"not a language code: {language!r}")
     max_age = raw.get("max_age_days", DEFAULT_MAX_AGE_DAYS)
     if isinstance(max_age, bool) or not isinstance(max_age, int) or max_age < 0:
-        raise WatchlistError(path, name, "max_age_days",
+        raise _error(path, name, "max_age_days",
                              f"must be a whole number of days, 0 for any age: {max_age!r}")
     return Watchlist(
         name=name,
@@ -275,20 +264,20 @@ def _parse_watchlist(raw: Any, path: str | Path, index: int) -> Watchlist:
 
 def _parse_smtp(raw: Any, path: str | Path) -> SmtpSettings:
     if not isinstance(raw, dict):
-        raise WatchlistError(path, None, "smtp", "must be a table ([smtp])")
+        raise _error(path, None, "smtp", "must be a table ([smtp])")
     _no_unknown(raw, _SMTP_KEYS, path, None, "smtp.")
     host = _text(raw, "host", path, None, "smtp.host")
     if host is None:
-        raise WatchlistError(path, None, "smtp.host", "required")
+        raise _error(path, None, "smtp.host", "required")
     sender = _text(raw, "from", path, None, "smtp.from")
     if sender is None or not _EMAIL.match(sender):
-        raise WatchlistError(path, None, "smtp.from", "required: an e-mail address")
+        raise _error(path, None, "smtp.from", "required: an e-mail address")
     port = raw.get("port", 25)
     if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
-        raise WatchlistError(path, None, "smtp.port", f"not a port number: {port!r}")
+        raise _error(path, None, "smtp.port", f"not a port number: {port!r}")
     starttls = raw.get("starttls", False)
     if not isinstance(starttls, bool):
-        raise WatchlistError(path, None, "smtp.starttls", "must be true or false")
+        raise _error(path, None, "smtp.starttls", "must be true or false")
     return SmtpSettings(
         host=host,
         sender=sender,
@@ -301,7 +290,7 @@ def _parse_smtp(raw: Any, path: str | Path) -> SmtpSettings:
 
 def _parse_health(raw: Any, path: str | Path) -> HealthTargets:
     if not isinstance(raw, dict):
-        raise WatchlistError(path, None, "health", "must be a table ([health])")
+        raise _error(path, None, "health", "must be a table ([health])")
     _no_unknown(raw, _HEALTH_KEYS, path, None, "health.")
     return HealthTargets(webhook=_webhook(raw, path, None, "health.webhook"),
                          email=_email(raw, path, None, "health.email"))

@@ -10,13 +10,15 @@ import logging
 import sqlite3
 import threading
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from archive.models import WarcLocation
 from archive.replay.rules import Capture, ordered_by_nearness, resolve_revisit
+from archive.store.connection import connect
 from archive.store.identity import try_normalize_url
+from archive.times import parse_utc
 from archive.warc.reader import StoredResponse, WarcError, read_response
 
 log = logging.getLogger(__name__)
@@ -35,11 +37,8 @@ class Replayed:
 
 def _capture(row: tuple[Any, ...]) -> Capture:
     # A raw sqlite3 row in _COLUMNS order: its value types are the captures schema's.
-    fetched = datetime.fromisoformat(str(row[5]).replace("Z", "+00:00"))
-    if fetched.tzinfo is None:
-        fetched = fetched.replace(tzinfo=UTC)
     return Capture(warc_file=str(row[0]), offset=int(row[1]), length=int(row[2]),
-                   url=str(row[3]), status=int(row[4]), fetched_at=fetched,
+                   url=str(row[3]), status=int(row[4]), fetched_at=parse_utc(str(row[5])),
                    digest=row[6], record_id=row[7], revisit=row[8],
                    refers_to=row[9])
 
@@ -62,11 +61,7 @@ class ReplayStore:
         if conn is None:
             if not self.db_path.is_file():
                 return None
-            # Not mode=ro: a read-only connection cannot create the WAL index a crawl
-            # may have removed; this connection still only ever runs SELECT.
-            conn = sqlite3.connect(self.db_path, check_same_thread=False)
-            conn.execute("PRAGMA busy_timeout=5000")
-            conn.execute("PRAGMA query_only=ON")
+            conn = connect(self.db_path, readonly=True, check_same_thread=False)
             self._local.conn = conn
         return conn
 

@@ -30,6 +30,8 @@ from email.utils import format_datetime
 from functools import lru_cache
 from urllib.parse import urljoin
 
+from archive.times import parse_utc
+
 PREFIX = "/replay/"
 
 
@@ -278,8 +280,7 @@ def parse_when(value: str) -> datetime:
     it says otherwise). Raises ValueError."""
     if value.isdigit():
         return parse_timestamp(value)
-    when = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return when if when.tzinfo else when.replace(tzinfo=UTC)
+    return parse_utc(value)
 
 
 _SKIP_SCHEMES = ("data:", "javascript:", "mailto:", "tel:", "about:", "blob:", "#")

@@ -16,17 +16,20 @@ from __future__ import annotations
 import sqlite3
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from archive.models import FetchState, KnownArticle, SourceState
-from archive.store.db import Archive
+from archive.store.connection import connect
 from archive.store.identity import try_normalize_url
-from archive.store.schema import utc_text
+from archive.times import parse_utc, utc_text
 from archive.warc.writer import PriorCapture
+
+if TYPE_CHECKING:  # only annotations: reading crawl state needs no Archive (no sqlite_utils)
+    from archive.store.db import Archive
 
 
 def _time(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
+    return parse_utc(value) if value else None
 
 
 
@@ -76,9 +79,7 @@ class CrawlState:
     def __init__(self, db_path: str | Path | None):
         self._conn: sqlite3.Connection | None = None
         if db_path is not None and Path(db_path).is_file():
-            self._conn = sqlite3.connect(f"{Path(db_path).resolve().as_uri()}?mode=ro",
-                                         uri=True, check_same_thread=False)
-            self._conn.execute("PRAGMA busy_timeout = 5000")
+            self._conn = connect(db_path, readonly=True, check_same_thread=False)
         # Captures written during this crawl are not in the database until ingest.
         self._priors: dict[str, PriorCapture] = {}
 

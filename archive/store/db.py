@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import logging
-import sqlite3
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
@@ -30,6 +29,7 @@ from typing import Any
 import sqlite_utils
 
 from archive.models import Article, WarcLocation
+from archive.store.connection import connect
 from archive.store.identity import (
     Outcome,
     UrlError,
@@ -42,6 +42,7 @@ from archive.store.identity import (
     link_key,
     try_normalize_url,
 )
+from archive.store.query import fts_expression
 from archive.store.records import (
     CAPTURE_KINDS,
     CaptureRef,
@@ -57,9 +58,8 @@ from archive.store.schema import (
     ArchiveError,
     date_key,
     free_rowid,
-    utc_text,
 )
-from archive.store.search import fts_expression
+from archive.times import utc_text
 
 __all__ = [
     "CAPTURE_KINDS",
@@ -68,12 +68,10 @@ __all__ = [
     "CaptureRef",
     "Outcome",
     "export_sql",
-    "utc_text",
 ]
 
 log = logging.getLogger(__name__)
 
-_BUSY_TIMEOUT_MS = 5000
 _MAX_REDIRECT_HOPS = 10
 
 
@@ -86,11 +84,7 @@ class Archive:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite_utils.Database(self.path)
-        self._configure()
-        self.db.enable_wal()
-        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db = sqlite_utils.Database(connect(self.path))
         MIGRATIONS.apply(self.db)
 
     @classmethod
@@ -99,11 +93,9 @@ class Archive:
         path = Path(path)
         if not path.is_file():
             raise ArchiveError(f"no archive at {path}")
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
         self = cls.__new__(cls)
         self.path = path
-        self.db = sqlite_utils.Database(conn)
-        self._configure()
+        self.db = sqlite_utils.Database(connect(path, readonly=True))
         pending = MIGRATIONS.pending(self.db)
         if pending:
             self.db.close()
@@ -112,10 +104,6 @@ class Archive:
                 "open it read-write once"
             )
         return self
-
-    def _configure(self) -> None:
-        self.db.execute("PRAGMA foreign_keys=ON")
-        self.db.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
 
     def __enter__(self) -> Archive:
         return self

@@ -1,7 +1,7 @@
 """Facets of a result set: counts per source, day, language and tag; browsing, export rows,
 and the cluster of copies of an article.
 
-A result set is a :class:`Filters` value: search text (the syntax of
+A result set is a :class:`~archive.store.search.Filters` value: search text (the syntax of
 :func:`archive.store.search.fts_expression`; None means every article) plus source, date range,
 language and tag. The SQL is built by pure functions (``*_sql``, returning SQL and
 parameters) and executed separately by :func:`rows`, so the generated SQL is testable.
@@ -31,18 +31,19 @@ from __future__ import annotations
 import re
 import sqlite3
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from archive.store.schema import FTS_TABLE, utc_text
-from archive.store.search import COUNT_CAP, QueryError, filter_clauses, match_expression
+from archive.store.query import QueryError
+from archive.store.schema import FTS_TABLE
+from archive.store.search import Filters, count_sql, match_expression, where_sql
+from archive.times import utc_text
 
 __all__ = [
     "COPY_CANDIDATES",
     "COPY_SHARE",
     "FACET_WINDOW",
-    "Filters",
+    "Filters",  # re-exported from archive.store.search, as are count_sql and where_sql
     "browse_sql",
     "copies_sql",
     "count_sql",
@@ -56,6 +57,7 @@ __all__ = [
     "shingles",
     "tags_of_sql",
     "title_key",
+    "where_sql",
 ]
 
 COPY_SHARE = 0.5
@@ -65,45 +67,6 @@ FACET_WINDOW = 20_000
 _DATE = "coalesce(a.published, a.first_seen)"
 _WORD = re.compile(r"\w+")
 _FACET_COLUMNS = {"source": "a.source", "language": "lower(a.language)"}
-
-
-@dataclass(frozen=True, slots=True)
-class Filters:
-    """A result set: full-text ``text`` (None: all articles) and filters.
-
-    ``since``/``until`` must be timezone-aware.
-    """
-
-    text: str | None = None
-    source: str | None = None
-    since: datetime | None = None
-    until: datetime | None = None
-    language: str | None = None
-    tag: str | None = None
-
-
-def where_sql(f: Filters) -> tuple[str, dict[str, Any]]:
-    """``FROM articles AS a WHERE ...`` selecting the articles of ``f``, and its parameters.
-
-    Raises :class:`QueryError` for a query with nothing to search, a bad language code or a
-    naive date.
-    """
-    matches, shared, params = filter_clauses(
-        source=f.source, language=f.language, tag=f.tag, since=f.since, until=f.until,
-        rowid=f"{FTS_TABLE}.rowid")
-    match = match_expression(f.text, matches)
-    clauses = shared
-    if match is not None:
-        # The FTS table drives (its rowids are date-ordered), so a LIMIT stops the walk;
-        # without text or filters the primary key (also date-ordered) does.
-        clauses = [f"{FTS_TABLE} MATCH :match", *shared]
-        params["match"] = match
-    else:
-        clauses = [c.replace(f"{FTS_TABLE}.rowid", "a.pk") for c in shared]
-    where = "\nWHERE " + "\n  AND ".join(clauses) if clauses else ""
-    source = (f"FROM {FTS_TABLE} JOIN articles AS a ON a.pk = {FTS_TABLE}.rowid"
-              if match is not None else "FROM articles AS a")
-    return f"{source}{where}", params
 
 
 def newest_sql(f: Filters, window: int | None = None) -> tuple[str, dict[str, Any]]:
@@ -117,14 +80,6 @@ def newest_sql(f: Filters, window: int | None = None) -> tuple[str, dict[str, An
 def _walk_order(base: str) -> str:
     # The rowid of the table that drives the walk, so that its order is read, not sorted.
     return f"{FTS_TABLE}.rowid" if f"{FTS_TABLE} MATCH" in base else "a.pk"
-
-
-def count_sql(f: Filters, cap: int = COUNT_CAP) -> tuple[str, dict[str, Any]]:
-    """How many articles ``f`` selects (column ``n``), exact up to ``cap``; ``cap + 1``
-    means more."""
-    base, params = where_sql(f)
-    params["cap"] = cap + 1
-    return f"SELECT count(*) AS n FROM (SELECT 1 {base} LIMIT :cap)", params
 
 
 def counts_sql(f: Filters, facet: str, limit: int = 50) -> tuple[str, dict[str, Any]]:

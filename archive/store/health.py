@@ -43,11 +43,11 @@ import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from archive.store.db import Archive
-from archive.store.schema import utc_text
+from archive.times import parse_utc, utc_text
 
 FLAGS = ("quiet", "extraction", "failing", "blocked")
 
@@ -176,12 +176,6 @@ def last_runs_sql() -> str:
             " WHERE source IS NOT NULL GROUP BY source")
 
 
-def _parse(text: str) -> datetime:
-    if len(text) == 13:  # an hour bucket, "2024-05-01T09"
-        text += ":00:00"
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).replace(tzinfo=UTC)
-
-
 def normal_daily_volume(buckets: Iterable[Bucket], first_seen: datetime, now: datetime,
                         rules: HealthRules = DEFAULT_RULES) -> float | None:
     """Median new articles per 24 h over the history (module docstring); None when fewer
@@ -292,13 +286,13 @@ def check_health(archive: Archive, now: datetime,
                  rules: HealthRules = DEFAULT_RULES) -> list[SourceHealth]:
     """Fetch the rows for :func:`assess` from ``archive`` and assess them."""
     db = archive.db
-    totals = {row["source"]: (row["articles"], _parse(row["first_seen"]))
+    totals = {row["source"]: (row["articles"], parse_utc(row["first_seen"]))
               for row in db.query(totals_sql())}
     sql, params = volume_sql(now, rules)
-    buckets = [Bucket(row["source"], _parse(row["hour"]), row["articles"], row["no_body"],
+    buckets = [Bucket(row["source"], parse_utc(row["hour"]), row["articles"], row["no_body"],
                       row["no_date"]) for row in db.query(sql, params)]
     sql, params = runs_sql(now, rules)
-    runs = [RunFigures(row["source"], _parse(row["started"]), row["status"], int(row["pages"]),
+    runs = [RunFigures(row["source"], parse_utc(row["started"]), row["status"], int(row["pages"]),
                        int(row["failed"]), int(row["blocked"])) for row in db.query(sql, params)]
     last_runs = {row["source"]: (row["started"], row["status"])
                  for row in db.query(last_runs_sql())}

@@ -1,7 +1,7 @@
 """Pure mapping between the archive's value objects, its table rows and its records.
 
 :class:`CaptureRef` and the functions here validate and serialize what
-:class:`archive.store.db.Archive` stores (times via :func:`archive.store.schema.utc_text`, lists as
+:class:`archive.store.db.Archive` stores (times via :func:`archive.times.utc_text`, lists as
 JSON) and build the article records it returns (:data:`EXPORT_FIELDS`);
 :mod:`archive.store.db` executes. The field rules are those of :mod:`archive.store.identity`.
 """
@@ -23,7 +23,8 @@ from archive.store.identity import (
     strip_tracking,
     try_normalize_url,
 )
-from archive.store.schema import FTS_TABLE, ArchiveError, utc_text
+from archive.store.schema import FTS_TABLE, ArchiveError
+from archive.times import NaiveTimeError, parse_utc, utc_text
 
 __all__ = [
     "CAPTURE_KINDS",
@@ -88,7 +89,7 @@ class CaptureRef:
         return self.requested_url or self.url
 
     def __post_init__(self) -> None:
-        utc_text(self.fetched_at, f"fetched_at of {self.url}")
+        utc_text(self.fetched_at, f"fetched_at of {self.url}", ArchiveError)
         if self.kind not in CAPTURE_KINDS:
             raise ArchiveError(
                 f"capture kind {self.kind!r} of {self.url} is not one of "
@@ -148,8 +149,8 @@ def article_columns(article: Article, records: list[tuple[str, str, str]]) -> di
         "lead": article.lead,
         "body": article.body,
         "authors": json.dumps(list(article.authors), ensure_ascii=False),
-        "published": utc_text(published, f"published {where}") if published else None,
-        "modified": utc_text(modified, f"modified {where}") if modified else None,
+        "published": utc_text(published, f"published {where}", ArchiveError) if published else None,
+        "modified": utc_text(modified, f"modified {where}", ArchiveError) if modified else None,
         "section": article.section,
         "tags": json.dumps(list(article.tags), ensure_ascii=False),
         "language": article.language,
@@ -263,11 +264,13 @@ def _run_time(key: str, value: object) -> object:
     """A run's start or end as stored: aware datetimes and ISO 8601 strings in UTC."""
     if isinstance(value, str):
         try:
-            value = datetime.fromisoformat(value)
+            value = parse_utc(value, require_offset=True)
+        except NaiveTimeError as exc:
+            raise ArchiveError(f"run {key} {exc}") from None
         except ValueError:
             raise ArchiveError(f"run {key} is not an ISO 8601 time: {value!r}") from None
     if isinstance(value, datetime):
-        return utc_text(value, f"run {key}")
+        return utc_text(value, f"run {key}", ArchiveError)
     if value is not None:
         raise ArchiveError(f"run {key} must be a datetime, got {value!r}")
     return None
@@ -275,7 +278,7 @@ def _run_time(key: str, value: object) -> object:
 
 def _json_value(value: object) -> object:
     if isinstance(value, datetime):
-        return utc_text(value, "run value")
+        return utc_text(value, "run value", ArchiveError)
     if isinstance(value, (set, frozenset, tuple)):
         return sorted(value) if isinstance(value, (set, frozenset)) else list(value)
     return str(value)

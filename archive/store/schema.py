@@ -39,19 +39,21 @@ Tables (times are ISO 8601 UTC text, ``2020-11-29T23:25:00Z``; lists are JSON ar
 ``articles_fts``
     FTS5 index over ``articles(title, lead, body)``, external content kept in step by
     triggers, tokenizer ``unicode61 remove_diacritics 2`` (no stemming: the archive is
-    multilingual). See :data:`FOLD` for the two letters folded at indexing time.
+    multilingual). See :data:`archive.store.query.FOLD` for the two letters folded at
+    indexing time.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
+from archive.store.query import FOLD, FTS_COLUMNS, fold_text
+from archive.times import parse_utc
+
 __all__ = [
     "FILTER_COLUMN",
-    "FOLD",
+    "FOLD",  # defined in archive.store.query (the query side needs it without SQLite)
     "FTS_COLUMNS",
     "FTS_TABLE",
     "INDEX_COLUMNS",
@@ -65,7 +67,6 @@ __all__ = [
     "free_rowid",
     "fts_trigger_sql",
     "rebuild_fts",
-    "utc_text",
 ]
 
 MIGRATIONS = Migrations("mediawatch.archive")
@@ -76,19 +77,7 @@ class ArchiveError(ValueError):
     """A value the archive cannot store (naive datetime, unusable URL, unknown article)."""
 
 
-def utc_text(value: datetime, what: str = "datetime") -> str:
-    """``value`` as stored: ISO 8601 UTC text, whole seconds, ``Z`` (``2020-11-29T23:25:00Z``).
-
-    Fixed width, so text order is time order. A naive datetime raises :class:`ArchiveError`.
-    """
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ArchiveError(f"{what} must be timezone-aware, got naive {value.isoformat()}")
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 FTS_TABLE = "articles_fts"
-#: The searchable text columns (what a user's query and ``title:`` filters address).
-FTS_COLUMNS = ("title", "lead", "body")
 #: A fourth FTS column holding one token per source, language and tag of the article
 #: (``src74617373 lang656e ...``), so that filters are matched inside FTS5 (doclist
 #: intersection) instead of by visiting every matching article: see
@@ -96,30 +85,10 @@ FTS_COLUMNS = ("title", "lead", "body")
 FILTER_COLUMN = "filters"
 INDEX_COLUMNS = (*FTS_COLUMNS, FILTER_COLUMN)
 
-#: Letters the FTS index folds beyond what ``unicode61 remove_diacritics 2`` does, so that
-#: people typing without them still find the text: Turkish dotless ``ı`` is a letter of its
-#: own to unicode61 (``kasim`` would not find ``Kasım``; ``I``/``İ`` already fold to ``i``),
-#: and Russian ``ё`` is not a diacritic form to it (``елка`` would not find ``ёлка``).
-#: Applied to the indexed text by the triggers (:func:`fold_sql`) and to query terms
-#: (:func:`fold_text`). Each replacement is one letter for one letter, so token positions
-#: are unchanged and snippets, read from the unfolded ``articles`` row, highlight the
-#: right words in their original spelling. The price: the index is not a plain copy of the
-#: content table, so FTS5's ``'rebuild'`` command (and ``sqlite-utils rebuild-fts``) must
-#: not be used (it would index unfolded text, which the delete trigger then cannot remove)
-#: and ``'integrity-check'`` with rank 1 reports the difference; :func:`rebuild_fts`
-#: rebuilds the index the right way, and the plain ``'integrity-check'`` passes.
-FOLD: tuple[tuple[str, str], ...] = (("ı", "i"), ("ё", "е"), ("Ё", "Е"))
-
-
-def fold_text(text: str) -> str:
-    """``text`` with the :data:`FOLD` replacements applied (the query side)."""
-    for old, new in FOLD:
-        text = text.replace(old, new)
-    return text
-
 
 def fold_sql(expression: str) -> str:
-    """SQL applying the :data:`FOLD` replacements to ``expression`` (the index side).
+    """SQL applying the :data:`~archive.store.query.FOLD` replacements to ``expression``
+    (the index side; :func:`~archive.store.query.fold_text` is the query side).
 
     Plain ``replace()`` calls, so that any SQLite client can write to ``articles``.
     """
@@ -218,10 +187,7 @@ def date_key(when: str) -> int:
     FTS5 can walk a term's matches newest first and stop after a page (see
     :mod:`archive.store.search`). Dates before 1970 share rowid 0 onwards.
     """
-    moment = datetime.fromisoformat(when.replace("Z", "+00:00"))
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return max(0, int(moment.timestamp())) << _KEY_BITS
+    return max(0, int(parse_utc(when).timestamp())) << _KEY_BITS
 
 
 def free_rowid(db: Database, key: int) -> int:

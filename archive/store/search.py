@@ -1,34 +1,10 @@
 """Full-text search over the archive: query building (pure) and execution.
 
-Query syntax (:func:`fts_expression`)
--------------------------------------
-* words: ``S-400 Patriot`` finds articles with all the words (each word is matched as
-  the tokens it contains, so ``S-400`` is the phrase ``s 400``); case and diacritics do not
-  matter (``cafe`` finds ``café``, ``министр`` finds ``Министр``);
-* ``"quoted phrases"``;
-* ``AND``, ``OR``, ``NOT`` in capitals (lowercase ``and`` is a word); ``AND NOT`` reads as
-  ``NOT``. Precedence is FTS5's: ``NOT`` binds tightest, then ``AND`` (written or implied),
-  then ``OR``; use parentheses to group;
-* ``word*`` and ``"a phrase"*`` for prefixes;
-* ``title:word``, ``lead:"a phrase"``, ``body:(a OR b)`` restrict to one column;
-* parentheses.
-
-Anything else is read as plain words, never as FTS5 syntax: unbalanced quotes and
-parentheses, an operator with nothing on one side (``AND`` alone, ``S-400 OR``, leading
-``NOT``), ``-``, ``^``, ``:``, ``NEAR(``, unknown ``column:`` names, a lone ``*``. Every
-term is emitted as an FTS5 string (``"..."`` with ``""`` escaping) and the expression is
-passed as a bound parameter, so no input can produce an FTS5 syntax error or reach SQL.
-Control characters count as spaces. Pieces without any letter or digit (``*``, ``--``,
-``(``) are dropped, because an empty FTS5 string matches nothing and would empty the whole
-result; a query left with no words (``*``, ``-``, ``(((``) raises :class:`QueryError`.
-
-Languages: the index uses ``unicode61 remove_diacritics 2`` without stemming. Cyrillic is
-case-folded (``министр`` = ``МИНИСТР``). unicode61 alone keeps Turkish dotless ``ı`` and
-Russian ``ё`` as letters of their own (``kasim`` would not find ``Kasım``, ``елка`` would
-not find ``ёлка``; ``İstanbul`` already folds to ``istanbul``), so the index and the query
-terms both fold ``ı`` -> ``i`` and ``ё`` -> ``е`` (:data:`archive.store.schema.FOLD`): ``kasim``,
-``Kasım`` and ``KASIM`` all find ``Kasım``. Words are matched whole: ``Kasımda`` needs
-``kasım*``.
+The query language (what a user types) is :mod:`archive.store.query`. A result set is a
+:class:`Filters` value (search text plus filters); :class:`SearchQuery` is one page of it.
+The SQL is built by pure functions (``*_sql``, returning SQL and parameters) and executed
+by :func:`search` and :func:`count`, which take an :class:`~archive.store.db.Archive`, its
+sqlite-utils ``Database`` or a ``sqlite3`` connection.
 
 Results (:func:`search_sql`): designed for a million articles
 ------------------------------------------------------------
@@ -60,46 +36,37 @@ from __future__ import annotations
 
 import re
 import sqlite3
-import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from archive.store.schema import (
-    FTS_COLUMNS,
-    FTS_TABLE,
-    ArchiveError,
-    date_key,
-    filter_tokens,
-    fold_text,
-    utc_text,
-)
+from archive.store.query import FTS_COLUMNS, QueryError, fts_expression
+from archive.store.schema import FTS_TABLE, date_key, filter_tokens
+from archive.times import utc_text
 
 __all__ = [
     "COUNT_CAP",
     "RANK_WINDOW",
     "SORTS",
-    "QueryError",
+    "Filters",
+    "QueryError",  # re-exported from archive.store.query
     "SearchPage",
     "SearchQuery",
     "count",
     "count_sql",
     "filter_clauses",
-    "fts_expression",
+    "fts_expression",  # re-exported from archive.store.query
     "match_expression",
     "search",
     "search_page",
     "search_sql",
+    "where_sql",
 ]
 
 #: Column weights for bm25, in FTS column order (title, lead, body).
 WEIGHTS = (10.0, 4.0, 1.0, 0.0)  # the filter column never counts
 SORTS = ("relevance", "newest")
-MAX_QUERY_CHARS = 2000
 MAX_LIMIT = 1000
-_MAX_DEPTH = 16
-_OPERATORS = frozenset({"AND", "OR", "NOT"})
-_SPECIAL = frozenset('()"')
 _LANGUAGE = re.compile(r"[a-z0-9]{1,8}(-[a-z0-9]{1,8})*")
 _SNIPPET_TOKENS = 12
 #: Relevance ranks this many of the newest matches (module docstring).
@@ -108,8 +75,19 @@ RANK_WINDOW = 2000
 COUNT_CAP = 10_000
 
 
-class QueryError(ValueError):
-    """A search that cannot be run; the message is one line, fit for the CLI and web UI."""
+@dataclass(frozen=True, slots=True)
+class Filters:
+    """A result set: full-text ``text`` (None: all articles) and filters.
+
+    ``since``/``until`` must be timezone-aware.
+    """
+
+    text: str | None = None
+    source: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    language: str | None = None
+    tag: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,180 +107,11 @@ class SearchQuery:
     offset: int = 0
     tag: str | None = None
 
-
-@dataclass(frozen=True, slots=True)
-class _Token:
-    kind: str  # "term", "lparen", "rparen", "op"
-    text: str  # term text (unquoted), or operator name
-    raw: str  # as typed, for reading the token as a plain word
-    column: str | None = None
-    prefix: bool = False
-
-
-def _has_word(text: str) -> bool:
-    return any(ch.isalnum() for ch in text)
-
-
-def _word(raw: str, column: str | None = None, text: str | None = None) -> _Token:
-    text = raw if text is None else text
-    stripped = text.rstrip("*")
-    if stripped != text and _has_word(stripped):
-        return _Token("term", stripped, raw, column, prefix=True)
-    return _Token("term", text, raw, column)
-
-
-def _lex(text: str) -> list[_Token]:
-    tokens: list[_Token] = []
-    i, n = 0, len(text)
-    while i < n:
-        ch = text[i]
-        if ch.isspace():
-            i += 1
-        elif ch == "(":
-            tokens.append(_Token("lparen", "(", "("))
-            i += 1
-        elif ch == ")":
-            tokens.append(_Token("rparen", ")", ")"))
-            i += 1
-        elif ch == '"':
-            end = text.find('"', i + 1)
-            if end < 0:  # unbalanced: the quote is punctuation, the rest plain words
-                i += 1
-                continue
-            start, phrase, i = i, text[i + 1 : end], end + 1
-            prefix = i < n and text[i] == "*"
-            i += prefix
-            tokens.append(_Token("term", phrase, text[start:i], None, prefix))
-        else:
-            start = i
-            while i < n and not text[i].isspace() and text[i] not in _SPECIAL:
-                i += 1
-            i = _lex_word(text, start, i, tokens)
-    return tokens
-
-
-def _lex_word(text: str, start: int, end: int, tokens: list[_Token]) -> int:
-    """Append the token(s) of the word ``text[start:end]``; return where lexing goes on."""
-    raw = text[start:end]
-    if raw in _OPERATORS:
-        tokens.append(_Token("op", raw, raw))
-        return end
-    name, colon, rest = raw.partition(":")
-    column = name.lower()
-    if not colon or column not in FTS_COLUMNS:
-        tokens.append(_word(raw))
-        return end
-    if rest:
-        tokens.append(_word(raw, column, rest))
-        return end
-    following = text[end : end + 1]
-    if following == "(":
-        tokens.append(_Token("lparen", "(", raw + "(", column))
-        return end + 1
-    if following == '"':
-        close = text.find('"', end + 1)
-        if close > 0:
-            after = close + 1
-            prefix = text[after : after + 1] == "*"
-            phrase = text[end + 1 : close]
-            tokens.append(_Token("term", phrase, text[start : after + prefix], column, prefix))
-            return after + prefix
-    tokens.append(_word(raw))  # "title:" with nothing after it
-    return end
-
-
-def _match_parens(tokens: list[_Token]) -> tuple[list[_Token], dict[int, int]]:
-    """Pair parentheses; unmatched (or too deeply nested) ones become plain words."""
-    tokens = list(tokens)
-    pairs: dict[int, int] = {}
-    stack: list[int] = []
-    for index, token in enumerate(tokens):
-        if token.kind == "lparen":
-            if len(stack) >= _MAX_DEPTH:
-                tokens[index] = _word(token.raw)
-            else:
-                stack.append(index)
-        elif token.kind == "rparen":
-            if stack:
-                pairs[stack.pop()] = index
-            else:
-                tokens[index] = _word(token.raw)
-    for index in stack:
-        tokens[index] = _word(tokens[index].raw)
-    return tokens, pairs
-
-
-def _quote(text: str) -> str:
-    return '"' + fold_text(text).replace('"', '""') + '"'
-
-
-def _term(token: _Token) -> str | None:
-    if not _has_word(token.text):
-        return None
-    rendered = _quote(token.text) + ("*" if token.prefix else "")
-    return f"{token.column} : {rendered}" if token.column else rendered
-
-
-def _render(tokens: list[_Token], pairs: dict[int, int], start: int, end: int) -> str | None:
-    """FTS5 expression for ``tokens[start:end]``, or None when nothing is left."""
-    units: list[tuple[str, str]] = []  # ("operand", expression) or ("op", name)
-    i = start
-    while i < end:
-        token = tokens[i]
-        if token.kind == "lparen":
-            close = pairs[i]
-            inner = _render(tokens, pairs, i + 1, close)
-            if inner is not None:
-                group = f"{token.column} : ({inner})" if token.column else f"({inner})"
-                units.append(("operand", group))
-            i = close + 1
-            continue
-        if token.kind == "op":
-            units.append(("op", token.text))
-        elif token.kind == "term" and (term := _term(token)) is not None:
-            units.append(("operand", term))
-        i += 1
-    out: list[str] = []
-    after_operand = False
-    for k, (kind, value) in enumerate(units):
-        if kind == "op":
-            nxt, then = (units[j] if j < len(units) else ("end", "") for j in (k + 1, k + 2))
-            if value == "AND" and after_operand and nxt == ("op", "NOT") and then[0] == "operand":
-                continue  # "a AND NOT b" means "a NOT b"
-            if after_operand and nxt[0] == "operand":
-                out.append(value)
-                after_operand = False
-                continue
-            value = _quote(value)  # an operator with nothing to join is a word
-        if after_operand:
-            out.append("AND")
-        out.append(value)
-        after_operand = True
-    return " ".join(out) or None
-
-
-def fts_expression(text: str) -> str:
-    """Translate the user's query syntax (module docstring) into an FTS5 MATCH expression.
-
-    Pure and total: any input yields a valid expression or :class:`QueryError` (empty
-    query, nothing searchable, too long).
-
-    >>> fts_expression('title:"S-400" OR Patriot*')
-    'title : "S-400" OR "Patriot"*'
-    """
-    if not text or not text.strip():
-        raise QueryError("empty search query")
-    if len(text) > MAX_QUERY_CHARS:
-        raise QueryError(
-            f"search query too long ({len(text)} characters, at most {MAX_QUERY_CHARS})"
-        )
-    # Control characters are never searchable, and a NUL would end FTS5's reading early.
-    text = "".join(" " if unicodedata.category(ch) == "Cc" else ch for ch in text)
-    tokens, pairs = _match_parens(_lex(text))
-    expression = _render(tokens, pairs, 0, len(tokens))
-    if expression is None:
-        raise QueryError(f"nothing to search for in {text.strip()[:80]!r}: no letters or digits")
-    return expression
+    @property
+    def filters(self) -> Filters:
+        """The result set this query is a page of."""
+        return Filters(text=self.text, source=self.source, since=self.since,
+                       until=self.until, language=self.language, tag=self.tag)
 
 
 def _date_expr() -> str:
@@ -332,10 +141,7 @@ def filter_clauses(*, source: str | None = None, language: str | None = None,
     for name, op, value in (("since", ">=", since), ("until", "<", until)):
         if value is None:
             continue
-        try:
-            params[name] = utc_text(value, name)
-        except ArchiveError as exc:
-            raise QueryError(str(exc)) from None
+        params[name] = utc_text(value, name, QueryError)
         clauses.append(f"{_date_expr()} {op} :{name}")
         params[f"{name}_key"] = date_key(params[name])
         clauses.append(f"{rowid} {op} :{name}_key")
@@ -448,18 +254,39 @@ ORDER BY {order}"""
     return sql, params
 
 
-def count_sql(q: SearchQuery, cap: int | None = COUNT_CAP) -> tuple[str, dict[str, Any]]:
-    """SQL and parameters counting the matches of ``q`` (filters apply; paging does not),
-    up to ``cap`` + 1 (None: all)."""
-    _check_page(q)
-    match, filters, params = _filters(q)
-    inner = (f"SELECT 1 FROM {FTS_TABLE} JOIN articles AS a ON a.pk = {FTS_TABLE}.rowid\n"
-             f"WHERE {FTS_TABLE} MATCH :match{filters}")
-    if cap is not None:
-        inner += "\nLIMIT :cap"
-        params["cap"] = cap + 1
-    params["match"] = match
-    return f"SELECT count(*) AS n FROM (\n{inner}\n)", params
+def where_sql(f: Filters) -> tuple[str, dict[str, Any]]:
+    """``FROM articles AS a WHERE ...`` selecting the articles of ``f``, and its parameters.
+
+    Raises :class:`QueryError` for a query with nothing to search, a bad language code or a
+    naive date.
+    """
+    matches, shared, params = filter_clauses(
+        source=f.source, language=f.language, tag=f.tag, since=f.since, until=f.until,
+        rowid=f"{FTS_TABLE}.rowid")
+    match = match_expression(f.text, matches)
+    clauses = shared
+    if match is not None:
+        # The FTS table drives (its rowids are date-ordered), so a LIMIT stops the walk;
+        # without text or filters the primary key (also date-ordered) does.
+        clauses = [f"{FTS_TABLE} MATCH :match", *shared]
+        params["match"] = match
+    else:
+        clauses = [c.replace(f"{FTS_TABLE}.rowid", "a.pk") for c in shared]
+    where = "\nWHERE " + "\n  AND ".join(clauses) if clauses else ""
+    source = (f"FROM {FTS_TABLE} JOIN articles AS a ON a.pk = {FTS_TABLE}.rowid"
+              if match is not None else "FROM articles AS a")
+    return f"{source}{where}", params
+
+
+def count_sql(f: Filters, cap: int | None = COUNT_CAP) -> tuple[str, dict[str, Any]]:
+    """SQL and parameters counting the articles of ``f`` (column ``n``), exact up to
+    ``cap``: ``cap + 1`` means more (None: count all). What both a search and the web UI's
+    facets report as the total."""
+    base, params = where_sql(f)
+    if cap is None:
+        return f"SELECT count(*) AS n {base}", params
+    params["cap"] = cap + 1
+    return f"SELECT count(*) AS n FROM (SELECT 1 {base} LIMIT :cap)", params
 
 
 def _connection(target: object) -> sqlite3.Connection:
@@ -494,7 +321,8 @@ def search(db_or_archive: object, q: SearchQuery) -> list[dict[str, Any]]:
 def count(db_or_archive: object, q: SearchQuery, cap: int | None = COUNT_CAP) -> int:
     """Number of articles matching ``q`` (its filters included, its page ignored), exact up
     to ``cap``; ``cap + 1`` means "more than ``cap``" (None: always exact)."""
-    sql, params = count_sql(q, cap)
+    _check_page(q)
+    sql, params = count_sql(q.filters, cap)
     return int(_execute(db_or_archive, sql, params, q.text).fetchone()[0])
 
 

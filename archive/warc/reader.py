@@ -22,6 +22,7 @@ from warcio.bufferedreaders import BufferedReader, ChunkedDataException, Chunked
 from warcio.exceptions import ArchiveLoadFailed
 
 from archive.models import CapturedResponse, WarcLocation
+from archive.times import parse_utc
 from archive.warc.writer import METADATA_URN
 
 if TYPE_CHECKING:
@@ -235,7 +236,7 @@ def _with_metadata(stored: StoredResponse, payload: bytes) -> StoredResponse:
 def _parse_warc_date(value: str | None) -> datetime:
     if not value:
         return datetime.fromtimestamp(0, UTC)
-    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
+    return parse_utc(value)
 
 
 def list_warcs(directory: str | Path) -> list[Path]:

@@ -32,10 +32,10 @@ import json
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from archive.times import parse_utc, utc_text
 from archive.warc.reader import exchange_spans
 
 if TYPE_CHECKING:
@@ -135,9 +135,8 @@ def page_entries(articles: Iterable[Mapping[str, Any]], captures: Iterable[Captu
         found = latest.get(article["id"])
         if found is None:
             continue
-        ts = datetime.fromisoformat(found.fetched_at.replace("Z", "+00:00")).astimezone(UTC)
         pages.append({"id": article["id"], "url": found.url,
-                      "ts": ts.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                      "ts": utc_text(parse_utc(found.fetched_at)),
                       "title": article.get("title") or found.url})
     return pages
 

@@ -54,6 +54,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from archive.store import facets
+from archive.store.connection import connect
 from archive.store.db import Archive
 from archive.store.facets import FACET_WINDOW, Filters
 from archive.store.health import check_health, health_record
@@ -256,10 +257,7 @@ def _connect(db_path: Path) -> sqlite3.Connection:
     """A read-only connection; usable from any thread (streamed exports hop threads)."""
     if not db_path.is_file():
         raise ArchiveError(f"no archive at {db_path}")
-    conn = sqlite3.connect(f"{db_path.resolve().as_uri()}?mode=ro", uri=True,
-                           check_same_thread=False)
-    conn.execute("PRAGMA busy_timeout=5000")
-    return conn
+    return connect(db_path, readonly=True, check_same_thread=False)
 
 
 @contextmanager

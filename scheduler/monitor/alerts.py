@@ -44,7 +44,8 @@ from typing import Any
 
 from archive.config.watchlists import Watchlist
 from archive.store.db import Archive
-from archive.store.schema import FTS_TABLE, utc_text
+from archive.store.schema import FTS_TABLE
+from archive.times import utc_text
 
 __all__ = [
     "DELIVERY_STATUSES",

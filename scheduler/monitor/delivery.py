@@ -49,7 +49,7 @@ from typing import Any
 from archive.config.watchlists import SmtpSettings, Watchlists
 from archive.store.db import Archive
 from archive.store.health import DEFAULT_RULES, HealthRules, SourceHealth, check_health
-from archive.store.schema import utc_text
+from archive.times import utc_text
 from scheduler.monitor.alerts import (
     HEALTH,
     Alert,

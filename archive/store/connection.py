@@ -1,0 +1,59 @@
+"""The one way to open ``archive.db``: :func:`connect`.
+
+Every reader and writer of the archive (the :class:`~archive.store.db.Archive`, a crawl's
+read-only :class:`~archive.store.crawlstate.CrawlState`, the web UI, the replay lookup)
+opens it here, so that they agree on what a connection is:
+
+* **read-write**: creates the file (and its directory) when missing, WAL journal (readers
+  never block the single writer, nor it them), ``synchronous=NORMAL`` (safe in WAL mode:
+  a crash may lose the last transactions, never corrupt the file; the WARC files are the
+  record and the ingest ledger reloads what was lost), foreign keys enforced;
+* **read-only**: ``mode=ro`` in a ``file:`` URI, so a missing file is an error and is never
+  created, and ``PRAGMA query_only``, so a stray write fails even where SQLite would let a
+  read-only handle write (temporary tables, a checkpoint). SQLite 3.22+ opens a WAL
+  database read-only even after the last writer removed its ``-wal``/``-shm`` files, as
+  long as the directory is writable (it recreates the WAL index);
+* both: a busy timeout of :data:`BUSY_TIMEOUT_MS`, so a reader or a second writer waits for
+  a write lock instead of failing with "database is locked".
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+__all__ = ["BUSY_TIMEOUT_MS", "connect"]
+
+#: How long a statement waits for a lock another connection holds, in milliseconds.
+BUSY_TIMEOUT_MS = 5000
+
+
+def connect(path: str | Path, *, readonly: bool = False,
+            check_same_thread: bool = True) -> sqlite3.Connection:
+    """A ``sqlite3`` connection to the archive at ``path`` (module docstring).
+
+    ``readonly`` opens an existing file for reading only: :class:`FileNotFoundError` when it
+    does not exist. ``check_same_thread`` False lets a connection move between threads
+    (the web app streams from a thread pool); it is still used by one thread at a time.
+    """
+    path = Path(path)
+    if readonly:
+        if not path.is_file():
+            raise FileNotFoundError(2, "no archive", str(path))
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True,
+                               check_same_thread=check_same_thread)
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(path, check_same_thread=check_same_thread)
+    try:
+        conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA foreign_keys=ON")
+        if readonly:
+            conn.execute("PRAGMA query_only=ON")
+        else:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+    except BaseException:
+        conn.close()
+        raise
+    return conn

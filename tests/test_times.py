@@ -1,0 +1,68 @@
+"""archive.times: the one ISO 8601 UTC reader and writer."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+
+from archive.store.schema import ArchiveError
+from archive.times import NaiveTimeError, parse_utc, utc_text
+
+MOMENT = datetime(2020, 11, 29, 20, 25, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param("2020-11-29T20:25:00Z", MOMENT, id="z"),
+        pytest.param("2020-11-29T23:25:00+03:00", MOMENT, id="offset-converted"),
+        pytest.param("2020-11-29T15:25:00-0500", MOMENT, id="offset-without-colon"),
+        pytest.param("2020-11-29T20:25:00", MOMENT, id="naive-is-utc"),
+        pytest.param("2020-11-29 20:25:00Z", MOMENT, id="space-separator"),
+        pytest.param("  2020-11-29T20:25:00Z\n", MOMENT, id="surrounding-space"),
+        pytest.param("2020-11-29T20:25:00.250Z", MOMENT.replace(microsecond=250000),
+                     id="fraction"),
+        pytest.param("2020-11-29", datetime(2020, 11, 29, tzinfo=UTC), id="date-only"),
+        pytest.param("2020-11-29T20", datetime(2020, 11, 29, 20, tzinfo=UTC),
+                     id="hour-bucket"),
+        pytest.param("2020-11-30T00:25:00+04:00", MOMENT, id="offset-crosses-midnight"),
+    ],
+)
+def test_parse_utc(text: str, expected: datetime) -> None:
+    parsed = parse_utc(text)
+    assert parsed == expected
+    assert parsed.tzinfo is UTC  # always UTC, not merely an equal moment
+
+
+@pytest.mark.parametrize("text", ["", "yesterday", "2020-13-01", "29/11/2020", "2020-11-29T25:00Z"])
+def test_parse_utc_refuses(text: str) -> None:
+    with pytest.raises(ValueError):
+        parse_utc(text)
+
+
+def test_require_offset_refuses_naive_text() -> None:
+    assert parse_utc("2020-11-29T20:25:00Z", require_offset=True) == MOMENT
+    with pytest.raises(NaiveTimeError, match="timezone-aware"):
+        parse_utc("2020-11-29T20:25:00", require_offset=True)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        pytest.param(MOMENT, "2020-11-29T20:25:00Z", id="utc"),
+        pytest.param(datetime(2020, 11, 29, 23, 25, 59, 999999,
+                              tzinfo=timezone(timedelta(hours=3))),
+                     "2020-11-29T20:25:59Z", id="offset-and-fraction-dropped"),
+    ],
+)
+def test_utc_text(value: datetime, expected: str) -> None:
+    assert utc_text(value) == expected
+    assert parse_utc(utc_text(value)) == value.replace(microsecond=0)
+
+
+def test_utc_text_refuses_naive_with_the_callers_error() -> None:
+    with pytest.raises(NaiveTimeError, match=r"^since must be timezone-aware"):
+        utc_text(datetime(2020, 11, 29), "since")
+    with pytest.raises(ArchiveError, match=r"^published must be timezone-aware"):
+        utc_text(datetime(2020, 11, 29), "published", ArchiveError)
