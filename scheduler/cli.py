@@ -13,15 +13,16 @@ light commands do not load Scrapy, Starlette or the replay code.
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from datetime import UTC, datetime, time
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
-from archive.config.sources import Config, ConfigError, load_config
+from archive.config.files import ConfigError
+from archive.config.sources import Config, load_config
 from archive.config.watchlists import Watchlists
 from archive.store.db import Archive
 from scheduler.errors import Mediawatch, NotFound
@@ -95,7 +96,10 @@ def main(ctx: click.Context, config_path: str, data_dir: str,
 pass_ctx = click.make_pass_decorator(Context)
 
 
-def _format(*choices: str) -> Any:
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _format(*choices: str) -> Callable[[_F], _F]:
     """The ``--format`` option; the first choice is the default."""
     return click.option("--format", "fmt", type=click.Choice(list(choices)),
                         default=choices[0], show_default=True)

@@ -31,8 +31,8 @@ from typing import Any
 
 import click
 
+from archive.config.files import ConfigError
 from archive.config.schedules import ScheduleError
-from archive.config.sources import ConfigError
 from archive.store.identity import UrlError
 from archive.store.schema import ArchiveError
 from archive.store.search import QueryError

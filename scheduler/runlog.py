@@ -14,8 +14,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from archive.config.files import ConfigError
 from archive.config.schedules import ScheduleError
-from archive.config.sources import Config, ConfigError
+from archive.config.sources import Config
 from archive.store.db import Archive
 from scheduler.timing import plan_start
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from archive.config.sources import ConfigError
+from archive.config.files import ConfigError
 from archive.store.db import Archive
 from archive.store.search import QueryError
 from archive.warc.reader import WarcError

@@ -21,6 +21,7 @@ import shutil
 import subprocess
 import sys
 import zipfile
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -30,9 +31,10 @@ SITE = ROOT / "scheduler" / "newsroom" / "site"
 SOURCES = ("archive", "crawler", "scheduler", "pyproject.toml", "README.md")
 
 
-def _run(args: list[str | Path], **kwargs: object) -> subprocess.CompletedProcess[str]:
+def _run(args: Sequence[str | Path], *, env: dict[str, str], timeout: float,
+         cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     result = subprocess.run([str(a) for a in args], capture_output=True, text=True,
-                            check=False, **kwargs)  # type: ignore[call-overload]
+                            check=False, env=env, timeout=timeout, cwd=cwd)
     assert result.returncode == 0, f"{args}\n{result.stdout}\n{result.stderr}"
     return result
 
@@ -45,8 +47,9 @@ def _wheelhouse() -> Path:
 def _install(python: Path, wheel: Path, env: dict[str, str]) -> None:
     """Install ``wheel`` and its pinned dependencies into ``python``'s environment."""
     wheels = _wheelhouse()
-    install = [python, "-m", "pip", "install", "--quiet", "--no-compile", "--no-index",
-               "--find-links", wheels, "-c", ROOT / "constraints.txt", wheel]
+    install: list[str | Path] = [
+        python, "-m", "pip", "install", "--quiet", "--no-compile", "--no-index",
+        "--find-links", wheels, "-c", ROOT / "constraints.txt", wheel]
     first = subprocess.run([str(a) for a in install], capture_output=True, text=True,
                            env=env, timeout=900, check=False)
     if first.returncode == 0:

@@ -86,8 +86,8 @@ def insert_alerts(archive: Archive, rows: Iterable[tuple[str, str, int, str]],
             cursor = archive.db.execute(
                 "INSERT OR IGNORE INTO alerts (watchlist, article_id, version, kind, matched_at)"
                 " VALUES (?, ?, ?, ?, ?)", [watchlist, article_id, version, kind, matched_at])
-            if cursor.rowcount == 1:
-                out.append(Alert(int(cursor.lastrowid), watchlist, article_id, version, kind,
+            if cursor.rowcount == 1 and cursor.lastrowid is not None:
+                out.append(Alert(cursor.lastrowid, watchlist, article_id, version, kind,
                                  matched_at))
     return out
 

@@ -50,7 +50,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
-from archive.config.sources import ConfigError
+from archive.config.files import ConfigError
 from archive.config.watchlists import SmtpSettings, Watchlists
 from archive.store.db import Archive
 from archive.store.health import DEFAULT_RULES, HealthRules, SourceHealth, check_health
@@ -255,7 +255,8 @@ def atom_feed(name: str, subtitle: str, rows: Sequence[Row], now: datetime,
         sub(entry, "category", term=row["kind"])
         sub(entry, "summary", summary)
     ET.indent(feed)
-    return ET.tostring(feed, encoding="utf-8", xml_declaration=True) + b"\n"
+    document: bytes = ET.tostring(feed, encoding="utf-8", xml_declaration=True)
+    return document + b"\n"
 
 
 def _email_body(name: str, rows: Sequence[Row], details: Mapping[str, str]) -> tuple[str, str]:
