@@ -32,6 +32,7 @@ from scheduler.output import (
     counted,
     crawl_footer,
     progress_bar,
+    progress_once_known,
     response_body_text,
     response_head,
     to_csv,
@@ -122,14 +123,8 @@ def crawl(ctx: Context, source_ids: tuple[str, ...], scheduled: bool) -> None:
     sources = [config.source(s) for s in source_ids] if source_ids else list(config.sources)
     if not sources:
         raise ConfigError(config.path, None, None, "no sources configured")
-    with ExitStack() as stack:
-        bars: list[Any] = []
-
-        def progress(done: int, total: int) -> None:
-            if not bars:  # the total is known once the crawl has written its files
-                bars.append(stack.enter_context(progress_bar(total, "loading WARC files")))
-            bars[0].update(done)
-
+    with ExitStack() as stack:  # the total is known once the crawl has written its files
+        progress = progress_once_known(stack, "loading WARC files")
         summary = crawl_and_ingest(config, sources, ctx.data_dir, scheduled=scheduled,
                                    progress=progress)
     click.echo(to_table(summary.rows(), summary.COLUMNS))

@@ -7,7 +7,8 @@ import csv
 import io
 import json
 import sys
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import ExitStack
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -30,6 +31,19 @@ def progress_bar(length: int, label: str) -> Any:
     a terminal: logs and pipes get no control characters."""
     return click.progressbar(length=length, label=label, file=sys.stderr,
                              hidden=not sys.stderr.isatty(), show_pos=False, show_eta=True)
+
+
+def progress_once_known(stack: ExitStack, label: str) -> Callable[[int, int], None]:
+    """A ``progress(done, total)`` callback for work whose total is known only once it
+    starts: the bar (:func:`progress_bar`) is opened on the first call, inside ``stack``."""
+    bars: list[Any] = []
+
+    def progress(done: int, total: int) -> None:
+        if not bars:
+            bars.append(stack.enter_context(progress_bar(total, label)))
+        bars[0].update(done)
+
+    return progress
 
 
 def counted(rows: Iterable[Any], bar: Any) -> Iterator[Any]:

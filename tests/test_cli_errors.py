@@ -184,3 +184,17 @@ def test_which_errors_are_the_users(exc: Exception, domain: bool) -> None:
 def test_crash_log_is_named_for_the_utc_day() -> None:
     assert crash_log_path(Path("d"), datetime(2026, 1, 2, 23, 30, tzinfo=UTC)) == Path(
         "d/logs/mediawatch-20260102.log")
+
+
+def test_a_failed_demo_step_passes_on_its_exit_code(tmp_path: Path) -> None:
+    """The demo's steps are real child processes; one that fails has said why on stderr,
+    and the demo ends with its exit code."""
+    from scheduler.demo import DemoStepFailed, run_step
+
+    lines: list[str] = []
+    missing = tmp_path / "missing.toml"
+    with pytest.raises(DemoStepFailed) as failed:
+        run_step(["--config", str(missing), "--data", str(tmp_path), "crawl"], lines.append)
+    assert failed.value.exit_code == 2 and lines == []
+    assert str(failed.value) == f"demo: `mediawatch --config {missing} --data {tmp_path} crawl`" \
+                                " exited 2"
