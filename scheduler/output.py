@@ -1,5 +1,5 @@
-"""Render rows as a text table, JSON or CSV for the CLI (pure functions returning text), and
-the progress bar of long commands."""
+"""What the CLI prints: rows as a text table, JSON or CSV, an article as text, a stored
+response as text (pure functions returning text), and the progress bar of long commands."""
 
 from __future__ import annotations
 
@@ -7,10 +7,23 @@ import csv
 import io
 import json
 import sys
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import ExitStack
+from typing import TYPE_CHECKING, Any
 
 import click
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from archive.warc.reader import StoredResponse
+    from crawler.crawl import CrawlSummary
+
+#: ``search``'s table columns; CSV adds ``url`` and ``language``.
+SEARCH_COLUMNS = ("id", "published", "source", "title", "short_url", "snippet")
+#: The header fields of :func:`article_text`, in order.
+ARTICLE_FIELDS = ("id", "url", "short_url", "canonical_url", "source", "published", "modified",
+                  "section", "language", "authors", "tags", "body_method")
 
 
 def progress_bar(length: int, label: str) -> Any:
@@ -18,6 +31,26 @@ def progress_bar(length: int, label: str) -> Any:
     a terminal: logs and pipes get no control characters."""
     return click.progressbar(length=length, label=label, file=sys.stderr,
                              hidden=not sys.stderr.isatty(), show_pos=False, show_eta=True)
+
+
+def progress_once_known(stack: ExitStack, label: str) -> Callable[[int, int], None]:
+    """A ``progress(done, total)`` callback for work whose total is known only once it
+    starts: the bar (:func:`progress_bar`) is opened on the first call, inside ``stack``."""
+    bars: list[Any] = []
+
+    def progress(done: int, total: int) -> None:
+        if not bars:
+            bars.append(stack.enter_context(progress_bar(total, label)))
+        bars[0].update(done)
+
+    return progress
+
+
+def counted(rows: Iterable[Any], bar: Any) -> Iterator[Any]:
+    """Yield ``rows`` unchanged, advancing the progress ``bar`` by one for each."""
+    for row in rows:
+        yield row
+        bar.update(1)
 
 
 def to_json(value: Any) -> str:
@@ -61,3 +94,53 @@ def to_table(rows: Sequence[dict[str, Any]], columns: Sequence[str],
     lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip()
               for row in cells]
     return "\n".join(lines)
+
+
+def article_text(record: Mapping[str, Any]) -> str:
+    """An article for reading (``show``, ``extract``): header fields, lead and body, then
+    aliases, versions and captures."""
+    lines = [record.get("title") or "(no title)", ""]
+    for key in ARTICLE_FIELDS:
+        value = record.get(key)
+        if value:
+            lines.append(f"{key:>13}: {'; '.join(value) if isinstance(value, list) else value}")
+    lines += ["", record.get("lead") or "", "", record.get("body") or ""]
+    if record.get("aliases"):
+        lines += ["", "Aliases:"] + [f"  {a}" for a in record["aliases"]]
+    if record.get("versions"):
+        lines += ["", "Versions:"] + [f"  v{v['version']}  {v['fetched_at']}  {v.get('title')}"
+                                      for v in record["versions"]]
+    if record.get("captures"):
+        lines += ["", "Captures:"] + [
+            f"  {c['fetched_at']}  {c['status']}  {c['warc_file']}@{c['offset']}+{c['length']}"
+            for c in record["captures"]]
+    return "\n".join(lines)
+
+
+def response_head(stored: StoredResponse) -> str:
+    """A stored response's status line and headers (``replay``)."""
+    # Imported here: the replay package loads lxml, which the other commands do not need.
+    from archive.replay.rewrite import response_head as head
+
+    captured = stored.captured
+    return head(stored.protocol, captured.status, stored.reason, captured.headers)
+
+
+def response_body_text(stored: StoredResponse) -> str:
+    """A stored response's body as text, or a note saying how large a binary body is
+    (``replay`` without ``--raw``)."""
+    from archive.replay.rewrite import decode_text, is_text
+
+    captured = stored.captured
+    if is_text(captured.content_type) or not captured.content_type:
+        return decode_text(captured.body, captured.charset)
+    return f"[{len(captured.body)} bytes of {captured.content_type}; use --raw]"
+
+
+def crawl_footer(summary: CrawlSummary, warc_dir: Path, db_path: Path) -> str:
+    """The lines under ``crawl``'s table: WARC bytes written and where everything went."""
+    written = sum(f.warc_bytes for f in summary.figures)
+    revisits = sum(f.revisit_bytes for f in summary.figures)
+    return (f"\nWARC bytes written: {written:,} ({written - revisits:,} new captures, "
+            f"{revisits:,} revisit records)\n"
+            f"WARC files: {warc_dir}  archive: {db_path}  log: {summary.log_file}")

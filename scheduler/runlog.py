@@ -1,4 +1,5 @@
-"""Views of the run log (the ``runs`` table) for ``mediawatch runs`` and ``schedule --list``.
+"""Views of the run log (the ``runs`` table) for ``mediawatch runs``, ``schedule --list`` and
+the web UI's sources page.
 
 Pure functions over the rows :meth:`archive.store.db.Archive.runs` returns (times as stored, ISO
 8601 UTC text; ``extra`` parsed). Two writers add rows: the crawl subprocess (its figures,
@@ -8,11 +9,14 @@ with ``extra.reason`` when a crawl timed out, crashed, was killed or was interru
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
+from archive.config.files import ConfigError
 from archive.config.sources import Config
+from archive.store.db import Archive
 from archive.times import parse_utc, utc_text
 from scheduler.timing import plan_start
 
@@ -90,3 +94,36 @@ def schedule_rows(config: Config, runs_by_source: Mapping[str, Sequence[Mapping[
 
 def _text(value: datetime) -> str:
     return utc_text(value)
+
+
+def schedule_listing(config: Config, archive: Archive, now: datetime) -> list[dict[str, Any]]:
+    """``schedule --list``: :func:`schedule_rows` over the runs the archive has logged."""
+    runs = {src.id: archive.runs(src.id) for src in config.sources}
+    return schedule_rows(config, runs, now)
+
+
+def run_records(archive: Archive, source: str | None = None) -> list[dict[str, Any]]:
+    """``mediawatch runs``: every logged run (of one source), oldest first, as
+    :func:`run_record` shapes it."""
+    return [run_record(row) for row in archive.runs(source)]
+
+
+def web_source_rows(config_path: str | Path
+                    ) -> Callable[[Archive, datetime], list[dict[str, Any]]]:
+    """The sources page's schedule columns (``schedule --list``), read from the sources
+    file at each request, so that edits show without a restart; a broken file is shown
+    as the sources found in the archive with the error as their status."""
+    # Imported here: the service imports this module.
+    from scheduler.service import read_config
+
+    def rows(archive: Archive, now: datetime) -> list[dict[str, Any]]:
+        try:
+            config = read_config(config_path)
+        except (ConfigError, OSError) as exc:
+            return [{"source": s, "last_status": f"config error: {exc}"}
+                    for s in sorted({r["source"] for r in archive.runs() if r["source"]})]
+        names = {src.id: src.name for src in config.sources}
+        return [{**row, "name": names.get(row["source"])}
+                for row in schedule_listing(config, archive, now)]
+
+    return rows

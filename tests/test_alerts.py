@@ -21,8 +21,9 @@ from aiosmtpd.controller import Controller
 from archive.config.watchlists import SmtpSettings, Watchlist, Watchlists, parse_watchlists
 from archive.models import Article, WarcLocation
 from archive.store.db import Archive, CaptureRef
-from scheduler.monitor.alerts import list_deliveries, match_sql, record_alerts
+from scheduler.monitor.alerts import list_deliveries
 from scheduler.monitor.delivery import RetryPolicy, after_run
+from scheduler.monitor.watchlists import match_sql, record_alerts
 
 NOW = datetime(2024, 5, 10, 12, 0, tzinfo=UTC)
 _OFFSETS = itertools.count(1)
@@ -459,11 +460,12 @@ def test_sources_command_shows_every_configured_source(tmp_path: Path) -> None:
 def test_watchlists_option_and_environment(tmp_path: Path,
                                            monkeypatch: pytest.MonkeyPatch) -> None:
     from archive.config import ConfigError
-    from scheduler.cli import Context, alert_lines, main
+    from scheduler.cli import Context, main
+    from scheduler.monitor.delivery import alert_lines
 
     monkeypatch.chdir(tmp_path)  # no config/watchlists.toml here: no watchlists, no alerts
     assert not Context("sources.toml", str(tmp_path)).watchlists().configured
-    assert alert_lines(Context("sources.toml", str(tmp_path))) == []
+    assert alert_lines(tmp_path, None, NOW) == []
     with pytest.raises(ConfigError, match=r"absent\.toml: no such file"):
         Context("sources.toml", str(tmp_path), "absent.toml").watchlists()
     monkeypatch.setenv("MEDIAWATCH_WATCHLISTS", "from-env.toml")
@@ -476,11 +478,11 @@ def test_watchlists_option_and_environment(tmp_path: Path,
 def test_bad_watchlists_file_after_a_crawl_is_a_warning(tmp_path: Path,
                                                         capsys: pytest.CaptureFixture[str]
                                                         ) -> None:
-    from scheduler.cli import Context, alert_lines
+    from scheduler.monitor.delivery import alert_lines
 
     bad = tmp_path / "w.toml"
     bad.write_text('[[watchlist]]\nname = "x"\n', encoding="utf-8")
-    assert alert_lines(Context("sources.toml", str(tmp_path), str(bad))) == []
+    assert alert_lines(tmp_path, str(bad), NOW) == []
     assert "alerts skipped: " in capsys.readouterr().err
 
 

@@ -1,8 +1,10 @@
 """Alert delivery after each crawl: Atom feeds, webhooks and e-mail (the I/O edge).
 
-:func:`after_run` is the entry point. It records the matches of every watchlist
-(:func:`scheduler.monitor.alerts.record_alerts`, whose docstring has the alert rules) and the
-source-health problems (:mod:`archive.store.health`), then delivers what is pending:
+:func:`after_run` is the entry point (:func:`alert_lines` wraps it for ``mediawatch
+crawl``). It records the matches of every watchlist (:mod:`scheduler.monitor.watchlists`, whose
+docstring has the alert rules) and the source-health problems (assessed by
+:mod:`archive.store.health`, raised and resolved by :mod:`scheduler.monitor.health`), then
+delivers what is pending (the log of attempts: :mod:`scheduler.monitor.alerts`):
 
 * **Atom**: ``<data>/alerts/<watchlist>.atom`` (and ``source-health.atom``) is regenerated
   from the ``alerts`` table on every run, newest first (at most :data:`FEED_ENTRIES`
@@ -32,7 +34,9 @@ import json
 import logging
 import os
 import smtplib
+import sqlite3
 import ssl
+import sys
 import tempfile
 import time
 import urllib.request
@@ -46,6 +50,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
+from archive.config.files import ConfigError
 from archive.config.watchlists import SmtpSettings, Watchlists
 from archive.store.db import Archive
 from archive.store.health import DEFAULT_RULES, HealthRules, SourceHealth, check_health
@@ -57,9 +62,9 @@ from scheduler.monitor.alerts import (
     alert_rows_sql,
     log_deliveries,
     pending_sql,
-    record_alerts,
 )
 from scheduler.monitor.health import record_health_alerts as record_health
+from scheduler.monitor.watchlists import open_watchlists, record_alerts
 
 __all__ = [
     "FEED_ENTRIES",
@@ -68,6 +73,7 @@ __all__ = [
     "DeliveryError",
     "RetryPolicy",
     "after_run",
+    "alert_lines",
     "atom_feed",
     "post_json",
     "send_email",
@@ -249,7 +255,8 @@ def atom_feed(name: str, subtitle: str, rows: Sequence[Row], now: datetime,
         sub(entry, "category", term=row["kind"])
         sub(entry, "summary", summary)
     ET.indent(feed)
-    return ET.tostring(feed, encoding="utf-8", xml_declaration=True) + b"\n"
+    document: bytes = ET.tostring(feed, encoding="utf-8", xml_declaration=True)
+    return document + b"\n"
 
 
 def _email_body(name: str, rows: Sequence[Row], details: Mapping[str, str]) -> tuple[str, str]:
@@ -420,3 +427,28 @@ def after_run(archive: Archive, watchlists: Watchlists, data_dir: Path, now: dat
         if watchlists.health.email:
             run.email(HEALTH, HEALTH_FEED, watchlists.smtp, watchlists.health.email)
     return summary
+
+
+def _to_stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def alert_lines(data_dir: Path, watchlists_path: str | None, now: datetime, *,
+                warn: Callable[[str], None] = _to_stderr) -> list[str]:
+    """After ``mediawatch crawl``: record and deliver watchlist and source-health alerts
+    when a watchlists file is configured (:func:`open_watchlists`); one line per watchlist
+    with matches and per health change.
+
+    A bad watchlists file, an unreadable path or a locked database is passed to ``warn``
+    and gives no lines: the crawl itself succeeded, and the scheduler would otherwise count
+    the source as failing. Any other exception is a bug and propagates.
+    """
+    try:
+        watchlists = open_watchlists(watchlists_path)
+        if not watchlists.configured:
+            return []
+        with Archive(Path(data_dir) / "archive.db") as archive:
+            return after_run(archive, watchlists, data_dir, now).lines()
+    except (ConfigError, OSError, sqlite3.Error) as exc:
+        warn(f"warning: alerts skipped: {exc}")
+        return []

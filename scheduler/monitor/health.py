@@ -1,32 +1,8 @@
-"""Source health: each source's normal volume, learned from its history, and its problems.
+"""Source health at the operations layer: its alerts, and the ``mediawatch sources`` view.
 
-Pure functions over rows (:func:`assess`) with ``now`` passed in; the SQL that fetches the
-rows is built by pure functions too (:func:`volume_sql`, :func:`runs_sql`) and executed by
-:func:`check_health`. The rules (thresholds in :class:`HealthRules`):
-
-``normal_daily``
-    the median number of new articles (by ``first_seen``) per 24 hours over the 28 days
-    before the current day (the 24 h ending at ``now`` are left out, since they are what is
-    being judged); only whole days after the source's first article count, and at least
-    7 of them are needed ("enough history"), else it is unknown and ``quiet`` is never
-    raised.
-``quiet``
-    the source ran at least once in the window, yet brought at most 20 % of the articles
-    it normally brings in that window. The window is 24 h, widened a day at a time (up to
-    7) for low-volume sources until at least 3 articles would be expected; a source too
-    sparse even for 7 days is never flagged quiet.
-``extraction``
-    of the articles first seen in the last 48 h (at least 5), half or more have no body,
-    or half or more have no published date, and that share rose by at least 25 points
-    over the 28 days before (taken as 0 when those had fewer than 5 articles).
-``failing``
-    the last 3 runs of the source (within 7 days) all failed: a status other than ``ok``
-    or ``finished``, or every fetched page failed.
-``blocked``
-    the last 2 runs (within 7 days) were blocked: status ``blocked``, or blocked answers
-    (403/429/503, challenge pages) for at least half the pages.
-
-Articles are counted in hour buckets, so window edges are exact to the hour.
+The assessment itself (each source's normal volume and its ``quiet``, ``extraction``,
+``failing`` and ``blocked`` flags, with their thresholds) is :mod:`archive.store.health`,
+which the web UI shares. This module turns assessments into alerts and rows:
 
 Alerts (:func:`record_health_alerts`): a newly flagged problem (source and flag) raises one
 alert; it stays open, raising nothing more, until a run finds the flag gone, which records
@@ -34,17 +10,26 @@ a ``resolved`` alert; flagged again later, it raises again. They are stored in `
 with the reserved watchlist :data:`scheduler.monitor.alerts.HEALTH`: ``article_id`` holds
 ``<source>:<flag>``, ``version`` counts the problem's raisings and resolutions, ``kind`` is
 the flag or ``resolved``. The description of a problem is not stored (no column for it):
-it is recomputed from the current assessment when delivered.
+it is recomputed from the current assessment when delivered
+(:mod:`scheduler.monitor.delivery`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime
+from typing import Any
 
+from archive.config.sources import Config
 from archive.store.db import Archive
-from archive.store.health import SourceHealth
+from archive.store.health import SourceHealth, check_health, health_record
 from scheduler.monitor.alerts import HEALTH, Alert, insert_alerts
+
+__all__ = ["SOURCE_COLUMNS", "health_transitions", "record_health_alerts", "source_rows"]
+
+#: ``mediawatch sources``'s table columns (its JSON adds ``name``).
+SOURCE_COLUMNS = ("source", "articles", "normal_daily", "new_24h", "last_run", "last_status",
+                  "flags")
 
 
 def health_transitions(report: Iterable[SourceHealth],
@@ -84,3 +69,11 @@ def record_health_alerts(archive: Archive, report: Iterable[SourceHealth],
     return insert_alerts(archive, [(HEALTH, key, version, kind) for key, version, kind in changes],
                          now)
 
+
+
+def source_rows(config: Config, archive: Archive, now: datetime) -> list[dict[str, Any]]:
+    """``mediawatch sources``: each configured source, in config order, with its name and
+    health at ``now`` (a source the archive has never seen shows zero articles)."""
+    report = {h.source: h for h in check_health(archive, now)}
+    return [{"name": src.name, **health_record(report.get(src.id), src.id)}
+            for src in config.sources]

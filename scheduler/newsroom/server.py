@@ -30,8 +30,9 @@ depends on the clock, and the only switch is :attr:`Newsroom.edition`, which cha
 story marked ``changes`` (and the feeds, sitemap and section pages that list its title).
 
 This module uses only absolute stdlib imports and finds its templates relative to
-``Path(__file__)``, because the CLI loads it by file path (``importlib.util``) as well as tests
-importing it as ``tests.newsroom.server``.
+``Path(__file__)``, so that it works imported as :mod:`scheduler.newsroom.server` (the demo,
+the tests) and loaded by its file path (``importlib.util``) alike; its templates under
+``site/`` are package data, installed with the wheel.
 """
 
 # No ``from __future__ import annotations`` here: with string annotations, @dataclass looks the

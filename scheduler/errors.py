@@ -1,0 +1,164 @@
+"""The CLI's error edge: which failures are the user's to fix, and what happens to the rest.
+
+A **domain error** is one the user can act on from its message alone: a bad config file, bad
+input (a query the search cannot parse, a malformed URL), something asked for that is not in
+the archive, a damaged WARC or WACZ file, an I/O error on a named path. It becomes one line
+on stderr, ``mediawatch: error: <message>``, and exit code 2.
+
+Anything else is a bug or an environment failure nobody anticipated (a ``KeyError``, a
+``TypeError``, a ``sqlite3`` error). Its traceback is appended to the day's log,
+``<data>/logs/mediawatch-YYYYMMDD.log`` (UTC date), and the user sees one line naming that
+file; exit code 1. Catching ``ValueError`` or ``LookupError`` wholesale would turn such bugs
+into an innocent-looking one-liner with no traceback anywhere, so the domain errors are
+listed here by type (:data:`DOMAIN_ERRORS`). A library function that signals a user error
+with a bare ``ValueError`` is caught narrowly at its command and re-raised as
+:class:`CommandError` or :class:`click.BadParameter`.
+
+Click's own errors (unknown option, bad value, ``BadParameter``) keep Click's formatting
+and exit code 2. :class:`Mediawatch`, the command group of :mod:`scheduler.cli`, applies all
+this around every command.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from archive.config.files import ConfigError
+from archive.store.identity import UrlError
+from archive.store.query import QueryError
+from archive.store.schema import ArchiveError
+from archive.warc.reader import WarcError
+from archive.warc.wacz import WaczError
+
+__all__ = [
+    "DOMAIN_ERRORS",
+    "CommandError",
+    "Mediawatch",
+    "NotFound",
+    "crash_log_path",
+    "is_domain_error",
+    "log_crash",
+    "silence_stdout",
+]
+
+
+class CommandError(Exception):
+    """A command cannot do what it was asked for a reason its message states (exit code 2
+    unless ``exit_code`` says otherwise)."""
+
+    def __init__(self, message: str, exit_code: int = 2):
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+class NotFound(CommandError, LookupError):
+    """What the user asked for is not in the archive: an article, a URL never captured."""
+
+
+#: Raised by the library for input the user can correct; see the module docstring.
+#: ``ConfigError`` is the one error of every config file (sources, schedules, watchlists).
+DOMAIN_ERRORS: tuple[type[Exception], ...] = (
+    CommandError,
+    ConfigError,
+    QueryError,
+    UrlError,
+    ArchiveError,
+    WarcError,
+    WaczError,
+)
+
+
+def is_domain_error(exc: BaseException) -> bool:
+    """True when ``exc`` is the user's to fix: a listed domain error, or an ``OSError``
+    that names the path it failed on (a missing file, a full disk, a permission)."""
+    if isinstance(exc, DOMAIN_ERRORS):
+        return True
+    return isinstance(exc, OSError) and exc.filename is not None
+
+
+def exit_code(exc: BaseException) -> int:
+    """The exit code for a domain error: 2, or what a :class:`CommandError` carries."""
+    return exc.exit_code if isinstance(exc, CommandError) else 2
+
+
+def crash_log_path(data_dir: Path, now: datetime) -> Path:
+    """``<data>/logs/mediawatch-YYYYMMDD.log`` for the UTC day of ``now``."""
+    return Path(data_dir) / "logs" / f"mediawatch-{now.astimezone(UTC):%Y%m%d}.log"
+
+
+def log_crash(data_dir: Path, exc: BaseException, argv: Sequence[str],
+              now: datetime | None = None) -> Path:
+    """Append ``exc``'s traceback, with the time and the command line, to the day's crash
+    log (creating its directory); return the file's path. OSError when it cannot be
+    written."""
+    now = now or datetime.now(UTC)
+    path = crash_log_path(data_dir, now)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = "".join(traceback.format_exception(exc))
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write(f"{now.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ} pid {os.getpid()}: "
+                     f"mediawatch {' '.join(argv)}\n{text}\n")
+    return path
+
+
+def silence_stdout() -> None:
+    """After the reader of stdout went away (``| head``): point stdout at /dev/null so the
+    interpreter's final flush does not raise ``BrokenPipeError`` again."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
+_ARGV = "mediawatch.argv"
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split("\n"))
+
+
+class Mediawatch(click.Group):
+    """The ``mediawatch`` command group with the error edge (module docstring) around every
+    command. Click's own errors (usage, bad parameter values) pass through unchanged."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        """Keep the command line for the crash log."""
+        ctx.meta[_ARGV] = list(args)
+        return super().parse_args(ctx, args)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the command; map what it raises to a message and an exit code."""
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except BrokenPipeError:
+            # The reader went away (`| head`): not an error.
+            silence_stdout()
+            ctx.exit(0)
+        except Exception as exc:
+            if is_domain_error(exc):
+                click.echo(f"mediawatch: error: {_one_line(str(exc))}", err=True)
+                ctx.exit(exit_code(exc))
+            ctx.exit(_report_bug(ctx, exc))
+        return None
+
+
+def _report_bug(ctx: click.Context, exc: Exception) -> int:
+    # The --data option as resolved; before the group callback ran, its raw value.
+    data_dir = getattr(ctx.obj, "data_dir", None) or Path(ctx.params.get("data_dir") or "data")
+    what = _one_line(f"{type(exc).__name__}: {exc}")
+    try:
+        path = log_crash(data_dir, exc, ctx.meta.get(_ARGV, sys.argv[1:]))
+    except OSError as log_error:  # nowhere to log it: the traceback goes to stderr instead
+        click.echo("".join(traceback.format_exception(exc)), err=True, nl=False)
+        click.echo(f"mediawatch: unexpected error ({what}); cannot write its log: {log_error}",
+                   err=True)
+        return 1
+    click.echo(f"mediawatch: unexpected error ({what}); traceback in {path}", err=True)
+    return 1
