@@ -1,12 +1,15 @@
-"""Run Scrapy crawls of configured sources in this process and collect their figures.
+"""Run Scrapy crawls of configured sources in this process, with the project's components.
 
 The Twisted reactor cannot be restarted, so this runs once per process: the CLI's ``crawl``
-calls it, and the scheduler (and ``demo``) start that CLI in a subprocess per run.
+calls it, and the scheduler (and ``demo``) start that CLI in a subprocess per run. Each
+source is one crawler with the settings of ``crawler.settings`` (the same components
+``scrapy crawl source -a source=ID`` runs: lock, recovery, capture, ingest, run log); all
+of them run concurrently in one reactor.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,10 +17,15 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
 from archive.config.sources import Config, Source
+from crawler.components.ingest import ingest_progress
+from crawler.figures import FetchFigures, figures_from_stats
 from crawler.spiders.source import SourceSpider
 
+__all__ = ["FetchFigures", "IngestProgress", "figures_from_stats", "run_crawl",
+           "scrapy_settings"]
 
-def scrapy_settings(config: Config, data_dir: Path, *, ingest: bool,
+
+def scrapy_settings(config: Config, data_dir: Path, *, ingest: bool = True,
                     log_file: Path | None = None) -> Settings:
     """The project settings with this config, data directory and logging applied."""
     settings = Settings()
@@ -32,53 +40,39 @@ def scrapy_settings(config: Config, data_dir: Path, *, ingest: bool,
     return settings
 
 
-@dataclass(frozen=True, slots=True)
-class FetchFigures:
-    """What one source's crawl fetched, from Scrapy's stats."""
+class IngestProgress:
+    """Turns every crawler's :data:`~crawler.components.ingest.ingest_progress` signal into
+    one ``progress(done, total)`` over all of them (``total``: what is known so far)."""
 
-    source: str
-    pages: int
-    failures: int
-    robots_blocked: int
-    warc_files: tuple[str, ...]
-    warc_bytes: int
-    finish_reason: str
-    blocked: int = 0
-    revisits: int = 0
-    revisit_bytes: int = 0
-    source_status: str | None = None
+    def __init__(self, progress: Callable[[int, int], None]):
+        self.progress = progress
+        self.totals: dict[int, int] = {}
 
-
-def figures_from_stats(source: str, stats: dict[str, Any]) -> FetchFigures:
-    """Pure: the summary figures from a Scrapy stats dict."""
-    failures = sum(v for k, v in stats.items()
-                   if k.startswith("mediawatch/failures/") and not k.endswith("IgnoreRequest"))
-    return FetchFigures(
-        source=source,
-        pages=int(stats.get("downloader/response_count", 0)),
-        failures=int(failures),
-        robots_blocked=int(stats.get("robotstxt/forbidden", 0)),
-        warc_files=tuple(stats.get("mediawatch/warc/files") or ()),
-        warc_bytes=int(stats.get("mediawatch/warc/bytes", 0)),
-        finish_reason=str(stats.get("finish_reason", "")),
-        blocked=int(stats.get("mediawatch/blocked", 0)),
-        revisits=int(stats.get("mediawatch/warc/revisits", 0)),
-        revisit_bytes=int(stats.get("mediawatch/warc/revisit_bytes", 0)),
-        source_status=stats.get("mediawatch/source/status"),
-    )
+    def handler(self, key: int) -> Callable[..., None]:
+        """The signal handler for the crawler numbered ``key``."""
+        def on_progress(done: int, total: int) -> None:
+            self.totals[key] = total
+            self.progress(done, sum(self.totals.values()))
+        return on_progress
 
 
 def run_crawl(config: Config, sources: list[Source], data_dir: Path, *,
-              log_file: Path | None = None, ingest: bool = False,
-              scheduled: bool = False) -> list[FetchFigures]:
-    """Crawl ``sources`` concurrently; block until done; figures per source."""
+              log_file: Path | None = None, ingest: bool = True, scheduled: bool = False,
+              progress: Callable[[int, int], None] | None = None,
+              ) -> list[tuple[Source, dict[str, Any]]]:
+    """Crawl ``sources`` concurrently; block until done; each source's Scrapy stats."""
     process = CrawlerProcess(scrapy_settings(config, data_dir, ingest=ingest,
                                              log_file=log_file))
     crawlers = []
-    for source in sources:
+    tracker = IngestProgress(progress) if progress is not None else None
+    handlers = []  # the dispatcher holds handlers weakly: keep them alive for the run
+    for n, source in enumerate(sources):
         crawler = process.create_crawler(SourceSpider)
+        if tracker is not None:
+            handlers.append(tracker.handler(n))
+            crawler.signals.connect(handlers[-1], signal=ingest_progress)
         process.crawl(crawler, source=source, scheduled=scheduled)
         crawlers.append((source, crawler))
     process.start()
-    return [figures_from_stats(src.id, crawler.stats.get_stats() if crawler.stats else {})
+    return [(src, crawler.stats.get_stats() if crawler.stats else {})
             for src, crawler in crawlers]
