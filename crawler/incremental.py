@@ -149,7 +149,8 @@ def retry_delay(attempt: int, policy: Policy) -> int | None:
     once it has failed :data:`MAX_RETRIES` times."""
     if attempt >= MAX_RETRIES:
         return None
-    return min(policy.poll_min * 2 ** (attempt - 1), policy.poll_max)
+    delay: int = policy.poll_min * 2 ** (attempt - 1)  # int ** int is typed Any
+    return min(delay, policy.poll_max)
 
 
 def is_retryable(failure_type: str, status: int | None) -> bool:

@@ -149,9 +149,13 @@ def test_run_rows_match(both: tuple[Path, Path]) -> None:
     assert [(r["source"], r["status"]) for r in rows] == [
         ("northwind", "ok"), ("anatolia", "ok")] * 2
     stories = sum(s["source"] == "northwind" for s in STORIES)
-    assert rows[0]["new"] == stories and rows[0]["failed"] >= 4 and rows[0]["robots"] >= 1
-    assert rows[2]["updated"] == 1 and rows[2]["new"] == 0  # the edited story
-    assert rows[1]["blocked"] >= 1 and rows[0]["source_status"] == "ok"
+    assert rows[0]["new"] == stories
+    assert rows[0]["failed"] >= 4
+    assert rows[0]["robots"] >= 1
+    assert rows[2]["updated"] == 1
+    assert rows[2]["new"] == 0
+    assert rows[1]["blocked"] >= 1
+    assert rows[0]["source_status"] == "ok"
 
 
 def test_warc_figures_match(both: tuple[Path, Path]) -> None:
@@ -178,14 +182,16 @@ def test_archives_match(both: tuple[Path, Path]) -> None:
 def test_files_are_closed_indexed_and_loaded(both: tuple[Path, Path]) -> None:
     scrapy_data, _cli_data = both
     files = list_warcs(scrapy_data / "warcs")
-    assert len(files) == 4 and not list((scrapy_data / "warcs").glob("*.open"))
+    assert len(files) == 4
+    assert not list((scrapy_data / "warcs").glob("*.open"))
     assert all(cdxj_path(f).is_file() for f in files)
     loaded = {name for (name,) in query(scrapy_data, "SELECT name FROM warc_files")}
     assert loaded == {f.name for f in files}
     # The lock file stays; the lock itself was released when the crawl ended.
     for source in SOURCES:
         lock = SourceLock(scrapy_data, source)
-        assert lock.path.is_file() and lock.acquire()
+        assert lock.path.is_file()
+        assert lock.acquire()
         lock.release()
 
 

@@ -32,6 +32,7 @@ import fcntl
 import logging
 import os
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -94,14 +95,14 @@ def backoff_reason(data_dir: Path, source_id: str, now: datetime) -> str | None:
 class CrawlSession:
     """Lock, skip and recovery at ``spider_opened``; run row and release at the end."""
 
-    def __init__(self, data_dir: Path, stats: StatsCollector, *, log_runs: bool = True):
+    def __init__(self, data_dir: Path, stats: StatsCollector):
         self.data_dir = data_dir
         self.stats = stats
-        self.log_runs = log_runs
         self.source_id: str | None = None
         self.skipped: str | None = None
         self.recovered: list[Path] = []
         self.started = self.finished = datetime.now(UTC)
+        self.reason: str | None = None
         self._lock: SourceLock | None = None
 
     @classmethod
@@ -111,8 +112,7 @@ class CrawlSession:
         if not data:
             raise NotConfigured("MEDIAWATCH_DATA is not set")
         assert crawler.stats is not None
-        ext = cls(Path(data), crawler.stats,
-                  log_runs=crawler.settings.getbool("MEDIAWATCH_LOG_RUNS", True))
+        ext = cls(Path(data), crawler.stats)
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(ext.engine_stopped, signal=signals.engine_stopped)
@@ -145,16 +145,21 @@ class CrawlSession:
     def spider_closed(self, spider: Spider, reason: str) -> None:
         """The crawl's end, before its files are closed and loaded (the run's ``finished``)."""
         self.finished = datetime.now(UTC)
+        self.reason = reason
 
     def engine_stopped(self) -> None:
         """Log the run (every ``spider_closed`` handler has run by now), then unlock."""
         try:
-            if self.log_runs and self.source_id is not None:
+            if self.source_id is not None:
                 self._log_run()
         finally:
-            if self._lock is not None:
-                self._lock.release()
-                self._lock = None
+            self.release()
+
+    def release(self) -> None:
+        """Let the source's lock go (if this crawl holds it)."""
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
 
     def _log_run(self) -> None:
         assert self.source_id is not None
@@ -162,8 +167,10 @@ class CrawlSession:
         if self.skipped is not None:
             row = skipped_record(self.source_id, self.started, self.finished, self.skipped)
         else:
-            row = run_record(figures_from_stats(self.source_id, stats),
-                             outcomes_from_stats(stats), self.started, self.finished)
+            figures = figures_from_stats(self.source_id, stats)
+            if self.reason is not None:  # what closed the spider, as its handlers heard it
+                figures = replace(figures, finish_reason=self.reason)
+            row = run_record(figures, outcomes_from_stats(stats), self.started, self.finished)
         with Archive(self.data_dir / "archive.db") as archive:
             archive.log_run(row)
 

@@ -62,6 +62,7 @@ class SourceSpider(Spider):
     """Crawl one source: its feeds, sitemaps and sections, then the articles they list."""
 
     name = "source"
+    allowed_domains: list[str]  # set from the source's, when it has any (OffsiteMiddleware)
 
     def __init__(self, source: Source | str | None = None, *args: Any,
                  scheduled: bool | str = False, **kwargs: Any):
@@ -168,6 +169,7 @@ class SourceSpider(Spider):
             self._blocked(response, listing=False)
             return
         self.state.count(articles_ok=1)
+        assert response.request is not None  # a downloaded response knows its request
         link = self._link(response.request)
         if (seen := self.state.fetch_state(link)) is not None and seen.kind == "retry":
             assert self.source is not None
@@ -273,9 +275,11 @@ class SourceSpider(Spider):
         self._inc("mediawatch/failures")
         self._inc(f"mediawatch/failures/{reason}")
         listing = request is not None and "mediawatch_listing" in request.meta
-        status = failure.value.response.status if isinstance(failure.value, HttpError) else None
-        if status in BLOCK_STATUSES:
-            self._blocked(failure.value.response, listing=listing)
+        error = failure.value
+        answer = error.response if isinstance(error, HttpError) else None
+        status = answer.status if answer is not None else None
+        if answer is not None and status in BLOCK_STATUSES:
+            self._blocked(answer, listing=listing)
         elif listing:
             self.state.count(listings_failed=1)
         elif request is not None and is_retryable(reason, status):
