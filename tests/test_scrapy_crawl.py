@@ -268,3 +268,45 @@ def test_a_file_left_open_by_a_killed_crawl_is_recovered_and_loaded(tmp_path: Pa
         (row,) = dicts(data, "SELECT status, extra FROM runs")
         assert row["status"] == "ok"
         assert recovered.name not in json.loads(row["extra"])["warc_files"]  # not written now
+
+
+PROGRESS_SCRIPT = """
+import json, sys
+from pathlib import Path
+from archive.config.sources import load_config
+from crawler.crawl import crawl_and_ingest
+
+config = load_config(sys.argv[1])
+calls = []
+summary = crawl_and_ingest(config, list(config.sources), Path(sys.argv[2]),
+                           progress=lambda done, total: calls.append((done, total)))
+print(json.dumps({"calls": calls, "rows": summary.rows(), "errors": summary.errors,
+                  "files": summary.report.files}))
+"""
+
+
+def test_crawl_and_ingest_runs_the_components_for_several_sources(tmp_path: Path) -> None:
+    """In one process, as ``mediawatch crawl`` runs them: a locked source is left out with
+    a warning, the other is crawled, loaded (with progress in bytes) and logged."""
+    for site in newsroom_site(tmp_path):
+        data = tmp_path / "data"
+        held = SourceLock(data, "anatolia")
+        assert held.acquire()
+        try:
+            result = subprocess.run([sys.executable, "-c", PROGRESS_SCRIPT, str(site.config),
+                                     str(data)], capture_output=True, text=True, timeout=300,
+                                    check=False, cwd=ROOT)
+        finally:
+            held.release()
+        assert result.returncode == 0, result.stderr[-3000:]
+        out = json.loads(result.stdout.splitlines()[-1])
+        assert [row["source"] for row in out["rows"]] == ["northwind"]
+        assert out["rows"][0]["new"] == sum(s["source"] == "northwind" for s in STORIES)
+        assert out["errors"] == ["skipped anatolia: already being crawled by another process"]
+        sizes = sum((data / "warcs" / name).stat().st_size for name in out["files"])
+        assert out["calls"]
+        assert sum(done for done, _ in out["calls"]) == sizes
+        assert {total for _, total in out["calls"]} == {sizes}
+        assert [r[0] for r in query(data, "SELECT source || ':' || status FROM runs"
+                                          " ORDER BY id")] == ["anatolia:skipped",
+                                                               "northwind:ok"]

@@ -1,6 +1,7 @@
-"""WARC capture I/O: the typed values the rest of mediawatch sees, a rotating writer and readers.
+"""Repair of the WARC files a killed writer left behind: ``*.warc.gz.open`` files are cut
+after their last complete record and given their final name.
 
-warcio stays behind this module: callers see :class:`CapturedResponse` and :class:`WarcLocation`.
+Derived files (the CDXJ index) are the caller's job, through ``on_close``, as for the writer.
 """
 
 from __future__ import annotations
@@ -17,10 +18,6 @@ from warcio.exceptions import ArchiveLoadFailed
 from archive.warc.reader import _check_complete, _member_complete
 
 log = logging.getLogger(__name__)
-
-
-
-
 
 
 def recover_open_file(path: str | Path,
