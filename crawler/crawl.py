@@ -4,8 +4,11 @@ Everything per source happens in Scrapy components, the same ones ``scrapy crawl
 source=ID`` runs (see ``crawler.settings``): the lock (``<data>/locks/<source>.lock``), the
 skip of a source already being crawled or, on a scheduled run, backing off, the recovery of
 the ``*.warc.gz.open`` files a killed crawl left, WARC capture, the ingest at close and the
-``runs`` row. This module runs them for several sources in one process and turns their
-stats into the :class:`CrawlSummary` the CLI prints.
+``runs`` row. This module runs one crawler per source, all at once in one reactor, and turns
+their stats into the :class:`CrawlSummary` the CLI prints.
+
+The Twisted reactor cannot be restarted, so this runs once per process: the CLI's ``crawl``
+calls it, and the scheduler (and ``demo``) start that CLI in a subprocess per run.
 """
 
 from __future__ import annotations
@@ -16,7 +19,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
+from scrapy.crawler import CrawlerProcess
+from scrapy.settings import Settings
+
 from archive.config.sources import Config, Source
+from crawler.components.ingest import ingest_progress
 from crawler.components.state import SKIPPED_STAT
 from crawler.figures import (
     COLUMNS,
@@ -26,7 +33,60 @@ from crawler.figures import (
     summary_row,
 )
 from crawler.ingest import IngestReport
-from crawler.runner import run_crawl
+from crawler.spiders.source import SourceSpider
+
+
+def scrapy_settings(config: Config, data_dir: Path, *, ingest: bool = True,
+                    log_file: Path | None = None) -> Settings:
+    """The project settings with this config, data directory and logging applied."""
+    settings = Settings()
+    settings.setmodule("crawler.settings", priority="project")
+    settings.setdict({"MEDIAWATCH_CONFIG": config.path, "MEDIAWATCH_DATA": str(data_dir),
+                      "MEDIAWATCH_INGEST": ingest, **config.crawl.scrapy_settings()},
+                     priority="cmdline")
+    if log_file is not None:
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        settings.set("LOG_FILE", str(log_file), priority="cmdline")
+        settings.set("LOG_FILE_APPEND", True, priority="cmdline")
+    return settings
+
+
+class IngestProgress:
+    """Turns every crawler's :data:`~crawler.components.ingest.ingest_progress` signal into
+    one ``progress(done, total)`` over all of them (``total``: what is known so far)."""
+
+    def __init__(self, progress: Callable[[int, int], None]):
+        self.progress = progress
+        self.totals: dict[int, int] = {}
+
+    def handler(self, key: int) -> Callable[..., None]:
+        """The signal handler for the crawler numbered ``key``."""
+        def on_progress(done: int, total: int) -> None:
+            self.totals[key] = total
+            self.progress(done, sum(self.totals.values()))
+        return on_progress
+
+
+def run_crawl(config: Config, sources: list[Source], data_dir: Path, *,
+              log_file: Path | None = None, ingest: bool = True, scheduled: bool = False,
+              progress: Callable[[int, int], None] | None = None,
+              ) -> list[tuple[Source, dict[str, Any]]]:
+    """Crawl ``sources`` concurrently; block until done; each source's Scrapy stats."""
+    process = CrawlerProcess(scrapy_settings(config, data_dir, ingest=ingest,
+                                             log_file=log_file))
+    crawlers = []
+    tracker = IngestProgress(progress) if progress is not None else None
+    handlers = []  # the dispatcher holds handlers weakly: keep them alive for the run
+    for n, source in enumerate(sources):
+        crawler = process.create_crawler(SourceSpider)
+        if tracker is not None:
+            handlers.append(tracker.handler(n))
+            crawler.signals.connect(handlers[-1], signal=ingest_progress)
+        process.crawl(crawler, source=source, scheduled=scheduled)
+        crawlers.append((source, crawler))
+    process.start()
+    return [(src, crawler.stats.get_stats() if crawler.stats else {})
+            for src, crawler in crawlers]
 
 
 @dataclass(slots=True)

@@ -1,10 +1,10 @@
 """Scrapy settings for mediawatch, plus the ``MEDIAWATCH_*`` settings its components read.
 
 ``scrapy crawl source -a source=ID`` (from the repository root, via ``scrapy.cfg``) and
-``mediawatch crawl`` (:func:`crawler.runner.scrapy_settings`) both run with these, so both
+``mediawatch crawl`` (:func:`crawler.crawl.scrapy_settings`) both run with these, so both
 run the same components. Values that come from ``config/sources.toml`` (user agent, robots,
 concurrency, delay, timeout, page size) are applied over them, by the spider's
-``update_settings`` and by :func:`crawler.runner.scrapy_settings`.
+``update_settings`` and by :func:`crawler.crawl.scrapy_settings`.
 
 Components, in ``EXTENSIONS`` order (the order their signal handlers run in):
 
