@@ -62,10 +62,18 @@ class Site:
         return [path for _, path in self.newsroom.hits[before:]]
 
 
-def newsroom_site(tmp: Path) -> Iterator[Site]:
+def newsroom_site(tmp: Path, *, serial: bool = False) -> Iterator[Site]:
+    """The newsroom and its sources file; ``serial``: one request at a time, so that two
+    crawls fetch in the same order (which of two copies of a story, the AMP page or the
+    canonical one, arrives first decides which the archive calls the duplicate)."""
     with Newsroom() as newsroom:
         config = tmp / "sources.toml"
-        config.write_text(render_sources(newsroom.base_url), encoding="utf-8")
+        text = render_sources(newsroom.base_url)
+        if serial:
+            text = text.replace("\nconcurrency = 8\nper_domain_concurrency = 8\n",
+                                "\nconcurrency = 1\nper_domain_concurrency = 1\n")
+            assert "concurrency = 1" in text
+        config.write_text(text, encoding="utf-8")
         yield Site(newsroom, config)
 
 
@@ -133,7 +141,7 @@ def both(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Path]
     data directory and by ``mediawatch crawl`` into another."""
     work = tmp_path_factory.mktemp("scrapy-crawl")
     scrapy_data, cli_data = work / "scrapy", work / "cli"
-    for site in newsroom_site(work):
+    for site in newsroom_site(work, serial=True):
         for edition in (1, 2):
             site.newsroom.edition = edition
             for source in SOURCES:
