@@ -24,9 +24,9 @@ from scrapy.settings import Settings
 
 from archive.config.sources import Config, Source
 from crawler.components.ingest import ingest_progress
-from crawler.components.state import SKIPPED_STAT
 from crawler.figures import (
     COLUMNS,
+    SKIPPED_STAT,
     FetchFigures,
     figures_from_stats,
     outcomes_from_stats,

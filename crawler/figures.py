@@ -17,7 +17,14 @@ COLUMNS: tuple[str, ...] = (
     "source", "pages", "failures", "robots", "new", "updated", "unchanged", "duplicates",
     "not_articles", "parse_errors", "removed", "blocked", "revisits")
 
-#: Stats key prefix of ingest outcomes (``inserted``, ``updated``, ``duplicate``, ...).
+# Stats keys the components hand each other (and that end up in the run row).
+#: Why the session skipped the crawl (absent when it ran).
+SKIPPED_STAT = "mediawatch/session/skipped"
+#: The files of killed crawls the session closed, for the ingest.
+RECOVERED_STAT = "mediawatch/warc/recovered"
+#: The files the capture wrote and closed, for the ingest and the run row.
+WARC_FILES_STAT = "mediawatch/warc/files"
+#: Prefix of the ingest's outcome counts (``inserted``, ``updated``, ``duplicate``, ...).
 INGEST_OUTCOME = "mediawatch/ingest/outcome/"
 
 
@@ -47,7 +54,7 @@ def figures_from_stats(source: str, stats: Mapping[str, Any]) -> FetchFigures:
         pages=int(stats.get("downloader/response_count", 0)),
         failures=int(failures),
         robots_blocked=int(stats.get("robotstxt/forbidden", 0)),
-        warc_files=tuple(stats.get("mediawatch/warc/files") or ()),
+        warc_files=tuple(stats.get(WARC_FILES_STAT) or ()),
         warc_bytes=int(stats.get("mediawatch/warc/bytes", 0)),
         finish_reason=str(stats.get("finish_reason", "")),
         blocked=int(stats.get("mediawatch/blocked", 0)),

@@ -25,8 +25,9 @@ from archive.warc.cdxj import cdxj_path
 from archive.warc.writer import Exchange, RotatingWarcWriter
 from crawler.components.capture import WarcCapture
 from crawler.components.ingest import IngestOnClose, ingest_progress
-from crawler.components.session import RECOVERED_STAT, CrawlSession, SkipGate
-from crawler.components.state import SKIPPED_STAT, IncrementalState
+from crawler.components.session import CrawlSession, SkipGate
+from crawler.components.state import IncrementalState
+from crawler.figures import RECOVERED_STAT, SKIPPED_STAT, WARC_FILES_STAT
 
 WIRE = Source(id="wire", name="Wire", feeds=("http://127.0.0.1:9/rss.xml",))
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -206,7 +207,7 @@ def test_ingest_loads_recovered_and_written_files_and_reports_progress(tmp_path:
     assert second is not None
     crawler = crawler_for(tmp_path)
     crawler.stats.set_value(RECOVERED_STAT, [str(first)])
-    crawler.stats.set_value("mediawatch/warc/files", [str(second)])
+    crawler.stats.set_value(WARC_FILES_STAT, [str(second)])
     seen: list[tuple[int, int]] = []
 
     def on_progress(done: int, total: int) -> None:

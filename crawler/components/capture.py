@@ -27,6 +27,7 @@ from scrapy.http import Headers, Response
 from archive.warc.cdxj import index_closed_warc
 from archive.warc.writer import Exchange, RotatingWarcWriter
 from crawler.components.state import IncrementalState, spider_source
+from crawler.figures import WARC_FILES_STAT
 
 log = logging.getLogger(__name__)
 META_KEY = "mediawatch"
@@ -157,7 +158,7 @@ class WarcCapture:
         self.writer.close()
         files = [str(p) for p in self.writer.closed_files]
         if self.crawler.stats is not None:
-            self.crawler.stats.set_value("mediawatch/warc/files", files)
+            self.crawler.stats.set_value(WARC_FILES_STAT, files)
 
 
 def _scrapy_version() -> str:

@@ -32,7 +32,7 @@ from scrapy.statscollectors import StatsCollector
 
 from archive.config.sources import load_config
 from archive.store.db import Archive
-from crawler.figures import INGEST_OUTCOME
+from crawler.figures import INGEST_OUTCOME, RECOVERED_STAT, WARC_FILES_STAT
 from crawler.ingest import ingest_files
 
 log = logging.getLogger(__name__)
@@ -69,8 +69,8 @@ class IngestOnClose:
 
     def files(self) -> list[Path]:
         """The recovered files and the files the capture closed, as the stats list them."""
-        listed = [*(self.stats.get_value("mediawatch/warc/recovered") or []),
-                  *(self.stats.get_value("mediawatch/warc/files") or [])]
+        listed = [*(self.stats.get_value(RECOVERED_STAT) or []),
+                  *(self.stats.get_value(WARC_FILES_STAT) or [])]
         return [Path(p) for p in listed]
 
     def spider_closed(self, spider: Spider) -> None:

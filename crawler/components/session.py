@@ -46,12 +46,17 @@ from archive.store.crawlstate import source_states
 from archive.store.db import Archive
 from archive.warc.cdxj import index_closed_warc
 from archive.warc.repair import recover_open_file
-from crawler.components.state import SKIPPED_STAT, spider_source
-from crawler.figures import figures_from_stats, outcomes_from_stats, run_record, skipped_record
+from crawler.components.state import spider_source
+from crawler.figures import (
+    RECOVERED_STAT,
+    SKIPPED_STAT,
+    figures_from_stats,
+    outcomes_from_stats,
+    run_record,
+    skipped_record,
+)
 
 log = logging.getLogger(__name__)
-
-RECOVERED_STAT = "mediawatch/warc/recovered"
 
 
 class SourceLock:
@@ -178,7 +183,7 @@ class CrawlSession:
 class SkipGate:
     """Spider middleware: an empty ``start()`` for a crawl the session skipped."""
 
-    def __init__(self, session: CrawlSession | None):
+    def __init__(self, session: CrawlSession):
         self.session = session
 
     @classmethod
@@ -193,7 +198,7 @@ class SkipGate:
         """Pass the spider's start requests on, or none when the crawl is skipped.
 
         Runs on the engine's first pull, after ``spider_opened``, when the session knows."""
-        if self.session is not None and self.session.skipped is not None:
+        if self.session.skipped is not None:
             return
         async for item_or_request in start:
             yield item_or_request

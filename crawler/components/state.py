@@ -35,13 +35,10 @@ from archive.models import FetchState, KnownArticle, SourceState
 from archive.store.crawlstate import CrawlState, save_states, source_states
 from archive.store.db import Archive
 from archive.warc.writer import PriorCapture
+from crawler.figures import SKIPPED_STAT
 from crawler.incremental import Policy, RunHealth, next_source_state
 
 log = logging.getLogger(__name__)
-
-#: Set by the session component when a crawl was skipped (the value says why).
-SKIPPED_STAT = "mediawatch/session/skipped"
-
 
 def policy_from_settings(settings: BaseSettings) -> Policy:
     """The incremental-crawling policy of the ``MEDIAWATCH_RECHECK/POLL_*`` settings."""
