@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -31,11 +32,18 @@ from scheduler.newsroom.server import Newsroom, render_sources  # noqa: E402
 def crawl(config: Path, data: Path) -> dict[str, int]:
     """One ``mediawatch crawl``; its WARC, revisit bytes and page count, summed over sources."""
     cli = [sys.executable, "-m", "scheduler.cli", "--config", str(config), "--data", str(data)]
+
+    def runs() -> list[dict[str, Any]]:
+        if not (data / "archive.db").exists():
+            return []
+        return json.loads(subprocess.run([*cli, "runs", "--format", "json"], check=True,
+                                         capture_output=True, text=True, cwd=ROOT).stdout)
+
+    before = len(runs())
     subprocess.run([*cli, "crawl"], check=True, stdout=subprocess.DEVNULL, cwd=ROOT)
-    runs = json.loads(subprocess.run([*cli, "runs", "--format", "json"], check=True,
-                                     capture_output=True, text=True, cwd=ROOT).stdout)
-    last = max(r["started"] for r in runs)
-    mine = [r for r in runs if r["started"] == last]
+    # Each source's crawl logs its own row (with its own start time): the rows this crawl
+    # added are the last ones.
+    mine = runs()[before:]
     return {key: sum(int(r[key] or 0) for r in mine)
             for key in ("warc_bytes", "revisit_bytes", "pages")}
 

@@ -1,41 +1,99 @@
-"""``mediawatch crawl``: fetch sources into WARC files, then ingest them, then log the run.
+"""``mediawatch crawl``: crawl sources (fetch, capture, ingest, log each run) and sum it up.
 
-Each source is crawled under an exclusive lock (``<data>/locks/<source>.lock``, released by
-the kernel even when the process is killed), so one source never runs twice at once. Holding
-it, the crawl first closes the ``*.warc.gz.open`` files a killed crawl of that source left
-behind (cut after their last complete record) and ingests them with its own. A scheduled run
-skips a source that is backing off (``source_state``) and logs it as ``skipped``.
+Everything per source happens in Scrapy components, the same ones ``scrapy crawl source -a
+source=ID`` runs (see ``crawler.settings``): the lock (``<data>/locks/<source>.lock``), the
+skip of a source already being crawled or, on a scheduled run, backing off, the recovery of
+the ``*.warc.gz.open`` files a killed crawl left, WARC capture, the ingest at close and the
+``runs`` row. This module runs one crawler per source, all at once in one reactor, and turns
+their stats into the :class:`CrawlSummary` the CLI prints.
+
+The Twisted reactor cannot be restarted, so this runs once per process: the CLI's ``crawl``
+calls it, and the scheduler (and ``demo``) start that CLI in a subprocess per run.
 """
 
 from __future__ import annotations
 
-import fcntl
-import logging
-import os
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
-from archive.config.sources import Config, Source
-from archive.store.crawlstate import source_states
-from archive.store.db import Archive
-from archive.warc.repair import recover_open_file
-from crawler.ingest import IngestReport, ingest_files
-from crawler.runner import FetchFigures, run_crawl
+from scrapy.crawler import CrawlerProcess
+from scrapy.settings import Settings
 
-log = logging.getLogger(__name__)
+from archive.config.sources import Config, Source
+from crawler.components.ingest import ingest_progress
+from crawler.figures import (
+    COLUMNS,
+    SKIPPED_STAT,
+    FetchFigures,
+    figures_from_stats,
+    outcomes_from_stats,
+    summary_row,
+)
+from crawler.ingest import IngestReport
+from crawler.spiders.source import SourceSpider
+
+
+def scrapy_settings(config: Config, data_dir: Path, *, ingest: bool = True,
+                    log_file: Path | None = None) -> Settings:
+    """The project settings with this config, data directory and logging applied."""
+    settings = Settings()
+    settings.setmodule("crawler.settings", priority="project")
+    settings.setdict({"MEDIAWATCH_CONFIG": config.path, "MEDIAWATCH_DATA": str(data_dir),
+                      "MEDIAWATCH_INGEST": ingest, **config.crawl.scrapy_settings()},
+                     priority="cmdline")
+    if log_file is not None:
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        settings.set("LOG_FILE", str(log_file), priority="cmdline")
+        settings.set("LOG_FILE_APPEND", True, priority="cmdline")
+    return settings
+
+
+class IngestProgress:
+    """Turns every crawler's :data:`~crawler.components.ingest.ingest_progress` signal into
+    one ``progress(done, total)`` over all of them (``total``: what is known so far)."""
+
+    def __init__(self, progress: Callable[[int, int], None]):
+        self.progress = progress
+        self.totals: dict[int, int] = {}
+
+    def handler(self, key: int) -> Callable[..., None]:
+        """The signal handler for the crawler numbered ``key``."""
+        def on_progress(done: int, total: int) -> None:
+            self.totals[key] = total
+            self.progress(done, sum(self.totals.values()))
+        return on_progress
+
+
+def run_crawl(config: Config, sources: list[Source], data_dir: Path, *,
+              log_file: Path | None = None, ingest: bool = True, scheduled: bool = False,
+              progress: Callable[[int, int], None] | None = None,
+              ) -> list[tuple[Source, dict[str, Any]]]:
+    """Crawl ``sources`` concurrently; block until done; each source's Scrapy stats."""
+    process = CrawlerProcess(scrapy_settings(config, data_dir, ingest=ingest,
+                                             log_file=log_file))
+    crawlers = []
+    tracker = IngestProgress(progress) if progress is not None else None
+    handlers = []  # the dispatcher holds handlers weakly: keep them alive for the run
+    for n, source in enumerate(sources):
+        crawler = process.create_crawler(SourceSpider)
+        if tracker is not None:
+            handlers.append(tracker.handler(n))
+            crawler.signals.connect(handlers[-1], signal=ingest_progress)
+        process.crawl(crawler, source=source, scheduled=scheduled)
+        crawlers.append((source, crawler))
+    process.start()
+    return [(src, crawler.stats.get_stats() if crawler.stats else {})
+            for src, crawler in crawlers]
 
 
 @dataclass(slots=True)
 class CrawlSummary:
     """Per-source figures of one crawl: fetched pages and what became of the articles."""
 
-    COLUMNS: ClassVar[tuple[str, ...]] = (
-        "source", "pages", "failures", "robots", "new", "updated", "unchanged", "duplicates",
-        "not_articles", "parse_errors", "removed", "blocked", "revisits")
+    COLUMNS: ClassVar[tuple[str, ...]] = COLUMNS
     figures: list[FetchFigures]
     report: IngestReport
     log_file: Path
@@ -43,26 +101,14 @@ class CrawlSummary:
 
     def rows(self) -> list[dict[str, Any]]:
         """One dict per source, keyed by :attr:`COLUMNS`."""
-        rows = []
-        for fig in self.figures:
-            out = self.report.outcomes.get(fig.source, {})
-            rows.append({
-                "source": fig.source, "pages": fig.pages, "failures": fig.failures,
-                "robots": fig.robots_blocked, "new": out.get("inserted", 0),
-                "updated": out.get("updated", 0), "unchanged": out.get("unchanged", 0),
-                "duplicates": out.get("duplicate", 0),
-                "not_articles": out.get("not_article", 0),
-                "parse_errors": out.get("parse_error", 0),
-                "removed": out.get("removed", 0), "blocked": fig.blocked,
-                "revisits": fig.revisits,
-            })
-        return rows
+        return [summary_row(fig, self.report.outcomes.get(fig.source, {}))
+                for fig in self.figures]
 
 
 def crawl_and_ingest(config: Config, sources: list[Source], data_dir: Path, *,
                      scheduled: bool = False,
                      progress: Callable[[int, int], None] | None = None) -> CrawlSummary:
-    """Crawl ``sources`` now (blocking), load the new WARC files, record the run.
+    """Crawl ``sources`` now (blocking); each crawl loads its WARC files and logs its run.
 
     ``scheduled`` runs honour per-feed poll intervals and source back-off; a manual crawl
     fetches every entry point now. Sources already being crawled by another process are
@@ -70,67 +116,17 @@ def crawl_and_ingest(config: Config, sources: list[Source], data_dir: Path, *,
     """
     started = datetime.now(UTC)
     log_file = data_dir / "logs" / f"crawl-{started:%Y%m%d}.log"
-    skipped: dict[str, str] = {}
-    with ExitStack() as locks:
-        todo = []
-        states = {}
-        if scheduled:
-            with Archive(data_dir / "archive.db") as archive:
-                states = source_states(archive)
-        for source in sources:
-            state = states.get(source.id)
-            if state is not None and state.backoff_until and state.backoff_until > started:
-                skipped[source.id] = (f"{state.status}: {state.reason}; backing off until"
-                                      f" {state.backoff_until:%Y-%m-%dT%H:%M:%SZ}")
-            elif not locks.enter_context(source_lock(data_dir, source.id)):
-                skipped[source.id] = "already being crawled by another process"
-            else:
-                todo.append(source)
-        recovered = [recover_open_file(p) for src in todo
-                     for p in sorted((data_dir / "warcs").glob(f"{src.id}-*.warc.gz.open"))]
-        for path in recovered:
-            log.warning("recovered %s, left open by an interrupted crawl", path.name)
-        figures = run_crawl(config, todo, data_dir, log_file=log_file, ingest=False,
-                            scheduled=scheduled) if todo else []
-    finished = datetime.now(UTC)
-    files = recovered + [Path(f) for fig in figures for f in fig.warc_files]
-    archive = Archive(data_dir / "archive.db")
-    try:
-        total = sum(p.stat().st_size for p in files)
-        report = ingest_files(archive, files, config,
-                              progress=(lambda n: progress(n, total)) if progress else None)
-        summary = CrawlSummary(figures, report, log_file, list(report.errors))
-        for row, fig in zip(summary.rows(), figures, strict=True):
-            archive.log_run({
-                **row, "failed": row["failures"],
-                "started": started.isoformat(), "finished": finished.isoformat(),
-                "status": "ok" if fig.finish_reason == "finished" else fig.finish_reason,
-                "warc_bytes": fig.warc_bytes, "revisit_bytes": fig.revisit_bytes,
-                "warc_files": list(fig.warc_files), "source_status": fig.source_status})
-        for source_id, reason in skipped.items():
-            log.warning("skipped %s: %s", source_id, reason)
-            summary.errors.append(f"skipped {source_id}: {reason}")
-            archive.log_run({"source": source_id, "started": started.isoformat(),
-                             "finished": finished.isoformat(), "status": "skipped",
-                             "reason": reason})
-    finally:
-        archive.close()
-    return summary
-
-
-@contextmanager
-def source_lock(data_dir: Path, source_id: str) -> Iterator[bool]:
-    """Hold ``<data>/locks/<source>.lock`` exclusively; yields False when another process
-    holds it (never blocks)."""
-    path = data_dir / "locks" / f"{source_id}.lock"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            yield False
-            return
-        yield True
-    finally:
-        os.close(fd)  # closing the descriptor releases the lock
+    results = run_crawl(config, sources, data_dir, log_file=log_file, scheduled=scheduled,
+                        progress=progress)
+    figures: list[FetchFigures] = []
+    report = IngestReport()
+    skipped: list[str] = []
+    for source, stats in results:
+        if reason := stats.get(SKIPPED_STAT):
+            skipped.append(f"skipped {source.id}: {reason}")
+            continue
+        figures.append(figures_from_stats(source.id, stats))
+        report.outcomes[source.id].update(outcomes_from_stats(stats))
+        report.files.extend(stats.get("mediawatch/ingest/files") or [])
+        report.errors.extend(stats.get("mediawatch/ingest/errors") or [])
+    return CrawlSummary(figures, report, log_file, [*report.errors, *skipped])

@@ -1,6 +1,6 @@
 """Incremental crawling policy: what to fetch again, how often to poll, when to back off.
 
-Pure functions over values; the spider and ``crawl_and_ingest`` apply them.
+Pure functions over values; the spider and :mod:`crawler.components.state` apply them.
 
 * **Known articles are not fetched again** on every run. A listing link whose URL is an
   alias of an archived article is skipped unless the article is due for a re-check by age
@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
@@ -149,7 +149,8 @@ def retry_delay(attempt: int, policy: Policy) -> int | None:
     once it has failed :data:`MAX_RETRIES` times."""
     if attempt >= MAX_RETRIES:
         return None
-    return min(policy.poll_min * 2 ** (attempt - 1), policy.poll_max)
+    delay: int = policy.poll_min * 2 ** (attempt - 1)  # int ** int is typed Any
+    return min(delay, policy.poll_max)
 
 
 def is_retryable(failure_type: str, status: int | None) -> bool:
@@ -157,6 +158,46 @@ def is_retryable(failure_type: str, status: int | None) -> bool:
     if status is not None:
         return 500 <= status < 600 and status != 503
     return failure_type in RETRYABLE_FAILURES
+
+
+def listing_state(url: str, source: str, kind: str, before: FetchState | None, *,
+                  not_modified: bool, unchanged: bool, etag: str | None,
+                  last_modified: str | None, digest: str, total: int, new: int,
+                  now: datetime, policy: Policy) -> FetchState:
+    """The state a listing fetch leaves: validators (kept from ``before`` when the answer
+    has none), payload digest (``before``'s on a 304, whose body is empty), next poll."""
+    interval = next_interval(before.interval_s if before else None, unchanged=unchanged,
+                             total=total, new=new, policy=policy)
+    return FetchState(
+        url, source, kind,
+        etag=etag or (before.etag if before else None),
+        last_modified=last_modified or (before.last_modified if before else None),
+        digest=before.digest if before and not_modified else digest,
+        interval_s=interval, next_fetch=now + timedelta(seconds=interval),
+        last_total=total if not unchanged else (before.last_total if before else 0),
+        last_new=new)
+
+
+def listed_link_state(url: str, source: str, seen: FetchState | None,
+                      title_key: str) -> FetchState:
+    """The title a listing gave for an article link; a link waiting for a retry keeps its
+    kind, attempts and time."""
+    if seen is not None and seen.kind == "retry":
+        return replace(seen, digest=title_key)
+    return FetchState(url, source, "listed", digest=title_key,
+                      next_fetch=seen.next_fetch if seen else None)
+
+
+def retry_state(link: str, source: str, seen: FetchState | None, now: datetime,
+                policy: Policy) -> FetchState:
+    """After a failed article fetch: a ``retry`` (see :func:`retry_delay`), or ``failed``
+    for good once the attempts are used up."""
+    attempt = (seen.last_total or 0) + 1 if seen is not None and seen.kind == "retry" else 1
+    delay = retry_delay(attempt, policy)
+    if delay is None:
+        return FetchState(link, source, "failed", last_total=attempt)
+    return FetchState(link, source, "retry", last_total=attempt,
+                      next_fetch=now + timedelta(seconds=delay))
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,22 @@
 """Scrapy settings for mediawatch, plus the ``MEDIAWATCH_*`` settings its components read.
 
-Values that come from ``config/sources.toml`` (user agent, robots, concurrency, delay, timeout,
-page size) are applied over these by :func:`crawler.runner.crawl_settings`.
+``scrapy crawl source -a source=ID`` (from the repository root, via ``scrapy.cfg``) and
+``mediawatch crawl`` (:func:`crawler.crawl.scrapy_settings`) both run with these, so both
+run the same components. Values that come from ``config/sources.toml`` (user agent, robots,
+concurrency, delay, timeout, page size) are applied over them, by the spider's
+``update_settings`` and by :func:`crawler.crawl.scrapy_settings`.
+
+Components, in ``EXTENSIONS`` order (the order their signal handlers run in):
+
+* ``CrawlSession`` (50): at ``spider_opened``, before any WARC file is opened, the source's
+  lock, the skip (lock held; back-off on scheduled runs) and the recovery of ``.open``
+  files; at ``engine_stopped``, after everything below, the ``runs`` row and the unlock.
+  Its spider middleware ``SkipGate`` sends no request for a skipped crawl.
+* ``WarcCapture`` (100): every exchange to WARC at ``response_downloaded``; closes the last
+  file (and writes its CDXJ) at ``spider_closed``.
+* ``IngestOnClose`` (200): loads the recovered and the written files at ``spider_closed``.
+* ``IncrementalState`` (300): the archive's view for the spider; writes the polling state
+  and the source's health at ``spider_closed``, after the captures it refers to are loaded.
 """
 
 from __future__ import annotations
@@ -19,6 +34,9 @@ MEDIAWATCH_WARC_MAX_SIZE = 1024**3
 # Load finished WARC files into archive.db when the spider closes. Cluster workers turn this
 # off and leave ingest to one process.
 MEDIAWATCH_INGEST = True
+# Processes parsing articles at ingest (0: one per core, at most 8; MEDIAWATCH_PARSE_WORKERS
+# in the environment overrides that default).
+MEDIAWATCH_INGEST_WORKERS = 0
 # Incremental crawling (seconds): re-check checkpoints after first seen, poll interval bounds.
 MEDIAWATCH_RECHECK = [3600, 6 * 3600, 24 * 3600, 72 * 3600]
 MEDIAWATCH_POLL_MIN = 300
@@ -49,9 +67,17 @@ DEPTH_PRIORITY = 1
 SCHEDULER_DISK_QUEUE = "scrapy.squeues.PickleFifoDiskQueue"
 SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
 
+# Signal handlers run in this order (see the module docstring): the session locks and
+# recovers before the capture opens a file, the state is saved after the ingest, and the run
+# row is written at engine_stopped, after every spider_closed handler.
 EXTENSIONS = {
+    "crawler.components.session.CrawlSession": 50,
     "crawler.components.capture.WarcCapture": 100,
     "crawler.components.ingest.IngestOnClose": 200,
+    "crawler.components.state.IncrementalState": 300,
+}
+SPIDER_MIDDLEWARES = {
+    "crawler.components.session.SkipGate": 10,
 }
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"

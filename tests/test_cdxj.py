@@ -39,7 +39,8 @@ def exchange(path: str, *, body: str = PAGE, when: datetime = WHEN,
 
 def write_warc(directory: Path) -> tuple[Path, list[WrittenExchange]]:
     """A page, a second page, and a revisit of the first a day later (all with metadata)."""
-    writer = RotatingWarcWriter(directory, "northwind", host="test", clock=lambda: WHEN)
+    writer = RotatingWarcWriter(directory, "northwind", host="test", clock=lambda: WHEN,
+                                on_close=index_closed_warc)
     first = writer.write_exchange(exchange("/news/idlib.html?id=7"))
     second = writer.write_exchange(exchange("/feed.json", body='{"items": []}',
                                             ctype="application/json"))
@@ -111,7 +112,8 @@ def test_metadata_records_are_indexed_under_their_own_urn(tmp_path: Path) -> Non
 
 def test_recovered_open_file_gets_its_index(tmp_path: Path) -> None:
     live = tmp_path / "live"
-    writer = RotatingWarcWriter(live, "northwind", host="test", clock=lambda: WHEN)
+    writer = RotatingWarcWriter(live, "northwind", host="test", clock=lambda: WHEN,
+                                on_close=index_closed_warc)
     writer.write_exchange(exchange("/news/idlib.html?id=7"))
     (open_file,) = live.glob("*.warc.gz.open")
     killed = tmp_path / "killed"
@@ -119,7 +121,7 @@ def test_recovered_open_file_gets_its_index(tmp_path: Path) -> None:
     left = shutil.copy(open_file, killed / open_file.name)  # as a SIGKILL leaves it
     with open(left, "ab") as fh:
         fh.write(b"\x1f\x8b\x08\x00 half a record")
-    final = recover_open_file(left)
+    final = recover_open_file(left, on_close=index_closed_warc)
     assert cdxj_path(final).read_text(encoding="utf-8") == cli_index(final)
     assert len(parse(cli_index(final))) == 2  # the page and its metadata record
 

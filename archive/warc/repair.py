@@ -1,6 +1,7 @@
-"""WARC capture I/O: the typed values the rest of mediawatch sees, a rotating writer and readers.
+"""Repair of the WARC files a killed writer left behind: ``*.warc.gz.open`` files are cut
+after their last complete record and given their final name.
 
-warcio stays behind this module: callers see :class:`CapturedResponse` and :class:`WarcLocation`.
+Derived files (the CDXJ index) are the caller's job, through ``on_close``, as for the writer.
 """
 
 from __future__ import annotations
@@ -8,26 +9,25 @@ from __future__ import annotations
 import logging
 import os
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
-from archive.warc.cdxj import index_closed_warc
 from archive.warc.reader import _check_complete, _member_complete
 
 log = logging.getLogger(__name__)
 
 
-
-
-
-
-def recover_open_file(path: str | Path) -> Path:
+def recover_open_file(path: str | Path,
+                      on_close: Callable[[Path], object] | None = None) -> Path:
     """Close a ``*.warc.gz.open`` file left by a crawl that was killed: cut it after its
     last complete record and give it its final name. Returns the final path.
 
-    Only call it for files no live writer owns (the crawl holds its source's lock).
+    ``on_close(final)`` runs once it has its final name, as for
+    :class:`archive.warc.writer.RotatingWarcWriter` (the crawl indexes it there). Only call
+    it for files no live writer owns (the crawl holds its source's lock).
     """
     path = Path(path)
     good = 0
@@ -48,6 +48,7 @@ def recover_open_file(path: str | Path) -> Path:
         fh.truncate(good)
     final = path.with_name(path.name.removesuffix(".open"))
     os.replace(path, final)
-    index_closed_warc(final)
+    if on_close is not None:
+        on_close(final)
     return final
 

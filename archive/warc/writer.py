@@ -24,7 +24,6 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from archive.models import WarcLocation
-from archive.warc.cdxj import index_closed_warc
 
 log = logging.getLogger(__name__)
 
@@ -138,7 +137,10 @@ class RotatingWarcWriter:
 
     Files are named ``*.warc.gz.open`` while written and renamed when closed; a new file is
     started when the current one passes ``max_size`` bytes. ``closed_files`` lists the final
-    paths in order. Not thread-safe: Scrapy calls it from the reactor thread only.
+    paths in order. ``on_close(path)`` runs for each file once it has its final name (the
+    crawl passes :func:`archive.warc.cdxj.index_closed_warc`, so derived indexes are the
+    caller's choice, not the writer's). Not thread-safe: Scrapy calls it from the reactor
+    thread only.
     """
 
     def __init__(
@@ -151,6 +153,7 @@ class RotatingWarcWriter:
         software: str = "mediawatch",
         operator: str | None = None,
         clock: Callable[[], datetime] | None = None,
+        on_close: Callable[[Path], object] | None = None,
     ):
         self.directory = Path(directory)
         self.source = source
@@ -159,6 +162,7 @@ class RotatingWarcWriter:
         self.software = software
         self.operator = operator
         self._clock = clock or (lambda: datetime.now(UTC))
+        self._on_close = on_close
         self._serial = 0
         self._file: BinaryIO | None = None
         self._writer: WARCWriter | None = None
@@ -199,7 +203,8 @@ class RotatingWarcWriter:
         os.replace(self.directory / (self._name + ".open"), final)
         self._file = self._writer = None
         self.closed_files.append(final)
-        index_closed_warc(final)  # <name>.warc.gz.cdxj for pywb and other tools
+        if self._on_close is not None:
+            self._on_close(final)
         return final
 
     def _write(self, record: object) -> WarcLocation:

@@ -3,7 +3,11 @@
 That signal fires in the downloader before any downloader middleware sees the response, so
 the body is still content-encoded (the bytes as received) and redirects, robots.txt and error
 responses are captured like any other. Each exchange becomes response + request + metadata
-records (see :class:`archive.warc.writer.RotatingWarcWriter`).
+records (see :class:`archive.warc.writer.RotatingWarcWriter`). A response identical to the
+URL's last full capture, which :class:`crawler.components.state.IncrementalState` knows,
+becomes a revisit record. Each closed file gets its CDXJ index
+(:func:`archive.warc.cdxj.index_closed_warc`) beside it. The first file is opened with the
+first response, so a crawl that fetches nothing (a skipped one) writes no file.
 """
 
 from __future__ import annotations
@@ -20,7 +24,10 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Headers, Response
 
+from archive.warc.cdxj import index_closed_warc
 from archive.warc.writer import Exchange, RotatingWarcWriter
+from crawler.components.state import IncrementalState, spider_source
+from crawler.figures import WARC_FILES_STAT
 
 log = logging.getLogger(__name__)
 META_KEY = "mediawatch"
@@ -92,6 +99,7 @@ class WarcCapture:
         self.max_size = max_size
         self.crawler = crawler
         self.writer: RotatingWarcWriter | None = None
+        self.state: IncrementalState | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> WarcCapture:
@@ -107,19 +115,22 @@ class WarcCapture:
         return ext
 
     def spider_opened(self, spider: Spider) -> None:
-        """Start a writer named after the spider's source."""
-        source = getattr(getattr(spider, "source", None), "id", None) or spider.name
-        self.writer = RotatingWarcWriter(self.directory, source, max_size=self.max_size,
-                                         software=f"mediawatch (Scrapy {_scrapy_version()})")
+        """Start a writer named after the spider's source; find the crawl's state."""
+        source = spider_source(spider)
+        self.state = self.crawler.get_extension(IncrementalState)
+        self.writer = RotatingWarcWriter(self.directory, source.id if source else spider.name,
+                                         max_size=self.max_size,
+                                         software=f"mediawatch (Scrapy {_scrapy_version()})",
+                                         on_close=index_closed_warc)
 
     def response_downloaded(self, response: Response, request: Request, spider: Spider) -> None:
         """Write one exchange; a failure to write is logged and counted, never fatal."""
         if self.writer is None:
             return
         stats = self.crawler.stats
-        # The spider's view of the archive says what the URL's last full capture was, so an
+        # The crawl's view of the archive says what the URL's last full capture was, so an
         # unchanged answer is written as a revisit record.
-        state = getattr(spider, "state", None)
+        state = self.state
         prior = state.prior(response.url) if state is not None else None
         fetched_at = datetime.now(UTC)
         try:
@@ -147,7 +158,7 @@ class WarcCapture:
         self.writer.close()
         files = [str(p) for p in self.writer.closed_files]
         if self.crawler.stats is not None:
-            self.crawler.stats.set_value("mediawatch/warc/files", files)
+            self.crawler.stats.set_value(WARC_FILES_STAT, files)
 
 
 def _scrapy_version() -> str:

@@ -1,8 +1,22 @@
 """Scrapy extension that loads the crawl's WARC files into ``archive.db`` when it ends.
 
 Connected after :class:`crawler.components.capture.WarcCapture`, so its ``spider_closed``
-handler runs once the last WARC file is closed. ``mediawatch crawl`` turns it off and ingests
-once after all its spiders finish; cluster workers turn it off and leave ingest to one process.
+handler runs once the last WARC file is closed: it ingests the files a killed crawl left
+(``mediawatch/warc/recovered``, closed by :class:`crawler.components.session.CrawlSession`)
+and those this crawl wrote (``mediawatch/warc/files``), through :func:`crawler.ingest.
+ingest_files`, the one path from captures to articles. ``MEDIAWATCH_INGEST = False`` turns
+it off (cluster workers leave ingest to one process; the next ``mediawatch ingest`` or crawl
+loads the files).
+
+The ingest runs in the reactor thread: this crawl's downloads are over, and with several
+sources in one process (``mediawatch crawl`` without ids) the ingests run one after another
+in the order the crawls end, never interleaved. Article parsing fans out to
+``MEDIAWATCH_INGEST_WORKERS`` processes (0: :func:`crawler.ingest.default_workers`).
+
+Its progress is the :data:`ingest_progress` signal (``done`` and ``total`` bytes), which
+``mediawatch crawl`` turns into its progress bar. Stats: ``mediawatch/ingest/outcome/<what>``
+(``inserted``, ``updated``, ``unchanged``, ``duplicate``, ``not_article``, ``parse_error``,
+``removed``, ``blocked``), ``mediawatch/ingest/files`` and ``mediawatch/ingest/errors``.
 """
 
 from __future__ import annotations
@@ -13,45 +27,74 @@ from pathlib import Path
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
+from scrapy.signalmanager import SignalManager
+from scrapy.statscollectors import StatsCollector
 
 from archive.config.sources import load_config
 from archive.store.db import Archive
+from crawler.figures import INGEST_OUTCOME, RECOVERED_STAT, WARC_FILES_STAT
 from crawler.ingest import ingest_files
 
 log = logging.getLogger(__name__)
 
+#: Sent for each file loaded: ``done`` (its size in bytes) and ``total`` (all the files').
+ingest_progress = object()
+
 
 class IngestOnClose:
-    """On ``spider_closed``, ingest the files this crawl wrote."""
+    """On ``spider_closed``, ingest the recovered files and the files this crawl wrote."""
 
-    def __init__(self, data_dir: Path, config_path: str, crawler: Crawler):
+    def __init__(self, data_dir: Path, config_path: str | None, stats: StatsCollector,
+                 signals: SignalManager, workers: int | None = None):
         self.data_dir = data_dir
         self.config_path = config_path
-        self.crawler = crawler
+        self.stats = stats
+        self.signals = signals
+        self.workers = workers
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> IngestOnClose:
         """Scrapy's extension protocol; ``MEDIAWATCH_INGEST = False`` switches it off."""
-        if not crawler.settings.getbool("MEDIAWATCH_INGEST"):
+        settings = crawler.settings
+        if not settings.getbool("MEDIAWATCH_INGEST"):
             raise NotConfigured("MEDIAWATCH_INGEST is off")
-        ext = cls(Path(crawler.settings["MEDIAWATCH_DATA"]),
-                  crawler.settings["MEDIAWATCH_CONFIG"], crawler)
+        if not settings.get("MEDIAWATCH_DATA"):
+            raise NotConfigured("MEDIAWATCH_DATA is not set")
+        assert crawler.stats is not None
+        ext = cls(Path(settings["MEDIAWATCH_DATA"]), settings.get("MEDIAWATCH_CONFIG"),
+                  crawler.stats, crawler.signals,
+                  settings.getint("MEDIAWATCH_INGEST_WORKERS") or None)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
         return ext
 
+    def files(self) -> list[Path]:
+        """The recovered files and the files the capture closed, as the stats list them."""
+        listed = [*(self.stats.get_value(RECOVERED_STAT) or []),
+                  *(self.stats.get_value(WARC_FILES_STAT) or [])]
+        return [Path(p) for p in listed]
+
     def spider_closed(self, spider: Spider) -> None:
-        """Ingest the closed files listed by the capture extension."""
-        stats = self.crawler.stats
-        files = [Path(p) for p in (stats.get_value("mediawatch/warc/files") or [])] \
-            if stats is not None else []
+        """Ingest :meth:`files`; outcomes and problems go to the stats."""
+        files = self.files()
+        if not files:
+            return
+        config = load_config(self.config_path) \
+            if self.config_path and Path(self.config_path).is_file() else None
+        total = sum(p.stat().st_size for p in files)
+
+        def progress(done: int) -> None:
+            self.signals.send_catch_log(ingest_progress, done=done, total=total)
+
         archive = Archive(self.data_dir / "archive.db")
         try:
-            # One process: forking inside a running reactor is not worth the risk here.
-            report = ingest_files(archive, files, load_config(self.config_path), workers=1)
+            report = ingest_files(archive, files, config, workers=self.workers,
+                                  progress=progress)
         finally:
             archive.close()
-        if stats is not None:
-            for outcomes in report.outcomes.values():
-                for what, n in outcomes.items():
-                    stats.inc_value(f"mediawatch/articles/{what}", n)
+        for outcomes in report.outcomes.values():
+            for what, n in outcomes.items():
+                self.stats.inc_value(INGEST_OUTCOME + what, n)
+        self.stats.set_value("mediawatch/ingest/files", list(report.files))
+        if report.errors:
+            self.stats.set_value("mediawatch/ingest/errors", list(report.errors))
         log.info("ingested %d WARC file(s)", len(report.files))

@@ -5,48 +5,46 @@ passes a parsed :class:`~archive.config.sources.Source` instead. Article pages a
 here: they are parsed from the WARC capture by the ingest step (:mod:`crawler.ingest`), so a crawl
 and a ``reindex`` go through exactly the same parsing code.
 
-The crawl is incremental (:mod:`crawler.incremental`): listings are fetched with conditional
-GET, known articles are skipped unless due for a re-check, and when the spider closes it
-writes each listing's validators and next poll time and the source's health to the archive.
-``-a scheduled=1`` (what the scheduler passes) also skips listings that are not due.
+Requests and callbacks only. The crawl is incremental (:mod:`crawler.incremental`): listings
+are fetched with conditional GET and known articles are skipped unless due for a re-check;
+what the archive knows, and the fetch states and health the callbacks report, live in
+:class:`crawler.components.state.IncrementalState`, which writes them when the crawl ends.
+Lock, skip, recovery, capture, ingest and run log are components too (``crawler.settings``),
+so ``scrapy crawl`` and ``mediawatch crawl`` run the same machinery. ``-a scheduled=1`` (what
+the scheduler passes) also skips listings that are not due.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from scrapy import Request, Spider
 from scrapy.http import Response
-from scrapy.settings import BaseSettings
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from archive.config.sources import Source, load_config
-from archive.models import FetchState, Hints, SourceState
-from archive.store.crawlstate import CrawlState, save_states, source_states
-from archive.store.db import Archive
+from archive.models import FetchState, Hints
 from archive.store.identity import strip_tracking
 from archive.warc.writer import payload_digest
 from crawler.adapter import to_captured
 from crawler.components.capture import META_KEY
+from crawler.components.state import IncrementalState
 from crawler.incremental import (
-    Policy,
-    RunHealth,
     article_fetch_reason,
     conditional_headers,
     is_due,
     is_retryable,
+    listed_link_state,
     listed_title_key,
-    next_interval,
-    next_source_state,
+    listing_state,
     recheck_due,
     retry_after_seconds,
-    retry_delay,
+    retry_state,
 )
 from crawler.pages.blockpage import BLOCK_STATUSES, block_reason
 from crawler.pages.listings import FeedPage, Link, ParseError, SectionPage, SitemapPage
@@ -57,13 +55,6 @@ LISTING_KINDS = ("feed", "sitemap", "section")
 _LISTING_STATUSES = [304, *sorted(BLOCK_STATUSES)]
 
 
-def policy_from_settings(settings: BaseSettings) -> Policy:
-    """The incremental-crawling policy of the ``MEDIAWATCH_RECHECK/POLL_*`` settings."""
-    poll_min = int(settings.getfloat("MEDIAWATCH_POLL_MIN"))
-    return Policy(recheck=tuple(int(float(s)) for s in settings.getlist("MEDIAWATCH_RECHECK")),
-                  poll_min=poll_min,
-                  poll_max=max(poll_min, int(settings.getfloat("MEDIAWATCH_POLL_MAX"))))
-
 log = logging.getLogger(__name__)
 
 
@@ -71,6 +62,7 @@ class SourceSpider(Spider):
     """Crawl one source: its feeds, sitemaps and sections, then the articles they list."""
 
     name = "source"
+    allowed_domains: list[str]  # set from the source's, when it has any (OffsiteMiddleware)
 
     def __init__(self, source: Source | str | None = None, *args: Any,
                  scheduled: bool | str = False, **kwargs: Any):
@@ -78,11 +70,7 @@ class SourceSpider(Spider):
         self._source_arg = source
         self.source: Source | None = source if isinstance(source, Source) else None
         self.scheduled = scheduled in (True, "1", "true", "yes")
-        self.policy = Policy()
-        self.state = CrawlState(None)
-        self.started = datetime.now(UTC)
-        self.health = RunHealth()
-        self._fetches: dict[str, FetchState] = {}
+        self._state: IncrementalState | None = None
 
     @classmethod
     def update_settings(cls, settings: Any) -> None:
@@ -106,29 +94,38 @@ class SourceSpider(Spider):
             spider.source = config.source(str(spider._source_arg))
         if spider.source.allowed_domains:
             spider.allowed_domains = list(spider.source.allowed_domains)
-        spider.policy = policy_from_settings(crawler.settings)
-        data = crawler.settings.get("MEDIAWATCH_DATA")
-        spider.state = CrawlState(Path(data) / "archive.db" if data else None)
         return spider
+
+    @property
+    def state(self) -> IncrementalState:
+        """The crawl's incremental state (the ``IncrementalState`` extension)."""
+        if self._state is None:
+            self._state = self.crawler.get_extension(IncrementalState)
+            if self._state is None:
+                raise RuntimeError("enable crawler.components.state.IncrementalState in"
+                                   " EXTENSIONS: the spider needs it")
+        return self._state
 
     async def start(self) -> AsyncIterator[Request]:
         """Entry points (every feed, sitemap and section URL of the source; on a scheduled
         run only those due), then the archived articles due for a re-check."""
         assert self.source is not None
-        now = self.started = datetime.now(UTC)
+        state = self.state
+        now = state.started
         for kind, urls in (("feed", self.source.feeds), ("sitemap", self.source.sitemaps),
                            ("section", self.source.sections)):
             for url in urls:
-                if self.scheduled and not is_due(self.state.fetch_state(url), now):
+                if self.scheduled and not is_due(state.fetch_state(url), now):
                     self._inc("mediawatch/listings/not_due")
                     continue
                 yield self._listing_request(url, kind, None)
-        for retry in self.state.retries_due(self.source.id, now):
+        for retry in state.retries_due(now):
             self._inc("mediawatch/articles/retry")
             yield self._article_request(retry.url, None, None, "retry")
-        horizon = now - timedelta(seconds=max(self.policy.recheck, default=0) + 86400)
-        for article in self.state.recent_articles(self.source.id, horizon):
-            if recheck_due(article, now, self.policy.recheck):
+        recheck = state.policy.recheck
+        for article in state.recent_articles(now - timedelta(seconds=max(recheck, default=0)
+                                                             + 86400)):
+            if recheck_due(article, now, recheck):
                 self._inc("mediawatch/articles/recheck")
                 yield self._article_request(article.link, None, None, "recheck")
 
@@ -171,17 +168,19 @@ class SourceSpider(Spider):
         if block_reason(response.status, response.body):
             self._blocked(response, listing=False)
             return
-        self.health = replace(self.health, articles_ok=self.health.articles_ok + 1)
+        self.state.count(articles_ok=1)
+        assert response.request is not None  # a downloaded response knows its request
         link = self._link(response.request)
         if (seen := self.state.fetch_state(link)) is not None and seen.kind == "retry":
             assert self.source is not None
-            self._fetches[link] = FetchState(link, self.source.id, "fetched")
+            self.state.record(FetchState(link, self.source.id, "fetched"))
 
     def _follow(self, response: Response, page_class: type) -> Iterator[Request]:
         assert self.source is not None
+        state = self.state
         kind = {FeedPage: "feed", SitemapPage: "sitemap", SectionPage: "section"}[page_class]
         listing = response.meta.get("mediawatch_listing", response.url)
-        before = self.state.fetch_state(listing)
+        before = state.fetch_state(listing)
         if response.status == 304:
             self._listed(listing, kind, before, response, unchanged=True)
             return
@@ -205,19 +204,15 @@ class SourceSpider(Spider):
             if link.kind in ("sitemap", "feed"):
                 yield self._listing_request(link.url, link.kind, response.url)
             elif self.source.allows(link.url):
-                known = self.state.known_article(link.url)
+                known = state.known_article(link.url)
                 total += 1
                 new += known is None
-                seen = self.state.fetch_state(link.url)
-                why = article_fetch_reason(known, link.hints, self.started, self.policy,
+                seen = state.fetch_state(link.url)
+                why = article_fetch_reason(known, link.hints, state.started, state.policy,
                                            seen.digest if seen else None)
                 if (title_key := listed_title_key(link.hints)) is not None:
-                    # A link waiting for a retry keeps its kind, attempts and time.
-                    self._fetches[link.url] = replace(seen, digest=title_key) \
-                        if seen is not None and seen.kind == "retry" else FetchState(
-                        link.url, self.source.id, "listed", digest=title_key,
-                        next_fetch=seen.next_fetch if seen else None)
-                if why is None or (self.scheduled and not is_due(seen, self.started)):
+                    state.record(listed_link_state(link.url, self.source.id, seen, title_key))
+                if why is None or (self.scheduled and not is_due(seen, state.started)):
                     self._inc("mediawatch/articles/skipped_known")
                     continue
                 # A known article is fetched again through the link its text came from.
@@ -241,21 +236,14 @@ class SourceSpider(Spider):
         """Record a listing fetch: validators, digest and the next poll time."""
         assert self.source is not None
         self._inc("mediawatch/listings/not_modified" if unchanged else "mediawatch/listings/ok")
-        self.health = replace(self.health, listings_ok=self.health.listings_ok + 1)
-        interval = next_interval(before.interval_s if before else None, unchanged=unchanged,
-                                 total=total, new=new, policy=self.policy)
-        header = response.headers.get
-        etag, modified = header("ETag"), header("Last-Modified")
-        self._fetches[url] = FetchState(
-            url, self.source.id, kind,
-            etag=etag.decode("latin-1") if etag else (before.etag if before else None),
-            last_modified=modified.decode("latin-1") if modified
-            else (before.last_modified if before else None),
-            digest=before.digest if before and response.status == 304
-            else payload_digest(response.body),
-            interval_s=interval, next_fetch=self.started + timedelta(seconds=interval),
-            last_total=total if not unchanged else (before.last_total if before else 0),
-            last_new=new)
+        self.state.count(listings_ok=1)
+        etag, modified = response.headers.get("ETag"), response.headers.get("Last-Modified")
+        self.state.record(listing_state(
+            url, self.source.id, kind, before, not_modified=response.status == 304,
+            unchanged=unchanged, etag=etag.decode("latin-1") if etag else None,
+            last_modified=modified.decode("latin-1") if modified else None,
+            digest=payload_digest(response.body), total=total, new=new,
+            now=self.state.started, policy=self.state.policy))
 
     def _blocked(self, response: Response, *, listing: bool) -> None:
         """A block answer: counted, its Retry-After honoured for the URL and the source."""
@@ -263,18 +251,16 @@ class SourceSpider(Spider):
         why = block_reason(response.status, response.body)
         log.warning("blocked at %s: %s", response.url, why)
         self._inc("mediawatch/blocked")
+        started = self.state.started
         wait = retry_after_seconds(
-            (response.headers.get("Retry-After") or b"").decode("latin-1"), self.started)
-        h = self.health
-        self.health = replace(
-            h, listings_blocked=h.listings_blocked + listing,
-            articles_blocked=h.articles_blocked + (not listing),
-            retry_after=max(h.retry_after or 0, wait) if wait is not None else h.retry_after)
+            (response.headers.get("Retry-After") or b"").decode("latin-1"), started)
+        self.state.count(listings_blocked=int(listing), articles_blocked=int(not listing),
+                         retry_after=wait)
         if wait is not None:
             url = response.meta.get("mediawatch_listing", response.url)
             kind = "article" if not listing else self._kind(response)
-            self._fetches[url] = FetchState(url, self.source.id, kind,
-                                            next_fetch=self.started + timedelta(seconds=wait))
+            self.state.record(FetchState(url, self.source.id, kind,
+                                         next_fetch=started + timedelta(seconds=wait)))
 
     @staticmethod
     def _kind(response: Response) -> str:
@@ -289,12 +275,13 @@ class SourceSpider(Spider):
         self._inc("mediawatch/failures")
         self._inc(f"mediawatch/failures/{reason}")
         listing = request is not None and "mediawatch_listing" in request.meta
-        status = failure.value.response.status if isinstance(failure.value, HttpError) else None
-        if status in BLOCK_STATUSES:
-            self._blocked(failure.value.response, listing=listing)
+        error = failure.value
+        answer = error.response if isinstance(error, HttpError) else None
+        status = answer.status if answer is not None else None
+        if answer is not None and status in BLOCK_STATUSES:
+            self._blocked(answer, listing=listing)
         elif listing:
-            self.health = replace(self.health,
-                                  listings_failed=self.health.listings_failed + 1)
+            self.state.count(listings_failed=1)
         elif request is not None and is_retryable(reason, status):
             self._schedule_retry(self._link(request))
 
@@ -305,40 +292,13 @@ class SourceSpider(Spider):
         return str(discovery.get("link") or request.meta.get("redirect_urls", [request.url])[0])
 
     def _schedule_retry(self, link: str) -> None:
-        """Try a failed article again on a later run (see :func:`retry_delay`)."""
+        """Try a failed article again on a later run (see :func:`retry_state`)."""
         assert self.source is not None
-        seen = self.state.fetch_state(link)
-        attempt = (seen.last_total or 0) + 1 if seen is not None and seen.kind == "retry" else 1
-        delay = retry_delay(attempt, self.policy)
-        if delay is None:
-            log.warning("giving up on %s after %d failed fetches", link, attempt)
-            self._fetches[link] = FetchState(link, self.source.id, "failed", last_total=attempt)
-            return
-        self._fetches[link] = FetchState(link, self.source.id, "retry", last_total=attempt,
-                                         next_fetch=self.started + timedelta(seconds=delay))
-
-    def closed(self, reason: str) -> None:
-        """Write the polling state and the source's health back to the archive.
-
-        Listing validators are kept only when the crawl finished: after an interrupted
-        crawl a 304 must not hide articles that were listed but never fetched.
-        """
-        self.state.close()
-        if self.source is None or self.crawler.settings.get("MEDIAWATCH_DATA") is None:
-            return
-        now = datetime.now(UTC)
-        fetches = list(self._fetches.values())
-        if reason != "finished":
-            fetches = [f for f in fetches if f.digest is None]  # Retry-After marks only
-        archive = Archive(Path(self.crawler.settings["MEDIAWATCH_DATA"]) / "archive.db")
-        try:
-            before = source_states(archive).get(self.source.id, SourceState(self.source.id))
-            after = next_source_state(before, self.health, now, self.policy)
-            save_states(archive, fetches, after, now)
-        finally:
-            archive.close()
-        if self.crawler.stats is not None:
-            self.crawler.stats.set_value("mediawatch/source/status", after.status)
+        after = retry_state(link, self.source.id, self.state.fetch_state(link),
+                            self.state.started, self.state.policy)
+        if after.kind == "failed":
+            log.warning("giving up on %s after %d failed fetches", link, after.last_total)
+        self.state.record(after)
 
     def _inc(self, key: str) -> None:
         if self.crawler.stats is not None:

@@ -1,0 +1,161 @@
+"""Scrapy extension owning the incremental state of one source's crawl.
+
+:class:`IncrementalState` opens the archive's :class:`~archive.store.crawlstate.CrawlState`
+(read-only) when the spider opens: the spider asks it which links are known articles, which
+are due for a re-check or a retry, and each listing's validators; the WARC capture asks it
+for the last full capture of a URL (:meth:`prior`, :meth:`remember`) to write revisits. The
+callbacks hand it the fetch states they produce (:meth:`record`) and what the run met
+(:meth:`count`); when the spider closes it writes them, with the source's health
+(:func:`crawler.incremental.next_source_state`), in one transaction.
+
+The rule at close: listing validators are kept only when the crawl finished (after an
+interrupted crawl a 304 must not hide articles that were listed but never fetched; only the
+``Retry-After`` marks stay), and a skipped crawl (see :mod:`crawler.components.session`)
+writes nothing, so its source keeps backing off. Connected after the ingest at close, so
+the state that steers the next crawl lands after the captures it refers to.
+
+Stats: ``mediawatch/source/status``.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from scrapy import Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.settings import BaseSettings
+from scrapy.statscollectors import StatsCollector
+
+from archive.config.sources import Source
+from archive.models import FetchState, KnownArticle, SourceState
+from archive.store.crawlstate import CrawlState, save_states, source_states
+from archive.store.db import Archive
+from archive.warc.writer import PriorCapture
+from crawler.figures import SKIPPED_STAT
+from crawler.incremental import Policy, RunHealth, next_source_state
+
+log = logging.getLogger(__name__)
+
+def policy_from_settings(settings: BaseSettings) -> Policy:
+    """The incremental-crawling policy of the ``MEDIAWATCH_RECHECK/POLL_*`` settings."""
+    poll_min = int(settings.getfloat("MEDIAWATCH_POLL_MIN"))
+    return Policy(recheck=tuple(int(float(s)) for s in settings.getlist("MEDIAWATCH_RECHECK")),
+                  poll_min=poll_min,
+                  poll_max=max(poll_min, int(settings.getfloat("MEDIAWATCH_POLL_MAX"))))
+
+
+def spider_source(spider: Spider | None) -> Source | None:
+    """The configured source a spider crawls (``SourceSpider.source``), if it has one."""
+    source = getattr(spider, "source", None)
+    return source if isinstance(source, Source) else None
+
+
+class IncrementalState:
+    """The archive's view for one crawl, and the fetch states and health it collects."""
+
+    def __init__(self, db_path: Path | None, policy: Policy,
+                 stats: StatsCollector | None = None):
+        self.db_path = db_path
+        self.policy = policy
+        self.stats = stats
+        self.source: Source | None = None
+        self.started = datetime.now(UTC)
+        self.health = RunHealth()
+        self.view = CrawlState(None)
+        self._fetches: dict[str, FetchState] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> IncrementalState:
+        """Read settings and connect signals (Scrapy's extension protocol).
+
+        Without ``MEDIAWATCH_DATA`` the crawl knows nothing and saves nothing.
+        """
+        data = crawler.settings.get("MEDIAWATCH_DATA")
+        ext = cls(Path(data) / "archive.db" if data else None,
+                  policy_from_settings(crawler.settings), crawler.stats)
+        crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
+        return ext
+
+    def spider_opened(self, spider: Spider) -> None:
+        """Open the archive's view for the spider's source."""
+        self.source = spider_source(spider)
+        self.started = datetime.now(UTC)
+        self.view = CrawlState(self.db_path)
+
+    # -- what the spider and the capture ask
+
+    @property
+    def source_id(self) -> str:
+        """The id of the source crawled (the spider's name without one)."""
+        return self.source.id if self.source is not None else "unknown"
+
+    def fetch_state(self, url: str) -> FetchState | None:
+        """Validators and polling state of a listing URL (or the retry state of a link)."""
+        return self.view.fetch_state(url)
+
+    def known_article(self, url: str) -> KnownArticle | None:
+        """The archived article ``url`` is an alias of, if any."""
+        return self.view.known_article(url)
+
+    def retries_due(self, now: datetime) -> list[FetchState]:
+        """Failed article links of the source whose retry time has come."""
+        return self.view.retries_due(self.source_id, now)
+
+    def recent_articles(self, since: datetime) -> list[KnownArticle]:
+        """Articles of the source first seen since ``since`` and not taken down."""
+        return self.view.recent_articles(self.source_id, since)
+
+    def prior(self, url: str) -> PriorCapture | None:
+        """The last full 200 response captured for ``url``, in the archive or this crawl."""
+        return self.view.prior(url)
+
+    def remember(self, prior: PriorCapture) -> None:
+        """A full response written during this crawl (not in the archive until ingest)."""
+        self.view.remember(prior)
+
+    # -- what the callbacks report
+
+    def record(self, fetch: FetchState) -> None:
+        """The state a fetch leaves for ``fetch.url`` (the last one per URL wins)."""
+        self._fetches[fetch.url] = fetch
+
+    def recorded(self) -> list[FetchState]:
+        """The fetch states collected so far, in first-recorded order."""
+        return list(self._fetches.values())
+
+    def count(self, *, retry_after: int | None = None, **more: int) -> None:
+        """Add to the run's health counters (:class:`~crawler.incremental.RunHealth` fields);
+        ``retry_after`` keeps the longest wait asked for."""
+        h = self.health
+        changes: dict[str, Any] = {k: getattr(h, k) + n for k, n in more.items()}
+        if retry_after is not None:
+            changes["retry_after"] = max(h.retry_after or 0, retry_after)
+        self.health = replace(h, **changes)
+
+    # -- close
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        """Write the polling state and the source's health back to the archive."""
+        self.view.close()
+        if self.source is None or self.db_path is None:
+            return
+        if self.stats is not None and self.stats.get_value(SKIPPED_STAT):
+            return  # nothing ran: the source's state stays as it was (back-off included)
+        now = datetime.now(UTC)
+        fetches = self.recorded()
+        if reason != "finished":
+            fetches = [f for f in fetches if f.digest is None]  # Retry-After marks only
+        archive = Archive(self.db_path)
+        try:
+            before = source_states(archive).get(self.source.id, SourceState(self.source.id))
+            after = next_source_state(before, self.health, now, self.policy)
+            save_states(archive, fetches, after, now)
+        finally:
+            archive.close()
+        if self.stats is not None:
+            self.stats.set_value("mediawatch/source/status", after.status)
