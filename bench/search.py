@@ -22,13 +22,13 @@ import argparse
 import itertools
 import json
 import random
-import sqlite3
 import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -42,6 +42,9 @@ from archive.models import (  # noqa: E402
 from archive.store.db import Archive  # noqa: E402
 from archive.store.records import CaptureRef  # noqa: E402
 from archive.store.search import SORTS, SearchQuery, count, fts_expression, search  # noqa: E402
+
+if TYPE_CHECKING:
+    import sqlite3
 
 BUILD_VERSION = 3
 SOURCES = [f"outlet{i:02d}" for i in range(20)]

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-
-from scrapy.http import Response
+from typing import TYPE_CHECKING
 
 from archive.models import CapturedResponse
 from crawler.components.capture import header_pairs
+
+if TYPE_CHECKING:
+    from scrapy.http import Response
 
 
 def to_captured(response: Response, fetched_at: datetime | None = None) -> CapturedResponse:

@@ -16,13 +16,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
-from archive.config.sources import Config, Source
 from crawler.components.ingest import ingest_progress
 from crawler.figures import (
     COLUMNS,
@@ -34,6 +32,11 @@ from crawler.figures import (
 )
 from crawler.ingest import IngestReport
 from crawler.spiders.source import SourceSpider
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from archive.config.sources import Config, Source
 
 
 def scrapy_settings(config: Config, data_dir: Path, *, ingest: bool = True,

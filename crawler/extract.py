@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
+from typing import TYPE_CHECKING
 
-from archive.config.sources import Source
 from archive.models import Article, CapturedResponse
 from archive.warc.reader import iter_responses
 from crawler.pages.listings import ArticlePage, NotAnArticle
 from crawler.pages.markup import HTML_TYPES
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from archive.config.sources import Source
 
 
 def is_warc(path: Path) -> bool:

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from datetime import datetime
 
 #: The per-source columns of ``mediawatch crawl``'s table (and keys of :func:`summary_row`).
 COLUMNS: tuple[str, ...] = (

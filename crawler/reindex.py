@@ -10,11 +10,14 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from archive.config.sources import Config
 from archive.store.db import Archive
 from archive.warc.reader import list_warcs
 from crawler.ingest import IngestReport, ingest_files
+
+if TYPE_CHECKING:
+    from archive.config.sources import Config
 
 
 def rebuild(db_path: Path, warc_dir: Path, config: Config | None,

@@ -17,13 +17,12 @@ from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from datetime import UTC, datetime, time
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from archive.config.files import ConfigError
 from archive.config.sources import Config, load_config
-from archive.config.watchlists import Watchlists
 from archive.store.db import Archive
 from archive.times import parse_utc
 from scheduler.errors import Mediawatch, NotFound
@@ -42,6 +41,9 @@ from scheduler.output import (
     to_table,
 )
 from scheduler.runlog import web_source_rows
+
+if TYPE_CHECKING:
+    from archive.config.watchlists import Watchlists
 
 __all__ = ["Context", "main", "parse_day", "web_source_rows"]
 

@@ -10,15 +10,18 @@ with ``extra.reason`` when a crawl timed out, crashed, was killed or was interru
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import datetime
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from archive.config.files import ConfigError
-from archive.config.sources import Config
-from archive.store.db import Archive
 from archive.times import parse_utc, utc_text
 from scheduler.timing import plan_start
+
+if TYPE_CHECKING:
+    from datetime import datetime
+    from pathlib import Path
+
+    from archive.config.sources import Config
+    from archive.store.db import Archive
 
 RUN_FIELDS = ("source", "started", "finished", "status", "pages", "new", "updated",
               "unchanged", "removed", "failed", "blocked", "warc_bytes", "revisit_bytes")

@@ -48,16 +48,19 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from types import FrameType
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from archive.config.sources import Config, ConfigError, load_config
+from archive.config import ConfigError
+from archive.config.sources import Config, load_config
 from archive.store.db import Archive
 from scheduler.runlog import last_started, parse_time
 from scheduler.timing import plan_start, trigger_for
+
+if TYPE_CHECKING:
+    from types import FrameType
 
 __all__ = ["KILL_GRACE", "PARALLEL_CRAWLS", "Service", "crawl_command", "failure_reason",
            "run_service", "service_logging"]

@@ -44,11 +44,13 @@ def test_a_bug_is_one_line_naming_the_log_with_its_traceback(
     monkeypatch.setattr(Archive, "show", broken_show)
     code, out, err = run(tmp_path, "show", "https://example.org/a")
     log = crash_log(tmp_path)
-    assert code == 1 and out == ""
+    assert code == 1
+    assert out == ""
     assert err == f"mediawatch: unexpected error (KeyError: 'versions'); traceback in {log}\n"
     text = log.read_text(encoding="utf-8")
     assert "Traceback (most recent call last):" in text
-    assert "in broken_show" in text and "KeyError: 'versions'" in text
+    assert "in broken_show" in text
+    assert "KeyError: 'versions'" in text
     assert re.search(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ pid \d+: mediawatch --config \S+ "
                      r"--data \S+ show https://example.org/a$", text, re.MULTILINE)
 
@@ -63,7 +65,8 @@ def test_a_second_bug_is_appended_to_the_same_log(tmp_path: Path,
     monkeypatch.setattr(archive.store.search, "search_page", broken)
     for _ in range(2):
         code, _, err = run(tmp_path, "search", "Idlib")
-        assert code == 1 and err.count("\n") == 1
+        assert code == 1
+        assert err.count("\n") == 1
         assert "ValueError: a bare ValueError is a bug, not bad input" in err
     assert crash_log(tmp_path).read_text(encoding="utf-8").count("Traceback") == 2
 
@@ -79,7 +82,8 @@ def test_a_bug_when_the_log_cannot_be_written_prints_the_traceback(
     (tmp_path / "data" / "logs").write_text("a file where the log folder should be")
     code, _, err = run(tmp_path, "show", "x")
     assert code == 1
-    assert "Traceback (most recent call last):" in err and "in broken_show" in err
+    assert "Traceback (most recent call last):" in err
+    assert "in broken_show" in err
     assert err.splitlines()[-1].startswith(
         "mediawatch: unexpected error (LookupError: not the user's lookup); cannot write")
 
@@ -111,7 +115,8 @@ def test_a_bug_in_a_real_process(tmp_path: Path) -> None:
 def test_config_error_is_one_line_and_exit_2(tmp_path: Path) -> None:
     (tmp_path / "sources.toml").write_text('[[source]]\nid = "x"\nfeeds = "not a list"\n')
     code, _, err = run(tmp_path, "crawl")
-    assert code == 2 and err.count("\n") == 1
+    assert code == 2
+    assert err.count("\n") == 1
     assert err.startswith(f"mediawatch: error: {tmp_path / 'sources.toml'}: source 'x': key")
     assert not crash_log(tmp_path).exists()
 
@@ -136,7 +141,8 @@ def test_domain_errors_are_one_line_and_exit_2(tmp_path: Path, monkeypatch: pyte
     monkeypatch.chdir(tmp_path)
     code, _, err = run(tmp_path, *args)
     assert code == 2, err
-    assert err.count("\n") == 1 and err.startswith("mediawatch: error: ")
+    assert err.count("\n") == 1
+    assert err.startswith("mediawatch: error: ")
     assert message in err
     assert not crash_log(tmp_path).exists()
 
@@ -160,7 +166,8 @@ def test_damaged_warc_is_one_line_and_exit_2(tmp_path: Path) -> None:
 ])
 def test_bad_input_is_a_usage_error_exit_2(tmp_path: Path, args: list[str]) -> None:
     code, _, err = run(tmp_path, *args)
-    assert code == 2 and "Error: " in err
+    assert code == 2
+    assert "Error: " in err
     assert not crash_log(tmp_path).exists()
 
 
@@ -195,6 +202,7 @@ def test_a_failed_demo_step_passes_on_its_exit_code(tmp_path: Path) -> None:
     missing = tmp_path / "missing.toml"
     with pytest.raises(DemoStepFailed) as failed:
         run_step(["--config", str(missing), "--data", str(tmp_path), "crawl"], lines.append)
-    assert failed.value.exit_code == 2 and lines == []
+    assert failed.value.exit_code == 2
+    assert lines == []
     assert str(failed.value) == f"demo: `mediawatch --config {missing} --data {tmp_path} crawl`" \
                                 " exited 2"

@@ -8,12 +8,10 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from scrapy import Request, Spider
-from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.test import get_crawler
 
@@ -28,6 +26,11 @@ from crawler.components.ingest import IngestOnClose, ingest_progress
 from crawler.components.session import CrawlSession, SkipGate
 from crawler.components.state import IncrementalState
 from crawler.figures import RECOVERED_STAT, SKIPPED_STAT, WARC_FILES_STAT
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from scrapy.crawler import Crawler
 
 WIRE = Source(id="wire", name="Wire", feeds=("http://127.0.0.1:9/rss.xml",))
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

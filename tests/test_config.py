@@ -91,7 +91,8 @@ def test_cron_lines_apscheduler_refuses_fail_the_config_check(line: str,
 def test_schedule_error_without_a_file_is_just_the_message() -> None:
     with pytest.raises(ConfigError) as info:
         parse_schedule("99 * * * *")
-    assert info.value.file is None and info.value.source is None
+    assert info.value.file is None
+    assert info.value.source is None
     assert str(info.value) == ("bad cron line '99 * * * *': field minute ('99'): "
                                "99 is above the highest value 59")
 

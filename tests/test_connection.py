@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import sqlite3
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from archive.store.connection import BUSY_TIMEOUT_MS, connect
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def pragma(conn: sqlite3.Connection, name: str) -> object:
@@ -95,7 +98,8 @@ def test_archive_readers_use_the_read_only_meaning(tmp_path: Path) -> None:
         reader.close()
     state = CrawlState(path)
     try:
-        assert state._conn is not None and pragma(state._conn, "query_only") == 1
+        assert state._conn is not None
+        assert pragma(state._conn, "query_only") == 1
     finally:
         state.close()
     assert CrawlState(tmp_path / "absent.db")._conn is None

@@ -121,7 +121,8 @@ def test_demo_runs_from_the_installed_wheel(wheel: Path, tmp_path: Path) -> None
     result = _run([venv / "bin" / "mediawatch", "--data", data, "demo", "--port", "0"],
                   cwd=empty, env=env, timeout=600)
     out = result.stdout
-    assert "== crawl 1 (newsroom edition 1)" in out and "== crawl 2 (newsroom edition 2)" in out
+    assert "== crawl 1 (newsroom edition 1)" in out
+    assert "== crawl 2 (newsroom edition 2)" in out
     search = out.split("== mediawatch search 'Idlib'", 1)[1].split("== mediawatch show", 1)[0]
     assert "Turkish FM Says Idlib Escalation Will Not Derail S-400" in search
     assert "Idlib tension will not affect S-400 deal" in search

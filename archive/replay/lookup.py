@@ -7,12 +7,10 @@ writes to the archive, so a replay server can run beside crawls.
 from __future__ import annotations
 
 import logging
-import sqlite3
 import threading
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from archive.models import WarcLocation
 from archive.replay.rules import Capture, ordered_by_nearness, resolve_revisit
@@ -20,6 +18,10 @@ from archive.store.connection import connect
 from archive.store.identity import try_normalize_url
 from archive.times import parse_utc
 from archive.warc.reader import StoredResponse, WarcError, read_response
+
+if TYPE_CHECKING:
+    import sqlite3
+    from datetime import datetime
 
 log = logging.getLogger(__name__)
 _COLUMNS = ('warc_file, "offset", length, url, status, fetched_at, digest, record_id, '

@@ -14,7 +14,6 @@ with a million archived articles starts as fast as a new one.
 from __future__ import annotations
 
 import sqlite3
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +24,8 @@ from archive.times import parse_utc, utc_text
 from archive.warc.writer import PriorCapture
 
 if TYPE_CHECKING:  # only annotations: reading crawl state needs no Archive (no sqlite_utils)
+    from datetime import datetime
+
     from archive.store.db import Archive
 
 

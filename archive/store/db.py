@@ -24,11 +24,10 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlite_utils
 
-from archive.models import Article, WarcLocation
 from archive.store.connection import connect
 from archive.store.identity import (
     Outcome,
@@ -60,6 +59,9 @@ from archive.store.schema import (
     free_rowid,
 )
 from archive.times import utc_text
+
+if TYPE_CHECKING:
+    from archive.models import Article, WarcLocation
 
 __all__ = [
     "CAPTURE_KINDS",

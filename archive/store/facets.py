@@ -29,15 +29,17 @@ ranked FTS query, not a scan of the archive.
 from __future__ import annotations
 
 import re
-import sqlite3
 from collections.abc import Iterable, Mapping
-from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from archive.store.query import QueryError
 from archive.store.schema import FTS_TABLE
 from archive.store.search import Filters, count_sql, match_expression, where_sql
 from archive.times import utc_text
+
+if TYPE_CHECKING:
+    import sqlite3
+    from datetime import datetime
 
 __all__ = [
     "COPY_CANDIDATES",

@@ -44,10 +44,12 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from archive.store.db import Archive
 from archive.times import parse_utc, utc_text
+
+if TYPE_CHECKING:
+    from archive.store.db import Archive
 
 FLAGS = ("quiet", "extraction", "failing", "blocked")
 

@@ -143,9 +143,11 @@ import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 from urllib.parse import unquote_plus, urlsplit
 
-from archive.models import Article
+if TYPE_CHECKING:
+    from archive.models import Article
 
 __all__ = [
     "ALIAS_KINDS",

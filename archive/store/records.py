@@ -12,9 +12,8 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from archive.models import Article, WarcLocation
 from archive.store.identity import (
     Outcome,
     alias_records,
@@ -25,6 +24,9 @@ from archive.store.identity import (
 )
 from archive.store.schema import FTS_TABLE, ArchiveError
 from archive.times import NaiveTimeError, parse_utc, utc_text
+
+if TYPE_CHECKING:
+    from archive.models import Article, WarcLocation
 
 __all__ = [
     "CAPTURE_KINDS",

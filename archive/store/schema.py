@@ -45,11 +45,15 @@ Tables (times are ISO 8601 UTC text, ``2020-11-29T23:25:00Z``; lists are JSON ar
 
 from __future__ import annotations
 
-from sqlite_utils import Database
+from typing import TYPE_CHECKING
+
 from sqlite_utils.migrations import Migrations
 
 from archive.store.query import FOLD, FTS_COLUMNS, fold_text
 from archive.times import parse_utc
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 __all__ = [
     "FILTER_COLUMN",

@@ -37,12 +37,14 @@ from __future__ import annotations
 import re
 import sqlite3
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from archive.store.query import FTS_COLUMNS, QueryError, fts_expression
 from archive.store.schema import FTS_TABLE, date_key, filter_tokens
 from archive.times import utc_text
+
+if TYPE_CHECKING:
+    from datetime import datetime
 
 __all__ = [
     "COUNT_CAP",

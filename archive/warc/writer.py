@@ -208,7 +208,8 @@ class RotatingWarcWriter:
         return final
 
     def _write(self, record: object) -> WarcLocation:
-        assert self._file is not None and self._writer is not None
+        assert self._file is not None
+        assert self._writer is not None
         offset = self._file.tell()
         self._writer.write_record(record)
         length = self._file.tell() - offset

@@ -16,18 +16,20 @@ import logging
 from datetime import UTC, datetime
 from http.client import responses as REASONS
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from scrapy import Request, Spider, signals
-from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
-from scrapy.http import Headers, Response
 
 from archive.warc.cdxj import index_closed_warc
 from archive.warc.writer import Exchange, RotatingWarcWriter
 from crawler.components.state import IncrementalState, spider_source
 from crawler.figures import WARC_FILES_STAT
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+    from scrapy.http import Headers, Response
 
 log = logging.getLogger(__name__)
 META_KEY = "mediawatch"

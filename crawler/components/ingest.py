@@ -23,17 +23,20 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from scrapy import Spider, signals
-from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
-from scrapy.signalmanager import SignalManager
-from scrapy.statscollectors import StatsCollector
 
 from archive.config.sources import load_config
 from archive.store.db import Archive
 from crawler.figures import INGEST_OUTCOME, RECOVERED_STAT, WARC_FILES_STAT
 from crawler.ingest import ingest_files
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+    from scrapy.signalmanager import SignalManager
+    from scrapy.statscollectors import StatsCollector
 
 log = logging.getLogger(__name__)
 

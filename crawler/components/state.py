@@ -23,20 +23,23 @@ import logging
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from scrapy import Spider, signals
-from scrapy.crawler import Crawler
-from scrapy.settings import BaseSettings
-from scrapy.statscollectors import StatsCollector
 
 from archive.config.sources import Source
 from archive.models import FetchState, KnownArticle, SourceState
 from archive.store.crawlstate import CrawlState, save_states, source_states
 from archive.store.db import Archive
-from archive.warc.writer import PriorCapture
 from crawler.figures import SKIPPED_STAT
 from crawler.incremental import Policy, RunHealth, next_source_state
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+    from scrapy.settings import BaseSettings
+    from scrapy.statscollectors import StatsCollector
+
+    from archive.warc.writer import PriorCapture
 
 log = logging.getLogger(__name__)
 

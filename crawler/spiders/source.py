@@ -20,12 +20,10 @@ import logging
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from scrapy import Request, Spider
-from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
-from twisted.python.failure import Failure
 
 from archive.config.sources import Source, load_config
 from archive.models import FetchState, Hints
@@ -48,6 +46,10 @@ from crawler.incremental import (
 )
 from crawler.pages.blockpage import BLOCK_STATUSES, block_reason
 from crawler.pages.listings import FeedPage, Link, ParseError, SectionPage, SitemapPage
+
+if TYPE_CHECKING:
+    from scrapy.http import Response
+    from twisted.python.failure import Failure
 
 LISTING_KINDS = ("feed", "sitemap", "section")
 # Listing answers the callback sees itself: not modified, and block answers whose

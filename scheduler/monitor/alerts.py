@@ -18,11 +18,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from archive.store.db import Archive
 from archive.times import utc_text
+
+if TYPE_CHECKING:
+    from datetime import datetime, timedelta
+
+    from archive.store.db import Archive
 
 __all__ = [
     "ALERT_COLUMNS",

@@ -48,10 +48,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from archive.config.files import ConfigError
-from archive.config.watchlists import SmtpSettings, Watchlists
 from archive.store.db import Archive
 from archive.store.health import DEFAULT_RULES, HealthRules, SourceHealth, check_health
 from archive.times import utc_text
@@ -65,6 +64,9 @@ from scheduler.monitor.alerts import (
 )
 from scheduler.monitor.health import record_health_alerts as record_health
 from scheduler.monitor.watchlists import open_watchlists, record_alerts
+
+if TYPE_CHECKING:
+    from archive.config.watchlists import SmtpSettings, Watchlists
 
 __all__ = [
     "FEED_ENTRIES",

@@ -17,13 +17,16 @@ it is recomputed from the current assessment when delivered
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from archive.config.sources import Config
-from archive.store.db import Archive
 from archive.store.health import SourceHealth, check_health, health_record
 from scheduler.monitor.alerts import HEALTH, Alert, insert_alerts
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from archive.config.sources import Config
+    from archive.store.db import Archive
 
 __all__ = ["SOURCE_COLUMNS", "health_transitions", "record_health_alerts", "source_rows"]
 

@@ -30,13 +30,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from archive.config.watchlists import Watchlist, Watchlists, load_watchlists
-from archive.store.db import Archive
 from archive.store.schema import FTS_TABLE
 from archive.times import utc_text
 from scheduler.monitor.alerts import Alert, insert_alerts
+
+if TYPE_CHECKING:
+    from archive.store.db import Archive
 
 __all__ = ["LOOKBACK", "match_sql", "open_watchlists", "record_alerts"]
 

@@ -457,7 +457,8 @@ class Newsroom:
         server.newsroom = self  # type: ignore[attr-defined]
         host, port = server.server_address[:2]
         self.port = int(port)
-        self.base_url = f"http://{host}:{self.port}"
+        # An AF_INET server's address is (str, int); the bytes case is AF_UNIX only.
+        self.base_url = f"http://{host!s}:{self.port}"
         self._routes = self._build_routes()
         self._cache.clear()
         self._stopping.clear()
@@ -945,7 +946,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     @property
     def newsroom(self) -> Newsroom:
-        return self.server.newsroom  # type: ignore[attr-defined,no-any-return]
+        return self.server.newsroom  # type: ignore[attr-defined]
 
     def handle(self) -> None:
         try:
