@@ -1,23 +1,13 @@
-"""Replay of stored captures: the pure rules (no I/O, no clock).
+"""Rewriting of archived HTML and CSS for replay, and the rendering of a capture as a replayed
+response.
 
-Which capture answers a request, what a revisit record stands for, which headers a replayed
-response may carry, and how archived HTML and CSS are rewritten so that every URL in them
-points back into the archive.
-
-URL scheme (the one pywb and the Wayback Machine use)::
-
-    /replay/<YYYYmmddHHMMSS>/<url>     the capture nearest that time, rewritten
-    /replay/<YYYYmmddHHMMSS>id_/<url>  the same capture's payload and headers, not rewritten
-    /replay/*/<url>                    every capture of the URL
-    /replay/timemap/link/<url>         the Memento TimeMap (application/link-format)
-    /replay/<url>                      the Memento TimeGate (latest, or Accept-Datetime)
-
-Safety rules, applied to every replayed response: archived ``Set-Cookie`` is never passed on
-(not even renamed: a cookie is not evidence of what a page said); hop-by-hop and security
-headers of the archived site are kept only as ``X-Archive-Orig-*``; every response carries
-:func:`content_security_policy`: ``sandbox`` (no script runs, the page gets an opaque
-origin so it cannot read or set cookies) and ``default-src`` limited to the replay origin, so
-a URL the rewriter missed is blocked by the browser instead of reaching the live web.
+Every URL in a replayed page (links, images, ``srcset``, stylesheets, scripts, frames, media,
+forms, ``meta refresh``, ``base href``, ``style`` blocks and attributes, CSS ``url()`` and
+``@import``) is made absolute and pointed back into the archive with
+:func:`~archive.replay.rules.rewrite_url`; attributes that would fetch or verify against the
+live site (``integrity``, ``crossorigin``, ``nonce``, ``ping``) are dropped. Pure: text in,
+text out, no I/O. Which capture answers and which headers it may carry are the rules of
+:mod:`archive.replay.rules`.
 """
 
 from __future__ import annotations

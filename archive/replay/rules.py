@@ -1,8 +1,8 @@
 """Replay of stored captures: the pure rules (no I/O, no clock).
 
 Which capture answers a request, what a revisit record stands for, which headers a replayed
-response may carry, and how archived HTML and CSS are rewritten so that every URL in them
-points back into the archive.
+response may carry, and where a URL points inside the archive (:func:`rewrite_url`; the
+rewriting of whole HTML and CSS documents is :mod:`archive.replay.rewrite`).
 
 URL scheme (the one pywb and the Wayback Machine use)::
 
