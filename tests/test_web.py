@@ -16,7 +16,9 @@ from starlette.testclient import TestClient
 from archive.store import facets
 from archive.store.facets import Filters
 from archive.store.search import QueryError
-from archive.web.app import create_app, day_chart, parse_filters, replay_timestamp
+from archive.web.app import create_app
+from archive.web.query import parse_filters
+from archive.web.views import day_chart, replay_timestamp
 from scheduler.cli import web_source_rows
 
 if TYPE_CHECKING:
@@ -81,7 +83,7 @@ def test_api_search_tag_filter_with_a_query(client: TestClient) -> None:
 def test_large_result_sets_are_counted_over_a_window_and_say_so(
         client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
     from archive.store import facets
-    from archive.web import app as app_module
+    from archive.web import views as app_module
 
     monkeypatch.setattr(facets, "FACET_WINDOW", 4)
     monkeypatch.setattr(app_module, "FACET_WINDOW", 4)

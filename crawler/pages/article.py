@@ -1,6 +1,8 @@
 """The article page object: one property per field of :class:`~archive.models.Article`.
 
 Imported through :mod:`crawler.pages.listings`; it lives apart because it is most of the code.
+The ``<meta>`` names each field reads and the helpers that are not the page object itself
+(visible date, lead sentences, short links from redirects) are in :mod:`crawler.pages.metadata`.
 
 Field precedence, first value found wins:
 
@@ -22,7 +24,6 @@ Datetimes are timezone-aware; a value without an offset is taken as UTC (see
 from __future__ import annotations
 
 import logging
-import re
 from datetime import UTC, datetime
 from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any
@@ -31,6 +32,7 @@ from urllib.parse import urlsplit
 from archive.models import Article, CapturedResponse, Hints
 from crawler.pages import bodytext as bt
 from crawler.pages import markup as mk
+from crawler.pages import metadata as md
 from crawler.pages import pagetype
 from crawler.pages.dates import parse_date
 from crawler.pages.encoding import decode_html
@@ -42,32 +44,6 @@ if TYPE_CHECKING:
     from archive.config.sources import Source
 
 logger = logging.getLogger(__name__)
-
-PUBLISHED_META = (
-    "article:published_time", "og:article:published_time", "article:published",
-    "og:published_time", "datepublished", "published_time", "publishdate", "publish-date",
-    "publish_date", "pubdate", "dc.date.issued", "dcterms.issued", "dc.date", "dcterms.date",
-    "dc.date.created", "dcterms.created", "parsely-pub-date", "sailthru.date",
-    "article.published", "cxenseparse:recs:publishtime", "citation_publication_date",
-    "datecreated", "date",
-)
-MODIFIED_META = (
-    "article:modified_time", "og:article:modified_time", "og:updated_time", "datemodified",
-    "article:modified", "dc.date.modified", "dcterms.modified", "lastmod", "last-modified",
-)
-SECTION_META = ("article:section", "og:article:section", "parsely-section", "sailthru.section",
-                "cxenseparse:recs:articlesection", "section", "category")
-AUTHOR_META = ("author", "article:author", "og:article:author", "parsely-author",
-               "sailthru.author", "dc.creator", "dcterms.creator", "byl")
-TAG_META_LISTS = ("article:tag", "og:article:tag")
-TAG_META_COMMAS = ("news_keywords", "keywords", "parsely-tags", "sailthru.tags", "dc.subject")
-LANGUAGE_META = ("content-language", "language", "dc.language", "inlanguage")
-LEAD_CSS = (".article__announce-text, .article__announce, .b-article__lead, .article-lead, "
-            ".article__lead, .lead, .standfirst, .article__standfirst, .subtitle, .dek, "
-            "[itemprop=description]:not(meta)")
-# A JSON-LD articleBody cut off with an ellipsis is a teaser, not the body.
-_TRUNCATED = re.compile(r"(?:\.\.\.|…|\[\.\.\.\])\s*$")
-_TITLE_SEPARATORS = re.compile(r"\s+[|\-–—:·•»]\s+")
 
 
 class NotAnArticle(ValueError):
@@ -201,7 +177,7 @@ class ArticlePage:
         names = {site.casefold()} if site else set()
         if self.source:
             names.add(self.source.name.casefold())
-        parts = _TITLE_SEPARATORS.split(title)
+        parts = md.TITLE_SEPARATORS.split(title)
         if len(parts) > 1 and parts[-1].casefold() in names:
             return mk.normalize_space(title[: title.rfind(parts[-1])]).rstrip("|-–—:·•» ")
         return title
@@ -222,7 +198,7 @@ class ArticlePage:
         ld_body = self._ld.get("articleBody")
         if isinstance(ld_body, str):
             ld_body = mk.unescape_entities(ld_body).strip()
-            if len(ld_body) >= pagetype.MIN_ARTICLE_CHARS and not _TRUNCATED.search(ld_body):
+            if len(ld_body) >= pagetype.MIN_ARTICLE_CHARS and not md.TRUNCATED.search(ld_body):
                 ld_kept = clean(bt.text_paragraphs(ld_body))
         # A long articleBody without paragraph breaks loses the structure the body
         # promises; trafilatura gets the same text with its paragraphs.
@@ -257,15 +233,15 @@ class ArticlePage:
         selected = self._selected_text("lead")
         if selected:
             return selected
-        first = next((p for p in (self.body or "").split("\n\n") if _is_sentence(p)), None)
+        first = next((p for p in (self.body or "").split("\n\n") if md.is_sentence(p)), None)
         element = next((t for t in (" ".join(bt.paragraphs(e.root, body=True)) for e in
-                                    self.selector.css(LEAD_CSS)[:3]) if _is_sentence(t)), None)
+                                    self.selector.css(md.LEAD_CSS)[:3]) if md.is_sentence(t)), None)
         candidates = [element, self._ld_text("description"),
                       self.meta_first(("og:description", "description",
                                         "twitter:description", "dc.description"))]
         for candidate in candidates:
-            if candidate and _is_sentence(candidate):
-                stem = _TRUNCATED.sub("", candidate).strip()
+            if candidate and md.is_sentence(candidate):
+                stem = md.TRUNCATED.sub("", candidate).strip()
                 if first and first != candidate and first.startswith(stem):
                     return first
                 return candidate
@@ -279,7 +255,7 @@ class ArticlePage:
             [n for v in self._select("authors") for n in mk.split_names(v)],
             [n for v in mk.jsonld_strings(self._ld.get("author")) for n in mk.split_names(v)],
         ]
-        for key in AUTHOR_META:
+        for key in md.AUTHOR_META:
             groups.append([n for v in self._meta.get(key, ()) for n in mk.split_names(v)])
         groups.append([n for e in self.selector.xpath(
             "//*[@itemprop='author']//*[@itemprop='name'] | //a[@rel='author']")
@@ -295,18 +271,19 @@ class ArticlePage:
     @cached_property
     def published(self) -> datetime | None:
         """Publication time: selector > JSON-LD datePublished > meta > microdata /
-        ``<time pubdate>`` > the page's visible date (:meth:`_visible_date`) > trafilatura
-        (htmldate) > feed date. htmldate yields a day only, so a feed timestamp falling on
-        that day is preferred to it."""
+        ``<time pubdate>`` > the page's visible date (:func:`~crawler.pages.metadata.
+        visible_date`) > trafilatura (htmldate) > feed date. htmldate yields a day only, so a
+        feed timestamp falling on that day is preferred to it."""
         for value in self._select("published", attributes=("datetime", "content")):
             found = parse_date(value, self.source.date_format if self.source else None)
             if found:
                 return found
-        for value in self._date_candidates("datePublished", PUBLISHED_META):
+        for value in self._date_candidates("datePublished", md.PUBLISHED_META):
             found = parse_date(value)
             if found:
                 return found
-        found = self._visible_date()
+        found = md.visible_date(self.selector,
+                                self.source.date_format if self.source else None)
         if found:
             return found
         hint = self.hints.published
@@ -326,28 +303,8 @@ class ArticlePage:
             found = parse_date(value, self.source.date_format if self.source else None)
             if found:
                 return found
-        for value in self._date_candidates("dateModified", MODIFIED_META):
+        for value in self._date_candidates("dateModified", md.MODIFIED_META):
             found = parse_date(value)
-            if found:
-                return found
-        return None
-
-    def _visible_date(self) -> datetime | None:
-        """The story's own printed date: the first ``<time datetime>`` or element with
-        "date" in its class (not "modified"/"updated") outside other stories' teasers,
-        navigation and the site header, parsed with the source's ``date_format`` first."""
-        date_format = self.source.date_format if self.source else None
-        nodes = self.selector.xpath(
-            "//body//time[@datetime] | //body//*[contains(translate(@class, 'DATE', 'date'), "
-            "'date')]")
-        for node in nodes[:30]:
-            element = node.root
-            words = bt.class_words(element)
-            if words & {"modified", "updated", "update", "upd", "mod"} or any(
-                    bt.is_elsewhere(e) for e in element.iterancestors()):
-                continue
-            found = parse_date(element.get("datetime") or bt.element_text(element)[:80],
-                               date_format)
             if found:
                 return found
         return None
@@ -363,7 +320,7 @@ class ArticlePage:
     def section(self) -> str | None:
         """Section: selector > JSON-LD articleSection > meta > microdata > trafilatura."""
         candidates = [self._selected_text("section"), self._ld_text("articleSection"),
-                      self.meta_first(SECTION_META)]
+                      self.meta_first(md.SECTION_META)]
         candidates += [bt.element_text(e.root) for e in
                        self.selector.xpath("//*[@itemprop='articleSection']")[:1]]
         for candidate in candidates:
@@ -383,9 +340,9 @@ class ArticlePage:
         keywords = self._ld.get("keywords")
         ld = mk.jsonld_strings(keywords)
         groups.append([t for v in ld for t in v.split(",")] if isinstance(keywords, str) else ld)
-        for key in TAG_META_LISTS:
+        for key in md.TAG_META_LISTS:
             groups.append(list(self._meta.get(key, ())))
-        for key in TAG_META_COMMAS:
+        for key in md.TAG_META_COMMAS:
             groups.append([t for v in self._meta.get(key, ()) for t in v.split(",")])
         for group in groups:
             cleaned = mk.unique(mk.normalize_space(t) for t in group)
@@ -402,7 +359,7 @@ class ArticlePage:
         > Content-Language header > source language > feed language."""
         candidates = [self.selector.xpath("/html/@lang | /html/@*[name()='xml:lang']").get(),
                       self.meta_first(("og:locale",)), self._ld_text("inLanguage"),
-                      self.meta_first(LANGUAGE_META), self.response.header("Content-Language"),
+                      self.meta_first(md.LANGUAGE_META), self.response.header("Content-Language"),
                       self.source.language if self.source else None, self.hints.language]
         for candidate in candidates:
             code = mk.language_code(candidate)
@@ -451,7 +408,7 @@ class ArticlePage:
         for candidate in candidates:
             if url := self._url(candidate):
                 return url
-        return _redirect_short_url(self.response)
+        return md.redirect_short_url(self.response)
 
     # --- decisions -------------------------------------------------------------------
 
@@ -495,34 +452,3 @@ class ArticlePage:
         if isinstance(recorded, str) and recorded:
             return recorded
         return (urlsplit(self.response.url).hostname or "").lower()
-
-
-def _is_sentence(text: str | None) -> bool:
-    """A lead must read as prose: four words or more, not a bare date or widget label."""
-    if not text or len(text) < 20 or len(text.split()) < 4:
-        return False
-    return not bt.is_date_line(text) and not bt.is_phrase_line(text)
-
-
-def _redirect_short_url(response: CapturedResponse) -> str | None:
-    """The first URL of the redirect chain when it is a short link: another host, or the
-    same host with a shorter path. http->https, ``www.`` and trailing-slash hops are not."""
-    if not response.redirect_urls:
-        return None
-    first = response.redirect_urls[0]
-
-    def key(url: str) -> tuple[str, str]:
-        parts = urlsplit(url)
-        host = (parts.hostname or "").lower().removeprefix("www.")
-        rest = parts.path.rstrip("/") + ("?" + parts.query if parts.query else "")
-        return host, rest
-
-    try:
-        (host_a, rest_a), (host_b, rest_b) = key(first), key(response.url)
-    except ValueError:
-        return None
-    if (host_a, rest_a) == (host_b, rest_b) or not host_a:
-        return None
-    if host_a != host_b or len(rest_a) < len(rest_b):
-        return first
-    return None

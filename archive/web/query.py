@@ -1,0 +1,102 @@
+"""The query string of a search page, API call or export: parsed into the result set
+(:class:`~archive.store.facets.Filters`) and the page (:class:`Paging`) it asks for, and
+written back into links.
+
+Parameters: ``q``, ``source``, ``since``, ``until`` (dates, both inclusive), ``lang``, ``tag``,
+``sort``, ``page``, ``per_page``. A bad value raises :class:`~archive.store.search.QueryError`
+with a one-line message, which the app turns into a 400.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from archive.store import facets
+from archive.store.facets import Filters
+from archive.store.search import SORTS, QueryError
+
+__all__ = ["MAX_PAGE", "PAGE_SIZE", "Paging", "filter_params", "parse_filters"]
+
+PAGE_SIZE = 20
+MAX_PAGE = 5000
+
+
+def _day(value: str | None, name: str) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value.strip()[:10])
+    except ValueError:
+        raise QueryError(f"{name}: not a date: {value[:40]!r} (use YYYY-MM-DD)") from None
+
+
+@dataclass(frozen=True, slots=True)
+class Paging:
+    """Order and page of a result set: ``page`` counts from 1."""
+
+    sort: str
+    page: int = 1
+    per_page: int = PAGE_SIZE
+
+
+def parse_filters(params: Mapping[str, str]) -> tuple[Filters, Paging]:
+    """The result set and the page a request's query parameters ask for.
+
+    ``q``, ``source``, ``since``, ``until`` (dates, both inclusive), ``lang``, ``tag``,
+    ``sort`` (relevance or newest), ``page``, ``per_page`` (1 to 100, default
+    :data:`PAGE_SIZE`). Blank values mean no filter. Raises
+    :class:`QueryError` with a one-line message for a bad value.
+    """
+    text = (params.get("q") or "").strip() or None
+    since, until = _day(params.get("since"), "since"), _day(params.get("until"), "until")
+    sort = params.get("sort") or ("relevance" if text else "newest")
+    if sort not in SORTS:
+        raise QueryError(f"unknown sort {sort[:40]!r}: use one of {', '.join(SORTS)}")
+    page = _number(params, "page", 1, 1, MAX_PAGE)
+    per_page = _number(params, "per_page", PAGE_SIZE, 1, 100)
+    filters = Filters(
+        text=text,
+        source=(params.get("source") or "").strip() or None,
+        since=datetime.combine(since, datetime.min.time(), UTC) if since else None,
+        # until is inclusive for people; the SQL compares "before the next midnight"
+        until=datetime.combine(until + timedelta(days=1), datetime.min.time(), UTC)
+        if until else None,
+        language=(params.get("lang") or "").strip() or None,
+        tag=(params.get("tag") or "").strip() or None,
+    )
+    if filters.text is not None:
+        facets.where_sql(filters)  # a query with nothing to search fails here, once
+    return filters, Paging(sort, page, per_page)
+
+
+def _number(params: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    try:
+        value = int(params.get(name) or default)
+    except ValueError:
+        raise QueryError(f"{name}: not a number: {params.get(name, '')[:40]!r}") from None
+    if not low <= value <= high:
+        raise QueryError(f"{name} must be between {low} and {high}")
+    return value
+
+
+def filter_params(f: Filters, paging: Paging | None = None) -> dict[str, str]:
+    """The query parameters that ask for ``f`` again (links for paging, export, facets)."""
+    out: dict[str, str] = {}
+    if f.text:
+        out["q"] = f.text
+    for key, value in (("source", f.source), ("lang", f.language), ("tag", f.tag)):
+        if value:
+            out[key] = value
+    if f.since:
+        out["since"] = f.since.date().isoformat()
+    if f.until:
+        out["until"] = (f.until - timedelta(days=1)).date().isoformat()
+    if paging is not None:
+        out["sort"] = paging.sort
+        if paging.per_page != PAGE_SIZE:
+            out["per_page"] = str(paging.per_page)
+        if paging.page > 1:
+            out["page"] = str(paging.page)
+    return out
