@@ -169,7 +169,7 @@ def main() -> None:
     mw_port, pywb_port = free_port(), free_port()
     mw = subprocess.Popen(
         [sys.executable, "-c", "import sys, uvicorn; from pathlib import Path; "
-         "from archive.web.replay_app import create_replay_app; "
+         "from archive.replay.app import create_replay_app; "
          f"uvicorn.run(create_replay_app(Path({str(data)!r})), host='127.0.0.1', "
          f"port={mw_port}, log_level='warning', access_log=False)"],
         cwd=ROOT)

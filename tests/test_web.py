@@ -1,4 +1,4 @@
-"""The web interface (archive/web/app.py) over a real archive: the sample newsroom crawled
+"""The web interface (archive/web/) over a real archive: the sample newsroom crawled
 twice with the real ``mediawatch crawl`` (one story is edited in between), served through
 Starlette's TestClient."""
 

@@ -3,5 +3,5 @@
 No network, no clock, no database, no Scrapy (``tests/test_layering.py`` checks it): the
 same code runs in the spider, at ingest, in ``reindex``, in ``extract`` and in tests on stored
 files. :mod:`.listings` (feeds, sitemaps, section pages), :mod:`.article`, and the helpers
-:mod:`.dates`, :mod:`.encoding`, :mod:`.markup`, :mod:`.bodytext`, :mod:`.pagetype`,
-:mod:`.blockpage`."""
+:mod:`.metadata`, :mod:`.dates`, :mod:`.encoding`, :mod:`.markup`, :mod:`.bodytext`,
+:mod:`.pagetype`, :mod:`.blockpage`."""
