@@ -22,6 +22,7 @@ __all__ = [
     "try_normalize_url",
 ]
 
+
 class UrlError(ValueError):
     """A URL that cannot be normalized (not absolute http(s), bad host or port)."""
 
