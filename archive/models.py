@@ -110,6 +110,16 @@ class WarcLocation:
 
 
 @dataclass(frozen=True, slots=True)
+class PriorCapture:
+    """The last full capture of a URL: what a revisit record refers to."""
+
+    url: str
+    date: datetime
+    record_id: str | None
+    digest: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class CapturedResponse:
     """One HTTP response as captured: the input of every page object.
 

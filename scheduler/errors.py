@@ -32,9 +32,9 @@ from typing import Any
 import click
 
 from archive.config.files import ConfigError
-from archive.store.identity import UrlError
 from archive.store.query import QueryError
 from archive.store.schema import ArchiveError
+from archive.store.urls import UrlError
 from archive.warc.reader import WarcError
 from archive.warc.wacz import WaczError
 

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from archive.models import Article, WarcLocation
-from archive.store.db import Archive, ArchiveError, CaptureRef, Outcome, export_sql
+from archive.store.db import Archive, ArchiveError, CaptureRef, Outcome
 from archive.store.identity import article_id
-from archive.store.records import EXPORT_FIELDS, article_record
+from archive.store.records import EXPORT_FIELDS, article_record, export_sql
 from archive.store.schema import rebuild_fts
 
 DESKTOP = "https://news.example/2024/05/01/s-400-deal"

@@ -7,7 +7,6 @@ import pytest
 from archive.models import Article
 from archive.store.identity import (
     Outcome,
-    UrlError,
     alias_records,
     article_aliases,
     article_id,
@@ -16,9 +15,12 @@ from archive.store.identity import (
     content_hash,
     decide_outcome,
     identity_key,
+    normalize_text,
+)
+from archive.store.urls import (
+    UrlError,
     is_tracking_param,
     link_key,
-    normalize_text,
     normalize_url,
     strip_tracking,
     try_normalize_url,

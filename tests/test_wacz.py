@@ -15,6 +15,7 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from archive.config.sources import parse_config
+from archive.models import PriorCapture
 from archive.store.db import Archive
 from archive.warc.wacz import (
     CaptureRecord,
@@ -24,7 +25,7 @@ from archive.warc.wacz import (
     pages_jsonl,
     write_wacz,
 )
-from archive.warc.writer import METADATA_URN, Exchange, PriorCapture, RotatingWarcWriter
+from archive.warc.writer import METADATA_URN, Exchange, RotatingWarcWriter
 from crawler.ingest import ingest_files
 
 BIN = Path(sys.executable).parent

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from archive.models import WarcLocation
 from archive.replay.rules import Capture, ordered_by_nearness, resolve_revisit
 from archive.store.connection import connect
-from archive.store.identity import try_normalize_url
+from archive.store.urls import try_normalize_url
 from archive.times import parse_utc
 from archive.warc.reader import StoredResponse, WarcError, read_response
 

@@ -17,11 +17,10 @@ import sqlite3
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from archive.models import FetchState, KnownArticle, SourceState
+from archive.models import FetchState, KnownArticle, PriorCapture, SourceState
 from archive.store.connection import connect
-from archive.store.identity import try_normalize_url
+from archive.store.urls import try_normalize_url
 from archive.times import parse_utc, utc_text
-from archive.warc.writer import PriorCapture
 
 if TYPE_CHECKING:  # only annotations: reading crawl state needs no Archive (no sqlite_utils)
     from datetime import datetime

@@ -3,7 +3,8 @@
 :class:`CaptureRef` and the functions here validate and serialize what
 :class:`archive.store.db.Archive` stores (times via :func:`archive.times.utc_text`, lists as
 JSON) and build the article records it returns (:data:`EXPORT_FIELDS`);
-:mod:`archive.store.db` executes. The field rules are those of :mod:`archive.store.identity`.
+:mod:`archive.store.articles` and :mod:`archive.store.lookups` execute. The field rules are
+those of :mod:`archive.store.identity`.
 """
 
 from __future__ import annotations
@@ -14,15 +15,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from archive.store.identity import (
-    Outcome,
-    alias_records,
-    article_id,
-    identity_key,
-    strip_tracking,
-    try_normalize_url,
-)
+from archive.store.identity import Outcome, alias_records, article_id, identity_key
 from archive.store.schema import FTS_TABLE, ArchiveError
+from archive.store.urls import strip_tracking, try_normalize_url
 from archive.times import NaiveTimeError, parse_utc, utc_text
 
 if TYPE_CHECKING:
@@ -128,7 +123,7 @@ def article_columns(article: Article, records: list[tuple[str, str, str]]) -> di
     """The ``articles`` columns an :class:`Article` provides (validated, serialized).
 
     URL fields hold the URLs as the page gave them less tracking parameters
-    (:func:`archive.store.identity.strip_tracking`), and only those that are aliases (see
+    (:func:`archive.store.urls.strip_tracking`), and only those that are aliases (see
     :func:`archive.store.identity.alias_records`). An article's ``url`` is its canonical URL when
     the page names one: an AMP copy or a short link's target fetched first must not become
     the address users see.
@@ -226,7 +221,7 @@ def article_record(article: Article, *fetched: str | None) -> dict[str, Any]:
     ``id`` is the id a new article would get (it differs if the archive already knows
     the story, or on an id collision); ``first_seen``, ``last_seen`` and ``version`` are
     None; ``url`` is the URL the page was parsed under (``extract`` reports on that page).
-    Raises :class:`archive.store.identity.UrlError` when ``article.url`` is unusable.
+    Raises :class:`archive.store.urls.UrlError` when ``article.url`` is unusable.
     """
     records = alias_records(article, *fetched)
     columns = article_columns(article, records)

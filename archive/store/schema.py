@@ -22,7 +22,7 @@ Tables (times are ISO 8601 UTC text, ``2020-11-29T23:25:00Z``; lists are JSON ar
     unique on ``(warc_file, offset)``; ``revisit`` is the WARC-Profile of a revisit record
     and ``refers_to`` the record id it repeats; ``url_norm`` is the normalized record URL (NULL when
     it is not http(s)), ``link_key`` the link it was fetched through
-    (:func:`archive.store.identity.link_key`), ``redirect_norm`` the normalized target of a
+    (:func:`archive.store.urls.link_key`), ``redirect_norm`` the normalized target of a
     redirect; ``content_hash``/``outcome`` are set for article
     captures stored by ``Archive.upsert``.
 ``warc_files``

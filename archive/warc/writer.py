@@ -23,7 +23,7 @@ from typing import BinaryIO
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from archive.models import WarcLocation
+from archive.models import PriorCapture, WarcLocation
 
 log = logging.getLogger(__name__)
 
@@ -64,16 +64,6 @@ class Exchange:
     fetched_at: datetime
     ip_address: str | None = None
     metadata: dict[str, object] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
-class PriorCapture:
-    """The last full capture of a URL: what a revisit record refers to."""
-
-    url: str
-    date: datetime
-    record_id: str | None
-    digest: str | None
 
 
 @dataclass(frozen=True, slots=True)

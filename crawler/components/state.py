@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from scrapy.settings import BaseSettings
     from scrapy.statscollectors import StatsCollector
 
-    from archive.warc.writer import PriorCapture
+    from archive.models import PriorCapture
 
 log = logging.getLogger(__name__)
 

@@ -27,7 +27,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 
 from archive.config.sources import Source, load_config
 from archive.models import FetchState, Hints
-from archive.store.identity import strip_tracking
+from archive.store.urls import strip_tracking
 from archive.warc.writer import payload_digest
 from crawler.adapter import to_captured
 from crawler.components.capture import META_KEY
