@@ -217,7 +217,8 @@ def check(warcs: list[Path], venv: Path = DEFAULT_VENV) -> dict[str, object]:
 
 
 def _crawl_newsroom(work: Path) -> list[Path]:
-    from scheduler.newsroom.server import Newsroom, render_sources
+    from scheduler.newsroom.server import Newsroom
+    from scheduler.newsroom.sources import render_sources
 
     with Newsroom() as newsroom:
         config = work / "sources.toml"

@@ -26,7 +26,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from scheduler.newsroom.server import Newsroom, render_sources  # noqa: E402
+from scheduler.newsroom.server import Newsroom  # noqa: E402
+from scheduler.newsroom.sources import render_sources  # noqa: E402
 
 
 def crawl(config: Path, data: Path) -> dict[str, int]:

@@ -19,7 +19,9 @@ from datetime import timedelta
 from pathlib import Path
 
 from scheduler.errors import CommandError
-from scheduler.newsroom.server import DEMO_QUERY, DEMO_SHOW, Newsroom, render_sources
+from scheduler.newsroom.server import Newsroom
+from scheduler.newsroom.sources import render_sources
+from scheduler.newsroom.stories import DEMO_QUERY, DEMO_SHOW
 
 __all__ = ["STEP_TIMEOUT", "DemoStepFailed", "run_demo", "run_step"]
 

@@ -22,7 +22,8 @@ from typing import Any
 import pytest
 
 from archive.store.db import Archive
-from scheduler.newsroom.server import Newsroom, render_sources
+from scheduler.newsroom.server import Newsroom
+from scheduler.newsroom.sources import render_sources
 
 MEDIAWATCH = str(Path(sys.executable).with_name("mediawatch"))
 CHROMIUM = Path("/usr/bin/chromium")

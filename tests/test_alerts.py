@@ -492,7 +492,8 @@ def test_crawl_delivers_watchlist_alerts_end_to_end(tmp_path: Path) -> None:
     import subprocess
     import sys
 
-    from scheduler.newsroom.server import Newsroom, render_sources
+    from scheduler.newsroom.server import Newsroom
+    from scheduler.newsroom.sources import render_sources
 
     root = Path(__file__).resolve().parents[1]
     data = tmp_path / "data"

@@ -12,7 +12,8 @@ import pytest
 from click.testing import CliRunner
 
 from scheduler.cli import main
-from scheduler.newsroom.server import Newsroom, render_sources
+from scheduler.newsroom.server import Newsroom
+from scheduler.newsroom.sources import render_sources
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures" / "pages"

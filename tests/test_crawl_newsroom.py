@@ -22,11 +22,7 @@ import pytest
 
 from archive.store.db import Archive
 from archive.warc.reader import iter_responses, list_warcs
-from scheduler.newsroom.server import (
-    NON_ARTICLES,
-    ROBOTS_DISALLOWED,
-    STORIES,
-)
+from scheduler.newsroom.stories import NON_ARTICLES, ROBOTS_DISALLOWED, STORIES
 
 if TYPE_CHECKING:
     from tests.conftest import Crawled

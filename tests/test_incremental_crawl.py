@@ -20,7 +20,9 @@ import pytest
 
 from archive.warc.reader import iter_responses, list_warcs
 from archive.warc.writer import REVISIT_IDENTICAL, REVISIT_NOT_MODIFIED
-from scheduler.newsroom.server import CHALLENGE_PATH, STORIES, Newsroom, render_sources
+from scheduler.newsroom.server import Newsroom
+from scheduler.newsroom.sources import render_sources
+from scheduler.newsroom.stories import CHALLENGE_PATH, STORIES
 
 MEDIAWATCH = str(Path(sys.executable).with_name("mediawatch"))
 WARCIO = str(Path(sys.executable).with_name("warcio"))

@@ -17,13 +17,9 @@ from urllib.parse import urlsplit
 import pytest
 
 from archive.config.sources import parse_config
-from scheduler.newsroom.server import (
-    NON_ARTICLES,
-    ROBOTS_DISALLOWED,
-    STORIES,
-    Newsroom,
-    render_sources,
-)
+from scheduler.newsroom.server import Newsroom
+from scheduler.newsroom.sources import render_sources
+from scheduler.newsroom.stories import NON_ARTICLES, ROBOTS_DISALLOWED, STORIES
 
 SLOW = 0.2  # the slow page waits this long here, instead of the default 2 s
 STORY = {s["key"]: s for s in STORIES}
@@ -295,7 +291,7 @@ def test_loads_by_file_path_without_sys_modules() -> None:
 
 
 def test_demo_constants_point_at_real_stories() -> None:
-    from scheduler.newsroom.server import DEMO_QUERY, DEMO_SHOW
+    from scheduler.newsroom.stories import DEMO_QUERY, DEMO_SHOW
 
     assert DEMO_SHOW in {s["short_url"] for s in STORIES if s["changes"]}
     assert sum(DEMO_QUERY in s["search_terms"] for s in STORIES) >= 2

@@ -24,7 +24,9 @@ import pytest
 from archive.warc.cdxj import cdxj_path
 from archive.warc.reader import iter_responses, list_warcs
 from crawler.components.session import SourceLock
-from scheduler.newsroom.server import STORIES, Newsroom, render_sources
+from scheduler.newsroom.server import Newsroom
+from scheduler.newsroom.sources import render_sources
+from scheduler.newsroom.stories import STORIES
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRAPY = str(Path(sys.executable).with_name("scrapy"))

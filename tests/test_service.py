@@ -29,7 +29,8 @@ from typing import Any
 import pytest
 
 from archive.store.db import Archive, ArchiveError
-from scheduler.newsroom.server import Newsroom, render_sources
+from scheduler.newsroom.server import Newsroom
+from scheduler.newsroom.sources import render_sources
 from scheduler.service import Service, crawl_command, failure_reason
 
 MEDIAWATCH = str(Path(sys.executable).with_name("mediawatch"))

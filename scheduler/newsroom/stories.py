@@ -1,0 +1,287 @@
+"""The sample newsroom's ground truth: every story it publishes and what tests may rely on.
+
+:data:`STORY_SPECS` is the story table the pages, feeds and sitemaps are built from, so they
+cannot drift from what the tests check: :data:`STORIES` (one dict per story),
+:data:`NON_ARTICLES` (linked pages that must never become articles) and
+:data:`ROBOTS_DISALLOWED` (linked pages that robots.txt forbids). :data:`DEMO_QUERY` and
+:data:`DEMO_SHOW` are what ``mediawatch demo`` searches for and shows. Everything here is data:
+fixed dates (2020-2024), nothing depends on the clock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+UTM = "?utm_source=rss&utm_medium=feed"
+
+
+@dataclass(frozen=True, slots=True)
+class Story:
+    """Everything the server needs to serve one article and list it in feeds and sitemaps."""
+
+    key: str
+    source: str
+    path: str
+    template: str
+    title: str
+    language: str
+    published: str  # ISO 8601 with offset; the page shows it in that offset
+    modified: str
+    date_format: str  # strftime format of the visible date line (%B is always English)
+    summary: str
+    search_terms: tuple[str, ...]
+    tags: tuple[str, ...] = ()
+    short: str | None = None
+    amp: str | None = None
+    # Paths that answer 301 to the article; the short link hops through the first one.
+    aliases: tuple[str, ...] = ()
+    # Other published links to the story (e.g. a section page's own tracking parameters).
+    extra_urls: tuple[str, ...] = ()
+    charset: str = "utf-8"
+    charset_in_header: bool = True
+    chunked: bool = False
+    slow: bool = False
+    extra_headers: bool = False  # two Set-Cookie and two Link headers
+    title_e2: str | None = None
+    modified_e2: str | None = None
+    summary_e2: str | None = None
+    wire_copy_of: str | None = None
+
+    @property
+    def changes(self) -> bool:
+        return self.title_e2 is not None
+
+    def title_for(self, edition: int) -> str:
+        return self.title_e2 if edition == 2 and self.title_e2 else self.title
+
+    def modified_for(self, edition: int) -> str:
+        return self.modified_e2 if edition == 2 and self.modified_e2 else self.modified
+
+    def summary_for(self, edition: int) -> str:
+        return self.summary_e2 if edition == 2 and self.summary_e2 else self.summary
+
+    @property
+    def in_feed(self) -> bool:
+        # The Russian sister section is only in the news sitemap, not the English RSS feed.
+        return self.source == "anatolia" or self.language == "en"
+
+    @property
+    def urls(self) -> list[str]:
+        urls = [self.path]
+        if self.source == "northwind" and self.in_feed:
+            urls.append(self.path + UTM)
+        if self.amp:
+            urls.append(self.amp)
+        urls.extend(self.extra_urls)
+        urls.extend(self.aliases)
+        if self.short:
+            urls.append(self.short)
+        return urls
+
+
+_NW_DATE = "%H:%M GMT%d %B %Y"
+_AA_DATE = "%d.%m.%Y %H:%M"
+
+STORY_SPECS: tuple[Story, ...] = (
+    Story(
+        key="s400", source="northwind", path="/northwind/2020/11/29/s400-idlib.html",
+        template="northwind/s400-idlib.html",
+        title="Turkish FM Says Idlib Escalation Will Not Derail S-400 Deliveries From Russia",
+        language="en", published="2020-11-29T23:25:00+00:00",
+        modified="2020-11-30T08:02:00+00:00", date_format=_NW_DATE,
+        summary="Ankara will not let the fighting in Syria's Idlib undermine its air-defence "
+                "deal with Moscow, Turkey's top diplomat said on the sidelines of a security "
+                "conference in Munich.",
+        search_terms=("Idlib", "Munich"), tags=("S-400", "Idlib", "Syria", "Turkey", "Russia"),
+        short="/s/Ab3x", amp="/northwind/amp/2020/11/29/s400-idlib.html", extra_headers=True,
+    ),
+    Story(
+        key="summit", source="northwind", path="/northwind/2021/06/16/geneva-summit.html",
+        template="northwind/geneva-summit.html",
+        title="Presidents Open Geneva Summit With Low Expectations, Aides Say",
+        title_e2="Geneva Summit Ends With Deal to Launch Strategic Stability Dialogue",
+        language="en", published="2021-06-16T11:05:00+00:00",
+        modified="2021-06-16T11:05:00+00:00", modified_e2="2021-06-16T19:48:00+00:00",
+        date_format=_NW_DATE,
+        summary="The two leaders sat down in a lakeside villa for talks that aides on both "
+                "sides said were unlikely to produce a breakthrough.",
+        summary_e2="After almost four hours of talks the two presidents agreed to return "
+                   "ambassadors and to start a dialogue on strategic stability.",
+        search_terms=("Geneva",), tags=("Summit", "Diplomacy", "Arms Control"),
+        short="/s/Gn7q",
+    ),
+    Story(
+        key="exercise", source="northwind", path="/northwind/2021/05/10/steadfast-horizon.html",
+        template="northwind/steadfast-horizon.html",
+        title="NATO Launches Steadfast Horizon Drills With 24,000 Troops Near Baltic Coast",
+        language="en", published="2021-05-10T14:30:00+00:00",
+        modified="2021-05-10T16:12:00+00:00", date_format=_NW_DATE,
+        summary="The alliance's largest spring exercise in years will move troops and armour "
+                "across nine countries, the Russian Defence Ministry calling it provocative.",
+        search_terms=("Steadfast", "Baltic"), tags=("NATO", "Exercises", "Baltic States"),
+        short="/s/Df2k", aliases=("/northwind/2021/05/10/steadfast-horizon",), chunked=True,
+    ),
+    Story(
+        key="ru_s400", source="northwind", path="/northwind/ru/2020/11/30/s400-postavki.html",
+        template="northwind/ru/s400-postavki.html",
+        title="Министр обороны Турции: поставки С-400 идут по графику",
+        language="ru", published="2020-11-30T13:15:00+03:00",
+        modified="2020-11-30T13:15:00+03:00", date_format="%H:%M %d.%m.%Y",
+        summary="Ситуация в Идлибе не повлияет на контракт по С-400, заявил министр обороны "
+                "Турции.",
+        search_terms=("Анкара", "Идлиб"), tags=("С-400", "Турция", "Россия"),
+        short="/s/Ru4w", charset="windows-1251",
+    ),
+    Story(
+        key="expo", source="northwind", path="/northwind/2023/02/23/defence-expo-contracts.html",
+        template="northwind/defence-expo-contracts.html",
+        title="Defence Expo Closes With $5.7bn in Contracts Signed, Organisers Say",
+        language="en", published="2023-02-23T16:40:00+00:00",
+        modified="2023-02-23T16:40:00+00:00", date_format=_NW_DATE,
+        summary="Armoured vehicles, drones and air-defence radars topped the order books at "
+                "the five-day show.",
+        search_terms=("Expo", "drones"), tags=("Arms Trade", "Drones"),
+        short="/s/Ar9m",
+    ),
+    Story(
+        key="frigate", source="northwind", path="/northwind/2023/06/14/frigate-deal.html",
+        template="northwind/frigate-deal.html",
+        title="Jakarta Orders Two Turkish-Built Frigates in $1.4bn Naval Deal",
+        language="en", published="2023-06-14T09:12:00+00:00",
+        modified="2023-06-14T10:30:00+00:00", date_format=_NW_DATE,
+        summary="The contract is the largest export order yet for a Turkish shipyard.",
+        search_terms=("Jakarta", "frigates"), tags=("Arms Trade", "Navy", "Turkey"),
+        short="/s/Fr6t",
+    ),
+    Story(
+        key="madrid", source="northwind", path="/northwind/2022/06/29/madrid-summit.html",
+        template="northwind/madrid-summit.html",
+        title="NATO Leaders in Madrid Adopt New Strategic Concept, Invite Two Nordic States",
+        language="en", published="2022-06-29T17:20:00+00:00",
+        modified="2022-06-29T18:05:00+00:00", date_format=_NW_DATE,
+        summary="Alliance leaders agreed a new strategic concept and a sevenfold increase of "
+                "high-readiness forces.",
+        search_terms=("Madrid", "Nordic"), tags=("NATO", "Summit"),
+        short="/s/Md2p", slow=True,
+        extra_urls=("/northwind/2022/06/29/madrid-summit.html?utm_source=section&utm_medium=list",),
+    ),
+    Story(
+        key="aa_tr_s400", source="anatolia",
+        path="/anatolia/tr/dunya/s-400-sistemleri-nisanda-gorevde-olacak/2061234",
+        template="anatolia/tr-s400.html",
+        title="Savunma Bakanı: S-400 sistemleri nisan ayında tam kapasiteyle görevde olacak",
+        language="tr", published="2020-12-02T11:40:00+03:00",
+        modified="2020-12-02T12:05:00+03:00", date_format=_AA_DATE,
+        summary="Bakan, S-400 hava savunma sistemlerinin test atışlarının başarıyla "
+                "tamamlandığını söyledi.",
+        search_terms=("Savunma", "teslimatı"), tags=("S-400", "Savunma", "Rusya"),
+        short="/aa/tR5k", charset="iso-8859-9", charset_in_header=False,
+    ),
+    Story(
+        key="aa_nato", source="anatolia",
+        path="/anatolia/en/europe/nato-defence-ministers-discuss-black-sea-security/2150001",
+        template="anatolia/en-nato-ministers.html",
+        title="NATO defence ministers discuss Black Sea security in Brussels",
+        language="en", published="2021-02-18T14:05:00+03:00",
+        modified="2021-02-18T14:05:00+03:00", date_format=_AA_DATE,
+        summary="Ministers agreed to step up air policing and maritime patrols in the region.",
+        search_terms=("Brussels", "Black Sea"), tags=("NATO", "Black Sea"),
+        short="/aa/nB7c",
+    ),
+    Story(
+        key="aa_wire_s400", source="anatolia",
+        path="/anatolia/en/politics/idlib-tension-will-not-affect-s-400-deal-says-turkish-fm/"
+             "2060999",
+        template="anatolia/en-wire-s400.html",
+        title="Idlib tension will not affect S-400 deal, says Turkish foreign minister",
+        language="en", published="2020-11-30T00:10:00+03:00",
+        modified="2020-11-30T00:10:00+03:00", date_format=_AA_DATE,
+        summary="Ankara's air-defence purchase from Moscow and the situation in Idlib are "
+                "separate issues, the foreign minister says.",
+        search_terms=("Idlib", "Munich"), tags=("S-400", "Idlib", "Turkey"),
+        short="/aa/wS4d", wire_copy_of="s400",
+    ),
+)
+
+STORIES: list[dict[str, Any]] = [
+    {
+        "key": s.key,
+        "source": s.source,
+        "urls": s.urls,
+        "short_url": s.short,
+        "canonical": s.path,
+        "title": s.title,
+        "title_edition2": s.title_e2,
+        "language": s.language,
+        "published": s.published,
+        "changes": s.changes,
+        "search_terms": list(s.search_terms),
+        "wire_copy_of": s.wire_copy_of,
+    }
+    for s in STORY_SPECS
+]
+"""Ground truth, one dict per story. ``urls`` are paths (relative to ``base_url``) the story
+answers 200 under, following redirects; ``canonical`` is the main path; ``title`` is the
+edition-1 title (``title_edition2`` the edition-2 one when ``changes``); ``published`` is
+ISO 8601; ``wire_copy_of`` names the story a wire copy was rewritten from (a different article,
+to be linked, not merged)."""
+
+# For ``mediawatch demo``: a search that finds the S-400 story and its wire copy, and the short
+# link of the story edited between editions (so ``show`` displays two versions).
+DEMO_QUERY: str = "Idlib"
+DEMO_SHOW: str = next(s.short for s in STORY_SPECS if s.changes and s.short)
+
+# A "Checking your browser" interstitial served with 200, linked like an article (the page
+# itself is in :mod:`scheduler.newsroom.pages`).
+CHALLENGE_PATH = "/anatolia/en/world/ankara-moscow-hotline/2069001"
+
+# Pages that are linked (or listed in a sitemap) and mostly match a ``follow`` regex, but must
+# never become articles: listings, errors, redirects into a loop, junk and an oversized page.
+NON_ARTICLES: list[str] = [
+    "/",
+    "/northwind/",
+    "/northwind/military/",
+    "/northwind/military/?page=2",
+    "/northwind/ru/oborona/",
+    "/northwind/tags/s-400/",
+    "/northwind/tags/nato/",
+    "/northwind/docs/community-standards.html",
+    "/northwind/2021/03/02/deleted-story.html",
+    "/northwind/2021/04/12/minister-interview.html",
+    "/northwind/2021/04/13/ceasefire-talks.html",
+    "/northwind/2021/05/05/moved-story.html",
+    "/loop/a",
+    "/loop/b",
+    "/northwind/2021/07/07/corrupted.html",
+    "/northwind/2021/08/08/live-blog.html",
+    "/anatolia/",
+    "/anatolia/world/",
+    "/anatolia/tr/dunya/kaldirilan-haber/2061111",
+    CHALLENGE_PATH,
+    # Day archives (linked from every article's date line; they match the follow regex).
+    *sorted({s.path.rsplit("/", 1)[0] + "/" for s in STORY_SPECS if s.source == "northwind"}),
+]
+
+# Disallowed by /robots.txt, linked from section pages and matching the sources' follow
+# regexes, so a crawl that ignored robots.txt would request them.
+ROBOTS_DISALLOWED: list[str] = [
+    "/northwind/private/2020/12/01/s400-contract-annex.html",
+    "/anatolia/tr/taslak/s-400-ikinci-parti/2069999",
+]
+
+# Tag pages: slug -> (name, description, story keys listed).
+TAGS: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    "s-400": ("S-400", "The S-400 long-range air defence system and the deals around it.",
+              ("s400", "ru_s400")),
+    "nato": ("NATO", "The North Atlantic alliance: summits, exercises and enlargement.",
+             ("exercise", "madrid")),
+}
+
+
+def stories_of(source: str) -> list[Story]:
+    """The stories of one outlet, newest first: the order of its feeds, sitemaps and lists."""
+    return sorted((s for s in STORY_SPECS if s.source == source),
+                  key=lambda s: datetime.fromisoformat(s.published), reverse=True)
+
