@@ -28,13 +28,7 @@ rows is built by pure functions too (:func:`volume_sql`, :func:`runs_sql`) and e
 
 Articles are counted in hour buckets, so window edges are exact to the hour.
 
-Alerts (:func:`record_health_alerts`): a newly flagged problem (source and flag) raises one
-alert; it stays open, raising nothing more, until a run finds the flag gone, which records
-a ``resolved`` alert; flagged again later, it raises again. They are stored in ``alerts``
-with the reserved watchlist :data:`scheduler.monitor.alerts.HEALTH`: ``article_id`` holds
-``<source>:<flag>``, ``version`` counts the problem's raisings and resolutions, ``kind`` is
-the flag or ``resolved``. The description of a problem is not stored (no column for it):
-it is recomputed from the current assessment when delivered.
+Alerts raised from these assessments are the operations layer's: :mod:`scheduler.monitor.health`.
 """
 
 from __future__ import annotations
