@@ -6,6 +6,11 @@ pure function of the WARC files and the config. Files are taken in capture-time 
 (parsed from the ``{source}-{timestamp}-{serial}-{host}`` name) and records in file order.
 Ingest is idempotent: a file already loaded (``warc_files`` table) is skipped.
 
+``mediawatch reindex`` (:func:`rebuild`) builds the new database beside the old one and
+swaps it in only when complete, so a failed reindex leaves the archive as it was; the
+operational tables (run log, polling state, alerts: what WARCs cannot rebuild) are copied
+over.
+
 Revisit records are linked to the article of the capture they repeat (its ``last_seen``
 moves, as for an unchanged re-fetch); a 404 / 410 for a URL of an archived article marks it
 removed; block pages are counted and never parsed.
@@ -21,7 +26,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from multiprocessing import get_context
-from typing import TYPE_CHECKING
+from pathlib import Path
 from urllib.parse import urljoin
 
 from archive.config.sources import Config, Source
@@ -30,9 +35,6 @@ from archive.store.db import Archive, CaptureRef, Outcome
 from archive.warc.reader import StoredResponse, WarcError, iter_responses, list_warcs
 from crawler.pages.blockpage import block_reason
 from crawler.pages.listings import ArticlePage, NotAnArticle
-
-if TYPE_CHECKING:
-    from pathlib import Path
 
 log = logging.getLogger(__name__)
 
@@ -265,3 +267,26 @@ def source_for(config: Config | None, source_id: str) -> Source:
                 return src
     # A source removed from the config still has its captures: parse them generically.
     return Source(id=source_id, name=source_id, sections=("http://unknown/",))
+
+
+def rebuild(db_path: Path, warc_dir: Path, config: Config | None,
+            progress: Callable[[int], None] | None = None) -> IngestReport:
+    """Ingest every WARC in ``warc_dir`` into a fresh database at ``db_path``.
+
+    ``progress`` is called with the bytes of each WARC file loaded."""
+    tmp = db_path.with_name(db_path.name + ".reindex")
+    for stale in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
+        stale.unlink(missing_ok=True)
+    fresh = Archive(tmp)
+    try:
+        report = ingest_files(fresh, list_warcs(warc_dir), config, progress=progress)
+        if db_path.exists():
+            fresh.carry_over(db_path)
+        fresh.checkpoint()
+    finally:
+        fresh.close()
+    for suffix in ("-wal", "-shm"):
+        Path(f"{db_path}{suffix}").unlink(missing_ok=True)
+    os.replace(tmp, db_path)
+    return report
+

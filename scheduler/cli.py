@@ -230,7 +230,7 @@ def extract(ctx: Context, path: Path, url: str | None, source_id: str | None,
 def reindex(ctx: Context) -> None:
     """Rebuild archive.db from the WARC files alone (offline). Run logs are kept."""
     from archive.warc.reader import list_warcs
-    from crawler.reindex import rebuild
+    from crawler.ingest import rebuild
 
     config = ctx.config() if Path(ctx.config_path).exists() else None
     total = sum(p.stat().st_size for p in list_warcs(ctx.warc_dir))

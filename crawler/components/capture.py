@@ -8,6 +8,9 @@ URL's last full capture, which :class:`crawler.components.state.IncrementalState
 becomes a revisit record. Each closed file gets its CDXJ index
 (:func:`archive.warc.cdxj.index_closed_warc`) beside it. The first file is opened with the
 first response, so a crawl that fetches nothing (a skipped one) writes no file.
+
+:func:`to_captured` is the one Scrapy -> :class:`archive.models.CapturedResponse` adapter the
+spider's callbacks hand to the page objects.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from urllib.parse import urlsplit
 from scrapy import Request, Spider, signals
 from scrapy.exceptions import NotConfigured
 
+from archive.models import CapturedResponse
 from archive.warc.cdxj import index_closed_warc
 from archive.warc.writer import Exchange, RotatingWarcWriter
 from crawler.components.state import IncrementalState, spider_source
@@ -167,3 +171,26 @@ def _scrapy_version() -> str:
     import scrapy
 
     return scrapy.__version__
+
+
+def to_captured(response: Response, fetched_at: datetime | None = None) -> CapturedResponse:
+    """A Scrapy response (body already decompressed by the middleware) as a capture value."""
+    return CapturedResponse(
+        url=response.url,
+        status=response.status,
+        headers=header_pairs(response.headers),
+        body=response.body,
+        fetched_at=fetched_at or datetime.now(UTC),
+        redirect_urls=tuple(response.meta.get("redirect_urls") or ()) if _has_meta(response)
+        else (),
+    )
+
+
+def _has_meta(response: Response) -> bool:
+    # Response.meta raises when the response is not tied to a request (in tests).
+    try:
+        response.meta  # noqa: B018
+    except AttributeError:
+        return False
+    return True
+

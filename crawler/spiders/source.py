@@ -29,8 +29,7 @@ from archive.config.sources import Source, load_config
 from archive.models import FetchState, Hints
 from archive.store.urls import strip_tracking
 from archive.warc.writer import payload_digest
-from crawler.adapter import to_captured
-from crawler.components.capture import META_KEY
+from crawler.components.capture import META_KEY, to_captured
 from crawler.components.state import IncrementalState
 from crawler.incremental import (
     article_fetch_reason,
