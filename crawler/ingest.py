@@ -4,7 +4,11 @@ A crawl ingests the files it just closed; ``reindex`` ingests every file into a 
 database. Both run this code on the same records in the same order, so the archive is a
 pure function of the WARC files and the config. Files are taken in capture-time order
 (parsed from the ``{source}-{timestamp}-{serial}-{host}`` name) and records in file order.
-Ingest is idempotent: a file already loaded (``warc_files`` table) is skipped.
+Ingest is idempotent per record: the ingest ledger (:mod:`archive.store.ledger`) moves past
+each batch of records in the transaction that stores it, so a completely loaded file is
+skipped and a half-loaded one (a killed crawl or ingest) is finished, never duplicated.
+:func:`ingest_new` loads every closed file the ledger does not have completely: the next
+crawl of any source and ``mediawatch ingest`` call it.
 
 ``mediawatch reindex`` (:func:`rebuild`) builds the new database beside the old one and
 swaps it in only when complete, so a failed reindex leaves the archive as it was; the
@@ -21,20 +25,26 @@ from __future__ import annotations
 import logging
 import os
 import re
+import signal
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from multiprocessing import get_context
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin
 
 from archive.config.sources import Config, Source
 from archive.models import Article, Hints
+from archive.store import ledger
 from archive.store.db import Archive, CaptureRef, Outcome
 from archive.warc.reader import StoredResponse, WarcError, iter_responses, list_warcs
 from crawler.pages.blockpage import block_reason
 from crawler.pages.listings import ArticlePage, NotAnArticle
+
+if TYPE_CHECKING:
+    from threading import Event
 
 log = logging.getLogger(__name__)
 
@@ -220,43 +230,106 @@ def _batches(stored: Iterator[StoredResponse], size: int) -> Iterator[list[Store
         yield batch
 
 
+#: Test hook, for crash tests only: ``MEDIAWATCH_TEST_INGEST_STOP_AFTER=N`` makes an ingest
+#: commit its records in batches of N and stop its own process (SIGSTOP) after the first
+#: batch, so that a test can ``kill -9`` it at a known point of a load. Unset in production.
+STOP_HOOK = "MEDIAWATCH_TEST_INGEST_STOP_AFTER"
+
+
+def _stop_after() -> int | None:
+    value = os.environ.get(STOP_HOOK, "")
+    return int(value) if value.isdigit() and int(value) > 0 else None
+
+
+def _load_file(archive: Archive, path: Path, parser: Parser, report: IngestReport,
+               batch_size: int, stop_after: int | None) -> None:
+    """Load the records of ``path`` the ledger does not have yet, then mark it complete.
+
+    Each batch is stored in one transaction together with the ledger's new position, and
+    that position is read again inside the transaction: a record is stored once, whether
+    this load resumes a killed one or races another process loading the same file."""
+    seen = ledger.position(archive, path.name)
+    start = seen.loaded_to if seen is not None else 0
+    try:
+        for batch in _batches(iter_responses(path), batch_size):
+            batch = [s for s in batch if s.location.offset >= start]
+            if not batch:
+                continue
+            parsed = parser.parse(batch)
+            with archive.transaction():
+                now = ledger.position(archive, path.name)
+                start = now.loaded_to if now is not None else 0
+                todo = [(s, p) for s, p in zip(batch, parsed, strict=True)
+                        if s.location.offset >= start]
+                for stored, result in todo:
+                    store_record(archive, stored, result, report)
+                if todo:
+                    last = todo[-1][0].location
+                    ledger.advance(archive, path.name, len(todo), last.offset + last.length)
+            if stop_after is not None:
+                os.kill(os.getpid(), signal.SIGSTOP)  # the test hook: see STOP_HOOK
+    except WarcError as exc:
+        # Records before the damage are in; the file is marked complete so it is not
+        # retried forever, and the error is reported.
+        log.error("%s", exc)
+        report.errors.append(str(exc))
+    ledger.finish(archive, path.name, path.stat().st_size)
+
+
 def ingest_files(archive: Archive, files: Iterable[Path], config: Config | None,
                  report: IngestReport | None = None, workers: int | None = None,
                  progress: Callable[[int], None] | None = None) -> IngestReport:
-    """Ingest ``files`` (in :func:`ingest_order`), skipping those already loaded.
+    """Ingest ``files`` (in :func:`ingest_order`), record by record through the ledger
+    (:mod:`archive.store.ledger`): completely loaded files are skipped, half-loaded ones
+    resumed at their first record not loaded.
 
     Each batch of records is one short write transaction. ``progress`` is called with the
     size in bytes of each file when it is done (for a progress bar).
     """
     report = report or IngestReport()
     done = archive.ingested_files()
+    stop_after = _stop_after()
     with Parser(config, workers) as parser:
         for path in sorted(files, key=ingest_order):
             if path.name in done:
                 continue
-            records = 0
-            try:
-                for batch in _batches(iter_responses(path), BATCH):
-                    parsed = parser.parse(batch)
-                    with archive.transaction():
-                        for stored, result in zip(batch, parsed, strict=True):
-                            store_record(archive, stored, result, report)
-                    records += len(batch)
-            except WarcError as exc:
-                # Records before the damage are in; the file is marked so it is not retried
-                # forever, and the error is reported.
-                log.error("%s", exc)
-                report.errors.append(str(exc))
-            archive.mark_ingested(path.name, records)
+            _load_file(archive, path, parser, report, stop_after or BATCH, stop_after)
             report.files.append(path.name)
             if progress is not None:
                 progress(path.stat().st_size)
     return report
 
 
-def ingest_new(archive: Archive, warc_dir: Path, config: Config | None) -> IngestReport:
-    """Ingest every closed WARC file in ``warc_dir`` not yet in the archive."""
-    return ingest_files(archive, list_warcs(warc_dir), config)
+def ingest_new(archive: Archive, warc_dir: Path, config: Config | None,
+               workers: int | None = None,
+               progress: Callable[[int], None] | None = None) -> IngestReport:
+    """Ingest every closed WARC file in ``warc_dir`` that is not completely loaded: files
+    a killed crawl or ingest left half-loaded or unloaded, files of crawls that ran
+    without ingest (``MEDIAWATCH_INGEST = False``), files copied in."""
+    return ingest_files(archive, pending_files(archive, warc_dir), config,
+                        workers=workers, progress=progress)
+
+
+def follow(archive: Archive, warc_dir: Path, config: Config | None, stop: Event,
+           interval: float, on_report: Callable[[IngestReport], None],
+           workers: int | None = None) -> None:
+    """Load the pending files of ``warc_dir`` (:func:`ingest_new`), then again every
+    ``interval`` seconds, until ``stop`` is set (``mediawatch ingest --follow``).
+
+    Polling, not inotify: it works the same on network file systems, where the crawl
+    workers of the cluster mode write. ``on_report`` receives each round that loaded
+    something."""
+    while True:
+        report = ingest_new(archive, warc_dir, config, workers=workers)
+        if report.files:
+            on_report(report)
+        if stop.wait(interval):
+            return
+
+
+def pending_files(archive: Archive, warc_dir: Path) -> list[Path]:
+    """The closed WARC files in ``warc_dir`` not completely loaded, in ingest order."""
+    return sorted(ledger.pending(archive, list_warcs(warc_dir)), key=ingest_order)
 
 
 def source_for(config: Config | None, source_id: str) -> Source:

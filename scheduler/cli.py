@@ -244,6 +244,46 @@ def reindex(ctx: Context) -> None:
 
 
 @main.command()
+@click.option("--follow", is_flag=True,
+              help="Keep watching the WARC folder and load files as they close, until "
+                   "SIGTERM or Ctrl-C.")
+@click.option("--interval", type=click.FloatRange(min=0.1), default=5.0, show_default=True,
+              help="With --follow: seconds between looks at the WARC folder.")
+@pass_ctx
+def ingest(ctx: Context, follow: bool, interval: float) -> None:
+    """Load every closed WARC file in the data folder that is not completely loaded yet
+    (left by a killed crawl or ingest, or written with ingest off); a half-loaded file is
+    finished, never duplicated."""
+    import signal
+    import threading
+    from contextlib import suppress
+
+    from crawler.ingest import IngestReport, ingest_new, pending_files
+    from crawler.ingest import follow as follow_dir
+
+    config = ctx.config() if Path(ctx.config_path).exists() else None
+
+    def summary(report: IngestReport) -> None:
+        click.echo(f"ingested {len(report.files)} WARC file(s): "
+                   f"{report.total('inserted')} articles, {report.total('updated')} updates, "
+                   f"{report.total('duplicate')} duplicates, {len(report.errors)} error(s)")
+        for error in report.errors[:10]:
+            click.echo(f"warning: {error}", err=True)
+
+    with ctx.archive() as archive:
+        if not follow:
+            total = sum(p.stat().st_size for p in pending_files(archive, ctx.warc_dir))
+            with progress_bar(total, "loading WARC files") as bar:
+                summary(ingest_new(archive, ctx.warc_dir, config, progress=bar.update))
+            return
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        # Ctrl-C: the batch in progress is rolled back, so the ledger stays consistent.
+        with suppress(KeyboardInterrupt):
+            follow_dir(archive, ctx.warc_dir, config, stop, interval, summary)
+
+
+@main.command()
 @_format("jsonl", "csv", "wacz")
 @click.option("--query", help="Only articles matching this search.")
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path),

@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlite_utils
 
-from archive.store import articles, lookups
+from archive.store import articles, ledger, lookups
 from archive.store.connection import connect
 from archive.store.identity import Outcome
 from archive.store.records import CaptureRef, run_row
@@ -162,15 +162,17 @@ class Archive:
     # -- the ingest ledger, maintenance and the run log -------------------------------------
 
     def ingested_files(self) -> set[str]:
-        """Names of the WARC files :meth:`mark_ingested` recorded (ingest skips them)."""
-        return {row[0] for row in self.db.execute("SELECT name FROM warc_files")}
+        """Names of the WARC files completely loaded (the ingest ledger,
+        :mod:`archive.store.ledger`; ingest skips them)."""
+        return ledger.complete_files(self)
 
     def mark_ingested(self, name: str, records: int) -> None:
-        """Record that WARC file ``name`` (``records`` response records) has been loaded."""
+        """Record that WARC file ``name`` (``records`` response records) is completely
+        loaded, without going through the per-record ledger (:mod:`archive.store.ledger`)."""
         with self.transaction():
             self.db.execute(
-                "INSERT INTO warc_files (name, records) VALUES (?, ?)"
-                " ON CONFLICT (name) DO UPDATE SET records = excluded.records",
+                "INSERT INTO warc_files (name, records, complete) VALUES (?, ?, 1)"
+                " ON CONFLICT (name) DO UPDATE SET records = excluded.records, complete = 1",
                 [name, records],
             )
 

@@ -454,3 +454,16 @@ def _fts_filter_column(db: Database) -> None:
     );
     """ + fts_trigger_sql(INDEX_COLUMNS))
     rebuild_fts(db)
+
+
+@MIGRATIONS(name="0007_ingest_ledger")
+def _ingest_ledger(db: Database) -> None:
+    # The ledger says how far each WARC file is loaded, so a load killed half-way resumes
+    # at the next record instead of skipping or repeating the file. Rows written before this
+    # migration were only ever written once a file was completely loaded.
+    db.executescript("""
+    ALTER TABLE warc_files ADD COLUMN size INTEGER;
+    ALTER TABLE warc_files ADD COLUMN loaded_to INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE warc_files ADD COLUMN complete INTEGER NOT NULL DEFAULT 0;
+    UPDATE warc_files SET complete = 1;
+    """)

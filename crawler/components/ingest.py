@@ -3,8 +3,11 @@
 Connected after :class:`crawler.components.capture.WarcCapture`, so its ``spider_closed``
 handler runs once the last WARC file is closed: it ingests the files a killed crawl left
 (``mediawatch/warc/recovered``, closed by :class:`crawler.components.session.CrawlSession`)
-and those this crawl wrote (``mediawatch/warc/files``), through :func:`crawler.ingest.
-ingest_files`, the one path from captures to articles. ``MEDIAWATCH_INGEST = False`` turns
+and those this crawl wrote (``mediawatch/warc/files``), and then every other closed file in
+``<data>/warcs`` the ingest ledger does not have completely (:func:`crawler.ingest.
+pending_files`: left by a crawl or ingest killed while loading, or written with ingest off,
+by any source), through :func:`crawler.ingest.ingest_files`, the one path from captures to
+articles. ``MEDIAWATCH_INGEST = False`` turns
 it off (cluster workers leave ingest to one process; the next ``mediawatch ingest`` or crawl
 loads the files).
 
@@ -31,7 +34,7 @@ from scrapy.exceptions import NotConfigured
 from archive.config.sources import load_config
 from archive.store.db import Archive
 from crawler.figures import INGEST_OUTCOME, RECOVERED_STAT, WARC_FILES_STAT
-from crawler.ingest import ingest_files
+from crawler.ingest import ingest_files, pending_files
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -77,8 +80,23 @@ class IngestOnClose:
         return [Path(p) for p in listed]
 
     def spider_closed(self, spider: Spider) -> None:
-        """Ingest :meth:`files`; outcomes and problems go to the stats."""
-        files = self.files()
+        """Ingest :meth:`files` and every other closed file not completely loaded (the
+        ledger's pending files, of any source); outcomes and problems go to the stats."""
+        archive = Archive(self.data_dir / "archive.db")
+        try:
+            self._ingest(archive)
+        finally:
+            archive.close()
+
+    def _ingest(self, archive: Archive) -> None:
+        own = self.files()
+        names = {p.name for p in own}
+        # Files a killed crawl or ingest left behind, or crawls without ingest wrote: the
+        # ledger, not this crawl's memory, says what is missing. One ingest_files call takes
+        # them all in capture-time order, so older leftovers load before this crawl's files.
+        left = [p for p in pending_files(archive, self.data_dir / "warcs")
+                if p.name not in names]
+        files = [*own, *left]
         if not files:
             return
         config = load_config(self.config_path) \
@@ -88,12 +106,7 @@ class IngestOnClose:
         def progress(done: int) -> None:
             self.signals.send_catch_log(ingest_progress, done=done, total=total)
 
-        archive = Archive(self.data_dir / "archive.db")
-        try:
-            report = ingest_files(archive, files, config, workers=self.workers,
-                                  progress=progress)
-        finally:
-            archive.close()
+        report = ingest_files(archive, files, config, workers=self.workers, progress=progress)
         for outcomes in report.outcomes.values():
             for what, n in outcomes.items():
                 self.stats.inc_value(INGEST_OUTCOME + what, n)

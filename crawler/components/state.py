@@ -12,7 +12,12 @@ The rule at close: listing validators are kept only when the crawl finished (aft
 interrupted crawl a 304 must not hide articles that were listed but never fetched; only the
 ``Retry-After`` marks stay), and a skipped crawl (see :mod:`crawler.components.session`)
 writes nothing, so its source keeps backing off. Connected after the ingest at close, so
-the state that steers the next crawl lands after the captures it refers to.
+the state that steers the next crawl lands after the captures it refers to; and it is
+written only when the ingest ledger says every file this crawl wrote is completely loaded
+(:meth:`IncrementalState.captures_loaded`), else it is kept back as after an interrupted
+crawl. A crawl killed before this point (while fetching, closing or loading) leaves no new
+listing state at all, so the next crawl fetches the listings again, and the ledger makes
+it load the files left half-loaded.
 
 Stats: ``mediawatch/source/status``.
 """
@@ -31,7 +36,7 @@ from archive.config.sources import Source
 from archive.models import FetchState, KnownArticle, SourceState
 from archive.store.crawlstate import CrawlState, save_states, source_states
 from archive.store.db import Archive
-from crawler.figures import SKIPPED_STAT
+from crawler.figures import SKIPPED_STAT, WARC_FILES_STAT
 from crawler.incremental import Policy, RunHealth, next_source_state
 
 if TYPE_CHECKING:
@@ -142,6 +147,13 @@ class IncrementalState:
 
     # -- close
 
+    def captures_loaded(self, archive: Archive) -> bool:
+        """Whether every WARC file this crawl wrote is completely loaded (the ingest
+        ledger): only then may its listing state take effect."""
+        written = [Path(p).name for p in
+                   ((self.stats.get_value(WARC_FILES_STAT) if self.stats else None) or [])]
+        return set(written) <= archive.ingested_files()
+
     def spider_closed(self, spider: Spider, reason: str) -> None:
         """Write the polling state and the source's health back to the archive."""
         self.view.close()
@@ -151,10 +163,12 @@ class IncrementalState:
             return  # nothing ran: the source's state stays as it was (back-off included)
         now = datetime.now(UTC)
         fetches = self.recorded()
-        if reason != "finished":
-            fetches = [f for f in fetches if f.digest is None]  # Retry-After marks only
         archive = Archive(self.db_path)
         try:
+            if reason != "finished" or not self.captures_loaded(archive):
+                # Validators and last titles only with the captures they refer to: else the
+                # next crawl's 304 or unchanged title would hide what was never loaded.
+                fetches = [f for f in fetches if f.digest is None]  # Retry-After marks only
             before = source_states(archive).get(self.source.id, SourceState(self.source.id))
             after = next_source_state(before, self.health, now, self.policy)
             save_states(archive, fetches, after, now)
