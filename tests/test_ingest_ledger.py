@@ -205,3 +205,30 @@ def test_ingest_follow_loads_files_as_they_close_until_sigterm(tmp_path: Path) -
             proc.wait()
     assert proc.returncode == 0, err
     assert "ingested 1 WARC file(s): 1 articles" in out
+
+
+@pytest.mark.parametrize("ingest", [True, False], ids=["loaded", "not-loaded"])
+def test_listing_state_takes_effect_only_with_its_captures(tmp_path: Path,
+                                                           ingest: bool) -> None:
+    from scrapy import signals
+
+    from archive.models import FetchState
+    from crawler.components.state import IncrementalState
+    from crawler.figures import WARC_FILES_STAT
+    from tests.test_components import WIRE, crawler_for, ext
+
+    written = write(tmp_path / "warcs", [("http://127.0.0.1:9/a/1.html", article_html(1), 200)],
+                    T0)
+    Archive(tmp_path / "archive.db").close()
+    crawler = crawler_for(tmp_path, MEDIAWATCH_INGEST=ingest)
+    state = ext(crawler, IncrementalState)
+    state.spider_opened(crawler.spider)
+    state.record(FetchState(WIRE.feeds[0], "wire", "feed", etag='"v1"', digest="d"))
+    crawler.stats.set_value(WARC_FILES_STAT, [str(written)])
+    # Every spider_closed handler in EXTENSIONS order, as Scrapy sends the signal.
+    crawler.signals.send_catch_log(signals.spider_closed, spider=crawler.spider,
+                                   reason="finished")
+    with Archive(tmp_path / "archive.db") as archive:
+        etags = archive.db.execute("SELECT etag FROM fetch_state").fetchall()
+        assert archive.ingested_files() == ({written.name} if ingest else set())
+    assert [tuple(r) for r in etags] == ([('"v1"',)] if ingest else [])
