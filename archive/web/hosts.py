@@ -106,7 +106,10 @@ class HostGuard:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 present = {k.lower() for k, _ in message.get("headers", ())}
-                extra = [(k, v) for k, v in self.headers if k not in present]
+                # A second CSP header only narrows the first (browsers enforce both), so
+                # frame-ancestors is added even to a response that has a policy of its own.
+                extra = [(k, v) for k, v in self.headers
+                         if k not in present or k == b"content-security-policy"]
                 message = {**message, "headers": [*message.get("headers", ()), *extra]}
             await send(message)
 
