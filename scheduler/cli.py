@@ -396,19 +396,28 @@ def _print_rows(rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: str
               help="Port of the web interface.")
 @click.option("--replay-port", type=click.IntRange(0, 65535), default=8081, show_default=True,
               help="Port of replay, a separate origin for archived pages.")
+@click.option("--allowed-host", "allowed", multiple=True, metavar="NAME",
+              help="Also answer requests for this host name (repeatable); by default only "
+              "the bound address, and localhost/127.0.0.1 when it is loopback.")
 @pass_ctx
-def serve(ctx: Context, host: str, port: int, replay_port: int) -> None:
+def serve(ctx: Context, host: str, port: int, replay_port: int,
+          allowed: tuple[str, ...]) -> None:
     """Serve the web interface and replay (two origins) until Ctrl-C or SIGTERM."""
     from archive.replay.app import create_replay_app
     from archive.web.app import create_app
     from archive.web.app import serve as serve_apps
+    from archive.web.hosts import allowed_hosts
     from scheduler.errors import CommandError
 
+    try:
+        hosts = allowed_hosts(host, allowed)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--allowed-host") from exc
     shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
     origin = f"http://{shown}:{replay_port}"
     ui = create_app(ctx.data_dir, ctx.config_path, origin,
-                    source_rows=web_source_rows(ctx.config_path))
-    replay = create_replay_app(ctx.data_dir)
+                    source_rows=web_source_rows(ctx.config_path), hosts=hosts)
+    replay = create_replay_app(ctx.data_dir, hosts=hosts)
     try:
         serve_apps([(ui, host, port), (replay, host, replay_port)], on_started=lambda: click.echo(
             f"web interface http://{shown}:{port}/  replay {origin}/  (Ctrl-C stops)"))

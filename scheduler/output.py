@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from archive.web.views import csv_cell
+
 if TYPE_CHECKING:
     from contextlib import ExitStack
     from pathlib import Path
@@ -73,12 +75,13 @@ def _cell(value: Any) -> str:
 
 
 def to_csv(rows: Iterable[dict[str, Any]], columns: Sequence[str]) -> str:
-    """CSV with a header row; lists joined with '; '."""
+    """CSV with a header row; cells by :func:`archive.web.views.csv_cell` (lists joined
+    with '; ', formulas neutralised), the same as the web export."""
     buf = io.StringIO()
     writer = csv.writer(buf)
     writer.writerow(columns)
     for row in rows:
-        writer.writerow([_cell(row.get(c)) for c in columns])
+        writer.writerow([csv_cell(row.get(c)) for c in columns])
     return buf.getvalue()
 
 

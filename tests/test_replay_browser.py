@@ -4,10 +4,15 @@ from a real uvicorn server on 127.0.0.1: nothing it tries gets out.
 The page sets a marker from an inline script, loads a script and an image from another host,
 sends a cookie and has a form posting to another host. Replayed, no script may run, no
 request may leave the replay origin, no cookie may be set, and its text must be visible.
+
+A second page names a listener on another 127.0.0.1 port (the outside host) in every kind of
+resource hint, an iframe and Link headers: neither replay mode may make the browser open
+even a TCP connection to it.
 """
 
 from __future__ import annotations
 
+import socket
 import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -122,3 +127,132 @@ def test_hostile_page_replays_with_nothing_escaping(replay_server: str, browser:
     assert outside == []
     assert f"{replay_server}/replay/{TS}/http://hostile.test/style.css" in requests
     assert not any(u.endswith("/https://evil.example/steal") for u in requests)
+
+
+# --------------------------------------------------------------------------- resource hints
+
+HINTS_URL = "http://hostile.test/hints.html"
+HINTS = """<!DOCTYPE html>
+<html><head><title>Hints</title>
+<link rel="preconnect" href="http://127.0.0.1:{port}/">
+<link rel="preconnect" href="//127.0.0.1:{port}" crossorigin>
+<link rel="dns-prefetch" href="http://127.0.0.1:{port}/">
+<link rel="prefetch" href="http://127.0.0.1:{port}/next.html">
+<link rel="preload" as="image" href="http://127.0.0.1:{port}/hero.jpg">
+<link rel="preload" as="image" imagesrcset="http://127.0.0.1:{port}/hero2.jpg 2x">
+<link rel="modulepreload" href="http://127.0.0.1:{port}/app.mjs">
+<link rel="stylesheet" href="http://127.0.0.1:{port}/site.css">
+</head><body><h1>Hints</h1>
+<iframe src="http://127.0.0.1:{port}/frame.html"></iframe>
+<img src="http://127.0.0.1:{port}/pixel.gif" alt="">
+<video poster="http://127.0.0.1:{port}/poster.jpg"></video>
+</body></html>
+"""
+
+
+class Outside:
+    """A TCP listener on another 127.0.0.1 port standing in for an outside host: it counts
+    every connection a browser opens to it (a preconnect opens one without a request)."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.sock.settimeout(0.1)
+        self.port = self.sock.getsockname()[1]
+        self.connections = 0
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _accept(self) -> None:
+        while not self.stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except TimeoutError:
+                continue
+            self.connections += 1
+            conn.close()
+
+    def close(self) -> None:
+        self.stop.set()
+        self.thread.join()
+        self.sock.close()
+
+
+@pytest.fixture(scope="module")
+def outside() -> Iterator[Outside]:
+    listener = Outside()
+    yield listener
+    listener.close()
+
+
+@pytest.fixture(scope="module")
+def hints_server(tmp_path_factory: pytest.TempPathFactory, free_port: Callable[[], int],
+                 outside: Outside) -> Iterator[str]:
+    data = tmp_path_factory.mktemp("hints")
+    writer = RotatingWarcWriter(data / "warcs", "hints", host="h")
+    port = outside.port
+    writer.write_exchange(Exchange(
+        HINTS_URL, "GET", "/hints.html", (), "HTTP/1.1", 200, "OK",
+        (("Content-Type", "text/html; charset=utf-8"),
+         ("Link", f"<http://127.0.0.1:{port}/>; rel=preconnect"),
+         ("Link", f"<http://127.0.0.1:{port}/h.css>; rel=preload; as=style")),
+        HINTS.format(port=port).encode(), WHEN,
+        metadata={"source": "hints", "kind": "other"}))
+    writer.close()
+    with Archive(data / "archive.db") as archive:
+        ingest_files(archive, list_warcs(data / "warcs"), None, workers=1)
+    yield from _serve(data, free_port())
+
+
+def _serve(data: Path, port: int) -> Iterator[str]:
+    server = uvicorn.Server(uvicorn.Config(create_replay_app(data), host="127.0.0.1",
+                                           port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        if not thread.is_alive():
+            pytest.fail("uvicorn did not start")
+        threading.Event().wait(0.02)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join()
+
+
+def test_raw_replay_is_saved_not_rendered_and_contacts_no_outside_host(
+        hints_server: str, outside: Outside, browser: Any) -> None:
+    from playwright.sync_api import Error
+
+    before = outside.connections
+    context = browser.new_context(accept_downloads=True)
+    try:
+        page = context.new_page()
+        # Chromium ends a navigation that became a download with this error.
+        with page.expect_download() as info, pytest.raises(Error, match="Download is starting"):
+            page.goto(f"{hints_server}/replay/{TS}id_/{HINTS_URL}")
+        saved = Path(info.value.path()).read_bytes()
+        # Then a page the browser does render, so that any hint of the raw one had time to
+        # act; networkidle waits for the network to be quiet, not for the wall clock.
+        page.goto(f"{hints_server}/replay/*/{HINTS_URL}")
+        page.wait_for_load_state("networkidle")
+    finally:
+        context.close()
+    assert saved == HINTS.format(port=outside.port).encode()  # the bytes as archived
+    assert outside.connections == before
+
+
+def test_rewritten_replay_contacts_no_outside_host(hints_server: str, outside: Outside,
+                                                   browser: Any) -> None:
+    before = outside.connections
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        response = page.goto(f"{hints_server}/replay/{TS}/{HINTS_URL}")
+        assert response is not None
+        assert response.status == 200
+        page.wait_for_load_state("networkidle")
+        assert page.locator("h1").inner_text() == "Hints"
+    finally:
+        context.close()
+    assert outside.connections == before

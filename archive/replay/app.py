@@ -10,12 +10,13 @@ URL that was never captured is a 404 page here, never a request to the live web.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_tz
 from typing import TYPE_CHECKING
 
 from jinja2 import DictLoader, Environment, select_autoescape
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.responses import Response
 from starlette.routing import Route
 
@@ -31,6 +32,7 @@ from archive.replay.rules import (
     split_replay_target,
     timemap,
 )
+from archive.web.hosts import HostGuard
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -65,7 +67,24 @@ _LATEST = datetime(9999, 12, 31, tzinfo=UTC)
 
 
 def _origin(request: Request) -> str:
+    # The Host was checked by HostGuard (an allowed name, host[:port] syntax only), so the
+    # origin written into the CSP and the Memento links can carry no directive of its own.
     return f"{request.url.scheme}://{request.url.netloc}"
+
+
+def accept_datetime(value: str) -> datetime:
+    """An ``Accept-Datetime`` (RFC 1123 date) as UTC. A valid date whose offset moves it
+    past year 9999 or before year 1 is clamped there (it still asks for the latest or the
+    earliest capture). Raises ValueError for anything that is not a date."""
+    parts = parsedate_tz(value)
+    if parts is None:
+        raise ValueError(f"not an HTTP date: {value[:60]!r}")
+    naive = datetime(*parts[:6])  # ValueError for day 32, month 13...
+    offset = parts[9] or 0
+    try:
+        return (naive - timedelta(seconds=offset)).replace(tzinfo=UTC)
+    except OverflowError:
+        return (datetime.max if offset < 0 else datetime.min).replace(tzinfo=UTC)
 
 
 def _target(request: Request) -> str:
@@ -98,11 +117,13 @@ def _page(template: str, status: int, origin: str, **values: object) -> Response
                           ("X-Content-Type-Options", "nosniff")], body)
 
 
-def create_replay_app(data_dir: Path) -> Starlette:
+def create_replay_app(data_dir: Path, *, hosts: frozenset[str] | None = None) -> Starlette:
     """The replay app over ``<data_dir>/archive.db`` and ``<data_dir>/warcs`` (read only).
 
     Routes: ``/replay/<ts>/<url>``, ``/replay/<ts>id_/<url>``, ``/replay/*/<url>``,
-    ``/replay/timemap/link/<url>`` and the TimeGate ``/replay/<url>``.
+    ``/replay/timemap/link/<url>`` and the TimeGate ``/replay/<url>``. ``hosts`` are the
+    Host names answered (:func:`archive.web.hosts.allowed_hosts`; None: any well-formed
+    name, for tests); others get a 421, so the CSP never names an arbitrary origin.
     """
     store = ReplayStore(data_dir)
 
@@ -132,8 +153,8 @@ def create_replay_app(data_dir: Path) -> Starlette:
         at = _LATEST
         if asked := request.headers.get("accept-datetime"):
             try:
-                at = parsedate_to_datetime(asked).astimezone(UTC)
-            except (TypeError, ValueError):
+                at = accept_datetime(asked)
+            except (TypeError, ValueError, OverflowError):
                 return _send(400, [("Content-Type", "text/plain")], b"bad Accept-Datetime\n")
         captures = store.captures(url)
         found = store.lookup(url, at, captures)
@@ -182,7 +203,7 @@ def create_replay_app(data_dir: Path) -> Starlette:
     return Starlette(routes=[
         Route("/", index),
         Route("/replay/{rest:path}", replay, methods=["GET", "HEAD"]),
-    ])
+    ], middleware=[Middleware(HostGuard, hosts=hosts)])
 
 
 __all__ = ["create_replay_app"]

@@ -18,6 +18,18 @@ headers of the archived site are kept only as ``X-Archive-Orig-*``; every respon
 :func:`content_security_policy`: ``sandbox`` (no script runs, the page gets an opaque
 origin so it cannot read or set cookies) and ``default-src`` limited to the replay origin, so
 a URL the rewriter missed is blocked by the browser instead of reaching the live web.
+
+Raw (``id_``) responses are sent as ``Content-Disposition: attachment``: a browser saves the
+bytes and never renders them. The CSP cannot hold raw HTML in: Chromium opens a TCP
+connection (DNS lookup, TLS handshake) for ``<link rel=preconnect|dns-prefetch>``, and before
+the CSP check for an ``<iframe src>`` or a preload, to any host the page names, which tells
+that host the reader's address and that the capture is being looked at. Stripping the
+hints would mean knowing every hint a browser has or will have (``modulepreload``,
+``Link`` headers, speculation rules...), and would change the bytes that ``id_`` exists to
+give as stored. pywb and the Wayback Machine serve ``id_`` inline because their readers
+browse with it; here ``id_`` is the evidence copy (hashing, hand-over, ``curl``/``wget``,
+which ignore the disposition), and reading a page is the rewritten, sandboxed mode.
+The original ``Content-Disposition``, if any, is kept as ``X-Archive-Orig-Content-Disposition``.
 """
 
 from __future__ import annotations
@@ -187,6 +199,7 @@ SECURITY_HEADERS = frozenset({
 # Describe a body we no longer send as it was (decoded, rewritten) or would load or go
 # elsewhere (Link preloads, Refresh): recomputed or rewritten, originals kept as X-Archive-Orig.
 RECOMPUTED = frozenset({"content-type", "content-length", "content-encoding", "content-md5",
+                        "content-disposition",
                         "digest", "etag", "location", "link", "refresh", "alt-svc",
                         "content-range", "accept-ranges"})
 
@@ -232,7 +245,7 @@ def replay_headers(original: Sequence[tuple[str, str]], *, url: str, fetched_at:
     except the unsafe ones, which are kept as ``X-Archive-Orig-*`` there too. In both modes
     ``Set-Cookie`` is dropped, ``Location`` points into the archive, Content-Type and
     Content-Length describe the body actually sent, and the CSP and Memento headers are
-    added.
+    added; raw mode adds ``Content-Disposition: attachment``.
     """
     out: list[tuple[str, str]] = []
     location = None
@@ -251,6 +264,8 @@ def replay_headers(original: Sequence[tuple[str, str]], *, url: str, fetched_at:
     if content_type:
         out.append(("Content-Type", content_type))
     out.append(("Content-Length", str(content_length)))
+    if raw:  # saved, never rendered: see the module docstring
+        out.append(("Content-Disposition", "attachment"))
     out.append(("Content-Security-Policy", content_security_policy(origin)))
     out.append(("X-Content-Type-Options", "nosniff"))
     out.append(("Referrer-Policy", "no-referrer"))

@@ -47,6 +47,7 @@ from urllib.parse import urlencode
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
@@ -57,6 +58,7 @@ from archive.store.connection import connect
 from archive.store.db import Archive
 from archive.store.schema import ArchiveError
 from archive.store.search import QueryError
+from archive.web.hosts import UI_HEADERS, HostGuard
 from archive.web.query import filter_params, parse_filters
 from archive.web.views import article_view, day_chart, export_lines, search_view, sources_view
 
@@ -70,6 +72,9 @@ if TYPE_CHECKING:
 __all__ = ["Settings", "create_app", "serve"]
 
 HERE = Path(__file__).parent
+
+# The export formats and their media types; any other suffix is a 404.
+EXPORT_TYPES = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson; charset=utf-8"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,12 +110,16 @@ def _archive(db_path: Path) -> Iterator[Archive]:
 
 
 def create_app(data_dir: str | Path, config_path: str | Path, replay_origin: str, *,
-               source_rows: SourceRows | None = None) -> Starlette:
+               source_rows: SourceRows | None = None,
+               hosts: frozenset[str] | None = None) -> Starlette:
     """The interface over the archive in ``data_dir``.
 
     ``replay_origin`` (``http://127.0.0.1:8081``) is where replay links and the framed
     replay point. ``source_rows`` adds the configured sources' schedules and next runs to
     the sources page; without it the page lists the sources found in the archive.
+    ``hosts`` are the Host names answered (:func:`archive.web.hosts.allowed_hosts`; None:
+    any well-formed name, for tests); every response carries
+    :data:`~archive.web.hosts.UI_HEADERS`.
     """
     data = Path(data_dir)
     db_path = data / "archive.db"
@@ -202,13 +211,15 @@ def create_app(data_dir: str | Path, config_path: str | Path, replay_origin: str
 
     def export(request: Request) -> Response:
         fmt = request.path_params["fmt"]
+        if fmt not in EXPORT_TYPES:
+            # Never echoed: the suffix would go into Content-Disposition (%00, %ff, quotes).
+            return error(request, 404, "no such export; use /export.csv or /export.jsonl")
         f, _ = parse_filters(dict(request.query_params))
         sql_params = facets.export_sql(f)
         conn = _connect(settings.db_path)
         return StreamingResponse(
             export_lines(conn, sql_params, fmt),
-            media_type="text/csv; charset=utf-8" if fmt == "csv"
-            else "application/x-ndjson; charset=utf-8",
+            media_type=EXPORT_TYPES[fmt],
             headers={"Content-Disposition": f'attachment; filename="mediawatch.{fmt}"'})
 
     async def on_query_error(request: Request, exc: Exception) -> Response:
@@ -231,7 +242,8 @@ def create_app(data_dir: str | Path, config_path: str | Path, replay_origin: str
     ]
     app = Starlette(routes=routes, exception_handlers={
         QueryError: on_query_error, ArchiveError: on_query_error,
-        HTTPException: on_http_error})
+        HTTPException: on_http_error},
+        middleware=[Middleware(HostGuard, hosts=hosts, headers=UI_HEADERS)])
     app.state.settings = settings
     return app
 

@@ -3,8 +3,9 @@
 written back into links.
 
 Parameters: ``q``, ``source``, ``since``, ``until`` (dates, both inclusive), ``lang``, ``tag``,
-``sort``, ``page``, ``per_page``. A bad value raises :class:`~archive.store.search.QueryError`
-with a one-line message, which the app turns into a 400.
+``sort``, ``page``, ``per_page``; dates run from :data:`FIRST_DAY` to :data:`LAST_DAY`. A bad
+value raises :class:`~archive.store.search.QueryError` with a one-line message, which the app
+turns into a 400.
 """
 
 from __future__ import annotations
@@ -23,13 +24,24 @@ PAGE_SIZE = 20
 MAX_PAGE = 5000
 
 
+# The dates a filter may name. The archive keeps four-digit ISO years (its strftime writes
+# year 999 as "999", which would compare wrongly), and ``until`` is turned into the next
+# midnight, which must exist: outside this range a date is a 400, never an overflow.
+FIRST_DAY = date(1000, 1, 1)
+LAST_DAY = date(9999, 12, 30)
+
+
 def _day(value: str | None, name: str) -> date | None:
     if not value:
         return None
     try:
-        return date.fromisoformat(value.strip()[:10])
+        day = date.fromisoformat(value.strip()[:10])
     except ValueError:
         raise QueryError(f"{name}: not a date: {value[:40]!r} (use YYYY-MM-DD)") from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise QueryError(f"{name}: {day.isoformat()} is out of range "
+                         f"({FIRST_DAY.isoformat()} to {LAST_DAY.isoformat()})")
+    return day
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,8 +30,8 @@ if TYPE_CHECKING:
     from archive.store.facets import Filters
     from archive.web.query import Paging
 
-__all__ = ["SourceRows", "article_view", "day_chart", "export_lines", "replay_timestamp",
-           "search_view", "sources_view", "version_diffs"]
+__all__ = ["SourceRows", "article_view", "csv_cell", "day_chart", "export_lines",
+           "replay_timestamp", "search_view", "sources_view", "version_diffs"]
 
 #: Supplied by the caller (the CLI), because schedules live in the crawler's config, which
 #: the archive must not import: ``(archive, now) -> [{source, name, schedule, next_run,
@@ -113,10 +113,24 @@ def _diff_text(v: Mapping[str, Any]) -> list[str]:
             *(v.get("body") or "").splitlines()]
 
 
-def _csv_cell(value: object) -> object:
-    if isinstance(value, list):
-        return "; ".join(str(v) for v in value)
-    return "" if value is None else value
+# A cell a spreadsheet would read as a formula (OWASP "CSV Injection"): =, +, -, @, and tab
+# and CR, which some spreadsheets strip before looking at the next character.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: object) -> object:
+    """One value as a CSV cell: lists joined with ``'; '``, None empty, and text that a
+    spreadsheet would run as a formula prefixed with ``'`` (OWASP's advice), so a headline
+    such as ``=HYPERLINK(...)`` stays text. Numbers are written as numbers. Every CSV the
+    product writes (the web export, ``mediawatch export`` and ``search --format csv``)
+    goes through here."""
+    if isinstance(value, (list, tuple)):
+        value = "; ".join(str(v) for v in value)
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
 
 
 def _rows(conn: sqlite3.Connection, sql_params: tuple[str, Mapping[str, Any]]
@@ -216,7 +230,7 @@ def export_lines(conn: sqlite3.Connection, sql_params: tuple[str, Mapping[str, A
             if fmt == "csv":
                 buf.seek(0)
                 buf.truncate()
-                writer.writerow([_csv_cell(record.get(c)) for c in EXPORT_FIELDS])
+                writer.writerow([csv_cell(record.get(c)) for c in EXPORT_FIELDS])
                 yield buf.getvalue()
             else:
                 yield json.dumps(record, ensure_ascii=False) + "\n"
