@@ -37,8 +37,8 @@ class CrawlSettings:
     user_agent: str = "mediawatch/0.1 (+https://github.com/mediawatch/mediawatch)"
     obey_robots: bool = True
     concurrency: int = 16
-    per_domain_concurrency: int = 4
-    delay: float = 0.5
+    per_domain_concurrency: int = 2
+    delay: float = 1.0
     timeout: float = 30.0
     max_page_size: int = 10 * 1024**2
     warc_max_size: int = 1024**3
@@ -49,6 +49,11 @@ class CrawlSettings:
     recheck: tuple[float, ...] = (3600.0, 6 * 3600.0, 24 * 3600.0, 72 * 3600.0)
     poll_min: float = 300.0
     poll_max: float = 6 * 3600.0
+    # Sitemap index chains (a hostile or broken site can nest them for ever): how deep
+    # nested sitemaps are followed below a configured one, and how many sitemaps one source
+    # fetches in one run. Sitemaps past either bound are counted and logged, never fetched.
+    sitemap_depth: int = 5
+    max_sitemaps: int = 500
 
     def scrapy_settings(self) -> dict[str, Any]:
         """These values under the Scrapy setting names they drive."""
@@ -64,6 +69,8 @@ class CrawlSettings:
             "MEDIAWATCH_RECHECK": list(self.recheck),
             "MEDIAWATCH_POLL_MIN": self.poll_min,
             "MEDIAWATCH_POLL_MAX": self.poll_max,
+            "MEDIAWATCH_SITEMAP_DEPTH": self.sitemap_depth,
+            "MEDIAWATCH_MAX_SITEMAPS": self.max_sitemaps,
         }
 
 
@@ -143,6 +150,10 @@ def parse_sources(text: str, path: str | Path = "<string>") -> Config:
     return Config(path=str(path), crawl=crawl, sources=sources)
 
 
+# Keys for which 0 would stop the crawl or every request: a limit, not an "off" switch.
+_AT_LEAST_ONE = frozenset({"concurrency", "per_domain_concurrency", "max_sitemaps"})
+
+
 def _parse_crawl(raw: Any, path: str | Path) -> CrawlSettings:
     if not isinstance(raw, dict):
         raise ConfigError(path, None, "crawl", "must be a table")
@@ -169,6 +180,8 @@ def _parse_crawl(raw: Any, path: str | Path) -> CrawlSettings:
                 raise ConfigError(path, None, name, "must be a non-negative number")
             if isinstance(default, int) and not isinstance(value, int):
                 raise ConfigError(path, None, name, "must be a whole number")
+            if key in _AT_LEAST_ONE and value < 1:
+                raise ConfigError(path, None, name, "must be at least 1")
             values[key] = value
         else:
             if not isinstance(value, str) or not value.strip():
