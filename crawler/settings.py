@@ -43,6 +43,9 @@ MEDIAWATCH_POLL_MIN = 300
 MEDIAWATCH_POLL_MAX = 6 * 3600
 # Sitemap index chains: nesting followed below a configured sitemap, and sitemaps fetched
 # per source per run (the [crawl] keys sitemap_depth and max_sitemaps).
+# Requests to private, loopback and link-local addresses ([crawl] allow_private; a source's
+# own value and MEDIAWATCH_ALLOW_PRIVATE=1 in the environment allow them too).
+MEDIAWATCH_ALLOW_PRIVATE = False
 MEDIAWATCH_SITEMAP_DEPTH = 5
 MEDIAWATCH_MAX_SITEMAPS = 500
 
@@ -83,6 +86,10 @@ EXTENSIONS = {
     "crawler.components.capture.WarcCapture": 100,
     "crawler.components.ingest.IngestOnClose": 200,
     "crawler.components.state.IncrementalState": 300,
+}
+# Before robots.txt (100): a refused host is not even asked for its robots.txt.
+DOWNLOADER_MIDDLEWARES = {
+    "crawler.components.addresses.PrivateAddressGate": 50,
 }
 SPIDER_MIDDLEWARES = {
     "crawler.components.session.SkipGate": 10,

@@ -36,6 +36,9 @@ class CrawlSettings:
 
     user_agent: str = "mediawatch/0.1 (+https://github.com/mediawatch/mediawatch)"
     obey_robots: bool = True
+    # Requests, redirects and webhooks to private, loopback or link-local addresses are
+    # refused unless this (or a source's own, or MEDIAWATCH_ALLOW_PRIVATE=1) allows them.
+    allow_private: bool = False
     concurrency: int = 16
     per_domain_concurrency: int = 2
     delay: float = 1.0
@@ -60,6 +63,7 @@ class CrawlSettings:
         return {
             "USER_AGENT": self.user_agent,
             "ROBOTSTXT_OBEY": self.obey_robots,
+            "MEDIAWATCH_ALLOW_PRIVATE": self.allow_private,
             "CONCURRENT_REQUESTS": self.concurrency,
             "CONCURRENT_REQUESTS_PER_DOMAIN": self.per_domain_concurrency,
             "DOWNLOAD_DELAY": self.delay,
@@ -89,6 +93,8 @@ class Source:
     language: str | None = None
     selectors: Mapping[str, str] = field(default_factory=dict)
     date_format: str | None = None
+    # None: the [crawl] table's allow_private decides.
+    allow_private: bool | None = None
 
     def follows(self, url: str) -> bool:
         """True when ``url`` matches one of the ``follow`` regexes (all URLs when none set)."""
@@ -207,7 +213,7 @@ def _duration(value: Any, path: str | Path, key: str) -> float:
 
 
 _SOURCE_KEYS = {"id", "name", "feeds", "sitemaps", "sections", "follow", "allowed_domains",
-                "schedule", "language", "selectors", "date_format"}
+                "schedule", "language", "selectors", "date_format", "allow_private"}
 
 
 def _parse_source(raw: Any, path: str | Path, index: int) -> Source:
@@ -262,6 +268,10 @@ def _parse_source(raw: Any, path: str | Path, index: int) -> Source:
         if not isinstance(sel, str) or not sel.strip():
             raise ConfigError(path, sid, f"selectors.{key}", "must be a non-empty selector")
 
+    allow_private = raw.get("allow_private")
+    if allow_private is not None and not isinstance(allow_private, bool):
+        raise ConfigError(path, sid, "allow_private", "must be true or false")
+
     language = text("language")
     if language is not None and not re.match(r"^[a-z]{2,3}(-[A-Za-z0-9]+)?$", language):
         raise ConfigError(path, sid, "language", f"not a language code: {language!r}")
@@ -277,6 +287,7 @@ def _parse_source(raw: Any, path: str | Path, index: int) -> Source:
         language=language,
         selectors=dict(selectors),
         date_format=text("date_format"),
+        allow_private=allow_private,
     )
     if not src.start_urls:
         raise ConfigError(path, sid, "feeds", "needs at least one feed, sitemap or section")
