@@ -41,12 +41,19 @@ MEDIAWATCH_INGEST_WORKERS = 0
 MEDIAWATCH_RECHECK = [3600, 6 * 3600, 24 * 3600, 72 * 3600]
 MEDIAWATCH_POLL_MIN = 300
 MEDIAWATCH_POLL_MAX = 6 * 3600
+# Sitemap index chains: nesting followed below a configured sitemap, and sitemaps fetched
+# per source per run (the [crawl] keys sitemap_depth and max_sitemaps).
+# Requests to private, loopback and link-local addresses ([crawl] allow_private; a source's
+# own value and MEDIAWATCH_ALLOW_PRIVATE=1 in the environment allow them too).
+MEDIAWATCH_ALLOW_PRIVATE = False
+MEDIAWATCH_SITEMAP_DEPTH = 5
+MEDIAWATCH_MAX_SITEMAPS = 500
 
 ROBOTSTXT_OBEY = True
 USER_AGENT = "mediawatch/0.1 (+https://github.com/mediawatch/mediawatch)"
 CONCURRENT_REQUESTS = 16
-CONCURRENT_REQUESTS_PER_DOMAIN = 4
-DOWNLOAD_DELAY = 0.5
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 1.0
 DOWNLOAD_TIMEOUT = 30
 DOWNLOAD_MAXSIZE = 10 * 1024**2
 DOWNLOAD_WARNSIZE = 0
@@ -70,11 +77,19 @@ SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
 # Signal handlers run in this order (see the module docstring): the session locks and
 # recovers before the capture opens a file, the state is saved after the ingest, and the run
 # row is written at engine_stopped, after every spider_closed handler.
+# Scrapy's own downloader starts every queued request of a host at once when there is no
+# delay, and counts per crawler only: this one holds per_domain_concurrency and delay per
+# host over all the crawlers of the process (crawler/components/politeness.py).
+DOWNLOADER = "crawler.components.politeness.PoliteDownloader"
 EXTENSIONS = {
     "crawler.components.session.CrawlSession": 50,
     "crawler.components.capture.WarcCapture": 100,
     "crawler.components.ingest.IngestOnClose": 200,
     "crawler.components.state.IncrementalState": 300,
+}
+# Before robots.txt (100): a refused host is not even asked for its robots.txt.
+DOWNLOADER_MIDDLEWARES = {
+    "crawler.components.addresses.PrivateAddressGate": 50,
 }
 SPIDER_MIDDLEWARES = {
     "crawler.components.session.SkipGate": 10,

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -24,6 +25,10 @@ import pytest
 from archive.store.db import Archive
 from scheduler.newsroom.server import Newsroom
 from scheduler.newsroom.sources import render_sources
+
+# Every test server is on 127.0.0.1, which the private-address policy refuses by default;
+# tests of that policy remove this from their subprocesses' environment.
+os.environ.setdefault("MEDIAWATCH_ALLOW_PRIVATE", "1")
 
 MEDIAWATCH = str(Path(sys.executable).with_name("mediawatch"))
 CHROMIUM = Path("/usr/bin/chromium")

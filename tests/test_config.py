@@ -7,6 +7,7 @@ from datetime import UTC
 
 import pytest
 from apscheduler.triggers.cron import CronTrigger
+from scrapy.settings import Settings
 
 from archive.config import ConfigError, Schedule, parse_schedule, parse_sources
 
@@ -148,3 +149,31 @@ def test_cron_grid_agrees_with_apscheduler() -> None:
                 if ours != apscheduler_accepts(line):
                     disagreements.append(line)
     assert disagreements == []
+
+
+def test_crawl_defaults_are_the_documented_ones() -> None:
+    """The README's ``[crawl]`` defaults are the values a file without them gets, in the
+    config and in the Scrapy settings both ``mediawatch crawl`` and ``scrapy crawl`` use."""
+    crawl = parse_sources(SOURCE.format(schedule="every 1h")).crawl
+    assert (crawl.delay, crawl.per_domain_concurrency, crawl.concurrency) == (1.0, 2, 16)
+    assert (crawl.sitemap_depth, crawl.max_sitemaps) == (5, 500)
+    project = Settings()
+    project.setmodule("crawler.settings")
+    for key, value in crawl.scrapy_settings().items():
+        if key != "MEDIAWATCH_RECHECK":
+            assert project[key] == value, key
+
+
+def test_sitemap_bounds_are_read_and_validated() -> None:
+    crawl = parse_sources("[crawl]\nsitemap_depth = 0\nmax_sitemaps = 3\n"
+                          + SOURCE.format(schedule="every 1h")).crawl
+    assert (crawl.sitemap_depth, crawl.max_sitemaps) == (0, 3)
+    assert crawl.scrapy_settings()["MEDIAWATCH_SITEMAP_DEPTH"] == 0
+    assert crawl.scrapy_settings()["MEDIAWATCH_MAX_SITEMAPS"] == 3
+    for table, message in [("sitemap_depth = -1", "non-negative"),
+                           ("sitemap_depth = 1.5", "whole number"),
+                           ("max_sitemaps = 0", "at least 1"),
+                           ("max_sitemaps = 'many'", "non-negative"),
+                           ("per_domain_concurrency = 0", "at least 1")]:
+        with pytest.raises(ConfigError, match=message):
+            parse_sources(f"[crawl]\n{table}\n" + SOURCE.format(schedule="every 1h"))

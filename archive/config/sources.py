@@ -36,9 +36,12 @@ class CrawlSettings:
 
     user_agent: str = "mediawatch/0.1 (+https://github.com/mediawatch/mediawatch)"
     obey_robots: bool = True
+    # Requests, redirects and webhooks to private, loopback or link-local addresses are
+    # refused unless this (or a source's own, or MEDIAWATCH_ALLOW_PRIVATE=1) allows them.
+    allow_private: bool = False
     concurrency: int = 16
-    per_domain_concurrency: int = 4
-    delay: float = 0.5
+    per_domain_concurrency: int = 2
+    delay: float = 1.0
     timeout: float = 30.0
     max_page_size: int = 10 * 1024**2
     warc_max_size: int = 1024**3
@@ -49,12 +52,18 @@ class CrawlSettings:
     recheck: tuple[float, ...] = (3600.0, 6 * 3600.0, 24 * 3600.0, 72 * 3600.0)
     poll_min: float = 300.0
     poll_max: float = 6 * 3600.0
+    # Sitemap index chains (a hostile or broken site can nest them for ever): how deep
+    # nested sitemaps are followed below a configured one, and how many sitemaps one source
+    # fetches in one run. Sitemaps past either bound are counted and logged, never fetched.
+    sitemap_depth: int = 5
+    max_sitemaps: int = 500
 
     def scrapy_settings(self) -> dict[str, Any]:
         """These values under the Scrapy setting names they drive."""
         return {
             "USER_AGENT": self.user_agent,
             "ROBOTSTXT_OBEY": self.obey_robots,
+            "MEDIAWATCH_ALLOW_PRIVATE": self.allow_private,
             "CONCURRENT_REQUESTS": self.concurrency,
             "CONCURRENT_REQUESTS_PER_DOMAIN": self.per_domain_concurrency,
             "DOWNLOAD_DELAY": self.delay,
@@ -64,6 +73,8 @@ class CrawlSettings:
             "MEDIAWATCH_RECHECK": list(self.recheck),
             "MEDIAWATCH_POLL_MIN": self.poll_min,
             "MEDIAWATCH_POLL_MAX": self.poll_max,
+            "MEDIAWATCH_SITEMAP_DEPTH": self.sitemap_depth,
+            "MEDIAWATCH_MAX_SITEMAPS": self.max_sitemaps,
         }
 
 
@@ -82,6 +93,8 @@ class Source:
     language: str | None = None
     selectors: Mapping[str, str] = field(default_factory=dict)
     date_format: str | None = None
+    # None: the [crawl] table's allow_private decides.
+    allow_private: bool | None = None
 
     def follows(self, url: str) -> bool:
         """True when ``url`` matches one of the ``follow`` regexes (all URLs when none set)."""
@@ -143,6 +156,10 @@ def parse_sources(text: str, path: str | Path = "<string>") -> Config:
     return Config(path=str(path), crawl=crawl, sources=sources)
 
 
+# Keys for which 0 would stop the crawl or every request: a limit, not an "off" switch.
+_AT_LEAST_ONE = frozenset({"concurrency", "per_domain_concurrency", "max_sitemaps"})
+
+
 def _parse_crawl(raw: Any, path: str | Path) -> CrawlSettings:
     if not isinstance(raw, dict):
         raise ConfigError(path, None, "crawl", "must be a table")
@@ -169,6 +186,8 @@ def _parse_crawl(raw: Any, path: str | Path) -> CrawlSettings:
                 raise ConfigError(path, None, name, "must be a non-negative number")
             if isinstance(default, int) and not isinstance(value, int):
                 raise ConfigError(path, None, name, "must be a whole number")
+            if key in _AT_LEAST_ONE and value < 1:
+                raise ConfigError(path, None, name, "must be at least 1")
             values[key] = value
         else:
             if not isinstance(value, str) or not value.strip():
@@ -194,7 +213,7 @@ def _duration(value: Any, path: str | Path, key: str) -> float:
 
 
 _SOURCE_KEYS = {"id", "name", "feeds", "sitemaps", "sections", "follow", "allowed_domains",
-                "schedule", "language", "selectors", "date_format"}
+                "schedule", "language", "selectors", "date_format", "allow_private"}
 
 
 def _parse_source(raw: Any, path: str | Path, index: int) -> Source:
@@ -249,6 +268,10 @@ def _parse_source(raw: Any, path: str | Path, index: int) -> Source:
         if not isinstance(sel, str) or not sel.strip():
             raise ConfigError(path, sid, f"selectors.{key}", "must be a non-empty selector")
 
+    allow_private = raw.get("allow_private")
+    if allow_private is not None and not isinstance(allow_private, bool):
+        raise ConfigError(path, sid, "allow_private", "must be true or false")
+
     language = text("language")
     if language is not None and not re.match(r"^[a-z]{2,3}(-[A-Za-z0-9]+)?$", language):
         raise ConfigError(path, sid, "language", f"not a language code: {language!r}")
@@ -264,6 +287,7 @@ def _parse_source(raw: Any, path: str | Path, index: int) -> Source:
         language=language,
         selectors=dict(selectors),
         date_format=text("date_format"),
+        allow_private=allow_private,
     )
     if not src.start_urls:
         raise ConfigError(path, sid, "feeds", "needs at least one feed, sitemap or section")

@@ -54,6 +54,8 @@ LISTING_KINDS = ("feed", "sitemap", "section")
 # Listing answers the callback sees itself: not modified, and block answers whose
 # Retry-After must be read.
 _LISTING_STATUSES = [304, *sorted(BLOCK_STATUSES)]
+# Request meta: how many sitemap indexes lie between a nested sitemap and a configured one.
+SITEMAP_DEPTH = "mediawatch_sitemap_depth"
 
 
 log = logging.getLogger(__name__)
@@ -72,6 +74,10 @@ class SourceSpider(Spider):
         self.source: Source | None = source if isinstance(source, Source) else None
         self.scheduled = scheduled in (True, "1", "true", "yes")
         self._state: IncrementalState | None = None
+        # Sitemaps requested this run and those left out (by reason), for the bounds on
+        # sitemap index chains (see _sitemap_allowed).
+        self._sitemaps = 0
+        self._sitemaps_dropped: dict[str, int] = {}
 
     @classmethod
     def update_settings(cls, settings: Any) -> None:
@@ -119,6 +125,9 @@ class SourceSpider(Spider):
                 if self.scheduled and not is_due(state.fetch_state(url), now):
                     self._inc("mediawatch/listings/not_due")
                     continue
+                if kind == "sitemap":
+                    # Configured sitemaps are always fetched; they count towards the budget.
+                    self._sitemaps += 1
                 yield self._listing_request(url, kind, None)
         for retry in state.retries_due(now):
             self._inc("mediawatch/articles/retry")
@@ -202,7 +211,13 @@ class SourceSpider(Spider):
         self._inc(f"mediawatch/pages/{kind}")
         total = new = 0
         for link in links:
-            if link.kind in ("sitemap", "feed"):
+            if link.kind == "sitemap":
+                depth = int(response.meta.get(SITEMAP_DEPTH, 0)) + 1
+                if self._sitemap_allowed(link.url, depth, response.url):
+                    request = self._listing_request(link.url, link.kind, response.url)
+                    request.meta[SITEMAP_DEPTH] = depth
+                    yield request
+            elif link.kind == "feed":
                 yield self._listing_request(link.url, link.kind, response.url)
             elif self.source.allows(link.url):
                 known = state.known_article(link.url)
@@ -220,6 +235,39 @@ class SourceSpider(Spider):
                 yield self._article_request(known.link if known else link.url, response.url,
                                             link.hints, why)
         self._listed(listing, kind, before, response, unchanged=False, total=total, new=new)
+
+    def _sitemap_allowed(self, url: str, depth: int, via: str) -> bool:
+        """Whether a nested sitemap at ``depth`` below a configured one may be fetched.
+
+        Sitemap indexes can name further indexes without end (243 levels were seen), so
+        nesting deeper than ``sitemap_depth`` and sitemaps past ``max_sitemaps`` per source
+        per run are left out: counted in the stats, logged once per reason, never fetched.
+        """
+        max_depth = self.crawler.settings.getint("MEDIAWATCH_SITEMAP_DEPTH")
+        max_count = self.crawler.settings.getint("MEDIAWATCH_MAX_SITEMAPS")
+        if depth > max_depth:
+            reason, limit = "too_deep", f"nested deeper than sitemap_depth = {max_depth}"
+        elif self._sitemaps >= max_count:
+            reason, limit = "over_limit", f"past max_sitemaps = {max_count} this run"
+        else:
+            self._sitemaps += 1
+            return True
+        dropped = self._sitemaps_dropped.get(reason, 0) + 1
+        self._sitemaps_dropped[reason] = dropped
+        self._inc(f"mediawatch/sitemaps/{reason}")
+        if dropped == 1:
+            assert self.source is not None
+            log.warning("%s: not following sitemap %s (listed in %s): %s; further ones are"
+                        " counted, not logged", self.source.id, url, via, limit)
+        return False
+
+    def closed(self, reason: str) -> None:
+        """Sum up the sitemaps left out by the bounds on sitemap chains, if any."""
+        if self._sitemaps_dropped and self.source is not None:
+            log.warning("%s: %d sitemap(s) not followed (%s)", self.source.id,
+                        sum(self._sitemaps_dropped.values()),
+                        ", ".join(f"{k.replace('_', ' ')}: {v}"
+                                  for k, v in sorted(self._sitemaps_dropped.items())))
 
     def _article_request(self, link: str, via: str | None, hints: Hints | None,
                          why: str) -> Request:

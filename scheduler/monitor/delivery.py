@@ -54,6 +54,7 @@ from archive.config.files import ConfigError
 from archive.store.db import Archive
 from archive.store.health import DEFAULT_RULES, HealthRules, SourceHealth, check_health
 from archive.times import utc_text
+from crawler.components.addresses import PrivateAddressError, check_url
 from scheduler.monitor.alerts import (
     HEALTH,
     Alert,
@@ -145,15 +146,32 @@ class AlertSummary:
 # --------------------------------------------------------------------------- senders
 
 
+class _CheckedRedirects(urllib.request.HTTPRedirectHandler):
+    """Redirects are followed only to addresses the private-address policy allows."""
+
+    def redirect_request(self, req: urllib.request.Request, fp: Any, code: int, msg: str,
+                         headers: Any, newurl: str) -> urllib.request.Request | None:
+        check_url(newurl)
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
 def post_json(url: str, payload: Any, timeout: float) -> None:
-    """POST ``payload`` as JSON; :class:`DeliveryError` unless the answer is 2xx."""
+    """POST ``payload`` as JSON; :class:`DeliveryError` unless the answer is 2xx, and for
+    a URL (or redirect) to a private address unless ``MEDIAWATCH_ALLOW_PRIVATE=1``."""
+    try:
+        check_url(url)
+    except PrivateAddressError as exc:
+        raise DeliveryError(str(exc)) from None
     data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
     request = urllib.request.Request(url, data=data, method="POST", headers={
         "Content-Type": "application/json; charset=utf-8", "User-Agent": USER_AGENT})
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
+        opener = urllib.request.build_opener(_CheckedRedirects)
+        with opener.open(request, timeout=timeout) as response:
             response.read()
             status = response.status
+    except PrivateAddressError as exc:
+        raise DeliveryError(f"POST {url}: {exc}") from None
     except (OSError, http.client.HTTPException, ValueError) as exc:
         # HTTPError (4xx/5xx) and URLError are OSErrors; ValueError: a malformed URL.
         raise DeliveryError(f"POST {url}: {exc}") from exc

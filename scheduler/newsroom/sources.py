@@ -12,8 +12,9 @@ from urllib.parse import urlsplit
 def render_sources(base_url: str) -> str:
     """A complete ``sources.toml`` for crawling the newsroom at ``base_url``.
 
-    No delay, robots obeyed, a 5 s timeout (the slow page answers after 2 s, so it succeeds)
-    and a 1 MB page limit (so the live blog is dropped).
+    Private addresses allowed (it is served on loopback), no delay, robots obeyed, a 5 s
+    timeout (the slow page answers after 2 s, so it succeeds) and a 1 MB page limit (so the
+    live blog is dropped).
     """
     base = base_url.rstrip("/")
     host = urlsplit(base).hostname or "127.0.0.1"
@@ -22,6 +23,8 @@ def render_sources(base_url: str) -> str:
 [crawl]
 user_agent = "mediawatch-test/0.1 (+{base}/)"
 obey_robots = true
+# The newsroom runs on 127.0.0.1, a private address, which crawls refuse by default.
+allow_private = true
 concurrency = 8
 per_domain_concurrency = 8
 delay = 0.0
