@@ -32,6 +32,7 @@ from urllib.parse import urljoin
 from archive.config.sources import Config, Source
 from archive.models import Article, Hints
 from archive.store.db import Archive, CaptureRef, Outcome
+from archive.warc.payload import DEFAULT_MAX_PAYLOAD
 from archive.warc.reader import StoredResponse, WarcError, iter_responses, list_warcs
 from crawler.pages.blockpage import block_reason
 from crawler.pages.listings import ArticlePage, NotAnArticle
@@ -96,10 +97,12 @@ def parse_record(job: tuple[StoredResponse, Source]) -> Parsed:
 def is_article_record(stored: StoredResponse) -> bool:
     """Only the final 200 answer to an article request is parsed: redirect hops, error
     answers, feeds and sitemaps are evidence, recorded as captures only; so are revisits
-    (they repeat a capture already indexed) and block pages (a captcha is not an article)."""
+    (they repeat a capture already indexed), block pages (a captcha is not an article) and
+    payloads over ``max_page_size`` (never expanded: a gzip bomb stays a capture)."""
     captured = stored.captured
     return (captured.metadata.get("kind") == "article" and captured.status == 200
-            and stored.revisit is None and block_reason(200, captured.body) is None)
+            and stored.revisit is None and not stored.too_large
+            and block_reason(200, captured.body) is None)
 
 
 def capture_ref(stored: StoredResponse) -> CaptureRef:
@@ -127,6 +130,12 @@ def store_record(archive: Archive, stored: StoredResponse, parsed: Parsed | None
     """Record one capture and upsert its article, if it parsed into one."""
     capture = capture_ref(stored)
     source_id = capture.source or "unknown"
+    if stored.too_large:
+        report.count(source_id, "too_large")
+        report.errors.append(f"{stored.location.file}@{stored.location.offset}: "
+                             f"{capture.url}: payload larger than max_page_size; not parsed")
+        archive.record_capture(capture)
+        return
     if parsed is None:
         if block_reason(capture.status, stored.captured.body):
             report.count(source_id, "blocked")
@@ -230,21 +239,30 @@ def ingest_files(archive: Archive, files: Iterable[Path], config: Config | None,
     """
     report = report or IngestReport()
     done = archive.ingested_files()
+    # The crawl's own bound on a page: no stored payload expands past it (gzip bombs).
+    max_payload = config.crawl.max_page_size if config is not None else DEFAULT_MAX_PAYLOAD
+
+    def damaged(damage: object) -> None:
+        # Each damaged region once; the intact records around it are loaded.
+        log.error("%s", damage)
+        report.errors.append(str(damage))
     with Parser(config, workers) as parser:
         for path in sorted(files, key=ingest_order):
             if path.name in done:
                 continue
             records = 0
             try:
-                for batch in _batches(iter_responses(path), BATCH):
+                records_in = iter_responses(path, max_payload=max_payload, on_damage=damaged)
+                for batch in _batches(records_in, BATCH):
                     parsed = parser.parse(batch)
                     with archive.transaction():
                         for stored, result in zip(batch, parsed, strict=True):
                             store_record(archive, stored, result, report)
                     records += len(batch)
             except WarcError as exc:
-                # Records before the damage are in; the file is marked so it is not retried
-                # forever, and the error is reported.
+                # An unreadable file (damaged regions are skipped, not raised): what was
+                # read is in; the file is marked so it is not retried forever, and the
+                # error is reported.
                 log.error("%s", exc)
                 report.errors.append(str(exc))
             archive.mark_ingested(path.name, records)
