@@ -80,7 +80,8 @@ def test_every_intact_record_is_read_and_the_damage_reported_once(
     assert region.file == path.name
     assert region.offset == spans[victim].offset
     assert region.length > 0
-    assert JUNK.decode() not in str(region) and "\\x" not in str(region)
+    assert JUNK.decode() not in str(region)
+    assert "\\x" not in str(region)
     # Without a callback: the same records, then one WarcError that names the region.
     seen = []
     with pytest.raises(WarcError, match=rf"{path.name}: damaged region at offset "
@@ -90,7 +91,7 @@ def test_every_intact_record_is_read_and_the_damage_reported_once(
 
 
 def test_uncompressed_warc_resynchronises_at_the_next_warc_header(tmp_path: Path) -> None:
-    path, spans = five_records(tmp_path)
+    path, _ = five_records(tmp_path)
     plain = gzip.decompress(path.read_bytes())  # the same records, one after the other
     marker = f"WARC-Target-URI: {URLS[2]}".encode()
     header = plain.rfind(b"WARC/1.", 0, plain.index(marker))

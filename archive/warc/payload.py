@@ -27,9 +27,10 @@ log = logging.getLogger(__name__)
 #: CrawlSettings' default ``max_page_size``, for readers without a config.
 DEFAULT_MAX_PAYLOAD = 10 * 1024**2
 
-# Input is fed to the decompressors in slices, so that neither the input copy nor one
-# call's output grows past the bound plus a slice.
+# Input is fed to the decompressors in slices and their output taken in steps, so that
+# the peak is the bound plus one step (not twice the bound while a step is appended).
 _SLICE = 64 * 1024
+_STEP = 1024 * 1024
 
 
 class PayloadTooLarge(ValueError):
@@ -94,11 +95,14 @@ def _inflate(data: bytes, wbits: int, limit: int, where: str) -> bytes:
             elif pos < len(data):
                 chunk, pos = data[pos:pos + _SLICE], pos + _SLICE
             else:
-                break  # input ends before the stream does: keep what it gave, as browsers do
+                chunk = b""  # all input taken: zlib may still hold output for it
             # max_length caps this call's output: the bomb never expands past the bound.
-            out += inflater.decompress(chunk, limit + 1 - len(out))
+            piece = inflater.decompress(chunk, min(_STEP, limit + 1 - len(out)))
+            out += piece
             if len(out) > limit:
                 raise PayloadTooLarge(where, limit)
+            if not chunk and not piece:
+                break  # input ends before the stream does: keep what it gave, as browsers do
         rest = inflater.unused_data + data[pos:] if inflater.eof else b""
         if wbits > 0 and wbits & 16 and rest.startswith(b"\x1f\x8b"):
             data = rest
@@ -118,7 +122,7 @@ def _unbrotli(data: bytes, limit: int, where: str) -> bytes:
             chunk, pos = data[pos:pos + _SLICE], pos + _SLICE
         else:
             chunk = b""
-        out += decoder.process(chunk, output_buffer_limit=limit + 1 - len(out))
+        out += decoder.process(chunk, output_buffer_limit=min(_STEP, limit + 1 - len(out)))
         if len(out) > limit:
             raise PayloadTooLarge(where, limit)
         if decoder.is_finished():

@@ -101,8 +101,9 @@ def iter_responses(path: str | Path, *, max_payload: int = DEFAULT_MAX_PAYLOAD,
     header that starts a readable record, so every intact record after the damage is read
     too. Each region is passed to ``on_damage`` (the caller reports it: ingest logs it and
     counts it as an error); without ``on_damage``, :class:`WarcError` (file name, first
-    region's offset and reason) is raised once every intact record has been yielded. A payload larger than ``max_payload`` (stored or decoded) is not
-    expanded: its record comes with ``too_large`` set and an empty body.
+    region's offset and reason) is raised once every intact record has been yielded. A
+    payload larger than ``max_payload`` (stored or decoded) is not expanded: its record
+    comes with ``too_large`` set and an empty body.
     """
     path = Path(path)
     damages: list[Damage] = []
