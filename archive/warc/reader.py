@@ -84,8 +84,13 @@ class Damage:
     offset: int
     length: int
     reason: str
+    to_end: bool = False  # the region runs to the end of the file
 
     def __str__(self) -> str:
+        if self.reason.startswith("truncated"):
+            # A record cut short (a full disk, an interrupted copy): said as such.
+            return (f"{self.file}: record at offset {self.offset} is {self.reason}"
+                    + ("" if self.to_end else f"; {self.length} bytes skipped"))
         return (f"{self.file}: damaged region at offset {self.offset}, {self.length} bytes "
                 f"skipped ({self.reason})")
 
@@ -132,8 +137,8 @@ def _reason(exc: BaseException) -> str:
         return "not a WARC record"
     if isinstance(exc, zlib.error):
         return "corrupt gzip data"
-    if isinstance(exc, WarcError):
-        return "record cut short"
+    if isinstance(exc, WarcError):  # from _check_complete: "... is truncated (N bytes ...)"
+        return "truncated" + str(exc).rpartition(" is truncated")[2]
     return f"unreadable record ({type(exc).__name__})"
 
 
@@ -176,7 +181,7 @@ def _read_resynchronising(fh: BinaryIO, name: str, max_payload: int,
             if end == size and end > pos and not _member_complete(fh, last, end):
                 # zlib and warcio read a member cut before its trailer without complaint.
                 damaged(Damage(name, last, size - last, "truncated: the last record's "
-                               "gzip member is cut short"))
+                               "gzip member is cut short", to_end=True))
                 break
             if end >= size or not fh.read(64).strip(b"\r\n"):
                 break  # (uncompressed files may end with the last record's CRLF pair)
@@ -185,7 +190,7 @@ def _read_resynchronising(fh: BinaryIO, name: str, max_payload: int,
             yield pending
             pending = None
         resume = _next_record_start(fh, end + 1, size)
-        damaged(Damage(name, end, resume - end, reason))
+        damaged(Damage(name, end, resume - end, reason, to_end=resume == size))
         pos = resume
     if pending is not None:
         yield pending
