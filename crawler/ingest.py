@@ -231,8 +231,12 @@ def _batches(stored: Iterator[StoredResponse], size: int) -> Iterator[list[Store
 
 def ingest_files(archive: Archive, files: Iterable[Path], config: Config | None,
                  report: IngestReport | None = None, workers: int | None = None,
-                 progress: Callable[[int], None] | None = None) -> IngestReport:
+                 progress: Callable[[int], None] | None = None,
+                 max_payload: int | None = None) -> IngestReport:
     """Ingest ``files`` (in :func:`ingest_order`), skipping those already loaded.
+
+    No payload is decoded past ``max_payload`` bytes (default: the config's
+    ``max_page_size``); a larger one is recorded as a capture and counted ``too_large``.
 
     Each batch of records is one short write transaction. ``progress`` is called with the
     size in bytes of each file when it is done (for a progress bar).
@@ -240,7 +244,8 @@ def ingest_files(archive: Archive, files: Iterable[Path], config: Config | None,
     report = report or IngestReport()
     done = archive.ingested_files()
     # The crawl's own bound on a page: no stored payload expands past it (gzip bombs).
-    max_payload = config.crawl.max_page_size if config is not None else DEFAULT_MAX_PAYLOAD
+    if max_payload is None:
+        max_payload = config.crawl.max_page_size if config is not None else DEFAULT_MAX_PAYLOAD
 
     def damaged(damage: object) -> None:
         # Each damaged region once; the intact records around it are loaded.

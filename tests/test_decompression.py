@@ -164,3 +164,34 @@ def test_no_command_expands_a_bomb_into_memory(tmp_path: Path, command: str) -> 
         peaks[label] = peak_kib(*common, *args)[1]
     # The bomb unpacks to 50 MB; at most the bound (10 MB by default) may be held.
     assert peaks["bomb"] - peaks["plain"] < 16 * 1024, peaks
+
+
+def test_the_commands_use_the_configured_max_page_size(tmp_path: Path) -> None:
+    """A page that unpacks to 2 MB is within the 10 MB default but over this config's 1 MB:
+    extract, import and replay all hold to the config's bound."""
+    (tmp_path / "sources.toml").write_text(SOURCES, encoding="utf-8")
+    writer = RotatingWarcWriter(tmp_path / "in", "wire", host="test", clock=lambda: T0)
+    for n, body in enumerate((article_html(0), gzip.compress(b"<p>" + b"a" * 2 * MB))):
+        writer.write_exchange(Exchange(
+            url=f"http://127.0.0.1:1/a/{n}.html", method="GET", request_target="/",
+            request_headers=(), protocol="HTTP/1.1", status=200, reason="OK",
+            headers=(("Content-Type", "text/html"), ("Content-Encoding", "gzip")) if n
+            else (("Content-Type", "text/html"),), body=body, fetched_at=T0,
+            metadata={"source": "wire", "kind": "article"}))
+    warc = writer.close()
+    assert warc is not None
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([MEDIAWATCH, "--config", str(tmp_path / "sources.toml"),
+                               "--data", str(tmp_path / "data"), *args],
+                              capture_output=True, text=True, timeout=120, check=False)
+
+    extracted = cli("extract", str(warc))
+    assert (f"http://127.0.0.1:1/a/1.html: not extracted: payload larger than {MB} bytes"
+            in extracted.stderr)
+    imported = cli("import", str(warc))
+    assert "payload larger than max_page_size; not parsed" in imported.stderr
+    assert cli("replay", "--raw", "http://127.0.0.1:1/a/0.html").returncode == 0
+    refused = cli("replay", "--raw", "http://127.0.0.1:1/a/1.html")
+    assert refused.returncode != 0
+    assert refused.stdout == ""

@@ -266,9 +266,8 @@ def _stored(record: ArcWarcRecord, it: ArchiveIterator, name: str,
     too_large = False
     try:
         body = decode_payload(raw, http, f"{name}@{offset}: {url}", max_payload)
-    except PayloadTooLarge as exc:
-        log.warning("%s", exc)
-        body, too_large = b"", True
+    except PayloadTooLarge:
+        body, too_large = b"", True  # the caller reports it (ingest counts it as an error)
     status_line = (http.get_statuscode() or "0") if http is not None else "0"
     reason = ""
     if http is not None and http.statusline:
