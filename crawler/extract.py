@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from archive.models import Article, CapturedResponse
+from archive.warc.payload import DEFAULT_MAX_PAYLOAD
 from archive.warc.reader import iter_responses
 from crawler.pages.listings import ArticlePage, NotAnArticle
 from crawler.pages.markup import HTML_TYPES
@@ -22,15 +23,20 @@ def is_warc(path: Path) -> bool:
     return path.name.endswith((".warc", ".warc.gz", ".warc.gz.open"))
 
 
-def extract_path(path: Path, *, url: str | None = None, source: Source | None = None
+def extract_path(path: Path, *, url: str | None = None, source: Source | None = None,
+                 max_payload: int = DEFAULT_MAX_PAYLOAD
                  ) -> Iterator[tuple[str, Article | None, str | None]]:
-    """``(url, article, None)`` per page, or ``(url, None, reason)`` when not an article."""
+    """``(url, article, None)`` per page, or ``(url, None, reason)`` when not an article.
+    No stored payload is decoded past ``max_payload`` bytes (``[crawl] max_page_size``)."""
     if is_warc(path):
-        for stored in iter_responses(path):
+        for stored in iter_responses(path, max_payload=max_payload):
             captured = stored.captured
             if captured.status != 200 or captured.content_type not in HTML_TYPES:
                 continue
             if url and captured.url != url:
+                continue
+            if stored.too_large:
+                yield captured.url, None, f"payload larger than {max_payload} bytes"
                 continue
             yield _extract(captured, source)
         return

@@ -39,6 +39,7 @@ from archive.config.sources import Config, Source
 from archive.models import Article, Hints
 from archive.store import ledger
 from archive.store.db import Archive, CaptureRef, Outcome
+from archive.warc.payload import DEFAULT_MAX_PAYLOAD
 from archive.warc.reader import StoredResponse, WarcError, iter_responses, list_warcs
 from crawler.pages.blockpage import block_reason
 from crawler.pages.listings import ArticlePage, NotAnArticle
@@ -106,10 +107,12 @@ def parse_record(job: tuple[StoredResponse, Source]) -> Parsed:
 def is_article_record(stored: StoredResponse) -> bool:
     """Only the final 200 answer to an article request is parsed: redirect hops, error
     answers, feeds and sitemaps are evidence, recorded as captures only; so are revisits
-    (they repeat a capture already indexed) and block pages (a captcha is not an article)."""
+    (they repeat a capture already indexed), block pages (a captcha is not an article) and
+    payloads over ``max_page_size`` (never expanded: a gzip bomb stays a capture)."""
     captured = stored.captured
     return (captured.metadata.get("kind") == "article" and captured.status == 200
-            and stored.revisit is None and block_reason(200, captured.body) is None)
+            and stored.revisit is None and not stored.too_large
+            and block_reason(200, captured.body) is None)
 
 
 def capture_ref(stored: StoredResponse) -> CaptureRef:
@@ -137,6 +140,12 @@ def store_record(archive: Archive, stored: StoredResponse, parsed: Parsed | None
     """Record one capture and upsert its article, if it parsed into one."""
     capture = capture_ref(stored)
     source_id = capture.source or "unknown"
+    if stored.too_large:
+        report.count(source_id, "too_large")
+        report.errors.append(f"{stored.location.file}@{stored.location.offset}: "
+                             f"{capture.url}: payload larger than max_page_size; not parsed")
+        archive.record_capture(capture)
+        return
     if parsed is None:
         if block_reason(capture.status, stored.captured.body):
             report.count(source_id, "blocked")
@@ -242,7 +251,8 @@ def _stop_after() -> int | None:
 
 
 def _load_file(archive: Archive, path: Path, parser: Parser, report: IngestReport,
-               batch_size: int, stop_after: int | None) -> None:
+               batch_size: int, stop_after: int | None,
+               reader: Callable[[Path], Iterator[StoredResponse]] = iter_responses) -> None:
     """Load the records of ``path`` the ledger does not have yet, then mark it complete.
 
     Each batch is stored in one transaction together with the ledger's new position, and
@@ -251,7 +261,7 @@ def _load_file(archive: Archive, path: Path, parser: Parser, report: IngestRepor
     seen = ledger.position(archive, path.name)
     start = seen.loaded_to if seen is not None else 0
     try:
-        for batch in _batches(iter_responses(path), batch_size):
+        for batch in _batches(reader(path), batch_size):
             batch = [s for s in batch if s.location.offset >= start]
             if not batch:
                 continue
@@ -269,8 +279,9 @@ def _load_file(archive: Archive, path: Path, parser: Parser, report: IngestRepor
             if stop_after is not None:
                 os.kill(os.getpid(), signal.SIGSTOP)  # the test hook: see STOP_HOOK
     except WarcError as exc:
-        # Records before the damage are in; the file is marked complete so it is not
-        # retried forever, and the error is reported.
+        # An unreadable file (damaged regions are skipped, not raised): what was read is
+        # in; the file is marked complete so it is not retried forever, and the error is
+        # reported.
         log.error("%s", exc)
         report.errors.append(str(exc))
     ledger.finish(archive, path.name, path.stat().st_size)
@@ -278,10 +289,14 @@ def _load_file(archive: Archive, path: Path, parser: Parser, report: IngestRepor
 
 def ingest_files(archive: Archive, files: Iterable[Path], config: Config | None,
                  report: IngestReport | None = None, workers: int | None = None,
-                 progress: Callable[[int], None] | None = None) -> IngestReport:
+                 progress: Callable[[int], None] | None = None,
+                 max_payload: int | None = None) -> IngestReport:
     """Ingest ``files`` (in :func:`ingest_order`), record by record through the ledger
     (:mod:`archive.store.ledger`): completely loaded files are skipped, half-loaded ones
     resumed at their first record not loaded.
+
+    No payload is decoded past ``max_payload`` bytes (default: the config's
+    ``max_page_size``); a larger one is recorded as a capture and counted ``too_large``.
 
     Each batch of records is one short write transaction. ``progress`` is called with the
     size in bytes of each file when it is done (for a progress bar).
@@ -289,11 +304,21 @@ def ingest_files(archive: Archive, files: Iterable[Path], config: Config | None,
     report = report or IngestReport()
     done = archive.ingested_files()
     stop_after = _stop_after()
+    # The crawl's own bound on a page: no stored payload expands past it (gzip bombs).
+    if max_payload is None:
+        max_payload = config.crawl.max_page_size if config is not None else DEFAULT_MAX_PAYLOAD
+
+    def damaged(damage: object) -> None:
+        # Each damaged region once; the intact records around it are loaded.
+        log.error("%s", damage)
+        report.errors.append(str(damage))
     with Parser(config, workers) as parser:
         for path in sorted(files, key=ingest_order):
             if path.name in done:
                 continue
-            _load_file(archive, path, parser, report, stop_after or BATCH, stop_after)
+            _load_file(archive, path, parser, report, stop_after or BATCH, stop_after,
+                       reader=lambda p: iter_responses(p, max_payload=max_payload,
+                                                       on_damage=damaged))
             report.files.append(path.name)
             if progress is not None:
                 progress(path.stat().st_size)

@@ -60,6 +60,15 @@ class Context:
         """The parsed sources file."""
         return load_config(self.config_path)
 
+    def max_page_size(self) -> int:
+        """``[crawl] max_page_size``: no stored payload is decoded past it (gzip bombs);
+        the reader's default when there is no sources file."""
+        from archive.warc.payload import DEFAULT_MAX_PAYLOAD
+
+        if not Path(self.config_path).exists():
+            return DEFAULT_MAX_PAYLOAD
+        return self.config().crawl.max_page_size
+
     def watchlists(self) -> Watchlists:
         """The watchlists in force (:func:`scheduler.monitor.watchlists.open_watchlists`)."""
         from scheduler.monitor.watchlists import open_watchlists
@@ -216,7 +225,8 @@ def extract(ctx: Context, path: Path, url: str | None, source_id: str | None,
     from crawler.extract import extract_path
 
     source = ctx.config().source(source_id) if source_id else None
-    for page_url, article, error in extract_path(path, url=url, source=source):
+    for page_url, article, error in extract_path(path, url=url, source=source,
+                                                 max_payload=ctx.max_page_size()):
         if article is None:
             click.echo(f"{page_url}: not extracted: {error}", err=True)
         elif fmt == "json":
@@ -441,7 +451,7 @@ def replay(ctx: Context, url: str, at: str | None, raw: bool) -> None:
         when = parse_when(at) if at else datetime.max.replace(tzinfo=UTC)
     except ValueError as exc:  # parse_when signals a bad timestamp with a bare ValueError
         raise click.BadParameter(str(exc), param_hint="'--at'") from None
-    found = ReplayStore(ctx.data_dir).lookup(url, when)
+    found = ReplayStore(ctx.data_dir, ctx.max_page_size()).lookup(url, when)
     if found is None:
         raise NotFound(f"{url}: not in the archive")
     click.echo(response_head(found.stored), err=raw)
@@ -461,9 +471,10 @@ def import_cmd(ctx: Context, paths: tuple[Path, ...]) -> None:
     from archive.warc.importer import import_files
     from crawler.ingest import ingest_files
 
-    result = import_files(paths, ctx.warc_dir)
+    max_payload = ctx.max_page_size()
+    result = import_files(paths, ctx.warc_dir, max_payload)
     with ctx.archive() as archive:
-        report = ingest_files(archive, result.ready, None)
+        report = ingest_files(archive, result.ready, None, max_payload=max_payload)
     for path in result.ready:
         click.echo(f"{path.name}: {result.records.get(path.name, 'already imported')} records")
     for line in result.errors + report.errors:

@@ -17,6 +17,7 @@ from archive.replay.rules import Capture, ordered_by_nearness, resolve_revisit
 from archive.store.connection import connect
 from archive.store.urls import try_normalize_url
 from archive.times import parse_utc
+from archive.warc.payload import DEFAULT_MAX_PAYLOAD
 from archive.warc.reader import StoredResponse, WarcError, read_response
 
 if TYPE_CHECKING:
@@ -49,11 +50,13 @@ class ReplayStore:
     """Captures of ``<data>/archive.db`` and their records in ``<data>/warcs``.
 
     One SQLite connection per thread (the web app answers from a thread pool). A missing
-    database is an empty archive: every lookup finds nothing.
+    database is an empty archive: every lookup finds nothing. No payload is decoded past
+    ``max_payload`` bytes (``[crawl] max_page_size``): such a capture cannot be replayed.
     """
 
-    def __init__(self, data_dir: str | Path):
+    def __init__(self, data_dir: str | Path, max_payload: int = DEFAULT_MAX_PAYLOAD):
         self.data_dir = Path(data_dir)
+        self.max_payload = max_payload
         self.db_path = self.data_dir / "archive.db"
         self.warc_dir = self.data_dir / "warcs"
         self._local = threading.local()
@@ -99,7 +102,10 @@ class ReplayStore:
         """The stored response of one capture, revisit resolved. Raises WarcError when the
         record cannot be read and LookupError when a revisit's original is not archived."""
         stored = read_response(self.warc_dir, WarcLocation(capture.warc_file, capture.offset,
-                                                            capture.length))
+                                                            capture.length), self.max_payload)
+        if stored.too_large:
+            raise WarcError(f"{capture.warc_file}@{capture.offset}: payload larger than "
+                            f"max_page_size ({self.max_payload} bytes); not replayed")
         if stored.revisit is None:
             return stored
         info = stored.revisit

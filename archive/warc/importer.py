@@ -32,6 +32,7 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 from warcio.warcwriter import WARCWriter
 
+from archive.warc.payload import DEFAULT_MAX_PAYLOAD
 from archive.warc.reader import WarcError, iter_responses
 
 _GZIP = b"\x1f\x8b"
@@ -65,11 +66,22 @@ def _final_name(data_hash: str, name: str, gzipped: bool) -> str:
     return f"import-{data_hash[:10]}-{stem}.warc{'.gz' if gzipped else ''}"
 
 
-def _check_warc(path: Path, label: str) -> int:
-    """Response and revisit records in a complete, readable WARC; raises WarcError."""
+def _has_record(path: Path) -> bool:
+    """At least one WARC record of any type (an empty or foreign file has none)."""
+    try:
+        with open(path, "rb") as fh:
+            # warcio reads blank lines as a record of no type: that is no record.
+            return any(record.rec_type for record in ArchiveIterator(fh))
+    except (EOFError, ValueError, zlib.error, ArchiveLoadFailed):
+        return False
+
+
+def _check_warc(path: Path, label: str, max_payload: int) -> int:
+    """Response and revisit records in a complete, readable WARC that holds at least one
+    record; raises WarcError."""
     count = 0
     try:
-        for stored in iter_responses(path):
+        for stored in iter_responses(path, max_payload=max_payload):
             if not stored.captured.url:
                 raise WarcError(f"{label}: a response record at offset "
                                 f"{stored.location.offset} has no target URI")
@@ -79,6 +91,9 @@ def _check_warc(path: Path, label: str) -> int:
         message = str(exc).replace(path.name, label, 1)
         raise WarcError(message if message.startswith(label) else f"{label}: {message}"
                         ) from exc
+    if count == 0 and not _has_record(path):
+        # An empty file (a failed download, a crawl that wrote nothing) is not evidence.
+        raise WarcError(f"{label}: no WARC record in it; nothing imported")
     return count
 
 
@@ -96,8 +111,8 @@ def _check_gzip(data: bytes, label: str) -> None:
         raise WarcError(f"{label}: truncated or corrupt gzip data ({exc})") from exc
 
 
-def _accept(data: bytes, name: str, label: str, warc_dir: Path, result: ImportResult) -> None:
-    _check_gzip(data, label)
+def _accept(data: bytes, name: str, label: str, warc_dir: Path, result: ImportResult,
+            max_payload: int) -> None:
     digest = hashlib.sha256(data).hexdigest()
     final = warc_dir / _final_name(digest, name, data.startswith(_GZIP))
     if final.exists():
@@ -110,7 +125,10 @@ def _accept(data: bytes, name: str, label: str, warc_dir: Path, result: ImportRe
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
-        result.records[final.name] = _check_warc(Path(tmp), label)
+        result.records[final.name] = _check_warc(Path(tmp), label, max_payload)
+        # After the record check, which names a damaged region and its offset; this one
+        # catches a last member cut before its trailer, which the records do not show.
+        _check_gzip(data, label)
         os.replace(tmp, final)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -130,8 +148,10 @@ def _wacz_members(data: bytes, label: str) -> list[tuple[str, bytes]]:
         raise WarcError(f"{label}: unreadable WACZ ({type(exc).__name__}: {exc})") from exc
 
 
-def import_files(paths: Iterable[str | Path], warc_dir: str | Path) -> ImportResult:
+def import_files(paths: Iterable[str | Path], warc_dir: str | Path,
+                 max_payload: int = DEFAULT_MAX_PAYLOAD) -> ImportResult:
     """Check and copy (or convert) ``paths`` into ``warc_dir``; see the module docstring.
+    No payload is decoded past ``max_payload`` bytes while checking (gzip bombs).
 
     Never raises for a bad input file: it is refused with one line in ``errors``.
     """
@@ -148,7 +168,8 @@ def import_files(paths: Iterable[str | Path], warc_dir: str | Path) -> ImportRes
                 before = set(warc_dir.iterdir()) if warc_dir.is_dir() else set()
                 try:
                     for name, member in members:  # all members valid, or none imported
-                        _accept(member, name, f"{label}!{name}", warc_dir, staged)
+                        _accept(member, name, f"{label}!{name}", warc_dir, staged,
+                                max_payload)
                 except WarcError:
                     for done in staged.ready:
                         if done not in before:
@@ -157,9 +178,10 @@ def import_files(paths: Iterable[str | Path], warc_dir: str | Path) -> ImportRes
                 result.ready += staged.ready
                 result.records.update(staged.records)
             elif kind == "arc":
-                _accept(arc_to_warc(data, label), path.name, label, warc_dir, result)
+                _accept(arc_to_warc(data, label), path.name, label, warc_dir, result,
+                        max_payload)
             else:
-                _accept(data, path.name, label, warc_dir, result)
+                _accept(data, path.name, label, warc_dir, result, max_payload)
         except WarcError as exc:
             # warcio's messages span lines (and may start with an empty one): one line here.
             result.errors.append(" ".join(str(exc).split()))

@@ -5,29 +5,27 @@ warcio stays behind this module: callers see :class:`CapturedResponse` and :clas
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 import os
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
-import brotli
 from warcio.archiveiterator import ArchiveIterator
-from warcio.bufferedreaders import BufferedReader, ChunkedDataException, ChunkedDataReader
+from warcio.bufferedreaders import ChunkedDataException
 from warcio.exceptions import ArchiveLoadFailed
 
 from archive.models import CapturedResponse, WarcLocation
 from archive.times import parse_utc
+from archive.warc.payload import DEFAULT_MAX_PAYLOAD, PayloadTooLarge, decode_payload
 from archive.warc.writer import METADATA_URN
 
 if TYPE_CHECKING:
     from warcio.recordloader import ArcWarcRecord
-    from warcio.statusandheaders import StatusAndHeaders
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +53,9 @@ class Revisit:
 class StoredResponse:
     """A response or revisit record read back: the parsed capture, where it is, and its
     payload digest. For a revisit, ``revisit`` is set and ``captured.body`` is empty until
-    resolved against the record it refers to (:meth:`with_payload`)."""
+    resolved against the record it refers to (:meth:`with_payload`). ``too_large``: the
+    payload is larger than the reader's bound, so ``captured.body`` is empty (the record is
+    evidence that the page was fetched; its content is not expanded)."""
 
     captured: CapturedResponse
     location: WarcLocation
@@ -63,6 +63,7 @@ class StoredResponse:
     protocol: str
     reason: str
     revisit: Revisit | None = None
+    too_large: bool = False
 
     def with_payload(self, original: StoredResponse) -> StoredResponse:
         """This revisit with the payload of the capture it refers to (its headers too when
@@ -74,61 +75,165 @@ class StoredResponse:
         return replace(self, captured=captured)
 
 
-def iter_responses(path: str | Path) -> Iterator[StoredResponse]:
-    """Every response and revisit record of a WARC file with its metadata record attached,
-    in file order.
+@dataclass(frozen=True, slots=True)
+class Damage:
+    """A region of a WARC file that holds no readable record: where it is and why it was
+    skipped (never its bytes, which may be anything)."""
 
-    Raises :class:`WarcError` (file name and offset) on a truncated or corrupt file, after
-    yielding every complete record before the damage.
+    file: str
+    offset: int
+    length: int
+    reason: str
+    to_end: bool = False  # the region runs to the end of the file
+
+    def __str__(self) -> str:
+        if self.reason.startswith("truncated"):
+            # A record cut short (a full disk, an interrupted copy): said as such.
+            return (f"{self.file}: record at offset {self.offset} is {self.reason}"
+                    + ("" if self.to_end else f"; {self.length} bytes skipped"))
+        return (f"{self.file}: damaged region at offset {self.offset}, {self.length} bytes "
+                f"skipped ({self.reason})")
+
+
+def iter_responses(path: str | Path, *, max_payload: int = DEFAULT_MAX_PAYLOAD,
+                   on_damage: Callable[[Damage], object] | None = None
+                   ) -> Iterator[StoredResponse]:
+    """Every intact response and revisit record of a WARC file with its metadata record
+    attached, in file order.
+
+    A damaged region (a corrupt or foreign gzip member, a record cut short, bytes that are
+    not a WARC record) is skipped: reading resumes at the next gzip member or ``WARC/1.``
+    header that starts a readable record, so every intact record after the damage is read
+    too. Each region is passed to ``on_damage`` (the caller reports it: ingest logs it and
+    counts it as an error); without ``on_damage``, :class:`WarcError` (file name, first
+    region's offset and reason) is raised once every intact record has been yielded. A
+    payload larger than ``max_payload`` (stored or decoded) is not expanded: its record
+    comes with ``too_large`` set and an empty body.
     """
     path = Path(path)
-    pending: StoredResponse | None = None
+    damages: list[Damage] = []
+
+    def damaged(damage: Damage) -> None:
+        damages.append(damage)
+        if on_damage is not None:
+            on_damage(damage)
+
     try:
         with open(path, "rb") as fh:
-            size = os.fstat(fh.fileno()).st_size
-            last = end = 0
-            it = ArchiveIterator(fh)
+            yield from _read_resynchronising(fh, path.name, max_payload, damaged)
+    except OSError as exc:
+        raise WarcError(f"{path.name}: cannot read ({exc.strerror or exc})") from exc
+    if damages and on_damage is None:
+        more = f" (and {len(damages) - 1} more damaged region(s))" if len(damages) > 1 else ""
+        raise WarcError(f"{damages[0]}{more}")
+
+
+# What warcio and zlib raise on damaged data, and how a damaged region is described.
+_DAMAGE = (EOFError, ValueError, zlib.error, ArchiveLoadFailed, ChunkedDataException)
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, ArchiveLoadFailed):
+        return "not a WARC record"
+    if isinstance(exc, zlib.error):
+        return "corrupt gzip data"
+    if isinstance(exc, WarcError):  # from _check_complete: "... is truncated (N bytes ...)"
+        return "truncated" + str(exc).rpartition(" is truncated")[2]
+    return f"unreadable record ({type(exc).__name__})"
+
+
+def _read_resynchronising(fh: BinaryIO, name: str, max_payload: int,
+                          damaged: Callable[[Damage], None]) -> Iterator[StoredResponse]:
+    size = os.fstat(fh.fileno()).st_size
+    pos = 0
+    pending: StoredResponse | None = None
+    while pos < size:
+        fh.seek(pos)
+        it = ArchiveIterator(fh)  # its offsets count from the start of the file
+        last = end = pos
+        reason: str | None = None
+        try:
             for record in it:
                 if record.rec_type in ("response", "revisit"):
-                    stored = _stored(record, it, path.name)
+                    stored = _stored(record, it, name, max_payload)
                     if pending is not None:
                         yield pending
                     pending = stored
                 elif record.rec_type == "metadata":
                     target = record.rec_headers.get_header("WARC-Target-URI") or ""
-                    payload = record.content_stream().read()
+                    payload = record.content_stream().read(max_payload + 1)
                     it.read_to_end(record)
-                    _check_complete(record, path.name, it)
+                    _check_complete(record, name, it)
                     if pending is not None and target == METADATA_URN + pending.captured.url:
-                        yield _with_metadata(pending, payload)
+                        yield _with_metadata(pending, payload[:max_payload])
                         pending = None
                 else:
                     it.read_to_end(record)
-                    _check_complete(record, path.name, it)
+                    _check_complete(record, name, it)
                 last = it.get_record_offset()
                 end = last + it.get_record_length()
+        except _DAMAGE as exc:
+            reason = _reason(exc)
+        # warcio's offsets are not to be trusted on data it could not read: keep moving on.
+        end = min(max(end, pos), size)
+        if reason is None:
             fh.seek(end)
-            if end == size and not _member_complete(fh, last, end):
-                raise WarcError(f"{path.name}: truncated: the last record (offset {last}) "
-                                "ends before its gzip member does")
-            if end < size and fh.read(64).strip(b"\r\n"):
-                # warcio stops quietly at a cut gzip member; a reader of evidence must not.
-                # (Uncompressed files may end with the last record's CRLF pair: fine.)
-                raise WarcError(f"{path.name}: truncated or corrupt at offset {end} "
-                                f"({size - end} bytes unreadable)")
-    except (OSError, EOFError, ValueError, zlib.error, ArchiveLoadFailed) as exc:
+            if end == size and end > pos and not _member_complete(fh, last, end):
+                # zlib and warcio read a member cut before its trailer without complaint.
+                damaged(Damage(name, last, size - last, "truncated: the last record's "
+                               "gzip member is cut short", to_end=True))
+                break
+            if end >= size or not fh.read(64).strip(b"\r\n"):
+                break  # (uncompressed files may end with the last record's CRLF pair)
+            reason = "not a WARC record"  # warcio stopped quietly at bytes it cannot read
         if pending is not None:
             yield pending
-        if isinstance(exc, WarcError):
-            raise
-        raise WarcError(f"{path.name}: unreadable WARC data ({type(exc).__name__}: {exc})"
-                        ) from exc
+            pending = None
+        resume = _next_record_start(fh, end + 1, size)
+        damaged(Damage(name, end, resume - end, reason, to_end=resume == size))
+        pos = resume
     if pending is not None:
         yield pending
 
 
-def read_response(directory: str | Path, location: WarcLocation) -> StoredResponse:
-    """The response or revisit record at ``location`` (one seek), without its metadata."""
+_GZIP_MAGIC = b"\x1f\x8b\x08"
+_WARC_MAGIC = b"WARC/1."
+_SCAN = 1 << 20
+
+
+def _next_record_start(fh: BinaryIO, start: int, size: int) -> int:
+    """The offset of the first gzip member or ``WARC/1.`` line at or after ``start`` that
+    begins a WARC record (``size`` when there is none)."""
+    pos = start
+    while pos < size:
+        fh.seek(pos)
+        window = fh.read(_SCAN + 16)
+        found = [i for i in (window.find(_GZIP_MAGIC), window.find(_WARC_MAGIC)) if i >= 0]
+        if not found:
+            pos += _SCAN
+            continue
+        candidate = pos + min(found)
+        if _starts_record(fh, candidate):
+            return candidate
+        pos = candidate + 1
+    return size
+
+
+def _starts_record(fh: BinaryIO, offset: int) -> bool:
+    fh.seek(offset)
+    head = fh.read(4096)
+    if head.startswith(_GZIP_MAGIC):
+        try:
+            head = zlib.decompressobj(31).decompress(head, 16)
+        except zlib.error:
+            return False
+    return head.startswith((b"WARC/1.0\r\n", b"WARC/1.1\r\n", b"WARC/1.0\n", b"WARC/1.1\n"))
+
+
+def read_response(directory: str | Path, location: WarcLocation,
+                  max_payload: int = DEFAULT_MAX_PAYLOAD) -> StoredResponse:
+    """The response or revisit record at ``location`` (one seek), without its metadata.
+    A payload larger than ``max_payload`` comes back with ``too_large`` set and no body."""
     path = Path(directory) / location.file
     try:
         with open(path, "rb") as fh:
@@ -139,27 +244,37 @@ def read_response(directory: str | Path, location: WarcLocation) -> StoredRespon
                 raise WarcError(
                     f"{location.file}@{location.offset}: a {record.rec_type} record, not a response"
                 )
-            return _stored(record, it, location.file, location.offset)
-    except (OSError, StopIteration, EOFError, zlib.error) as exc:
-        raise WarcError(f"{location.file}@{location.offset}: cannot read record ({exc})") from exc
+            return _stored(record, it, location.file, max_payload)
+    except WarcError:
+        raise
+    except (OSError, StopIteration, *_DAMAGE) as exc:
+        raise WarcError(f"{location.file}@{location.offset}: cannot read record "
+                        f"({_reason(exc)})") from exc
 
 
-def _stored(record: ArcWarcRecord, it: ArchiveIterator, name: str, base: int = 0) -> StoredResponse:
+def _stored(record: ArcWarcRecord, it: ArchiveIterator, name: str,
+            max_payload: int) -> StoredResponse:
     rec_headers = record.rec_headers
     http = record.http_headers
-    raw = record.raw_stream.read()
+    # One byte over the bound is enough to know: the rest is skipped, never held.
+    raw = record.raw_stream.read(max_payload + 1)
     it.read_to_end(record)
     _check_complete(record, name, it)
-    body = decode_payload(raw, http, f"{name}: {rec_headers.get_header('WARC-Target-URI')}")
-    offset = it.get_record_offset()
+    url = rec_headers.get_header("WARC-Target-URI") or ""
+    offset = it.get_record_offset()  # from the start of the file (warcio takes fh.tell())
     length = it.get_record_length()
+    too_large = False
+    try:
+        body = decode_payload(raw, http, f"{name}@{offset}: {url}", max_payload)
+    except PayloadTooLarge:
+        body, too_large = b"", True  # the caller reports it (ingest counts it as an error)
     status_line = (http.get_statuscode() or "0") if http is not None else "0"
     reason = ""
     if http is not None and http.statusline:
         parts = http.statusline.split(" ", 1)
         reason = parts[1] if len(parts) > 1 else ""
     captured = CapturedResponse(
-        url=rec_headers.get_header("WARC-Target-URI") or "",
+        url=url,
         status=int(status_line) if status_line.isdigit() else 0,
         headers=tuple(http.headers) if http is not None else (),
         body=body,
@@ -177,45 +292,13 @@ def _stored(record: ArcWarcRecord, it: ArchiveIterator, name: str, base: int = 0
         )
     return StoredResponse(
         captured=captured,
-        location=WarcLocation(name, base + offset, length),
+        location=WarcLocation(name, offset, length),
         digest=rec_headers.get_header("WARC-Payload-Digest"),
         protocol=(http.protocol if http is not None else "") or "HTTP/1.1",
         reason=reason,
         revisit=revisit,
+        too_large=too_large,
     )
-
-
-def decode_payload(raw: bytes, http: StatusAndHeaders | None, where: str = "") -> bytes:
-    """Undo Transfer-Encoding (other tools' WARCs may keep it) and Content-Encoding.
-
-    A body that claims gzip but is not stays as received: the capture is kept and the page
-    parser decides what it is, rather than losing the record.
-    """
-    if http is None or not raw:
-        return raw
-    encoding = (http.get_header("Content-Encoding") or "").strip().lower() or None
-    chunked = "chunked" in (http.get_header("Transfer-Encoding") or "").lower()
-    if encoding not in (None, "identity", "gzip", "x-gzip", "deflate", "br"):
-        return raw
-    decomp = {"x-gzip": "gzip", "identity": None}.get(encoding or "", encoding)
-    try:
-        if chunked:
-            raw = ChunkedDataReader(io.BytesIO(raw)).read()
-        if decomp == "br":
-            # warcio's brotli path breaks on current brotli releases (no unused_data).
-            return brotli.decompress(raw)
-        if decomp:
-            return BufferedReader(io.BytesIO(raw), decomp_type=decomp).read()
-        return raw
-    except (OSError, EOFError, ValueError, zlib.error, ChunkedDataException,
-            brotli.error) as exc:
-        log.warning(
-            "%s: cannot decode %s payload (%s); keeping it as received",
-            where,
-            encoding or "chunked",
-            exc,
-        )
-    return raw
 
 
 def _with_metadata(stored: StoredResponse, payload: bytes) -> StoredResponse:
