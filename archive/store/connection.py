@@ -21,11 +21,14 @@ same moment (``mediawatch schedule`` starting while ``mediawatch runs`` is calle
 both find no migration applied and both create the tables: "table articles already
 exists". SQLite's own locks cannot prevent it, since sqlite-utils reads the applied
 migrations before it opens a transaction and ``executescript`` commits whatever is open.
-So :func:`schema_lock` takes an ``flock`` on ``<archive.db>.schema-lock`` beside the file:
-exclusive while a read-write opener switches to WAL and applies the pending migrations
-(re-reading which are applied once it holds the lock), shared while a read-only opener
-checks that none is pending. The kernel releases it when a process dies, so a killed
-migration never leaves the archive locked (its transaction rolls back).
+So :func:`schema_lock` takes an ``flock`` on ``.schema-lock`` in the archive's directory
+(one per directory, so that the database ``reindex`` builds beside the archive leaves no
+file of its own; never the database file itself, since closing any descriptor of that file
+would drop the POSIX locks SQLite holds on it): exclusive while a read-write opener
+switches to WAL and applies the pending migrations (re-reading which are applied once it
+holds the lock), shared while a read-only opener checks that none is pending. The kernel
+releases it when a process dies, so a killed migration never leaves the archive locked
+(its transaction rolls back).
 """
 
 from __future__ import annotations
@@ -80,8 +83,7 @@ def connect(path: str | Path, *, readonly: bool = False,
 
 def schema_lock_path(path: str | Path) -> Path:
     """The lock file that guards opening and migrating the archive at ``path``."""
-    path = Path(path)
-    return path.with_name(path.name + ".schema-lock")
+    return Path(path).with_name(".schema-lock")
 
 
 @contextmanager
