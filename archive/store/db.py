@@ -248,7 +248,7 @@ class Archive:
 
     def finish_run(self, run_id: int, run: Mapping[str, Any]) -> None:
         """Complete run ``run_id`` (logged by :meth:`start_run`) with the figures of ``run``
-        (keys as :meth:`log_run` takes them); the owner stays in ``extra``. A row another
+        (keys as :meth:`log_run` takes them), dropping the owner from ``extra``. A row another
         process has meanwhile marked interrupted (it took this one for dead) is completed
         all the same: the run did finish."""
         row = run_row(run)
@@ -259,6 +259,8 @@ class Archive:
             extra = {**json.loads(old[0]), **json.loads(row.pop("extra"))}
             if extra.get("reason") == INTERRUPTED and row.get("status") != "failed":
                 extra.pop("reason")
+            for key in RunOwner.KEYS:  # only a running row needs its process
+                extra.pop(key, None)
             row["extra"] = json.dumps(extra, ensure_ascii=False, sort_keys=True)
             sets = ", ".join(f"{name} = :{name}" for name in row)
             self.db.execute(f"UPDATE runs SET {sets} WHERE id = :id", {**row, "id": run_id})

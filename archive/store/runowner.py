@@ -19,7 +19,7 @@ import socket
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from archive.times import parse_utc
 
@@ -64,6 +64,9 @@ def _pid_alive(pid: int) -> bool:
 class RunOwner:
     """The process that runs a crawl: pid, host and start token (module docstring)."""
 
+    #: The items of a run's ``extra`` that hold its owner.
+    KEYS: ClassVar[tuple[str, ...]] = ("pid", "host", "pid_token")
+
     pid: int
     host: str
     token: str | None
@@ -76,7 +79,7 @@ class RunOwner:
 
     def extra(self) -> dict[str, Any]:
         """The owner as items of the run's ``extra`` JSON."""
-        return {"pid": self.pid, "host": self.host, "pid_token": self.token}
+        return dict(zip(self.KEYS, (self.pid, self.host, self.token), strict=True))
 
     @classmethod
     def from_extra(cls, extra: Mapping[str, Any]) -> RunOwner | None:
