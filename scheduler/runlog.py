@@ -1,6 +1,10 @@
 """Views of the run log (the ``runs`` table) for ``mediawatch runs``, ``schedule --list`` and
 the web UI's sources page.
 
+``mediawatch runs`` and ``schedule --list`` first mark the ``running`` rows whose process is
+gone ``failed`` / ``interrupted`` (:meth:`~archive.store.db.Archive.fail_interrupted_runs`),
+so a crawl killed with the service shows as what it is, not as still running.
+
 Pure functions over the rows :meth:`archive.store.db.Archive.runs` returns (times as stored, ISO
 8601 UTC text; ``extra`` parsed). Two writers add rows: the crawl subprocess (its figures,
 status ``ok`` / ``skipped`` / Scrapy's finish reason) and the service (status ``failed``
@@ -9,7 +13,10 @@ with ``extra.reason`` when a crawl timed out, crashed, was killed or was interru
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import suppress
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from archive.config.files import ConfigError
@@ -17,7 +24,6 @@ from archive.times import parse_utc, utc_text
 from scheduler.timing import plan_start
 
 if TYPE_CHECKING:
-    from datetime import datetime
     from pathlib import Path
 
     from archive.config.sources import Config
@@ -101,13 +107,23 @@ def _text(value: datetime) -> str:
 
 def schedule_listing(config: Config, archive: Archive, now: datetime) -> list[dict[str, Any]]:
     """``schedule --list``: :func:`schedule_rows` over the runs the archive has logged."""
+    close_interrupted(archive, now)
     runs = {src.id: archive.runs(src.id) for src in config.sources}
     return schedule_rows(config, runs, now)
 
 
-def run_records(archive: Archive, source: str | None = None) -> list[dict[str, Any]]:
+def close_interrupted(archive: Archive, now: datetime) -> None:
+    """Mark the runs whose process is gone interrupted; a log that cannot be written to
+    (a full disk) is shown as it is."""
+    with suppress(sqlite3.OperationalError):
+        archive.fail_interrupted_runs(now)
+
+
+def run_records(archive: Archive, source: str | None = None,
+                now: datetime | None = None) -> list[dict[str, Any]]:
     """``mediawatch runs``: every logged run (of one source), oldest first, as
-    :func:`run_record` shapes it."""
+    :func:`run_record` shapes it (interrupted runs closed first, as of ``now``)."""
+    close_interrupted(archive, now or datetime.now(UTC))
     return [run_record(row) for row in archive.runs(source)]
 
 

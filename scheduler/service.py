@@ -20,11 +20,15 @@ How it works:
   spider and its WARC files), :data:`KILL_GRACE` seconds, then SIGKILL to its whole process
   group (the ingest worker processes too). SIGTERM goes to the crawl process only, since
   its workers are its business while it shuts down cleanly.
-* **The run log is the state.** A crawl that finishes logs its own row in ``runs``; a
-  crawl that timed out, exited non-zero, was killed or was interrupted by a stop is logged
-  here as ``failed`` with ``extra.reason`` and ``extra.log``. At start, and for a source
-  whose schedule changed, :func:`scheduler.timing.plan_start` reads the last run's start
-  from that log: a run missed while the service was down runs once.
+* **The run log is the state.** A crawl logs its own row in ``runs`` as ``running`` when it
+  starts and completes it when it finishes; a crawl that timed out, exited non-zero, was
+  killed or was interrupted by a stop is logged here as ``failed`` with ``extra.reason``
+  and ``extra.log`` (its own row amended when it wrote one). When the service and its
+  crawls are killed together (a cgroup kill), nobody completes the rows: at start the
+  service marks every ``running`` row whose process is gone ``failed``, reason
+  ``interrupted`` (:meth:`archive.store.db.Archive.fail_interrupted_runs`). At start, and
+  for a source whose schedule changed, :func:`scheduler.timing.plan_start` reads the last
+  run's start from that log: a run missed while the service was down runs once.
 * **SIGHUP** re-reads the sources file: new sources scheduled, removed ones dropped,
   changed schedules rescheduled, ``[crawl]`` values applied to the next runs. A bad file
   is logged and the running schedule kept.
@@ -171,6 +175,10 @@ class Service:
         """Start the scheduler and schedule every configured source."""
         log.info("mediawatch schedule: %d source(s) from %s, data in %s, pid %d",
                  len(self.config.sources), self.config_path, self.data_dir, os.getpid())
+        with Archive(self.data_dir / "archive.db") as archive:
+            for run_id in archive.fail_interrupted_runs(self.clock()):
+                log.warning("run %d was interrupted (its process is gone): logged as failed",
+                            run_id)
         self.scheduler.start()
         self._sync(self.config)
 
@@ -285,8 +293,8 @@ class Service:
                     interrupted = source_id in self._interrupted
                     self._interrupted.discard(source_id)
         reason = failure_reason(proc.returncode, timed_out=timed_out, interrupted=interrupted)
-        own_row = self._logged_since(source_id, started)
-        if reason == "interrupted" and own_row is not None:
+        own_row, own_status = self._logged_since(source_id, started)
+        if reason == "interrupted" and own_row is not None and own_status != "running":
             # The stop caught it after it had logged its run, while the process was
             # exiting: the crawl did finish.
             reason = None
@@ -296,19 +304,22 @@ class Service:
         else:
             log.warning("%s: crawl failed after %.1fs: %s (log %s)", source_id, seconds,
                         reason, run_log)
-            self._log_failed(source_id, started, reason, run_log, own_row)
+            self._log_failed(source_id, started, reason, run_log, own_row,
+                             unfinished=own_status == "running")
 
-    def _logged_since(self, source_id: str, started: datetime) -> int | None:
-        """The id of the run the crawl logged itself, if it did: a row of the source that
-        started at or after ``started`` (the crawl's row starts a moment after the spawn)."""
+    def _logged_since(self, source_id: str, started: datetime
+                      ) -> tuple[int | None, str | None]:
+        """The id and status of the run the crawl logged itself, if it did: a row of the
+        source that started at or after ``started`` (the crawl's row starts a moment after
+        the spawn); ``running`` when the crawl died before completing it."""
         archive = Archive(self.data_dir / "archive.db")
         try:
             since = started.replace(microsecond=0)
             for row in reversed(archive.runs(source_id)):
                 t = parse_time(row.get("started"))
                 if row.get("status") != "failed" and t is not None and t >= since:
-                    return int(row["id"])
-            return None
+                    return int(row["id"]), row.get("status")
+            return None, None
         finally:
             archive.close()
 
@@ -321,13 +332,16 @@ class Service:
             proc.wait()
 
     def _log_failed(self, source_id: str, started: datetime, reason: str,
-                    run_log: Path, own_row: int | None = None) -> None:
+                    run_log: Path, own_row: int | None = None, *,
+                    unfinished: bool = False) -> None:
         """Log the run as failed; a crawl stopped at its time limit that still closed and
-        logged itself keeps its one row (with its figures), marked failed."""
+        logged itself keeps its one row (with its figures), marked failed; a crawl that
+        died with its row ``running`` (``unfinished``) has that row ended now."""
         archive = Archive(self.data_dir / "archive.db")
         try:
             if own_row is not None:
-                archive.amend_run(own_row, "failed", reason=reason, log=str(run_log))
+                archive.amend_run(own_row, "failed", reason=reason, log=str(run_log),
+                                  finished=self.clock() if unfinished else None)
             else:
                 archive.log_run({"source": source_id, "started": started,
                                  "finished": self.clock(), "status": "failed",

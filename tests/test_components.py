@@ -171,7 +171,10 @@ def test_second_session_on_a_locked_source_is_skipped_and_sends_nothing(tmp_path
     assert ext(third, CrawlSession).skipped is None
     with Archive(tmp_path / "archive.db") as archive:
         runs = archive.runs()
-    assert [(r["source"], r["status"]) for r in runs] == [("wire", "skipped"), ("wire", "ok")]
+    # The holder's row was written when it started, the skipped one at its end; the third
+    # crawl, still going, has its row too.
+    assert sorted((r["source"], r["status"]) for r in runs) == [
+        ("wire", "ok"), ("wire", "running"), ("wire", "skipped")]
     ext(third, CrawlSession).release()
 
 
@@ -231,3 +234,26 @@ def test_ingest_can_be_switched_off(tmp_path: Path) -> None:
     assert json.dumps(sorted(type(e).__name__ for e in crawler.extensions.middlewares
                              if type(e).__module__.startswith("crawler."))) == json.dumps(
         ["CrawlSession", "IncrementalState", "WarcCapture"])
+
+
+def test_session_logs_its_run_at_start_and_closes_runs_of_dead_crawls(tmp_path: Path) -> None:
+    from tests.test_interrupted_runs import dead_owner
+
+    now = datetime.now(UTC).replace(microsecond=0)
+    with Archive(tmp_path / "archive.db") as archive:
+        dead = archive.start_run("other", now - timedelta(minutes=3), dead_owner())
+    crawler = crawler_for(tmp_path)
+    session = ext(crawler, CrawlSession)
+    session.spider_opened(crawler.spider)
+    with Archive(tmp_path / "archive.db") as archive:
+        rows = {r["id"]: r for r in archive.runs()}
+    assert (rows[dead]["status"], rows[dead]["extra"]["reason"]) == ("failed", "interrupted")
+    assert session.run_id is not None
+    assert rows[session.run_id]["status"] == "running"
+    assert rows[session.run_id]["source"] == "wire"
+    session.spider_closed(crawler.spider, "finished")
+    session.engine_stopped()
+    with Archive(tmp_path / "archive.db") as archive:
+        (own,) = archive.runs("wire")  # the same row, completed
+    assert (own["id"], own["status"]) == (session.run_id, "ok")
+    assert own["finished"] is not None

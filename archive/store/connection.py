@@ -15,14 +15,35 @@ opens it here, so that they agree on what a connection is:
   long as the directory is writable (it recreates the WAL index);
 * both: a busy timeout of :data:`BUSY_TIMEOUT_MS`, so a reader or a second writer waits for
   a write lock instead of failing with "database is locked".
+
+**Opening under the schema lock.** Two processes that open a fresh data directory at the
+same moment (``mediawatch schedule`` starting while ``mediawatch runs`` is called) would
+both find no migration applied and both create the tables: "table articles already
+exists". SQLite's own locks cannot prevent it, since sqlite-utils reads the applied
+migrations before it opens a transaction and ``executescript`` commits whatever is open.
+So :func:`schema_lock` takes an ``flock`` on ``.schema-lock`` in the archive's directory
+(one per directory, so that the database ``reindex`` builds beside the archive leaves no
+file of its own; never the database file itself, since closing any descriptor of that file
+would drop the POSIX locks SQLite holds on it): exclusive while a read-write opener
+switches to WAL and applies the pending migrations (re-reading which are applied once it
+holds the lock), shared while a read-only opener checks that none is pending. The kernel
+releases it when a process dies, so a killed migration never leaves the archive locked
+(its transaction rolls back).
 """
 
 from __future__ import annotations
 
+import fcntl
+import os
 import sqlite3
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-__all__ = ["BUSY_TIMEOUT_MS", "connect"]
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+__all__ = ["BUSY_TIMEOUT_MS", "connect", "schema_lock", "schema_lock_path"]
 
 #: How long a statement waits for a lock another connection holds, in milliseconds.
 BUSY_TIMEOUT_MS = 5000
@@ -40,8 +61,9 @@ def connect(path: str | Path, *, readonly: bool = False,
     if readonly:
         if not path.is_file():
             raise FileNotFoundError(2, "no archive", str(path))
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True,
-                               check_same_thread=check_same_thread)
+        with schema_lock(path, shared=True):  # not in the middle of a migration
+            conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True,
+                                   check_same_thread=check_same_thread)
     else:
         path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(path, check_same_thread=check_same_thread)
@@ -57,3 +79,34 @@ def connect(path: str | Path, *, readonly: bool = False,
         conn.close()
         raise
     return conn
+
+
+def schema_lock_path(path: str | Path) -> Path:
+    """The lock file that guards opening and migrating the archive at ``path``."""
+    return Path(path).with_name(".schema-lock")
+
+
+@contextmanager
+def schema_lock(path: str | Path, *, shared: bool = False) -> Iterator[None]:
+    """Hold the schema lock of the archive at ``path`` for the block (module docstring).
+
+    Exclusive by default (creating the directory when missing); ``shared`` for readers,
+    which only wait for a migration in progress. Blocks until the lock is free. A reader
+    that cannot create the lock file (a read-only directory: nobody can migrate there
+    either) goes on without it.
+    """
+    lock = schema_lock_path(path)
+    if not shared:
+        lock.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError:
+        if not shared:
+            raise
+        yield
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock

@@ -21,6 +21,14 @@ Times are stored as ISO 8601 UTC text with a ``Z`` and whole seconds
 (``2020-11-29T23:25:00Z``): fixed width, so text order is time order; sub-second
 precision is dropped. A naive datetime is an error (:class:`ArchiveError`).
 
+Opening runs under the schema lock (:func:`archive.store.connection.schema_lock`), so any
+number of processes may open a fresh data directory at the same moment.
+
+A crawl's run is logged twice: :meth:`Archive.start_run` when it starts (status ``running``,
+its process in ``extra``), :meth:`Archive.finish_run` on the same row when it ends. A
+``running`` row whose process is gone is marked ``failed``, reason ``interrupted``, by
+:meth:`Archive.fail_interrupted_runs` (:mod:`archive.store.runowner`).
+
 An :class:`Archive` is one connection: use it from one thread. Each write method is one
 short ``BEGIN IMMEDIATE`` transaction; wrap many calls in :meth:`Archive.transaction` to
 make a bulk load faster (nested calls become savepoints).
@@ -29,6 +37,7 @@ make a bulk load faster (nested calls become savepoints).
 from __future__ import annotations
 
 import json
+import socket
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -36,13 +45,15 @@ from typing import TYPE_CHECKING, Any
 import sqlite_utils
 
 from archive.store import articles, ledger, lookups
-from archive.store.connection import connect
+from archive.store.connection import connect, schema_lock
 from archive.store.identity import Outcome
 from archive.store.records import CaptureRef, run_row
+from archive.store.runowner import DEFAULT_MAX_AGE, INTERRUPTED, RunOwner, interrupted
 from archive.store.schema import MIGRATIONS, OPERATIONAL_TABLES, ArchiveError
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
+    from datetime import datetime, timedelta
 
     from archive.models import Article
 
@@ -63,8 +74,15 @@ class Archive:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self.db = sqlite_utils.Database(connect(self.path))
-        MIGRATIONS.apply(self.db)
+        # Connect (the switch to WAL included) and migrate as one step under the lock: the
+        # applied migrations are read once it is held, so a second opener finds them done.
+        with schema_lock(self.path):
+            self.db = sqlite_utils.Database(connect(self.path))
+            try:
+                MIGRATIONS.apply(self.db)
+            except BaseException:
+                self.db.close()
+                raise
 
     @classmethod
     def open_readonly(cls, path: str | Path) -> Archive:
@@ -74,8 +92,9 @@ class Archive:
             raise ArchiveError(f"no archive at {path}")
         self = cls.__new__(cls)
         self.path = path
-        self.db = sqlite_utils.Database(connect(path, readonly=True))
-        pending = MIGRATIONS.pending(self.db)
+        with schema_lock(path, shared=True):  # wait for a migration in progress
+            self.db = sqlite_utils.Database(connect(path, readonly=True))
+            pending = MIGRATIONS.pending(self.db)
         if pending:
             self.db.close()
             raise ArchiveError(
@@ -215,16 +234,72 @@ class Archive:
         finally:
             self.db.execute("DETACH DATABASE old")
 
-    def amend_run(self, run_id: int, status: str, **extra: Any) -> None:
-        """Change a logged run's status and add ``extra`` items to its ``extra`` JSON."""
+    def start_run(self, source: str, started: datetime,
+                  owner: RunOwner | None = None) -> int:
+        """Log a run that starts now as ``running``, owned by ``owner`` (this process by
+        default); its id, for :meth:`finish_run`."""
+        owner = owner or RunOwner.current()
+        row = run_row({"source": source, "started": started, "status": "running",
+                       "extra": owner.extra()})
         with self.transaction():
-            row = self.db.execute("SELECT extra FROM runs WHERE id = ?", [run_id]).fetchone()
+            cursor = self.db.execute(
+                f"INSERT INTO runs ({', '.join(row)})"
+                f" VALUES ({', '.join(':' + n for n in row)})", row)
+            assert cursor.lastrowid is not None
+            return cursor.lastrowid
+
+    def finish_run(self, run_id: int, run: Mapping[str, Any]) -> None:
+        """Complete run ``run_id`` (logged by :meth:`start_run`) with the figures of ``run``
+        (keys as :meth:`log_run` takes them), dropping the owner from ``extra``. A row another
+        process has meanwhile marked interrupted (it took this one for dead) is completed
+        all the same: the run did finish."""
+        row = run_row(run)
+        with self.transaction():
+            old = self.db.execute("SELECT extra FROM runs WHERE id = ?", [run_id]).fetchone()
+            if old is None:
+                raise ArchiveError(f"no run {run_id}")
+            extra = {**json.loads(old[0]), **json.loads(row.pop("extra"))}
+            if extra.get("reason") == INTERRUPTED and row.get("status") != "failed":
+                extra.pop("reason")
+            for key in RunOwner.KEYS:  # only a running row needs its process
+                extra.pop(key, None)
+            row["extra"] = json.dumps(extra, ensure_ascii=False, sort_keys=True)
+            sets = ", ".join(f"{name} = :{name}" for name in row)
+            self.db.execute(f"UPDATE runs SET {sets} WHERE id = :id", {**row, "id": run_id})
+
+    def fail_interrupted_runs(self, now: datetime,
+                              max_age: timedelta = DEFAULT_MAX_AGE) -> list[int]:
+        """Mark every ``running`` row whose process is gone (:func:`~archive.store.runowner.
+        interrupted`) ``failed`` with reason ``interrupted``; the ids it marked."""
+        host = socket.gethostname()
+        marked = []
+        for row in list(self.db.query("SELECT * FROM runs WHERE status = 'running'")):
+            row = {**row, "extra": json.loads(row["extra"])}
+            if interrupted(row, host, now, max_age):
+                # Re-checked in the update: the crawl may have finished meanwhile.
+                self.amend_run(row["id"], "failed", only_if="running", reason=INTERRUPTED)
+                marked.append(int(row["id"]))
+        return marked
+
+    def amend_run(self, run_id: int, status: str, *, finished: datetime | None = None,
+                  only_if: str | None = None, **extra: Any) -> None:
+        """Change a logged run's status and add ``extra`` items to its ``extra`` JSON; set
+        ``finished`` when given; change nothing when ``only_if`` is given and the run's
+        status is not that."""
+        with self.transaction():
+            row = self.db.execute("SELECT extra, status FROM runs WHERE id = ?",
+                                  [run_id]).fetchone()
             if row is None:
                 raise ArchiveError(f"no run {run_id}")
+            if only_if is not None and row[1] != only_if:
+                return
             merged = {**json.loads(row[0]), **extra}
             self.db.execute("UPDATE runs SET status = ?, extra = ? WHERE id = ?",
                             [status, json.dumps(merged, ensure_ascii=False, sort_keys=True),
                              run_id])
+            if finished is not None:
+                self.db.execute("UPDATE runs SET finished = ? WHERE id = ?",
+                                [run_row({"finished": finished})["finished"], run_id])
 
     def runs(self, source: str | None = None) -> list[dict[str, Any]]:
         """Logged runs (all, or of one source), oldest first; ``extra`` parsed back."""

@@ -7,12 +7,16 @@ handler runs before the WARC capture can open a file) does, when the spider open
    even when the process is killed), so one source is never crawled twice at once;
 2. skip the crawl when the lock is held by another process, or, on a scheduled run
    (``-a scheduled=1``), when the source is backing off (``source_state``);
-3. holding the lock, close the ``<source>-*.warc.gz.open`` files a killed crawl of the
+3. holding the lock, log the run as ``running`` (source, start, pid, host: so that a crawl
+   killed with ``kill -9``, alone or with the service in its cgroup, still leaves its run in
+   the log), after marking ``failed`` / ``interrupted`` every ``running`` row whose process
+   is gone (:meth:`archive.store.db.Archive.fail_interrupted_runs`);
+4. close the ``<source>-*.warc.gz.open`` files a killed crawl of the
    source left behind (cut after their last complete record, CDXJ-indexed) and list them in
    ``mediawatch/warc/recovered`` for the ingest at close.
 
 At ``engine_stopped``, which Scrapy sends after every ``spider_closed`` handler (WARC files
-closed, ingested, polling state saved), it writes the run's row to the ``runs`` table
+closed, ingested, polling state saved), it completes the run's row in the ``runs`` table
 (:mod:`crawler.figures`: the same figures ``mediawatch crawl`` prints) and releases the lock.
 
 A skipped crawl sends no request at all: :class:`SkipGate`, a spider middleware, gives the
@@ -31,6 +35,7 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+import sqlite3
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -111,6 +116,7 @@ class CrawlSession:
         self.started = self.finished = datetime.now(UTC)
         self.reason: str | None = None
         self._lock: SourceLock | None = None
+        self.run_id: int | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CrawlSession:
@@ -142,6 +148,7 @@ class CrawlSession:
             log.warning("skipped %s: %s", self.source_id, self.skipped)
             self.stats.set_value(SKIPPED_STAT, self.skipped)
             return
+        self._start_run()
         warcs = self.data_dir / "warcs"
         for path in sorted(warcs.glob(f"{self.source_id}-*.warc.gz.open")):
             self.recovered.append(recover_open_file(path, on_close=index_closed_warc))
@@ -168,6 +175,17 @@ class CrawlSession:
             self._lock.release()
             self._lock = None
 
+    def _start_run(self) -> None:
+        """Log the run as ``running`` (module docstring). A failure to write it only costs
+        the early row: the run is then logged once, at the end, as before."""
+        assert self.source_id is not None
+        try:
+            with Archive(self.data_dir / "archive.db") as archive:
+                archive.fail_interrupted_runs(self.started)
+                self.run_id = archive.start_run(self.source_id, self.started)
+        except (sqlite3.Error, OSError) as exc:
+            log.warning("could not log the start of the run of %s: %s", self.source_id, exc)
+
     def _log_run(self) -> None:
         assert self.source_id is not None
         stats: dict[str, Any] = self.stats.get_stats()
@@ -179,7 +197,10 @@ class CrawlSession:
                 figures = replace(figures, finish_reason=self.reason)
             row = run_record(figures, outcomes_from_stats(stats), self.started, self.finished)
         with Archive(self.data_dir / "archive.db") as archive:
-            archive.log_run(row)
+            if self.run_id is not None:
+                archive.finish_run(self.run_id, row)
+            else:
+                archive.log_run(row)
 
 
 class SkipGate:
