@@ -195,3 +195,23 @@ def test_the_commands_use_the_configured_max_page_size(tmp_path: Path) -> None:
     refused = cli("replay", "--raw", "http://127.0.0.1:1/a/1.html")
     assert refused.returncode != 0
     assert refused.stdout == ""
+
+
+def test_the_replay_app_takes_the_bound_it_is_given(tmp_path: Path) -> None:
+    """`serve` passes `[crawl] max_page_size` to the replay app: a payload over it is never
+    decoded there, while the same capture replays under the default bound."""
+    from starlette.testclient import TestClient
+
+    from archive.replay.app import create_replay_app
+    from archive.replay.rules import format_timestamp
+
+    path = write_crawl(tmp_path / "warcs", None)
+    with Archive(tmp_path / "archive.db") as archive:
+        ingest_files(archive, [path], parse_config(SOURCES), workers=1)
+    url = "http://127.0.0.1:1/a/3.html"
+    raw = f"/replay/{format_timestamp(T0 + timedelta(seconds=3))}id_/{url}"
+    assert TestClient(create_replay_app(tmp_path)).get(raw).content == article_html(3)
+    small = create_replay_app(tmp_path, max_payload=len(article_html(3)) // 2)
+    answer = TestClient(small).get(raw)
+    assert answer.status_code == 404
+    assert article_html(3) not in answer.content

@@ -32,6 +32,7 @@ from archive.replay.rules import (
     split_replay_target,
     timemap,
 )
+from archive.warc.payload import DEFAULT_MAX_PAYLOAD
 from archive.web.hosts import HostGuard
 
 if TYPE_CHECKING:
@@ -117,15 +118,17 @@ def _page(template: str, status: int, origin: str, **values: object) -> Response
                           ("X-Content-Type-Options", "nosniff")], body)
 
 
-def create_replay_app(data_dir: Path, *, hosts: frozenset[str] | None = None) -> Starlette:
+def create_replay_app(data_dir: Path, *, hosts: frozenset[str] | None = None,
+                      max_payload: int = DEFAULT_MAX_PAYLOAD) -> Starlette:
     """The replay app over ``<data_dir>/archive.db`` and ``<data_dir>/warcs`` (read only).
 
     Routes: ``/replay/<ts>/<url>``, ``/replay/<ts>id_/<url>``, ``/replay/*/<url>``,
     ``/replay/timemap/link/<url>`` and the TimeGate ``/replay/<url>``. ``hosts`` are the
     Host names answered (:func:`archive.web.hosts.allowed_hosts`; None: any well-formed
     name, for tests); others get a 421, so the CSP never names an arbitrary origin.
+    ``max_payload`` (``[crawl] max_page_size``) bounds every payload it decodes.
     """
-    store = ReplayStore(data_dir)
+    store = ReplayStore(data_dir, max_payload)
 
     def missing(origin: str, url: str, ts: str = "", reason: str = "") -> Response:
         return _page("missing.html", 404, origin, url=url, ts=ts, reason=reason,
