@@ -6,7 +6,7 @@ the archive, a damaged WARC or WACZ file, an I/O error on a named path. It becom
 on stderr, ``mediawatch: error: <message>``, and exit code 2.
 
 Anything else is a bug or an environment failure nobody anticipated (a ``KeyError``, a
-``TypeError``, a ``sqlite3`` error). Its traceback is appended to the day's log,
+``TypeError``, a ``sqlite3`` error in our own SQL). Its traceback is appended to the day's log,
 ``<data>/logs/mediawatch-YYYYMMDD.log`` (UTC date), and the user sees one line naming that
 file; exit code 1. Catching ``ValueError`` or ``LookupError`` wholesale would turn such bugs
 into an innocent-looking one-liner with no traceback anywhere, so the domain errors are
@@ -22,6 +22,7 @@ this around every command.
 from __future__ import annotations
 
 import os
+import sqlite3
 import sys
 import traceback
 from collections.abc import Sequence
@@ -40,6 +41,7 @@ from archive.warc.wacz import WaczError
 
 __all__ = [
     "DOMAIN_ERRORS",
+    "SQLITE_ENVIRONMENT",
     "CommandError",
     "Mediawatch",
     "NotFound",
@@ -76,11 +78,23 @@ DOMAIN_ERRORS: tuple[type[Exception], ...] = (
 )
 
 
+#: What SQLite says when the environment, not the code, is at fault: another writer holds
+#: the database, the disk is full or failing, the file is unreadable, read-only or not a
+#: database. Any other ``sqlite3`` error (``no such column``, a syntax error) is a bug.
+SQLITE_ENVIRONMENT = ("database is locked", "database table is locked", "disk i/o error",
+                      "database or disk is full", "unable to open database file",
+                      "attempt to write a readonly database", "file is not a database",
+                      "database disk image is malformed")
+
+
 def is_domain_error(exc: BaseException) -> bool:
-    """True when ``exc`` is the user's to fix: a listed domain error, or an ``OSError``
-    that names the path it failed on (a missing file, a full disk, a permission)."""
+    """True when ``exc`` is the user's to fix: a listed domain error, an ``OSError`` that
+    names the path it failed on (a missing file, a full disk, a permission), or a
+    ``sqlite3`` error caused by the environment (:data:`SQLITE_ENVIRONMENT`)."""
     if isinstance(exc, DOMAIN_ERRORS):
         return True
+    if isinstance(exc, sqlite3.DatabaseError):
+        return str(exc).lower().startswith(SQLITE_ENVIRONMENT)
     return isinstance(exc, OSError) and exc.filename is not None
 
 
@@ -143,15 +157,22 @@ class Mediawatch(click.Group):
             ctx.exit(0)
         except Exception as exc:
             if is_domain_error(exc):
-                click.echo(f"mediawatch: error: {_one_line(str(exc))}", err=True)
+                message = _one_line(str(exc))
+                if isinstance(exc, sqlite3.Error):  # SQLite's messages name no file
+                    message = f"{_data_dir(ctx) / 'archive.db'}: {message}"
+                click.echo(f"mediawatch: error: {message}", err=True)
                 ctx.exit(exit_code(exc))
             ctx.exit(_report_bug(ctx, exc))
         return None
 
 
-def _report_bug(ctx: click.Context, exc: Exception) -> int:
+def _data_dir(ctx: click.Context) -> Path:
     # The --data option as resolved; before the group callback ran, its raw value.
-    data_dir = getattr(ctx.obj, "data_dir", None) or Path(ctx.params.get("data_dir") or "data")
+    return Path(getattr(ctx.obj, "data_dir", None) or ctx.params.get("data_dir") or "data")
+
+
+def _report_bug(ctx: click.Context, exc: Exception) -> int:
+    data_dir = _data_dir(ctx)
     what = _one_line(f"{type(exc).__name__}: {exc}")
     try:
         path = log_crash(data_dir, exc, ctx.meta.get(_ARGV, sys.argv[1:]))

@@ -206,3 +206,37 @@ def test_a_failed_demo_step_passes_on_its_exit_code(tmp_path: Path) -> None:
     assert lines == []
     assert str(failed.value) == f"demo: `mediawatch --config {missing} --data {tmp_path} crawl`" \
                                 " exited 2"
+
+
+# --------------------------------------------------------------------------- SQLite
+
+
+@pytest.mark.parametrize("message", ["database is locked", "disk I/O error",
+                                     "database or disk is full",
+                                     "attempt to write a readonly database"])
+def test_sqlite_environment_errors_are_one_line_exit_2(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, message: str) -> None:
+    import sqlite3
+
+    def busy(self: Archive, url_or_id: str) -> None:
+        raise sqlite3.OperationalError(message)
+
+    monkeypatch.setattr(Archive, "show", busy)
+    code, _, err = run(tmp_path, "show", "https://example.org/a")
+    assert code == 2
+    assert err == f"mediawatch: error: {tmp_path / 'data' / 'archive.db'}: {message}\n"
+    assert not crash_log(tmp_path).exists()
+
+
+def test_a_sqlite_error_in_our_own_sql_is_a_bug(tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    import sqlite3
+
+    def broken(self: Archive, url_or_id: str) -> None:
+        raise sqlite3.OperationalError("no such column: titel")
+
+    monkeypatch.setattr(Archive, "show", broken)
+    code, _, err = run(tmp_path, "show", "https://example.org/a")
+    assert code == 1
+    assert "traceback in" in err
+    assert "no such column: titel" in crash_log(tmp_path).read_text(encoding="utf-8")
