@@ -2,8 +2,9 @@
 
 A **domain error** is one the user can act on from its message alone: a bad config file, bad
 input (a query the search cannot parse, a malformed URL), something asked for that is not in
-the archive, a damaged WARC or WACZ file, an I/O error on a named path. It becomes one line
-on stderr, ``mediawatch: error: <message>``, and exit code 2.
+the archive, a damaged WARC or WACZ file, an I/O error on a named path, a database that is
+locked, full, read-only or damaged (:data:`SQLITE_ENVIRONMENT`). It becomes one line on
+stderr, ``mediawatch: error: <message>``, and exit code 2.
 
 Anything else is a bug or an environment failure nobody anticipated (a ``KeyError``, a
 ``TypeError``, a ``sqlite3`` error in our own SQL). Its traceback is appended to the day's log,
