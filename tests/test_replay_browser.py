@@ -76,18 +76,7 @@ def replay_server(tmp_path_factory: pytest.TempPathFactory,
     writer.close()
     with Archive(data / "archive.db") as archive:
         ingest_files(archive, list_warcs(data / "warcs"), None, workers=1)
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_replay_app(data), host="127.0.0.1",
-                                           port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        if not thread.is_alive():
-            pytest.fail("uvicorn did not start")
-        threading.Event().wait(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join()
+    yield from _serve(data, free_port())
 
 
 def test_hostile_page_replays_with_nothing_escaping(replay_server: str, browser: Any) -> None:
