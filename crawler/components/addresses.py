@@ -96,6 +96,10 @@ class PrivateAddressGate:
 
     def __init__(self, allow: bool):
         self.allow = allow
+        # One lookup per host and port for the crawl, as Scrapy's own DNS cache does: a
+        # news crawl asks one host thousands of times, and a lookup per request would
+        # double its resolver traffic on the hot path.
+        self._addresses: dict[tuple[str, int], list[str]] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> PrivateAddressGate:
@@ -109,12 +113,14 @@ class PrivateAddressGate:
         if private_allowed(self.allow if own is None else bool(own)):
             return
         host, port = _host_port(request.url)
-        try:
-            infos = await asyncio.get_running_loop().getaddrinfo(
-                host, port, type=socket.SOCK_STREAM)
-        except (OSError, UnicodeError):
-            return
-        if why := _refusal(request.url, host, [str(info[4][0]) for info in infos]):
+        if (host, port) not in self._addresses:
+            try:
+                infos = await asyncio.get_running_loop().getaddrinfo(
+                    host, port, type=socket.SOCK_STREAM)
+            except (OSError, UnicodeError):
+                return  # the download fails on its own, with the resolver's message
+            self._addresses[host, port] = [str(info[4][0]) for info in infos]
+        if why := _refusal(request.url, host, self._addresses[host, port]):
             if spider.crawler.stats is not None:
                 spider.crawler.stats.inc_value("mediawatch/private_refused")
             spider.logger.warning(why)
