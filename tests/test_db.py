@@ -20,7 +20,7 @@ DESKTOP = "https://news.example/2024/05/01/s-400-deal"
 CANONICAL = DESKTOP
 SHORT = "https://news.example/s/12345"
 AMP = "https://news.example/amp/2024/05/01/s-400-deal"
-STORY_ID = article_id(SHORT)
+STORY_ID = article_id(CANONICAL)  # its identity key: the canonical URL on its own site
 
 STORY = Article(
     url=DESKTOP + "?utm_source=rss&utm_medium=feed",
@@ -402,16 +402,19 @@ def test_wire_copies_in_other_outlets_stay_separate(archive: Archive) -> None:
     ids = [item["id"] for item in archive.export()]
     assert len(set(ids)) == 2
     copy_id = archive.resolve("https://wire.example/s-400")
-    assert copy_id == article_id(CANONICAL)  # its identity key; the alias stays with STORY
+    # Its identity key is its own URL (a canonical on another site is passed over); the
+    # canonical alias stays with STORY.
+    assert copy_id == article_id("https://wire.example/s-400")
     assert archive.resolve(CANONICAL) == STORY_ID
 
 
 def test_id_collisions_fall_back_to_the_source(archive: Archive) -> None:
-    first = Article(url="https://wire.example/x", source="wire", canonical_url=SHORT)
+    first = Article(url="https://wire.example/x", source="wire", short_url=CANONICAL)
     archive.upsert(first, cap(0, first.url, at(1)))
-    assert archive.resolve(first.url) == STORY_ID  # key SHORT, taken first by the wire copy
+    assert archive.resolve(first.url) == STORY_ID  # key CANONICAL, taken first by the wire copy
     assert archive.upsert(STORY, cap(1, DESKTOP, at(2))) is Outcome.INSERTED
-    assert archive.resolve(DESKTOP) == article_id(f"example {SHORT}")
+    # (DESKTOP, the canonical URL, stays with the wire copy that claimed it first)
+    assert archive.resolve(SHORT) == article_id(f"example {CANONICAL}")
 
 
 @pytest.mark.parametrize(

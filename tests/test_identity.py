@@ -236,9 +236,20 @@ def test_article_aliases_rejects_bad_page_url() -> None:
     [
         pytest.param(
             {"short_url": "http://nws.ex/a1", "canonical_url": "https://ex.com/c"},
-            "https://nws.ex/a1",
-            id="short-first",
+            "https://ex.com/c",
+            id="own-site-canonical-first",
         ),
+        pytest.param(
+            {"short_url": "http://nws.ex/a1", "canonical_url": "https://www.ex.com/c"},
+            "https://www.ex.com/c",
+            id="www-is-the-same-site",
+        ),
+        pytest.param(
+            {"short_url": "http://nws.ex/a1", "canonical_url": "https://wire.example/c"},
+            "https://nws.ex/a1",
+            id="other-site-canonical-passed-over",
+        ),
+        pytest.param({"short_url": "http://nws.ex/a1"}, "https://nws.ex/a1", id="short"),
         pytest.param({"canonical_url": "https://ex.com/c#x"}, "https://ex.com/c", id="canonical"),
         pytest.param({}, "https://ex.com/page", id="url"),
         pytest.param({"short_url": "not a url"}, "https://ex.com/page", id="bad-short-skipped"),
@@ -247,6 +258,16 @@ def test_article_aliases_rejects_bad_page_url() -> None:
 def test_identity_key_precedence(fields: dict[str, str], expected: str) -> None:
     article = Article(url="https://ex.com/page?utm_source=x", source="ex", **fields)
     assert identity_key(article) == expected
+
+
+def test_amp_and_article_page_give_one_id_in_either_order() -> None:
+    """The AMP page (no short URL) and the article page (short URL) of one story: the id
+    must not depend on which of them a crawl fetched first."""
+    amp = Article(url="https://ex.com/amp/news/1", source="ex",
+                  canonical_url="https://ex.com/news/1")
+    page = Article(url="https://ex.com/news/1", source="ex",
+                   canonical_url="https://ex.com/news/1", short_url="https://ex.com/s/Ab3")
+    assert identity_key(amp) == identity_key(page) == "https://ex.com/news/1"
 
 
 def test_article_id_is_short_sha1_hex() -> None:

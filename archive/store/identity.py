@@ -90,9 +90,17 @@ one article (the first that claimed it).
 
 Article ids (:func:`identity_key`, :func:`article_id`)
 ------------------------------------------------------
-A new article's identity key is its normalized short URL if it has one, else its
-normalized canonical URL, else its normalized URL. Its id is the first 12 hex digits of
-the SHA-1 of that key (48 bits: a collision is expected only past ~16 million articles).
+A new article's identity key is its normalized canonical URL when that is on the page's
+own site, else its normalized short URL, else its normalized URL. The short URL still
+identifies the story (it is matched first, above); the id's digits come from the canonical
+URL because every representation of a story carries it (the page, its AMP and print
+versions), while the short URL is usually printed on the page alone: keyed on the short
+URL, the id would depend on which representation a crawl happened to fetch first, and two
+runs of the same crawl, or a crawl and its rerun after a crash, would give one story two
+ids. A canonical URL on another site (a syndicated copy pointing at the original) is
+passed over, since the id would then depend on which outlet was ingested first. Its id is
+the first 12 hex digits of the SHA-1 of that key (48 bits: a collision is expected only
+past ~16 million articles).
 The id is fixed when the article is first stored and never changes, even if a short URL
 shows up later (that becomes an alias), so links to ``/a/<id>`` stay valid. If the id is
 already taken by another article (a cross-source key, or a hash collision) the id of
@@ -230,17 +238,33 @@ def article_aliases(article: Article, *fetched: str | None) -> list[tuple[str, s
 
 
 def identity_key(article: Article) -> str:
-    """The URL a new article's id is derived from: short URL, else canonical, else URL.
+    """The URL a new article's id is derived from: its canonical URL on the page's own
+    site, else its short URL, else its URL (module docstring: "Article ids").
 
     Uses the same filtering as :func:`article_aliases` (an unusable or site-root short or
     canonical URL is passed over).
     """
     aliases = article_aliases(article)
-    for wanted in ("short", "canonical"):
+    page = normalize_url(article.url)
+    for wanted in ("canonical", "short"):
         for url, kind in aliases:
-            if kind == wanted:
+            if kind == wanted and (kind != "canonical" or same_site(url, page)):
                 return url
-    return normalize_url(article.url)
+    return page
+
+
+def same_site(a: str, b: str) -> bool:
+    """Whether two URLs are on one site: the same host once a leading ``www.``, ``m.``,
+    ``mobile.`` or ``amp.`` label is dropped (the desktop, mobile and AMP hosts of a site)."""
+    return _site_host(a) == _site_host(b)
+
+
+def _site_host(url: str) -> str:
+    host = (urlsplit(url).hostname or "").lower()
+    for prefix in ("www.", "m.", "mobile.", "amp."):
+        if host.startswith(prefix):
+            return host[len(prefix):]
+    return host
 
 
 def article_id(key: str) -> str:
