@@ -239,6 +239,37 @@ def test_unchanged_text_refreshes_metadata_but_duplicates_only_fill_gaps(
     assert shown["version"] == 1
 
 
+def test_the_storys_own_page_wins_whichever_rendering_came_first(tmp_path: Path) -> None:
+    """A crawl fetches the AMP page and the story's page in either order (concurrency):
+    the archive must read the same, with the page's text as version 1 and one version."""
+    amp = replace(STORY, url=AMP, lead="AMP summary.", tags=(), short_url=None,
+                  section=None, image="https://news.example/amp.jpg")
+    page = replace(STORY, image=None)
+    captures = [(amp, cap(0, AMP, at(1))), (page, cap(1, DESKTOP, at(1, 13)))]
+    results = {}
+    for order in (captures, captures[::-1]):
+        path = tmp_path / f"{len(results)}" / "archive.db"
+        with Archive(path) as archive:
+            outcomes = [archive.upsert(a, c) for a, c in order]
+            shown = archive.show(STORY_ID)
+            assert shown is not None
+            results[len(results)] = {k: v for k, v in shown.items()
+                                     if k not in ("first_seen", "last_seen", "captures")}
+            assert outcomes == [Outcome.INSERTED, Outcome.DUPLICATE]
+            assert archive.stats()["versions"] == 1
+    amp_then_page, page_then_amp = results[0], results[1]
+    for shown in (amp_then_page, page_then_amp):
+        assert (shown["lead"], shown["url"], shown["tags"]) == (
+            STORY.lead, DESKTOP, ["Turkey", "Russia"])
+        assert shown["image"] == "https://news.example/amp.jpg"  # a gap the AMP page filled
+        [version] = shown["versions"]
+        assert version["lead"] == STORY.lead
+    for shown in (amp_then_page, page_then_amp):
+        for version in shown["versions"]:
+            version.pop("fetched_at", None)
+    assert amp_then_page == page_then_amp
+
+
 def test_a_changed_amp_copy_updates_against_its_own_baseline(archive: Archive) -> None:
     archive.upsert(STORY, cap(0, DESKTOP, at(1)))
     amp = replace(STORY, url=AMP, body="AMP rendering of the text.")

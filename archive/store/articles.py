@@ -165,6 +165,13 @@ def upsert(archive: Archive, article: Article, capture: CaptureRef) -> Outcome:
             outcome = decide_outcome(new_hash, current["content_hash"], previous)
             refresh = outcome is Outcome.UNCHANGED and new_hash == current["content_hash"]
             changes = merge_fields(current, columns, outcome, refresh)
+            if outcome is Outcome.DUPLICATE and promotes(db, aid, current, article, capture):
+                # The story's own page after another rendering of it (identity docstring):
+                # its text and metadata become the first version's, as if fetched first.
+                changes = merge_fields(current, columns, Outcome.UPDATED, refresh=False)
+                changes["content_hash"] = new_hash
+                db.execute("DELETE FROM versions WHERE article_id = ? AND version = 1", [aid])
+                _insert_version(db, aid, 1, fetched, columns, new_hash)
             if outcome is Outcome.UPDATED:
                 changes["version"] = current["version"] + 1
                 changes["content_hash"] = new_hash
@@ -178,6 +185,24 @@ def upsert(archive: Archive, article: Article, capture: CaptureRef) -> Outcome:
         _adopt_redirects(db, aid, article.source, [url for url, _kind, _orig in records])
         _insert_capture(db, capture, aid, new_hash, outcome)
     return outcome
+
+
+def promotes(db: sqlite_utils.Database, aid: str, current: Mapping[str, Any],
+             article: Article, capture: CaptureRef) -> bool:
+    """Whether ``article`` (fetched as ``capture``) replaces the text of the article
+    ``current``: that has one version, whose text came from another rendering of the story
+    (an AMP or print page: a URL that is not the canonical URL), and ``article`` is the
+    story's own page (its URL is its canonical URL, or it names none)."""
+    if current["version"] != 1 or not _own_page(capture.url, article.canonical_url):
+        return False
+    rows = db.execute("SELECT url FROM captures WHERE article_id = ? AND content_hash = ?",
+                      [aid, current["content_hash"]]).fetchall()
+    return not any(_own_page(url, current["canonical_url"]) for (url,) in rows)
+
+
+def _own_page(url: str, canonical: str | None) -> bool:
+    norm = try_normalize_url(canonical)
+    return norm is None or norm == try_normalize_url(url)
 
 
 def _insert_article(

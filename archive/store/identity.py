@@ -127,6 +127,10 @@ parameters, because a tagged link is another way in to the page). For a capture 
   a short link, a tracking-parameter variant, a mobile rendering): ``DUPLICATE``, whether
   or not its text differs: different renderings of one story must not create spurious
   versions. Its aliases and capture row are added and it becomes that link's baseline.
+  One exception makes the archive independent of the order a crawl happened to fetch the
+  renderings in: when version 1 came from another rendering (its URL is not its canonical
+  URL: an AMP or print page) and the story's own page (URL = canonical URL) arrives, the
+  own page's text and metadata replace version 1's, as if it had come first.
 * hash equal to the current version's, or to the previous capture *through the same
   link*: ``UNCHANGED``; only ``last_seen`` moves.
 * otherwise: ``UPDATED``; a new version is stored (the old text stays in ``versions``) and
