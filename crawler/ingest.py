@@ -39,6 +39,7 @@ from archive.config.sources import Config, Source
 from archive.models import Article, Hints
 from archive.store import ledger
 from archive.store.db import Archive, CaptureRef, Outcome
+from archive.store.writerlock import close_inherited, writer_lock
 from archive.warc.payload import DEFAULT_MAX_PAYLOAD
 from archive.warc.reader import StoredResponse, WarcError, iter_responses, list_warcs
 from crawler.pages.blockpage import block_reason
@@ -203,7 +204,9 @@ class Parser:
         if self.workers > 1 and len(jobs) >= 2 * self.workers:
             if self._pool is None:
                 # fork: workers inherit the imported parser, so they start in milliseconds.
-                self._pool = ProcessPoolExecutor(self.workers, mp_context=get_context("fork"))
+                # The children drop the inherited writer lock: an orphan must never hold it.
+                self._pool = ProcessPoolExecutor(self.workers, mp_context=get_context("fork"),
+                                                 initializer=close_inherited)
             results = iter(list(self._pool.map(parse_record, jobs, chunksize=4)))
         else:
             results = iter([parse_record(job) for job in jobs])
@@ -245,6 +248,9 @@ def _batches(stored: Iterator[StoredResponse], size: int) -> Iterator[list[Store
 STOP_HOOK = "MEDIAWATCH_TEST_INGEST_STOP_AFTER"
 
 
+_STOPPED: list[bool] = []
+
+
 def _stop_after() -> int | None:
     value = os.environ.get(STOP_HOOK, "")
     return int(value) if value.isdigit() and int(value) > 0 else None
@@ -276,7 +282,8 @@ def _load_file(archive: Archive, path: Path, parser: Parser, report: IngestRepor
                 if todo:
                     last = todo[-1][0].location
                     ledger.advance(archive, path.name, len(todo), last.offset + last.length)
-            if stop_after is not None:
+            if stop_after is not None and not _STOPPED:
+                _STOPPED.append(True)  # once per process: SIGCONT lets the load go on
                 os.kill(os.getpid(), signal.SIGSTOP)  # the test hook: see STOP_HOOK
     except WarcError as exc:
         # An unreadable file (damaged regions are skipped, not raised): what was read is
@@ -335,17 +342,19 @@ def ingest_new(archive: Archive, warc_dir: Path, config: Config | None,
                         workers=workers, progress=progress)
 
 
-def follow(archive: Archive, warc_dir: Path, config: Config | None, stop: Event,
+def follow(db_path: Path, warc_dir: Path, config: Config | None, stop: Event,
            interval: float, on_report: Callable[[IngestReport], None],
            workers: int | None = None) -> None:
     """Load the pending files of ``warc_dir`` (:func:`ingest_new`), then again every
     ``interval`` seconds, until ``stop`` is set (``mediawatch ingest --follow``).
 
     Polling, not inotify: it works the same on network file systems, where the crawl
-    workers of the cluster mode write. ``on_report`` receives each round that loaded
-    something."""
+    workers of the cluster mode write. The archive is opened for each round and closed
+    between rounds, so a ``reindex`` can take its turn (and the next round writes to the
+    new file). ``on_report`` receives each round that loaded something."""
     while True:
-        report = ingest_new(archive, warc_dir, config, workers=workers)
+        with Archive(db_path) as archive:
+            report = ingest_new(archive, warc_dir, config, workers=workers)
         if report.files:
             on_report(report)
         if stop.wait(interval):
@@ -368,23 +377,34 @@ def source_for(config: Config | None, source_id: str) -> Source:
 
 
 def rebuild(db_path: Path, warc_dir: Path, config: Config | None,
-            progress: Callable[[int], None] | None = None) -> IngestReport:
-    """Ingest every WARC in ``warc_dir`` into a fresh database at ``db_path``.
+            progress: Callable[[int], None] | None = None, *, wait: bool = True,
+            on_wait: Callable[[], None] | None = None) -> IngestReport:
+    """Ingest every WARC in ``warc_dir`` into a fresh database and swap it in at ``db_path``.
+
+    Runs under the writer lock held exclusive (:mod:`archive.store.writerlock`): it waits
+    for every open writer to close (calling ``on_wait`` once), or raises
+    :class:`~archive.store.writerlock.ArchiveBusy` when ``wait`` is False; writers opened
+    meanwhile wait for the swap. Files closed while it ran (crawls keep fetching and
+    closing WARC files without the lock; cluster workers and copies add files) are caught
+    up before the swap, until a look at the folder finds none new; the operational tables
+    are copied last, so no run row written before the swap is lost.
 
     ``progress`` is called with the bytes of each WARC file loaded."""
     tmp = db_path.with_name(db_path.name + ".reindex")
-    for stale in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
-        stale.unlink(missing_ok=True)
-    fresh = Archive(tmp)
-    try:
-        report = ingest_files(fresh, list_warcs(warc_dir), config, progress=progress)
-        if db_path.exists():
-            fresh.carry_over(db_path)
-        fresh.checkpoint()
-    finally:
-        fresh.close()
-    for suffix in ("-wal", "-shm"):
-        Path(f"{db_path}{suffix}").unlink(missing_ok=True)
-    os.replace(tmp, db_path)
+    with writer_lock(db_path, exclusive=True, wait=wait, on_wait=on_wait):
+        for stale in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
+            stale.unlink(missing_ok=True)
+        fresh = Archive(tmp, writer_lock=False)
+        try:
+            report = ingest_files(fresh, list_warcs(warc_dir), config, progress=progress)
+            while caught_up := ledger.pending(fresh, list_warcs(warc_dir)):
+                ingest_files(fresh, caught_up, config, report=report, progress=progress)
+            if db_path.exists():
+                fresh.carry_over(db_path)
+            fresh.checkpoint()
+        finally:
+            fresh.close()
+        for suffix in ("-wal", "-shm"):
+            Path(f"{db_path}{suffix}").unlink(missing_ok=True)
+        os.replace(tmp, db_path)
     return report
-

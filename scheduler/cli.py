@@ -89,6 +89,17 @@ class Context:
         """Open (creating if needed) the archive."""
         return Archive(self.db_path)
 
+    def reader(self) -> Archive:
+        """Open the archive for a command that only reads it: read-only, so it neither
+        waits for a reindex nor needs a byte of free disk; read-write (creating and
+        migrating it) only when there is no archive yet or its schema is behind."""
+        from archive.store.schema import ArchiveError
+
+        try:
+            return Archive.open_readonly(self.db_path)
+        except ArchiveError:
+            return self.archive()
+
 
 @click.group(cls=Mediawatch, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--config", "config_path", default="config/sources.toml", show_default=True,
@@ -184,7 +195,7 @@ def search_cmd(ctx: Context, query: str, source: str | None, since: str | None,
     q = SearchQuery(text=query, source=source, since=parse_day(since),
                     until=parse_day(until, end=True), language=language, sort=sort,
                     limit=limit)
-    with ctx.archive() as archive:
+    with ctx.reader() as archive:
         page = search_page(archive, q)
     hits = page.hits
     if fmt == "json":
@@ -205,7 +216,7 @@ def search_cmd(ctx: Context, query: str, source: str | None, since: str | None,
 @pass_ctx
 def show(ctx: Context, url_or_id: str, fmt: str) -> None:
     """One article by id or by any URL it is known under, with versions and captures."""
-    with ctx.archive() as archive:
+    with ctx.reader() as archive:
         record = archive.show(url_or_id)
     if record is None:
         raise NotFound(f"no article known under {url_or_id!r}")
@@ -236,16 +247,32 @@ def extract(ctx: Context, path: Path, url: str | None, source_id: str | None,
 
 
 @main.command()
+@click.option("--wait/--no-wait", default=True, show_default=True,
+              help="While crawls or ingests are writing to the archive: wait for them, or "
+                   "refuse at once.")
 @pass_ctx
-def reindex(ctx: Context) -> None:
-    """Rebuild archive.db from the WARC files alone (offline). Run logs are kept."""
+def reindex(ctx: Context, wait: bool) -> None:
+    """Rebuild archive.db from the WARC files alone (offline). Run logs are kept.
+
+    Crawls started meanwhile wait for it; WARC files closed meanwhile are loaded too."""
+    from archive.store.writerlock import ArchiveBusy
     from archive.warc.reader import list_warcs
     from crawler.ingest import rebuild
+    from scheduler.errors import CommandError
 
     config = ctx.config() if Path(ctx.config_path).exists() else None
     total = sum(p.stat().st_size for p in list_warcs(ctx.warc_dir))
-    with progress_bar(total, "reindexing WARC files") as bar:
-        report = rebuild(ctx.db_path, ctx.warc_dir, config, progress=bar.update)
+
+    def waiting() -> None:
+        click.echo(f"waiting for the crawls and ingests writing to {ctx.db_path} to finish",
+                   err=True)
+    try:
+        with progress_bar(total, "reindexing WARC files") as bar:
+            report = rebuild(ctx.db_path, ctx.warc_dir, config, progress=bar.update,
+                             wait=wait, on_wait=waiting)
+    except ArchiveBusy:
+        raise CommandError(f"{ctx.db_path} is being written by a crawl or an ingest; run "
+                           "reindex again when it has finished, or without --no-wait") from None
     click.echo(f"reindexed {len(report.files)} WARC file(s): "
                f"{report.total('inserted')} articles, {report.total('updated')} updates, "
                f"{report.total('duplicate')} duplicates, {len(report.errors)} error(s)")
@@ -280,17 +307,17 @@ def ingest(ctx: Context, follow: bool, interval: float) -> None:
         for error in report.errors[:10]:
             click.echo(f"warning: {error}", err=True)
 
-    with ctx.archive() as archive:
-        if not follow:
+    if not follow:
+        with ctx.archive() as archive:
             total = sum(p.stat().st_size for p in pending_files(archive, ctx.warc_dir))
             with progress_bar(total, "loading WARC files") as bar:
                 summary(ingest_new(archive, ctx.warc_dir, config, progress=bar.update))
-            return
-        stop = threading.Event()
-        signal.signal(signal.SIGTERM, lambda *_: stop.set())
-        # Ctrl-C: the batch in progress is rolled back, so the ledger stays consistent.
-        with suppress(KeyboardInterrupt):
-            follow_dir(archive, ctx.warc_dir, config, stop, interval, summary)
+        return
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    # Ctrl-C: the batch in progress is rolled back, so the ledger stays consistent.
+    with suppress(KeyboardInterrupt):
+        follow_dir(ctx.db_path, ctx.warc_dir, config, stop, interval, summary)
 
 
 @main.command()
@@ -304,7 +331,7 @@ def export(ctx: Context, fmt: str, query: str | None, output: Path | None) -> No
     captures; or, as wacz, their captures packed for replay tools."""
     from archive.store.records import EXPORT_FIELDS
 
-    with ctx.archive() as archive:
+    with ctx.reader() as archive:
         if fmt == "wacz":
             from archive.warc.wacz import write_wacz
 
@@ -341,7 +368,7 @@ def schedule(ctx: Context, list_only: bool) -> None:
     if not list_only:
         run_service(ctx.config_path, ctx.data_dir, ctx.watchlists_path)
         return
-    with ctx.archive() as archive:
+    with ctx.reader() as archive:
         rows = schedule_listing(config, archive, datetime.now(UTC))
     click.echo(to_table(rows, SCHEDULE_COLUMNS))
 
@@ -354,7 +381,7 @@ def runs_cmd(ctx: Context, source: str | None, fmt: str) -> None:
     """Past crawl runs with their figures, oldest first."""
     from scheduler.runlog import RUN_TABLE_COLUMNS, run_records
 
-    with ctx.archive() as archive:
+    with ctx.reader() as archive:
         records = run_records(archive, source)
     _print_rows(records, RUN_TABLE_COLUMNS, fmt, "no runs")
 
@@ -369,7 +396,7 @@ def alerts_cmd(ctx: Context, watchlist_name: str | None, limit: int, fmt: str) -
     """What was delivered: every delivery attempt of watchlist alerts, newest first."""
     from scheduler.monitor.alerts import ALERT_COLUMNS, list_deliveries
 
-    with ctx.archive() as archive:
+    with ctx.reader() as archive:
         rows = list_deliveries(archive, watchlist_name, limit)
     _print_rows(rows, ALERT_COLUMNS, fmt, "no alerts delivered")
 
@@ -383,7 +410,7 @@ def sources_cmd(ctx: Context, fmt: str) -> None:
     from scheduler.monitor.health import SOURCE_COLUMNS, source_rows
 
     config = ctx.config()
-    with ctx.archive() as archive:
+    with ctx.reader() as archive:
         rows = source_rows(config, archive, datetime.now(UTC))
     _print_rows(rows, SOURCE_COLUMNS, fmt, None)
 

@@ -22,7 +22,10 @@ Times are stored as ISO 8601 UTC text with a ``Z`` and whole seconds
 precision is dropped. A naive datetime is an error (:class:`ArchiveError`).
 
 Opening runs under the schema lock (:func:`archive.store.connection.schema_lock`), so any
-number of processes may open a fresh data directory at the same moment.
+number of processes may open a fresh data directory at the same moment. A read-write
+:class:`Archive` holds the archive-wide writer lock shared while it is open
+(:mod:`archive.store.writerlock`), so ``reindex`` never replaces the file under it: opening
+one waits while a reindex runs, and migrations run under it too.
 
 A crawl's run is logged twice: :meth:`Archive.start_run` when it starts (status ``running``,
 its process in ``extra``), :meth:`Archive.finish_run` on the same row when it ends. A
@@ -36,9 +39,11 @@ make a bulk load faster (nested calls become savepoints).
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import socket
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -50,12 +55,15 @@ from archive.store.identity import Outcome
 from archive.store.records import CaptureRef, run_row
 from archive.store.runowner import DEFAULT_MAX_AGE, INTERRUPTED, RunOwner, interrupted
 from archive.store.schema import MIGRATIONS, OPERATIONAL_TABLES, ArchiveError
+from archive.store.writerlock import reindex_pid, writer_lock
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
     from datetime import datetime, timedelta
 
     from archive.models import Article
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "Archive",
@@ -68,21 +76,31 @@ __all__ = [
 class Archive:
     """The article archive in one SQLite file (see the module docstring).
 
-    Opening creates the parent directory and the file if needed, switches to WAL mode and
-    applies pending migrations.
+    Opening creates the parent directory and the file if needed, takes the writer lock
+    shared (waiting for a reindex in progress), switches to WAL mode and applies pending
+    migrations. ``writer_lock=False`` is for the one database no other process can see:
+    the one ``reindex`` builds beside the archive.
     """
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, writer_lock: bool = True) -> None:
         self.path = Path(path)
-        # Connect (the switch to WAL included) and migrate as one step under the lock: the
-        # applied migrations are read once it is held, so a second opener finds them done.
-        with schema_lock(self.path):
-            self.db = sqlite_utils.Database(connect(self.path))
-            try:
-                MIGRATIONS.apply(self.db)
-            except BaseException:
-                self.db.close()
-                raise
+        self._locks = ExitStack()
+        if writer_lock:
+            self._locks.enter_context(_writer_lock(self.path))
+        try:
+            # Connect (the switch to WAL included) and migrate as one step under the lock:
+            # the applied migrations are read once it is held, so a second opener finds them
+            # done.
+            with schema_lock(self.path):
+                self.db = sqlite_utils.Database(connect(self.path))
+                try:
+                    MIGRATIONS.apply(self.db)
+                except BaseException:
+                    self.db.close()
+                    raise
+        except BaseException:
+            self._locks.close()
+            raise
 
     @classmethod
     def open_readonly(cls, path: str | Path) -> Archive:
@@ -92,6 +110,7 @@ class Archive:
             raise ArchiveError(f"no archive at {path}")
         self = cls.__new__(cls)
         self.path = path
+        self._locks = ExitStack()  # a reader needs no writer lock
         with schema_lock(path, shared=True):  # wait for a migration in progress
             self.db = sqlite_utils.Database(connect(path, readonly=True))
             pending = MIGRATIONS.pending(self.db)
@@ -113,8 +132,11 @@ class Archive:
         return f"<Archive {self.path}>"
 
     def close(self) -> None:
-        """Close the connection."""
-        self.db.close()
+        """Close the connection and let the writer lock go."""
+        try:
+            self.db.close()
+        finally:
+            self._locks.close()
 
     @contextmanager
     def transaction(self) -> Iterator[Archive]:
@@ -223,6 +245,7 @@ class Archive:
         """Copy the operational tables (run log, polling state, alerts) of the archive at
         ``old_path`` into this one; ``reindex`` uses it, since WARCs cannot rebuild them."""
         old = Archive(old_path)  # brings an older file up to the current schema first
+        # (reindex holds the writer lock exclusive: re-entrant, so this does not wait)
         old.close()
         self.db.execute("ATTACH DATABASE ? AS old", [str(old_path)])
         try:
@@ -306,3 +329,12 @@ class Archive:
         where, params = ("WHERE source = ?", [source]) if source is not None else ("", [])
         rows = self.db.query(f"SELECT * FROM runs {where} ORDER BY started, id", params)
         return [{**row, "extra": json.loads(row["extra"])} for row in rows]
+
+
+def _writer_lock(path: Path) -> contextlib.AbstractContextManager[None]:
+    """The shared writer lock of the archive at ``path``; says once whom it waits for."""
+    def waiting() -> None:
+        pid = reindex_pid(path)
+        log.warning("%s is being rebuilt by mediawatch reindex%s; waiting for it to finish",
+                    path, f" (pid {pid})" if pid else "")
+    return writer_lock(path, on_wait=waiting)
