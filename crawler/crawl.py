@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
+from crawler.components.diskspace import DISK_STAT
 from crawler.components.ingest import ingest_progress
 from crawler.figures import (
     COLUMNS,
@@ -101,6 +102,8 @@ class CrawlSummary:
     report: IngestReport
     log_file: Path
     errors: list[str] = field(default_factory=list)
+    #: Why crawls stopped for lack of disk space, one line per source (exit code 2).
+    disk_full: list[str] = field(default_factory=list)
 
     def rows(self) -> list[dict[str, Any]]:
         """One dict per source, keyed by :attr:`COLUMNS`."""
@@ -124,7 +127,10 @@ def crawl_and_ingest(config: Config, sources: list[Source], data_dir: Path, *,
     figures: list[FetchFigures] = []
     report = IngestReport()
     skipped: list[str] = []
+    disk: list[str] = []
     for source, stats in results:
+        if problem := stats.get(DISK_STAT):
+            disk.append(f"{source.id}: {problem}")
         if reason := stats.get(SKIPPED_STAT):
             skipped.append(f"skipped {source.id}: {reason}")
             continue
@@ -132,4 +138,4 @@ def crawl_and_ingest(config: Config, sources: list[Source], data_dir: Path, *,
         report.outcomes[source.id].update(outcomes_from_stats(stats))
         report.files.extend(stats.get("mediawatch/ingest/files") or [])
         report.errors.extend(stats.get("mediawatch/ingest/errors") or [])
-    return CrawlSummary(figures, report, log_file, [*report.errors, *skipped])
+    return CrawlSummary(figures, report, log_file, [*report.errors, *skipped], disk)

@@ -31,6 +31,8 @@ NEWSPIDER_MODULE = "crawler.spiders"
 MEDIAWATCH_CONFIG = os.environ.get("MEDIAWATCH_CONFIG", "config/sources.toml")
 MEDIAWATCH_DATA = os.environ.get("MEDIAWATCH_DATA", "data")
 MEDIAWATCH_WARC_MAX_SIZE = 1024**3
+# Stop the crawl cleanly below this much free space in MEDIAWATCH_DATA (0: no check).
+MEDIAWATCH_MIN_FREE_SPACE = 200 * 1024**2
 # Load finished WARC files into archive.db when the spider closes. Cluster workers turn this
 # off and leave ingest to one process.
 MEDIAWATCH_INGEST = True

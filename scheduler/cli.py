@@ -156,7 +156,13 @@ def crawl(ctx: Context, source_ids: tuple[str, ...], scheduled: bool) -> None:
         click.echo(line)
     click.echo(crawl_footer(summary, ctx.warc_dir, ctx.db_path))
     for error in summary.errors[:10]:
-        click.echo(f"warning: {error}", err=True)
+        if "disk full:" not in error:  # said once, below
+            click.echo(f"warning: {error}", err=True)
+    if summary.disk_full:
+        from scheduler.errors import CommandError
+
+        raise CommandError("; ".join(summary.disk_full) + ". Free some space, then crawl "
+                           "again: nothing already archived is lost.")
 
 
 # --------------------------------------------------------------------------- read side

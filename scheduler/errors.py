@@ -22,11 +22,13 @@ this around every command.
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
 import sys
 import traceback
 from collections.abc import Sequence
+from contextlib import suppress
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -148,6 +150,7 @@ class Mediawatch(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         """Run the command; map what it raises to a message and an exit code."""
+        logging.Handler.handleError = _log_write_failed  # type: ignore[method-assign]
         try:
             return super().invoke(ctx)
         except (click.ClickException, click.exceptions.Exit, click.Abort):
@@ -165,6 +168,20 @@ class Mediawatch(click.Group):
                 ctx.exit(exit_code(exc))
             ctx.exit(_report_bug(ctx, exc))
         return None
+
+
+def _log_write_failed(self: logging.Handler, record: logging.LogRecord) -> None:
+    """``logging.Handler.handleError`` for every handler of a command (Scrapy's log file
+    included): a record that cannot be written (a full disk, a removed directory) gives one
+    line on stderr the first time, per handler, instead of the standard library's traceback
+    for every record."""
+    if getattr(self, "_mediawatch_failed", False):
+        return
+    self._mediawatch_failed = True  # type: ignore[attr-defined]
+    target = getattr(self, "baseFilename", None) or type(self).__name__
+    with suppress(Exception):  # stderr may be on the full disk too
+        sys.stderr.write(f"mediawatch: warning: cannot write the log ({target}):"
+                         f" {sys.exc_info()[1]}; further log records are dropped\n")
 
 
 def _data_dir(ctx: click.Context) -> Path:

@@ -45,6 +45,9 @@ class CrawlSettings:
     timeout: float = 30.0
     max_page_size: int = 10 * 1024**2
     warc_max_size: int = 1024**3
+    # A crawl stops cleanly when its data directory has less free space than this
+    # (crawler/components/diskspace.py); 0 turns the check off.
+    min_free_space: int = 200 * 1024**2
     # Read by the scheduler service, not by Scrapy: seconds, from "1h" / "10m" / "90s".
     run_timeout: float = 3600.0
     misfire_grace: float = 600.0
@@ -70,6 +73,7 @@ class CrawlSettings:
             "DOWNLOAD_TIMEOUT": self.timeout,
             "DOWNLOAD_MAXSIZE": self.max_page_size,
             "MEDIAWATCH_WARC_MAX_SIZE": self.warc_max_size,
+            "MEDIAWATCH_MIN_FREE_SPACE": self.min_free_space,
             "MEDIAWATCH_RECHECK": list(self.recheck),
             "MEDIAWATCH_POLL_MIN": self.poll_min,
             "MEDIAWATCH_POLL_MAX": self.poll_max,
@@ -171,6 +175,8 @@ def _parse_crawl(raw: Any, path: str | Path) -> CrawlSettings:
         name = f"crawl.{key}"
         if key in ("max_page_size", "warc_max_size"):
             values[key] = parse_size(value, path, name)
+        elif key == "min_free_space":
+            values[key] = 0 if value == 0 else parse_size(value, path, name)
         elif key in ("run_timeout", "misfire_grace", "poll_min", "poll_max"):
             values[key] = _duration(value, path, name)
         elif key == "recheck":

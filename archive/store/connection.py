@@ -62,8 +62,7 @@ def connect(path: str | Path, *, readonly: bool = False,
         if not path.is_file():
             raise FileNotFoundError(2, "no archive", str(path))
         with schema_lock(path, shared=True):  # not in the middle of a migration
-            conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True,
-                                   check_same_thread=check_same_thread)
+            conn = _open_readonly(path, check_same_thread)
     else:
         path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(path, check_same_thread=check_same_thread)
@@ -78,6 +77,26 @@ def connect(path: str | Path, *, readonly: bool = False,
     except BaseException:
         conn.close()
         raise
+    return conn
+
+
+def _open_readonly(path: Path, check_same_thread: bool) -> sqlite3.Connection:
+    """``mode=ro``; on a full disk, where SQLite cannot create the WAL index (``-shm``) a
+    reader needs, ``immutable=1``: no index, no locks, and what was checkpointed into the
+    file (SQLite checkpoints when the last connection closes; nobody can write more while
+    the disk is full). Read commands so keep working on a full disk."""
+    uri = f"{path.resolve().as_uri()}?mode=ro"
+    conn = sqlite3.connect(uri, uri=True, check_same_thread=check_same_thread)
+    try:
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.OperationalError as exc:
+        conn.close()
+        if getattr(exc, "sqlite_errorcode", 0) & 0xFF not in (sqlite3.SQLITE_IOERR,
+                                                              sqlite3.SQLITE_FULL,
+                                                              sqlite3.SQLITE_CANTOPEN):
+            raise
+        conn = sqlite3.connect(f"{uri}&immutable=1", uri=True,
+                               check_same_thread=check_same_thread)
     return conn
 
 

@@ -15,6 +15,7 @@ import re
 import socket
 import uuid
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -189,6 +190,19 @@ class RotatingWarcWriter:
         if self._file is None:
             return None
         self._file.close()
+        return self._finish()
+
+    def abort(self, keep: int) -> Path | None:
+        """After a failed write (a full disk): cut the current file back to its first
+        ``keep`` bytes (its complete exchanges) and close it like :meth:`close`."""
+        if self._file is None:
+            return None
+        with suppress(OSError):  # its buffered bytes may not fit on the disk either
+            self._file.close()
+        os.truncate(self.directory / (self._name + ".open"), keep)
+        return self._finish()
+
+    def _finish(self) -> Path:
         final = self.directory / self._name
         os.replace(self.directory / (self._name + ".open"), final)
         self._file = self._writer = None
@@ -216,9 +230,27 @@ class RotatingWarcWriter:
         when the answer becomes a revisit record instead of a response record. The three
         records go to the same file; rotation happens before, never in between.
         """
-        if self._file is None or self._file.tell() >= self.max_size:
-            self.close()
-            self._open()
+        start = 0
+        try:
+            if self._file is None or self._file.tell() >= self.max_size:
+                self.close()
+                self._open()
+            assert self._file is not None
+            start = self._file.tell()
+            return self._write_exchange(ex, prior)
+        except OSError:
+            # No half exchange in a file: it ends where this one began; a file whose
+            # warcinfo record did not fit is removed.
+            if start:
+                self.abort(start)
+            elif self._file is not None:
+                with suppress(OSError):
+                    self._file.close()
+                (self.directory / (self._name + ".open")).unlink(missing_ok=True)
+                self._file = self._writer = None
+            raise
+
+    def _write_exchange(self, ex: Exchange, prior: PriorCapture | None) -> WrittenExchange:
         assert self._writer is not None
         date = warc_date(ex.fetched_at)
         response_id = _record_id()
@@ -281,7 +313,11 @@ class RotatingWarcWriter:
             },
         )
         written += self._write(metadata).length
-        if self._file is not None and self._file.tell() >= self.max_size:
+        assert self._file is not None
+        # Flushed per exchange, so that a full disk fails the exchange that did not fit
+        # (which is then cut off), never a later one.
+        self._file.flush()
+        if self._file.tell() >= self.max_size:
             self.close()
         return WrittenExchange(location, response_id, written, digest, profile)
 

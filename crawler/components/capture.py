@@ -28,6 +28,13 @@ from scrapy.exceptions import NotConfigured
 from archive.models import CapturedResponse
 from archive.warc.cdxj import index_closed_warc
 from archive.warc.writer import Exchange, RotatingWarcWriter
+from crawler.components.diskspace import (
+    DISK_FULL,
+    DISK_STAT,
+    disk_full_message,
+    is_disk_full,
+    low_space,
+)
 from crawler.components.state import IncrementalState, spider_source
 from crawler.figures import WARC_FILES_STAT
 
@@ -100,12 +107,15 @@ class WarcCapture:
     ``mediawatch/warc/revisits`` and ``mediawatch/warc/revisit_bytes``.
     """
 
-    def __init__(self, directory: Path, max_size: int, crawler: Crawler):
+    def __init__(self, directory: Path, max_size: int, crawler: Crawler,
+                 min_free_space: int = 0):
         self.directory = directory
         self.max_size = max_size
         self.crawler = crawler
+        self.min_free_space = min_free_space
         self.writer: RotatingWarcWriter | None = None
         self.state: IncrementalState | None = None
+        self.stopped: str | None = None  # why nothing more is written (a full disk)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> WarcCapture:
@@ -114,7 +124,7 @@ class WarcCapture:
         if not data:
             raise NotConfigured("MEDIAWATCH_DATA is not set")
         ext = cls(Path(data) / "warcs", crawler.settings.getint("MEDIAWATCH_WARC_MAX_SIZE"),
-                  crawler)
+                  crawler, crawler.settings.getint("MEDIAWATCH_MIN_FREE_SPACE"))
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.response_downloaded, signal=signals.response_downloaded)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
@@ -134,6 +144,13 @@ class WarcCapture:
         if self.writer is None:
             return
         stats = self.crawler.stats
+        if self.stopped is None and (problem := low_space(self.directory,
+                                                          self.min_free_space)):
+            self.stop(spider, problem)
+        if self.stopped is not None:
+            if stats is not None:
+                stats.inc_value("mediawatch/warc/not_written")
+            return
         # The crawl's view of the archive says what the URL's last full capture was, so an
         # unchanged answer is written as a revisit record.
         state = self.state
@@ -143,9 +160,12 @@ class WarcCapture:
             written = self.writer.write_exchange(
                 to_exchange(response, request, self.writer.source, fetched_at), prior)
         except OSError as exc:
-            log.error("WARC write failed for %s: %s", response.url, exc)
             if stats is not None:
                 stats.inc_value("mediawatch/warc/errors")
+            if is_disk_full(exc):
+                self.stop(spider, disk_full_message(self.directory, exc))
+            else:
+                log.error("WARC write failed for %s: %s", response.url, exc)
             return
         request.meta["mediawatch_warc"] = written.response
         if written.revisit is None and response.status == 200 and state is not None:
@@ -157,11 +177,23 @@ class WarcCapture:
                 stats.inc_value("mediawatch/warc/revisits")
                 stats.inc_value("mediawatch/warc/revisit_bytes", written.bytes_written)
 
+    def stop(self, spider: Spider, problem: str) -> None:
+        """Write nothing more and close the spider (reason ``disk_full``), saying why once."""
+        self.stopped = problem
+        log.error("%s: stopping the crawl", problem)
+        if self.crawler.stats is not None:
+            self.crawler.stats.set_value(DISK_STAT, problem)
+        if self.crawler.engine is not None:
+            self.crawler.engine.close_spider(spider, DISK_FULL)
+
     def spider_closed(self, spider: Spider) -> None:
         """Close (and so rename) the last file: rotation at the end of every crawl."""
         if self.writer is None:
             return
-        self.writer.close()
+        try:
+            self.writer.close()
+        except OSError as exc:  # its index did not fit: the file itself is closed
+            log.error("closing %s: %s", self.writer.source, exc)
         files = [str(p) for p in self.writer.closed_files]
         if self.crawler.stats is not None:
             self.crawler.stats.set_value(WARC_FILES_STAT, files)

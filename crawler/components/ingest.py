@@ -25,6 +25,7 @@ Its progress is the :data:`ingest_progress` signal (``done`` and ``total`` bytes
 from __future__ import annotations
 
 import logging
+import sqlite3
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -33,6 +34,7 @@ from scrapy.exceptions import NotConfigured
 
 from archive.config.sources import load_config
 from archive.store.db import Archive
+from crawler.components.diskspace import DISK_STAT, is_disk_full
 from crawler.figures import INGEST_OUTCOME, RECOVERED_STAT, WARC_FILES_STAT
 from crawler.ingest import ingest_files, pending_files
 
@@ -82,11 +84,20 @@ class IngestOnClose:
     def spider_closed(self, spider: Spider) -> None:
         """Ingest :meth:`files` and every other closed file not completely loaded (the
         ledger's pending files, of any source); outcomes and problems go to the stats."""
-        archive = Archive(self.data_dir / "archive.db")
         try:
-            self._ingest(archive)
-        finally:
-            archive.close()
+            archive = Archive(self.data_dir / "archive.db")
+            try:
+                self._ingest(archive)
+            finally:
+                archive.close()
+        except (sqlite3.Error, OSError) as exc:
+            if not is_disk_full(exc):
+                raise
+            # What was loaded is in (one transaction per batch, with the ledger): the next
+            # crawl or `mediawatch ingest` loads the rest once there is space again.
+            problem = f"disk full: loading into {self.data_dir / 'archive.db'} failed ({exc})"
+            log.error("%s", problem)
+            self.stats.set_value(DISK_STAT, problem)
 
     def _ingest(self, archive: Archive) -> None:
         own = self.files()

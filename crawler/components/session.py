@@ -5,8 +5,9 @@ handler runs before the WARC capture can open a file) does, when the spider open
 
 1. take ``<data>/locks/<source>.lock`` (``flock``, never blocking; the kernel releases it
    even when the process is killed), so one source is never crawled twice at once;
-2. skip the crawl when the lock is held by another process, or, on a scheduled run
-   (``-a scheduled=1``), when the source is backing off (``source_state``);
+2. skip the crawl when the data directory has less free space than ``min_free_space``
+   (:mod:`crawler.components.diskspace`), when the lock is held by another process, or, on
+   a scheduled run (``-a scheduled=1``), when the source is backing off (``source_state``);
 3. holding the lock, log the run as ``running`` (source, start, pid, host: so that a crawl
    killed with ``kill -9``, alone or with the service in its cgroup, still leaves its run in
    the log), after marking ``failed`` / ``interrupted`` every ``running`` row whose process
@@ -49,6 +50,7 @@ from archive.store.crawlstate import source_states
 from archive.store.db import Archive
 from archive.warc.cdxj import index_closed_warc
 from archive.warc.repair import recover_open_file
+from crawler.components.diskspace import DISK_STAT, is_disk_full, low_space
 from crawler.components.state import spider_source
 from crawler.figures import (
     RECOVERED_STAT,
@@ -107,9 +109,10 @@ def backoff_reason(data_dir: Path, source_id: str, now: datetime) -> str | None:
 class CrawlSession:
     """Lock, skip and recovery at ``spider_opened``; run row and release at the end."""
 
-    def __init__(self, data_dir: Path, stats: StatsCollector):
+    def __init__(self, data_dir: Path, stats: StatsCollector, min_free_space: int = 0):
         self.data_dir = data_dir
         self.stats = stats
+        self.min_free_space = min_free_space
         self.source_id: str | None = None
         self.skipped: str | None = None
         self.recovered: list[Path] = []
@@ -125,7 +128,8 @@ class CrawlSession:
         if not data:
             raise NotConfigured("MEDIAWATCH_DATA is not set")
         assert crawler.stats is not None
-        ext = cls(Path(data), crawler.stats)
+        ext = cls(Path(data), crawler.stats,
+                  crawler.settings.getint("MEDIAWATCH_MIN_FREE_SPACE"))
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(ext.engine_stopped, signal=signals.engine_stopped)
@@ -138,6 +142,10 @@ class CrawlSession:
         self.source_id = source.id if source is not None else spider.name
         if getattr(spider, "scheduled", False) is True:
             self.skipped = backoff_reason(self.data_dir, self.source_id, self.started)
+        if self.skipped is None:
+            self.skipped = low_space(self.data_dir, self.min_free_space)
+            if self.skipped is not None:
+                self.stats.set_value(DISK_STAT, self.skipped)
         if self.skipped is None:
             lock = SourceLock(self.data_dir, self.source_id)
             if lock.acquire():
@@ -166,6 +174,11 @@ class CrawlSession:
         try:
             if self.source_id is not None:
                 self._log_run()
+        except (sqlite3.Error, OSError) as exc:
+            if not is_disk_full(exc):
+                raise
+            # The run stays ``running``; the next crawl or service marks it interrupted.
+            log.error("could not log the run of %s: %s", self.source_id, exc)
         finally:
             self.release()
 

@@ -25,6 +25,7 @@ Stats: ``mediawatch/source/status``.
 from __future__ import annotations
 
 import logging
+import sqlite3
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,6 +37,7 @@ from archive.config.sources import Source
 from archive.models import FetchState, KnownArticle, SourceState
 from archive.store.crawlstate import CrawlState, save_states, source_states
 from archive.store.db import Archive
+from crawler.components.diskspace import is_disk_full
 from crawler.figures import SKIPPED_STAT, WARC_FILES_STAT
 from crawler.incremental import Policy, RunHealth, next_source_state
 
@@ -161,6 +163,20 @@ class IncrementalState:
             return
         if self.stats is not None and self.stats.get_value(SKIPPED_STAT):
             return  # nothing ran: the source's state stays as it was (back-off included)
+        try:
+            after = self._save(reason)
+        except (sqlite3.Error, OSError) as exc:
+            if not is_disk_full(exc):
+                raise
+            # Not saved: the next crawl fetches these pages again, which loses nothing.
+            log.error("could not save the polling state of %s: %s", self.source.id, exc)
+            return
+        if self.stats is not None:
+            self.stats.set_value("mediawatch/source/status", after.status)
+
+    def _save(self, reason: str) -> SourceState:
+        assert self.source is not None
+        assert self.db_path is not None
         now = datetime.now(UTC)
         fetches = self.recorded()
         archive = Archive(self.db_path)
@@ -174,5 +190,4 @@ class IncrementalState:
             save_states(archive, fetches, after, now)
         finally:
             archive.close()
-        if self.stats is not None:
-            self.stats.set_value("mediawatch/source/status", after.status)
+        return after
