@@ -25,7 +25,6 @@ from __future__ import annotations
 import logging
 import os
 import re
-import signal
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -36,6 +35,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urljoin
 
 from archive.config.sources import Config, Source
+from archive.faults import INGEST_STOP_AFTER, stop_here
 from archive.models import Article, Hints
 from archive.store import ledger
 from archive.store.db import Archive, CaptureRef, Outcome
@@ -242,7 +242,8 @@ def _batches(stored: Iterator[StoredResponse], size: int) -> Iterator[list[Store
 #: Test hook, for crash tests only: ``MEDIAWATCH_TEST_INGEST_STOP_AFTER=N`` makes an ingest
 #: commit its records in batches of N and stop its own process (SIGSTOP) after the first
 #: batch, so that a test can ``kill -9`` it at a known point of a load. Unset in production.
-STOP_HOOK = "MEDIAWATCH_TEST_INGEST_STOP_AFTER"
+#: The stop is :func:`archive.faults.stop_here` at stage ``loading``.
+STOP_HOOK = INGEST_STOP_AFTER
 
 
 def _stop_after() -> int | None:
@@ -276,8 +277,7 @@ def _load_file(archive: Archive, path: Path, parser: Parser, report: IngestRepor
                 if todo:
                     last = todo[-1][0].location
                     ledger.advance(archive, path.name, len(todo), last.offset + last.length)
-            if stop_after is not None:
-                os.kill(os.getpid(), signal.SIGSTOP)  # the test hook: see STOP_HOOK
+            stop_here("loading")  # test hook (archive/faults.py; STOP_HOOK below)
     except WarcError as exc:
         # An unreadable file (damaged regions are skipped, not raised): what was read is
         # in; the file is marked complete so it is not retried forever, and the error is

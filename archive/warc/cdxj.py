@@ -26,6 +26,8 @@ from pathlib import Path
 from cdxj_indexer.main import CDXJIndexer
 from warcio.exceptions import ArchiveLoadFailed
 
+from archive.faults import stop_here
+
 __all__ = ["CDXJ_SUFFIX", "cdxj_lines", "cdxj_path", "index_closed_warc", "write_cdxj"]
 
 log = logging.getLogger(__name__)
@@ -71,6 +73,7 @@ def write_cdxj(warc: str | Path) -> Path:
     tmp = target.with_name(target.name + ".tmp")
     with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
         fh.writelines(cdxj_lines(warc))
+    stop_here("indexing")  # test hook (archive/faults.py)
     os.replace(tmp, target)
     return target
 

@@ -32,6 +32,7 @@ from scrapy import Spider, signals
 from scrapy.exceptions import NotConfigured
 
 from archive.config.sources import load_config
+from archive.faults import stop_here
 from archive.store.db import Archive
 from crawler.figures import INGEST_OUTCOME, RECOVERED_STAT, WARC_FILES_STAT
 from crawler.ingest import ingest_files, pending_files
@@ -82,11 +83,13 @@ class IngestOnClose:
     def spider_closed(self, spider: Spider) -> None:
         """Ingest :meth:`files` and every other closed file not completely loaded (the
         ledger's pending files, of any source); outcomes and problems go to the stats."""
+        stop_here("indexed")  # test hook (archive/faults.py)
         archive = Archive(self.data_dir / "archive.db")
         try:
             self._ingest(archive)
         finally:
             archive.close()
+        stop_here("loaded")  # test hook (archive/faults.py)
 
     def _ingest(self, archive: Archive) -> None:
         own = self.files()

@@ -1,0 +1,230 @@
+"""``kill -9`` at every stage of a real crawl, then what a user runs next: nothing is lost.
+
+Each case runs ``mediawatch crawl`` on the sample newsroom with ``MEDIAWATCH_TEST_STOP_AT``
+(:mod:`archive.faults`) naming one stage; the crawl stops itself (SIGSTOP) when it gets
+there, the test sees it with ``waitpid(WUNTRACED)`` (no sleeping) and sends SIGKILL. Then the
+next ``mediawatch crawl`` (or, separately, ``mediawatch ingest``) runs, and the final
+``mediawatch export --format jsonl`` must equal an uninterrupted crawl's, capture times
+aside (ids, URLs, titles, texts, versions: everything else is compared).
+
+The stages, in the order a crawl reaches them (the docstring of :mod:`archive.faults` says
+where each stop sits): fetching (``fetched:8``: eight exchanges in the ``.open`` file;
+``mid-exchange:8``: the eighth response record written, its request and metadata records
+not), closing (``closing``: the last record written and the file closed, not renamed;
+``closed``: renamed, no CDXJ index yet), indexing (``indexing``: the index written to its
+temporary name; ``indexed``: every file indexed, the ingest not begun), loading
+(``MEDIAWATCH_TEST_INGEST_STOP_AFTER=3``: three records committed), after loading
+(``loaded``: the ingest committed, the listing state not saved; ``state-saved``: the run's
+row not completed).
+
+The crawl variant kills ``mediawatch crawl`` of the whole newsroom (two sources in one
+process, so the other source is wherever it is when the first stops) and runs it again. The
+ingest variant kills ``mediawatch crawl northwind`` once its file is closed and runs only
+``mediawatch ingest``. Last, the service killed together with its crawl (each process group
+at once, as a cgroup kill does) and a crawl restarted by hand.
+
+Besides the export, every case checks what the next run must leave: no ``.open`` file, every
+closed WARC completely loaded in the ingest ledger, and its CDXJ index beside it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import sqlite3
+import subprocess
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from archive.faults import INGEST_STOP_AFTER, STOP_AT
+from archive.store.runowner import start_token
+from archive.warc.cdxj import cdxj_path
+from archive.warc.reader import list_warcs
+from scheduler.newsroom.server import Newsroom
+from scheduler.newsroom.sources import render_sources
+from tests.conftest import MEDIAWATCH
+from tests.test_interrupted_runs import spawn_service
+from tests.test_service import newsroom_sources, wait_until
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
+TIMES = ("first_seen", "last_seen")
+
+# id -> the environment that stops the crawl there.
+STAGES: dict[str, dict[str, str]] = {
+    "fetching": {STOP_AT: "fetched:8"},
+    "fetching-mid-exchange": {STOP_AT: "mid-exchange:8"},
+    "closing-before-rename": {STOP_AT: "closing"},
+    "closing-after-rename": {STOP_AT: "closed"},
+    "indexing": {STOP_AT: "indexing"},
+    "indexed-before-ingest": {STOP_AT: "indexed"},
+    "loading": {INGEST_STOP_AFTER: "3"},
+    "loaded-before-state": {STOP_AT: "loaded"},
+    "state-saved-before-run-row": {STOP_AT: "state-saved"},
+}
+# Stages at which the killed crawl's WARC file already has its final name.
+CLOSED = ("closing-after-rename", "indexing", "indexed-before-ingest", "loading",
+          "loaded-before-state", "state-saved-before-run-row")
+
+
+def cli(config: Path, data: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run ``mediawatch`` to completion; exit 0 is asserted."""
+    result = subprocess.run([MEDIAWATCH, "--config", str(config), "--data", str(data), *args],
+                            capture_output=True, text=True, timeout=300, check=False)
+    assert result.returncode == 0, result.stderr
+    return result
+
+
+def killed_at(config: Path, data: Path, stop: dict[str, str], *args: str) -> None:
+    """Run ``mediawatch *args`` until it stops itself at the stage ``stop`` names, then
+    ``kill -9`` it."""
+    proc = subprocess.Popen(
+        [MEDIAWATCH, "--config", str(config), "--data", str(data), *args],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env={**os.environ, **stop, "MEDIAWATCH_PARSE_WORKERS": "1"})
+    try:
+        _, status = os.waitpid(proc.pid, os.WUNTRACED)
+        assert os.WIFSTOPPED(status), f"{args} ended before {stop}: status {status}"
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+
+
+def export(config: Path, data: Path) -> list[dict[str, Any]]:
+    """``mediawatch export --format jsonl`` without the capture times, in id order."""
+    out = cli(config, data, "export", "--format", "jsonl").stdout
+    rows = [{k: v for k, v in json.loads(line).items() if k not in TIMES}
+            for line in out.splitlines()]
+    return sorted(rows, key=lambda row: str(row["id"]))
+
+
+def assert_all_loaded(data: Path) -> None:
+    """No ``.open`` file; every closed WARC completely in the ledger, with its index."""
+    warcs = data / "warcs"
+    assert not list(warcs.glob("*.open"))
+    closed = [p.name for p in list_warcs(warcs)]
+    conn = sqlite3.connect(f"file:{data / 'archive.db'}?mode=ro", uri=True)
+    try:
+        complete = {name for name, done in
+                    conn.execute("SELECT name, complete FROM warc_files") if done}
+    finally:
+        conn.close()
+    assert set(closed) <= complete, set(closed) - complete
+    missing = [name for name in closed if not cdxj_path(warcs / name).is_file()]
+    assert not missing, f"no CDXJ index beside {missing}"
+
+
+def one_at_a_time(sources: str) -> str:
+    """The newsroom's sources file with one request at a time.
+
+    An article's id and its metadata come from the first of its renderings loaded (the AMP
+    copy or the page: :mod:`archive.store.identity`), so with concurrent requests two
+    uninterrupted crawls can already differ; fetched in a fixed order, they never do."""
+    one = re.sub(r"^concurrency = \d+$", "concurrency = 1", sources, flags=re.M)
+    one = re.sub(r"^per_domain_concurrency = \d+$", "per_domain_concurrency = 1", one,
+                 flags=re.M)
+    assert one.count(" = 1\n") >= 2, sources
+    return one
+
+
+class Rig:
+    """The newsroom serving, its sources file, and one uninterrupted crawl's export per
+    argument list (made on first use)."""
+
+    def __init__(self, config: Path, work: Path):
+        self.config = config
+        self.work = work
+        self._exports: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+
+    def reference(self, *args: str) -> list[dict[str, Any]]:
+        """The export after an uninterrupted ``mediawatch *args``."""
+        if args not in self._exports:
+            data = self.work / ("reference-" + "-".join(args))
+            cli(self.config, data, *args)
+            self._exports[args] = export(self.config, data)
+            assert self._exports[args], "the uninterrupted crawl archived nothing"
+        return self._exports[args]
+
+
+@pytest.fixture(scope="module")
+def rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rig]:
+    work = tmp_path_factory.mktemp("faults")
+    with Newsroom(slow_seconds=0.2) as server:
+        config = work / "sources.toml"
+        config.write_text(one_at_a_time(render_sources(server.base_url)), encoding="utf-8")
+        yield Rig(config, work)
+
+
+@pytest.mark.parametrize("stage", list(STAGES))
+def test_crawl_killed_then_next_crawl_loses_nothing(rig: Rig, tmp_path: Path,
+                                                    stage: str) -> None:
+    data = tmp_path / "data"
+    killed_at(rig.config, data, STAGES[stage], "crawl")
+    cli(rig.config, data, "crawl")
+    got = export(rig.config, data)
+    assert got == rig.reference("crawl"), _diff(got, rig.reference("crawl"))
+    assert_all_loaded(data)
+
+
+@pytest.mark.parametrize("stage", CLOSED)
+def test_crawl_killed_then_ingest_loses_nothing(rig: Rig, tmp_path: Path, stage: str) -> None:
+    data = tmp_path / "data"
+    killed_at(rig.config, data, STAGES[stage], "crawl", "northwind")
+    cli(rig.config, data, "ingest")
+    assert export(rig.config, data) == rig.reference("crawl", "northwind")
+    assert_all_loaded(data)
+
+
+def test_service_killed_with_its_crawl_then_a_crawl_loses_nothing(rig: Rig,
+                                                                  tmp_path: Path) -> None:
+    data, config, out = tmp_path / "data", tmp_path / "sources.toml", tmp_path / "service.out"
+    base = re.search(r"http://127\.0\.0\.1:\d+", rig.config.read_text())
+    assert base is not None
+    config.write_text(one_at_a_time(newsroom_sources(base.group(0), {"northwind": "every 1h"})))
+    os.environ[STOP_AT] = "fetched:8"  # inherited by the service and its crawl
+    try:
+        proc = spawn_service(config, data, out)
+    finally:
+        del os.environ[STOP_AT]
+    crawl_pid = 0
+    try:
+        def crawl_stopped() -> bool:
+            nonlocal crawl_pid
+            match = re.search(r"northwind: crawl started \(pid (\d+)\)", out.read_text())
+            if match is None:
+                return False
+            crawl_pid = int(match.group(1))
+            with open(f"/proc/{crawl_pid}/stat") as stat:  # state follows "(comm)"
+                return stat.read().rpartition(")")[2].split()[0] == "T"
+
+        wait_until(crawl_stopped, "the service's crawl to stop at fetched:8", out)
+        # The crawl runs in a session of its own: kill both groups, back to back.
+        os.killpg(proc.pid, signal.SIGKILL)
+        os.killpg(crawl_pid, signal.SIGKILL)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+    wait_until(lambda: start_token(crawl_pid) is None, "the crawl to be gone")
+    assert list((data / "warcs").glob("northwind-*.open"))  # killed while fetching
+    cli(config, data, "crawl", "northwind")
+    assert export(config, data) == rig.reference("crawl", "northwind")
+    assert_all_loaded(data)
+
+
+
+def _diff(got: list[dict[str, Any]], want: list[dict[str, Any]]) -> str:  # pragma: no cover
+    g, w = {r["id"]: r for r in got}, {r["id"]: r for r in want}
+    lines = [f"missing {i} {w[i]['url']}" for i in w.keys() - g.keys()]
+    lines += [f"extra {i} {g[i]['url']}" for i in g.keys() - w.keys()]
+    lines += [f"{i} {k}: {g[i].get(k)!r:.200} != {w[i].get(k)!r:.200}"
+              for i in g.keys() & w.keys() for k in w[i] if g[i].get(k) != w[i].get(k)]
+    return "\n".join(lines)
