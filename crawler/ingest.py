@@ -39,6 +39,7 @@ from archive.faults import INGEST_STOP_AFTER, stop_here
 from archive.models import Article, Hints
 from archive.store import ledger
 from archive.store.db import Archive, CaptureRef, Outcome
+from archive.warc.cdxj import index_missing
 from archive.warc.payload import DEFAULT_MAX_PAYLOAD
 from archive.warc.reader import StoredResponse, WarcError, iter_responses, list_warcs
 from crawler.pages.blockpage import block_reason
@@ -353,8 +354,13 @@ def follow(archive: Archive, warc_dir: Path, config: Config | None, stop: Event,
 
 
 def pending_files(archive: Archive, warc_dir: Path) -> list[Path]:
-    """The closed WARC files in ``warc_dir`` not completely loaded, in ingest order."""
-    return sorted(ledger.pending(archive, list_warcs(warc_dir)), key=ingest_order)
+    """The closed WARC files in ``warc_dir`` not completely loaded, in ingest order.
+
+    Each gets its CDXJ index if it has none (:func:`archive.warc.cdxj.index_missing`): a
+    process killed between closing a file and indexing it left it without one."""
+    pending = sorted(ledger.pending(archive, list_warcs(warc_dir)), key=ingest_order)
+    index_missing(pending)
+    return pending
 
 
 def source_for(config: Config | None, source_id: str) -> Source:

@@ -41,7 +41,7 @@ import pytest
 
 from archive.faults import INGEST_STOP_AFTER, STOP_AT
 from archive.store.runowner import start_token
-from archive.warc.cdxj import cdxj_path
+from archive.warc.cdxj import cdxj_lines, cdxj_path
 from archive.warc.reader import list_warcs
 from scheduler.newsroom.server import Newsroom
 from scheduler.newsroom.sources import render_sources
@@ -120,6 +120,8 @@ def assert_all_loaded(data: Path) -> None:
     assert set(closed) <= complete, set(closed) - complete
     missing = [name for name in closed if not cdxj_path(warcs / name).is_file()]
     assert not missing, f"no CDXJ index beside {missing}"
+    for name in closed:
+        assert cdxj_path(warcs / name).read_text() == "".join(cdxj_lines(warcs / name))
 
 
 def one_at_a_time(sources: str) -> str:
@@ -157,7 +159,7 @@ class Rig:
 @pytest.fixture(scope="module")
 def rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rig]:
     work = tmp_path_factory.mktemp("faults")
-    with Newsroom(slow_seconds=0.2) as server:
+    with Newsroom(slow_seconds=0.05) as server:
         config = work / "sources.toml"
         config.write_text(one_at_a_time(render_sources(server.base_url)), encoding="utf-8")
         yield Rig(config, work)
