@@ -49,7 +49,8 @@ def _wanted(stage: str) -> int | None:
         name, _, count = item.strip().partition(":")
         if name == stage:
             return int(count) if count.isdigit() and int(count) > 0 else 1
-    if stage == "loading" and os.environ.get(INGEST_STOP_AFTER, "").isdigit():
+    after = os.environ.get(INGEST_STOP_AFTER, "")
+    if stage == "loading" and after.isdigit() and int(after) > 0:
         return 1
     return None
 

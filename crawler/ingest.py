@@ -259,7 +259,9 @@ def _load_file(archive: Archive, path: Path, parser: Parser, report: IngestRepor
 
     Each batch is stored in one transaction together with the ledger's new position, and
     that position is read again inside the transaction: a record is stored once, whether
-    this load resumes a killed one or races another process loading the same file."""
+    this load resumes a killed one or races another process loading the same file.
+    After each batch, the test hook :func:`archive.faults.stop_here` (``loading``);
+    ``stop_after`` is no longer read (the hook reads :data:`STOP_HOOK` itself)."""
     seen = ledger.position(archive, path.name)
     start = seen.loaded_to if seen is not None else 0
     try:
