@@ -116,9 +116,11 @@ def export(config: Path, data: Path) -> list[dict[str, Any]]:
 
 
 def assert_all_loaded(data: Path) -> None:
-    """No ``.open`` file; every closed WARC completely in the ledger, with its index."""
+    """No ``.open`` or temporary file; every closed WARC completely in the ledger, with its
+    index (the very lines ``cdxj-indexer`` gives)."""
     warcs = data / "warcs"
     assert not list(warcs.glob("*.open"))
+    assert not list(warcs.glob("*.tmp"))
     closed = [p.name for p in list_warcs(warcs)]
     conn = sqlite3.connect(f"file:{data / 'archive.db'}?mode=ro", uri=True)
     try:

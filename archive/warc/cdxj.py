@@ -17,6 +17,7 @@ a missing or stale one is never an error for mediawatch itself.
 
 from __future__ import annotations
 
+import glob
 import io
 import logging
 import os
@@ -106,10 +107,13 @@ def index_missing(warcs: Iterable[Path]) -> list[Path]:
     recovery of ``.open`` files does not see closed ones. The ingest calls this for the
     files it picks up as not completely loaded (:func:`crawler.ingest.pending_files`),
     which every such file is, since a crawl indexes its files before it loads them.
+    The temporary index a killed writer left (``<index>.<pid>.tmp``) is removed.
     """
     written = []
     for warc in warcs:
         if not cdxj_path(warc).exists() and (index := index_closed_warc(warc)) is not None:
             log.warning("%s: CDXJ index was missing (written now)", warc.name)
             written.append(index)
+            for stale in index.parent.glob(glob.escape(index.name) + ".*.tmp"):
+                stale.unlink(missing_ok=True)
     return written
