@@ -25,6 +25,13 @@ sources in one process: the first to close its file stops the crawl while the ot
 mid-fetch) and crawled again. Last, the service killed together with its crawl (each
 process group at once, as a cgroup kill does) and a crawl restarted by hand.
 
+``mid-exchange`` is what any crash while fetching leaves: a large response record goes to
+disk at once, the small request and metadata records after it wait in the file's buffer and
+die with the process. Recovery keeps that response (a complete record) without its metadata,
+so it is loaded as a plain capture, not an article; the next crawl fetches the page again,
+and because the recovered file is loaded only when that crawl closes, the new answer is a
+full record (no revisit of the orphan) and becomes the article.
+
 The newsroom is crawled one request at a time (:func:`one_at_a_time`), so that the
 uninterrupted crawls the cases are compared with are themselves reproducible.
 
