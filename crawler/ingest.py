@@ -280,7 +280,7 @@ def _load_file(archive: Archive, path: Path, parser: Parser, report: IngestRepor
                 if todo:
                     last = todo[-1][0].location
                     ledger.advance(archive, path.name, len(todo), last.offset + last.length)
-            stop_here("loading")  # test hook (archive/faults.py; STOP_HOOK below)
+            stop_here("loading")  # test hook (archive/faults.py; see STOP_HOOK)
     except WarcError as exc:
         # An unreadable file (damaged regions are skipped, not raised): what was read is
         # in; the file is marked complete so it is not retried forever, and the error is
