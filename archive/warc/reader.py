@@ -129,7 +129,10 @@ def iter_responses(path: str | Path, *, max_payload: int = DEFAULT_MAX_PAYLOAD,
 
 
 # What warcio and zlib raise on damaged data, and how a damaged region is described.
-_DAMAGE = (EOFError, ValueError, zlib.error, ArchiveLoadFailed, ChunkedDataException)
+# AttributeError: warcio reads a header block cut short before WARC-Target-URI as a record
+# whose URI is None and fails on ``None.startswith`` (found by tests/test_fuzz_warc.py).
+_DAMAGE = (EOFError, ValueError, AttributeError, zlib.error, ArchiveLoadFailed,
+           ChunkedDataException)
 
 
 def _reason(exc: BaseException) -> str:
@@ -168,6 +171,13 @@ def _read_resynchronising(fh: BinaryIO, name: str, max_payload: int,
                         yield _with_metadata(pending, payload[:max_payload])
                         pending = None
                 else:
+                    if not record.rec_headers.get_header("WARC-Type"):
+                        # warcio yields a header block cut short (a file ending in
+                        # "WARC/1.0\r\n" and junk) as a record of no type without
+                        # complaint: that is a damaged region, not a record (found by
+                        # tests/test_fuzz_warc.py).
+                        raise WarcError(f"{name}: record at offset {it.get_record_offset()} "
+                                        "is truncated (its header has no WARC-Type)")
                     it.read_to_end(record)
                     _check_complete(record, name, it)
                 last = it.get_record_offset()
