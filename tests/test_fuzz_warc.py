@@ -65,6 +65,8 @@ def damage(original: Original, ops: list[tuple]) -> tuple[bytes, set[int], bool]
     alive = set(range(len(spans)))
     junk = False
     for op in ops:
+        if op[0] == "flip" and not data:
+            continue
         if op[0] == "flip":
             at = min(int(op[1] * len(data)), len(data) - 1)
             data[at] ^= op[2]
