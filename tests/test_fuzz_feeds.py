@@ -43,7 +43,11 @@ def links_or_parse_error(page: FeedPage | SitemapPage | SectionPage) -> list[Lin
     try:
         links = page.links()
     except ParseError as exc:
-        assert exc.url == page.response.url
+        refused: str | None = exc.url
+    else:
+        refused = None
+    if refused is not None:
+        assert refused == page.response.url
         return None
     for link in links:
         assert link.url.startswith(("http://", "https://")), link
@@ -119,7 +123,7 @@ _PROLOGS = st.sampled_from([
     '<?xml version="1.0" encoding="windows-1251"?>', '<?xml version="1.0" encoding="UTF-16"?>',
     '<?xml version="1.0" encoding="bogus-charset"?>', '<?xml version="1.1"?>',
     '<?xml version="1.0" encoding="utf-8"?><!DOCTYPE rss [<!ENTITY e "entity">]>',
-    f'<!DOCTYPE x [<!ENTITY xxe SYSTEM "file://{{secret}}">]>',
+    '<!DOCTYPE x [<!ENTITY xxe SYSTEM "file://{secret}">]>',
     '<!DOCTYPE x [<!ENTITY xxe SYSTEM "http://127.0.0.1:9/x">]>',
     '<!DOCTYPE x [<!ENTITY % p SYSTEM "file:///nonexistent">%p;]>',
     "<!DOCTYPE x [" + "".join(f'<!ENTITY e{i} "{("&e" + str(i - 1) + ";") * 10}">'
@@ -202,7 +206,8 @@ def test_a_well_formed_feed_lists_every_entry(entries: list[tuple[str, str]],
     links = links_or_parse_error(FeedPage(response(body, "application/rss+xml")))
     expected = list(dict.fromkeys(f"http://wire.test/news/{p}".split("#")[0]
                                   for p, _ in entries))
-    assert links is not None and [link.url for link in links] == expected
+    assert links is not None
+    assert [link.url for link in links] == expected
 
 
 @FAST
@@ -291,4 +296,5 @@ def test_an_undeclared_prefix_does_not_stop_a_sitemap() -> None:
             b"<loc>http://wire.test/a</loc><dc:creator>x</dc:creator></url>"
             b"<dc:creator></dc:creator></urlset>")
     links = links_or_parse_error(SitemapPage(response(body)))
-    assert links is not None and [link.url for link in links] == ["http://wire.test/a"]
+    assert links is not None
+    assert [link.url for link in links] == ["http://wire.test/a"]

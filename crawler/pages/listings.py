@@ -245,7 +245,7 @@ class SitemapPage:
             raise ParseError(url, f"not XML: {exc}") from exc
         if root is None:
             raise ParseError(url, "not XML")
-        name = _local_name(root.tag)
+        name = _local_name(str(root.tag))
         if name in ("rss", "feed", "RDF"):
             return FeedPage(self.response, self.source).links()
         if name == "sitemapindex":
