@@ -205,4 +205,5 @@ def test_large_hostile_pages_stay_within_memory_and_time(name: str) -> None:
             pass
         assert time.monotonic() - began < 60, "too slow"
     """))
-    assert grown < 1500, f"{name}: peak grew by {grown:.0f} MB"
+    # 50 MB of input: a few times that while parsing (lxml tree, text copies), never a GB.
+    assert grown < 600, f"{name}: peak rose by {grown:.0f} MB"
