@@ -120,6 +120,14 @@ _CHARSETS = st.sampled_from([None, "utf-8", "windows-1251", "koi8-r", "shift_jis
 # --- properties -------------------------------------------------------------------------
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _warm() -> None:
+    """Load trafilatura and friends once, so that no example pays the import under the
+    2 s deadline."""
+    article_or_not(b"<html><body><article><h1>Warm</h1><p>Up.</p></article></body></html>")
+
+
+
 @FAST
 @given(page=html_pages(), charset=_CHARSETS,
        encoding=st.sampled_from(["utf-8", "windows-1251", "utf-16", "shift_jis"]),

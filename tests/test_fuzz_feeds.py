@@ -167,6 +167,16 @@ def _item(link: str, title: str) -> str:
 # --- properties -----------------------------------------------------------------------
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _warm() -> None:
+    """Load feedparser and lxml once, so that no example pays the import under the 2 s
+    deadline."""
+    body = b'<rss version="2.0"><channel><item><link>http://wire.test/a</link></item></channel></rss>'
+    links_or_parse_error(FeedPage(response(body)))
+    links_or_parse_error(SitemapPage(response(body)))
+
+
+
 @pytest.fixture(scope="module")
 def secret_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("xxe") / "secret.txt"

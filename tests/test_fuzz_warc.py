@@ -8,7 +8,9 @@ damaged region (file, offset, length, reason: never the bytes), within a time bo
 from __future__ import annotations
 
 import contextlib
+import itertools
 import re
+import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -18,6 +20,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from archive.warc.reader import Damage, WarcError, iter_responses
+from archive.warc import writer as writer_module
 from archive.warc.writer import RotatingWarcWriter
 from tests.test_ingest import article_html
 from tests.test_warc import WHEN, exchange
@@ -37,13 +40,19 @@ class Original:
 
 @pytest.fixture(scope="module")
 def original(tmp_path_factory: pytest.TempPathFactory) -> Original:
-    writer = RotatingWarcWriter(tmp_path_factory.mktemp("warc"), "northwind", host="test",
-                                clock=lambda: WHEN)
-    spans = []
-    for n, url in enumerate(URLS):
-        at = writer.write_exchange(exchange(url=url, body=article_html(n))).response
-        spans.append((at.offset, at.offset + at.length))
-    path = writer.close()
+    """The same bytes on every run (record ids numbered, not random), so that a failing
+    example found once fails again."""
+    numbers = itertools.count(1)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(writer_module, "_record_id",
+                      lambda: f"<urn:uuid:{uuid.UUID(int=next(numbers))}>")
+        writer = RotatingWarcWriter(tmp_path_factory.mktemp("warc"), "northwind",
+                                    host="test", clock=lambda: WHEN)
+        spans = []
+        for n, url in enumerate(URLS):
+            at = writer.write_exchange(exchange(url=url, body=article_html(n))).response
+            spans.append((at.offset, at.offset + at.length))
+        path = writer.close()
     assert path is not None
     return Original(path.read_bytes(), spans)
 
@@ -107,6 +116,8 @@ def damage(original: Original, ops: list[tuple]) -> tuple[bytes, set[int], bool]
 @example(ops=[("cut", 0.999)])
 @example(ops=[("junk", 1.0, b"WARC/1.0\r\n" + MARK)])  # found: never reported
 @example(ops=[("cut", 0.80078125)])  # found: AttributeError from warcio escaped
+@example(ops=[("cut", 0.5), ("cut", 0.5), ("cut", 0.904296875)])  # found: URI "http" read
+@example(ops=[("flip", 0.75, 1), ("flip", 0.78125, 1)])  # found: raw bytes read as ARC
 def test_damaged_warc_keeps_every_intact_record(tmp_path_factory: pytest.TempPathFactory,
                                                 original: Original,
                                                 ops: list[tuple]) -> None:
@@ -141,6 +152,8 @@ def test_damaged_warc_keeps_every_intact_record(tmp_path_factory: pytest.TempPat
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(body=st.binary(max_size=4000))
 @example(body=b"")
+@example(body=b"\n\x00")  # found: junk after a blank line was not reported
+@example(body=b"\r\n\r\n")
 @example(body=b"\x1f\x8b\x08\x00\x00\x00\x00\x00")
 @example(body=b"WARC/1.0\r\nContent-Length: -5\r\n\r\n")
 @example(body=b"WARC/1.0\r\nWARC-Type: response\r\nContent-Length: 10\r\n\r\nshort")
