@@ -19,8 +19,8 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from archive.warc.reader import Damage, WarcError, iter_responses
 from archive.warc import writer as writer_module
+from archive.warc.reader import Damage, WarcError, iter_responses
 from archive.warc.writer import RotatingWarcWriter
 from tests.test_ingest import article_html
 from tests.test_warc import WHEN, exchange
