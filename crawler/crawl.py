@@ -46,7 +46,8 @@ def scrapy_settings(config: Config, data_dir: Path, *, ingest: bool = True,
     settings = Settings()
     settings.setmodule("crawler.settings", priority="project")
     settings.setdict({"MEDIAWATCH_CONFIG": config.path, "MEDIAWATCH_DATA": str(data_dir),
-                      "MEDIAWATCH_INGEST": ingest, **config.crawl.scrapy_settings()},
+                      "MEDIAWATCH_INGEST": ingest, **config.crawl.scrapy_settings(),
+                      **config.evidence.scrapy_settings()},
                      priority="cmdline")
     if log_file is not None:
         log_file.parent.mkdir(parents=True, exist_ok=True)

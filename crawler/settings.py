@@ -33,6 +33,10 @@ MEDIAWATCH_DATA = os.environ.get("MEDIAWATCH_DATA", "data")
 MEDIAWATCH_WARC_MAX_SIZE = 1024**3
 # Stop the crawl cleanly below this much free space in MEDIAWATCH_DATA (0: no check).
 MEDIAWATCH_MIN_FREE_SPACE = 200 * 1024**2
+# [evidence] tsa_url: every closed WARC file is timestamped there (empty: none asked for).
+MEDIAWATCH_TSA_URL = ""
+# Seconds the crawl's end waits for the timestamps still queued (the rest: next crawl/ingest).
+MEDIAWATCH_TSA_WAIT = 30.0
 # Load finished WARC files into archive.db when the spider closes. Cluster workers turn this
 # off and leave ingest to one process.
 MEDIAWATCH_INGEST = True

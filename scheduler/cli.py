@@ -26,6 +26,7 @@ from archive.config.sources import Config, load_config
 from archive.store.db import Archive
 from archive.times import parse_utc
 from scheduler.errors import Mediawatch, NotFound
+from scheduler.evidence_cli import register as register_evidence
 from scheduler.output import (
     SEARCH_COLUMNS,
     article_text,
@@ -318,6 +319,9 @@ def ingest(ctx: Context, follow: bool, interval: float) -> None:
             total = sum(p.stat().st_size for p in pending_files(archive, ctx.warc_dir))
             with progress_bar(total, "loading WARC files") as bar:
                 summary(ingest_new(archive, ctx.warc_dir, config, progress=bar.update))
+        from scheduler.evidence_cli import stamp_pending_files
+
+        stamp_pending_files(ctx, config)
         return
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -331,8 +335,10 @@ def ingest(ctx: Context, follow: bool, interval: float) -> None:
 @click.option("--query", help="Only articles matching this search.")
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write to this file [default: stdout; for wacz: mediawatch-export.wacz].")
+@click.option("--sign", is_flag=True, help="wacz: sign with [evidence] signing_key and add "
+              "the WARC files' timestamp tokens.")
 @pass_ctx
-def export(ctx: Context, fmt: str, query: str | None, output: Path | None) -> None:
+def export(ctx: Context, fmt: str, query: str | None, output: Path | None, sign: bool) -> None:
     """Every article (or the matches of --query): the show fields without versions and
     captures; or, as wacz, their captures packed for replay tools."""
     from archive.store.records import EXPORT_FIELDS
@@ -340,10 +346,13 @@ def export(ctx: Context, fmt: str, query: str | None, output: Path | None) -> No
     with ctx.reader() as archive:
         if fmt == "wacz":
             from archive.warc.wacz import write_wacz
+            from scheduler.evidence_cli import export_key
 
-            r = write_wacz(archive, ctx.warc_dir, output or Path("mediawatch-export.wacz"), query)
+            r = write_wacz(archive, ctx.warc_dir, output or Path("mediawatch-export.wacz"), query,
+                           sign_key=export_key(ctx) if sign else None)
             click.echo(f"wrote {r.path}: {r.articles} articles, {r.pages} pages, {r.captures}"
-                       f" captures ({r.records} WARC records from {r.warc_files} files)",
+                       f" captures ({r.records} WARC records from {r.warc_files} files)"
+                       + (f", signed, {r.timestamps} timestamp tokens" if r.signed else ""),
                        err=True)
             return
         with ExitStack() as stack, progress_bar(archive.count(query), "exporting articles") as bar:
@@ -530,6 +539,8 @@ def demo(ctx: Context, port: int) -> None:
 
     run_demo(ctx.data_dir, port, click.echo)
 
+
+register_evidence(main)
 
 if __name__ == "__main__":
     main()

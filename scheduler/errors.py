@@ -36,6 +36,7 @@ from typing import Any
 import click
 
 from archive.config.files import ConfigError
+from archive.evidence.errors import SigningError
 from archive.store.query import QueryError
 from archive.store.schema import ArchiveError
 from archive.store.urls import UrlError
@@ -78,6 +79,7 @@ DOMAIN_ERRORS: tuple[type[Exception], ...] = (
     ArchiveError,
     WarcError,
     WaczError,
+    SigningError,
 )
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from archive.config.evidence import EvidenceSettings, parse_evidence
 from archive.config.files import ConfigError, no_unknown, parse_toml, read_text
 from archive.config.schedules import parse_duration, parse_schedule
 
@@ -125,6 +126,7 @@ class Config:
     path: str
     crawl: CrawlSettings
     sources: tuple[Source, ...]
+    evidence: EvidenceSettings = field(default_factory=EvidenceSettings)
 
     def source(self, source_id: str) -> Source:
         """The source with this id; :class:`ConfigError` naming the known ids otherwise."""
@@ -146,7 +148,7 @@ def load_sources(path: str | Path) -> Config:
 def parse_sources(text: str, path: str | Path = "<string>") -> Config:
     """Validate TOML ``text`` into a :class:`Config` (pure; ``path`` is only for messages)."""
     data = parse_toml(text, path)
-    no_unknown(data, {"crawl", "source"}, path, None)
+    no_unknown(data, {"crawl", "source", "evidence"}, path, None)
     crawl = _parse_crawl(data.get("crawl", {}), path)
     raw_sources = data.get("source", [])
     if not isinstance(raw_sources, list):
@@ -157,7 +159,8 @@ def parse_sources(text: str, path: str | Path = "<string>") -> Config:
         if src.id in seen:
             raise ConfigError(path, src.id, "id", "duplicate source id")
         seen.add(src.id)
-    return Config(path=str(path), crawl=crawl, sources=sources)
+    return Config(path=str(path), crawl=crawl, sources=sources,
+                  evidence=parse_evidence(data.get("evidence", {}), path))
 
 
 # Keys for which 0 would stop the crawl or every request: a limit, not an "off" switch.

@@ -22,6 +22,13 @@ under ``archive/``, the compressed CDXJ index under ``indexes/``, the pages and
 
 Which records belong to an exchange is read by :func:`archive.warc.reader.exchange_spans`;
 everything else here is byte copying.
+
+Signed (``export --format wacz --sign``, a ``signing_key``): a source file that has an RFC
+3161 token (``<name>.warc.gz.tsr``) is copied *whole*, so that the token, which covers the
+SHA-256 of the whole file, can be checked against the WARC in the package by anyone; the
+tokens go in as ``timestamps/<name>.tsr`` and the package is signed
+(:func:`archive.evidence.seal.seal_wacz`). Such a WARC can hold captures of other articles
+than the query's; ``pages.jsonl`` still lists only the query's.
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import shutil
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -39,6 +47,8 @@ from archive.times import parse_utc, utc_text
 from archive.warc.reader import exchange_spans
 
 if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePrivateKey
+
     from archive.store.db import Archive
 
 __all__ = [
@@ -86,6 +96,8 @@ class WaczReport:
     captures: int
     records: int
     warc_files: int
+    timestamps: int = 0
+    signed: bool = False
 
 
 _CAPTURE_COLUMNS = ('warc_file, "offset", length, record_id, url, status, fetched_at,'
@@ -171,13 +183,17 @@ def _copy_records(source: Path, target: Path, captures: Sequence[CaptureRecord])
 
 
 def write_wacz(archive: Archive, warc_dir: str | Path, output: str | Path,
-               query: str | None = None, *, title: str = "mediawatch export") -> WaczReport:
-    """Write the WACZ of the articles matching ``query`` (all when None) to ``output``.
+               query: str | None = None, *, title: str = "mediawatch export",
+               sign_key: EllipticCurvePrivateKey | None = None) -> WaczReport:
+    """Write the WACZ of the articles matching ``query`` (all when None) to ``output``;
+    with ``sign_key``, timestamped files whole, their tokens, and signed.
 
     Raises :class:`WaczError` when no article matches, a WARC file named in the archive is
     missing, or the ``wacz`` package fails; :class:`archive.store.search.QueryError` for a bad
     query.
     """
+    from archive.evidence.timestamps import token_path  # loads the cryptography libraries
+
     warc_dir, output = Path(warc_dir), Path(output)
     articles = list(archive.export(query))
     if not articles:
@@ -195,17 +211,29 @@ def write_wacz(archive: Archive, warc_dir: str | Path, output: str | Path,
         work = Path(tmp)
         (work / "warcs").mkdir()
         records = 0
+        tokens: dict[str, bytes] = {}
         for name, caps in by_file.items():
             source = warc_dir / name
             if not source.exists():
                 raise WaczError(f"{source}: WARC file named in the archive is missing")
+            token = token_path(source)
+            if sign_key is not None and token.exists():
+                tokens[Path(name).name] = token.read_bytes()
+                shutil.copyfile(source, work / "warcs" / Path(name).name)
+                records += len(set(_exchange_spans(source, caps)))
+                continue
             records += _copy_records(source, work / "warcs" / Path(name).name, caps)
         (work / "pages.jsonl").write_text(pages_jsonl(pages), encoding="utf-8")
         desc = f"mediawatch articles matching {query!r}" if query else "all mediawatch articles"
         _run_wacz(["create", "-o", str(output), "-p", str(work / "pages.jsonl"),
                    "--title", title, "--desc", desc,
                    *sorted(str(p) for p in (work / "warcs").iterdir())])
-    return WaczReport(output, len(articles), len(pages), len(captures), records, len(by_file))
+    if sign_key is not None:
+        from archive.evidence.seal import seal_wacz  # loads the cryptography libraries
+
+        seal_wacz(output, tokens, sign_key)
+    return WaczReport(output, len(articles), len(pages), len(captures), records, len(by_file),
+                      len(tokens), sign_key is not None)
 
 
 def _run_wacz(args: list[str]) -> None:

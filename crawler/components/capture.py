@@ -6,8 +6,13 @@ responses are captured like any other. Each exchange becomes response + request 
 records (see :class:`archive.warc.writer.RotatingWarcWriter`). A response identical to the
 URL's last full capture, which :class:`crawler.components.state.IncrementalState` knows,
 becomes a revisit record. Each closed file gets its CDXJ index
-(:func:`archive.warc.cdxj.index_closed_warc`) beside it. The first file is opened with the
-first response, so a crawl that fetches nothing (a skipped one) writes no file.
+(:func:`archive.warc.cdxj.index_closed_warc`) beside it and, with ``[evidence] tsa_url``
+(``MEDIAWATCH_TSA_URL``), an RFC 3161 token: the file is queued for a background thread
+(:class:`archive.evidence.timestamps.TimestampQueue`), together with the source's closed
+files still without one, and the crawl's end waits for it at most
+``MEDIAWATCH_TSA_WAIT`` seconds; a TSA that is down costs a warning, never the crawl. The
+first file is opened with the first response, so a crawl that fetches nothing (a skipped
+one) writes no file.
 
 :func:`to_captured` is the one Scrapy -> :class:`archive.models.CapturedResponse` adapter the
 spider's callbacks hand to the page objects.
@@ -25,6 +30,7 @@ from urllib.parse import urlsplit
 from scrapy import Request, Spider, signals
 from scrapy.exceptions import NotConfigured
 
+from archive.evidence.timestamps import TimestampQueue, unstamped
 from archive.faults import stop_here
 from archive.models import CapturedResponse
 from archive.warc.cdxj import index_closed_warc
@@ -105,11 +111,12 @@ class WarcCapture:
     """Writes ``response_downloaded`` exchanges to ``<MEDIAWATCH_DATA>/warcs/``.
 
     Stats: ``mediawatch/warc/records``, ``mediawatch/warc/bytes``, ``mediawatch/warc/files``,
-    ``mediawatch/warc/revisits`` and ``mediawatch/warc/revisit_bytes``.
+    ``mediawatch/warc/revisits`` and ``mediawatch/warc/revisit_bytes``; with a TSA,
+    ``mediawatch/evidence/timestamped`` and ``mediawatch/evidence/not_timestamped``.
     """
 
     def __init__(self, directory: Path, max_size: int, crawler: Crawler,
-                 min_free_space: int = 0):
+                 min_free_space: int = 0, tsa_url: str = "", tsa_wait: float = 30.0):
         self.directory = directory
         self.max_size = max_size
         self.crawler = crawler
@@ -117,6 +124,9 @@ class WarcCapture:
         self.writer: RotatingWarcWriter | None = None
         self.state: IncrementalState | None = None
         self.stopped: str | None = None  # why nothing more is written (a full disk)
+        self.tsa_url = tsa_url
+        self.tsa_wait = tsa_wait
+        self.stamper: TimestampQueue | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> WarcCapture:
@@ -125,7 +135,9 @@ class WarcCapture:
         if not data:
             raise NotConfigured("MEDIAWATCH_DATA is not set")
         ext = cls(Path(data) / "warcs", crawler.settings.getint("MEDIAWATCH_WARC_MAX_SIZE"),
-                  crawler, crawler.settings.getint("MEDIAWATCH_MIN_FREE_SPACE"))
+                  crawler, crawler.settings.getint("MEDIAWATCH_MIN_FREE_SPACE"),
+                  crawler.settings.get("MEDIAWATCH_TSA_URL") or "",
+                  crawler.settings.getfloat("MEDIAWATCH_TSA_WAIT", 30.0))
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.response_downloaded, signal=signals.response_downloaded)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
@@ -135,10 +147,21 @@ class WarcCapture:
         """Start a writer named after the spider's source; find the crawl's state."""
         source = spider_source(spider)
         self.state = self.crawler.get_extension(IncrementalState)
-        self.writer = RotatingWarcWriter(self.directory, source.id if source else spider.name,
-                                         max_size=self.max_size,
+        name = source.id if source else spider.name
+        if self.tsa_url:
+            # The source's files closed earlier without a token (TSA down, killed crawl,
+            # files recovered just now) go first.
+            self.stamper = TimestampQueue(self.tsa_url)
+            self.stamper.submit_all(unstamped(self.directory, f"{name}-"))
+        self.writer = RotatingWarcWriter(self.directory, name, max_size=self.max_size,
                                          software=f"mediawatch (Scrapy {_scrapy_version()})",
-                                         on_close=index_closed_warc)
+                                         on_close=self.file_closed)
+
+    def file_closed(self, path: Path) -> None:
+        """The writer's hook: index the closed file, queue it for its timestamp."""
+        index_closed_warc(path)
+        if self.stamper is not None:
+            self.stamper.submit(path)
 
     def response_downloaded(self, response: Response, request: Request, spider: Spider) -> None:
         """Write one exchange; a failure to write is logged and counted, never fatal."""
@@ -199,6 +222,14 @@ class WarcCapture:
         files = [str(p) for p in self.writer.closed_files]
         if self.crawler.stats is not None:
             self.crawler.stats.set_value(WARC_FILES_STAT, files)
+        if self.stamper is not None:
+            report = self.stamper.close(self.tsa_wait)
+            if self.crawler.stats is not None:
+                self.crawler.stats.set_value("mediawatch/evidence/timestamped",
+                                             len(report.stamped))
+                self.crawler.stats.set_value("mediawatch/evidence/not_timestamped",
+                                             len(unstamped(self.directory,
+                                                           f"{self.writer.source}-")))
 
 
 def _scrapy_version() -> str:

@@ -88,7 +88,9 @@ class SourceSpider(Spider):
         super().update_settings(settings)
         path = settings.get("MEDIAWATCH_CONFIG")
         if path and Path(path).is_file():
-            settings.setdict(load_config(path).crawl.scrapy_settings(), priority="spider")
+            config = load_config(path)
+            settings.setdict({**config.crawl.scrapy_settings(),
+                              **config.evidence.scrapy_settings()}, priority="spider")
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> SourceSpider:
