@@ -125,7 +125,7 @@ class SignatureCheck:
 def verify_signed_data(signed: dict[str, Any], expected_hash: str) -> SignatureCheck:
     """Check an anonymous ``signedData`` against the ``hash`` it must sign."""
     if signed.get("hash") != expected_hash:
-        return SignatureCheck("signedData.hash is not the hash of datapackage.json")
+        return SignatureCheck("signedData.hash differs from the digest's hash")
     if "publicKey" not in signed or "signature" not in signed:
         return SignatureCheck("signedData has no publicKey and signature (only the anonymous"
                               " profile is checked here)")
