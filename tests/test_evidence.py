@@ -21,7 +21,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
@@ -316,6 +318,13 @@ def test_signed_export_carries_tokens_and_a_valid_signature(exported: Exported) 
     public = load_signing_key(exported.key).public_key()
     assert base64.b64decode(signed["publicKey"]) == public.public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    # Checked here as third-party verifiers of ArchiveWeb.page's signatures do: ECDSA with
+    # SHA-256 over the hash string, the signature as raw r || s.
+    raw = base64.b64decode(signed["signature"])
+    half = len(raw) // 2
+    public.verify(encode_dss_signature(int.from_bytes(raw[:half], "big"),
+                                       int.from_bytes(raw[half:], "big")),
+                  signed["hash"].encode(), ec.ECDSA(hashes.SHA256()))
     result = run("verify", str(exported.wacz), config=exported.config)
     assert result.returncode == 0, result.stdout
     assert result.stdout.startswith(f"{exported.wacz}: ok (2 WARC files, 11 records")
