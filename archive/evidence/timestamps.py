@@ -41,6 +41,8 @@ from rfc3161_client import (
     decode_timestamp_response,
 )
 
+from archive.warc.reader import list_warcs
+
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
     from datetime import datetime
@@ -171,13 +173,11 @@ def stamp_file(warc: str | Path, tsa_url: str, *, timeout: float = DEFAULT_TIMEO
 
 
 def unstamped(warc_dir: str | Path, prefix: str = "") -> list[Path]:
-    """Closed WARC files (``*.warc.gz``, never ``.open``) in ``warc_dir`` whose name starts
-    with ``prefix`` and that have no token yet, oldest name first."""
-    folder = Path(warc_dir)
-    if not folder.is_dir():
-        return []
-    return sorted(p for p in folder.glob(f"{prefix}*.warc.gz")
-                  if p.is_file() and not token_path(p).exists())
+    """Closed WARC files in ``warc_dir`` (as ingest lists them: ``.warc.gz`` and ``.warc``,
+    sub-folders included, never ``.open``) whose name starts with ``prefix`` and that have
+    no token yet, oldest name first."""
+    return [p for p in list_warcs(warc_dir)
+            if p.name.startswith(prefix) and not token_path(p).exists()]
 
 
 @dataclass(slots=True)

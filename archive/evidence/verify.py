@@ -44,6 +44,7 @@ if TYPE_CHECKING:
 __all__ = ["Verdict", "verify_file", "verify_files", "verify_wacz", "verify_warc"]
 
 _CHUNK = 1024 * 1024
+_SHOWN = 5  # problems per line; a badly damaged file would otherwise print pages
 
 
 @dataclass(slots=True)
@@ -64,7 +65,9 @@ class Verdict:
         """``<path>: ok (<notes>)`` or ``<path>: <problem>; <problem>``."""
         if self.ok:
             return f"{self.path}: ok" + (f" ({'; '.join(self.notes)})" if self.notes else "")
-        return f"{self.path}: " + "; ".join(self.problems)
+        shown = self.problems[:_SHOWN]
+        more = len(self.problems) - len(shown)
+        return f"{self.path}: " + "; ".join(shown) + (f"; and {more} more" if more else "")
 
 
 def _drain(stream: IO[bytes]) -> None:
@@ -72,18 +75,21 @@ def _drain(stream: IO[bytes]) -> None:
         pass
 
 
-def check_records(stream: IO[bytes], where: str = "") -> tuple[int, list[str]]:
-    """Read every record of a WARC stream checking its digests: (records, problems).
+def check_records(stream: IO[bytes], where: str = "") -> tuple[int, list[str], int]:
+    """Read every record of a WARC stream checking its digests: (records, problems,
+    records that carry no digest to check).
 
     ``where`` prefixes each problem (the member name inside a WACZ).
     """
     problems: list[str] = []
-    records = 0
+    records = unchecked = 0
     iterator = ArchiveIterator(stream, check_digests=True)
     try:
         for record in iterator:
             _drain(record.content_stream())
             records += 1
+            if record.digest_checker.passed is None and record.rec_type != "revisit":
+                unchecked += 1
             if record.digest_checker.passed is False:
                 rid = record.rec_headers.get_header("WARC-Record-ID")
                 offset = iterator.get_record_offset()
@@ -94,7 +100,7 @@ def check_records(stream: IO[bytes], where: str = "") -> tuple[int, list[str]]:
             if records else 0
         problems.append(f"{where}unreadable after record {records} (offset {offset}):"
                         f" {str(exc).strip()[:120]}")
-    return records, problems
+    return records, problems, unchecked
 
 
 def _token_note(verdict: Verdict, name: str, token: bytes, digest: bytes,
@@ -113,9 +119,10 @@ def verify_warc(path: str | Path, roots: Sequence[x509.Certificate] = ()) -> Ver
     path = Path(path)
     verdict = Verdict(path)
     with open(path, "rb") as fh:
-        records, problems = check_records(fh)
+        records, problems, unchecked = check_records(fh)
     verdict.problems += problems
-    verdict.notes.append(f"{records} records")
+    verdict.notes.append(f"{records} records"
+                         + (f", {unchecked} without digests" if unchecked else ""))
     token = token_path(path)
     if token.exists():
         _token_note(verdict, token.name, token.read_bytes(), file_sha256(path), roots)
@@ -179,13 +186,18 @@ def _check_package(archive: zipfile.ZipFile, verdict: Verdict,
         verdict.problems.append(f"{missing}: listed in {DATAPACKAGE} but missing")
     _check_digest(archive, names, package, package_bytes, verdict)
     warcs = sorted(m for m in sha if m.startswith("archive/"))
-    total = 0
+    total = without = 0
     for member in warcs:
-        with archive.open(member) as fh:
-            records, problems = check_records(fh, f"{member}: ")
+        try:
+            with archive.open(member) as fh:
+                records, problems, unchecked = check_records(fh, f"{member}: ")
+        except (zipfile.BadZipFile, zlib.error, OSError) as exc:
+            records, problems, unchecked = 0, [f"{member}: unreadable ({exc})"], 0
         total += records
+        without += unchecked
         verdict.problems += problems
-    verdict.notes.insert(0, f"{len(warcs)} WARC files, {total} records")
+    verdict.notes.insert(0, f"{len(warcs)} WARC files, {total} records"
+                         + (f", {without} without digests" if without else ""))
     _check_tokens(archive, sha, verdict, roots)
 
 
