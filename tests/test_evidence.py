@@ -438,3 +438,30 @@ def test_gzip_members_stay_intact_in_the_signed_wacz(exported: Exported) -> None
             info = zf.getinfo(f"archive/{warc.name}")
             assert info.compress_type == zipfile.ZIP_STORED
             assert gzip.decompress(zf.read(info))[:8] == b"WARC/1.1"
+
+
+# -- other tools' files (skipped without ../shared/eval)
+EVAL_WARCS = Path(__file__).resolve().parents[2] / "shared" / "eval" / "warcs"
+
+
+@pytest.mark.eval
+@pytest.mark.skipif(not EVAL_WARCS.is_dir(), reason="no ../shared/eval/warcs")
+@pytest.mark.parametrize(("name", "expected"), [
+    # Signed anonymously by scrapy-webarchive: another tool's signature checks out.
+    ("q-m_scrapy-webarchive/tests/data/warc_1_1/quotes.wacz",
+     "ok (1 WARC files, 203 records, 1 without digests; signed by key sha256:"),
+    # warcio's own test file with a wrong payload digest.
+    ("webrecorder_warcio/test/data/example-digest.warc",
+     "record <urn:uuid:a9c5c23a-0221-11e7-8fe3-0242ac120007> at offset 0: payload digest"
+     " failed"),
+    # WACZ 1.0 layout (stats.hash): still checked.
+    ("webrecorder_py-wacz/tests/fixtures/valid_example_1.wacz",
+     "ok (1 WARC files, 4 records, 2 without digests; not signed)"),
+    ("webrecorder_py-wacz/tests/fixtures/valid_signed_example_1.wacz",
+     "datapackage-digest.json: signed with a domain certificate (authsign profile)"),
+], ids=["signed-wacz", "bad-digest", "wacz-1.0", "authsign-wacz"])
+def test_verify_on_other_tools_files(name: str, expected: str) -> None:
+    path = EVAL_WARCS / name
+    if not path.exists():
+        pytest.skip(f"{name} is not in ../shared/eval")
+    assert verify_file(path).line().startswith(f"{path}: {expected}")

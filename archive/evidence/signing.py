@@ -127,8 +127,8 @@ def verify_signed_data(signed: dict[str, Any], expected_hash: str) -> SignatureC
     if signed.get("hash") != expected_hash:
         return SignatureCheck("signedData.hash differs from the digest's hash")
     if "publicKey" not in signed or "signature" not in signed:
-        return SignatureCheck("signedData has no publicKey and signature (only the anonymous"
-                              " profile is checked here)")
+        return SignatureCheck("signed with a domain certificate (authsign profile), which "
+                              "mediawatch cannot check: use `wacz validate --verify-auth`")
     try:
         public = serialization.load_der_public_key(base64.b64decode(signed["publicKey"]))
         signature = base64.b64decode(signed["signature"])
