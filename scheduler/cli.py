@@ -304,6 +304,7 @@ def ingest(ctx: Context, follow: bool, interval: float) -> None:
 
     from crawler.ingest import IngestReport, ingest_new, pending_files
     from crawler.ingest import follow as follow_dir
+    from scheduler.evidence_cli import stamp_pending_files
 
     config = ctx.config() if Path(ctx.config_path).exists() else None
 
@@ -313,15 +314,13 @@ def ingest(ctx: Context, follow: bool, interval: float) -> None:
                    f"{report.total('duplicate')} duplicates, {len(report.errors)} error(s)")
         for error in report.errors[:10]:
             click.echo(f"warning: {error}", err=True)
+        stamp_pending_files(ctx, config)  # [evidence] tsa_url: tokens the TSA still owes
 
     if not follow:
         with ctx.archive() as archive:
             total = sum(p.stat().st_size for p in pending_files(archive, ctx.warc_dir))
             with progress_bar(total, "loading WARC files") as bar:
                 summary(ingest_new(archive, ctx.warc_dir, config, progress=bar.update))
-        from scheduler.evidence_cli import stamp_pending_files
-
-        stamp_pending_files(ctx, config)
         return
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -343,6 +342,8 @@ def export(ctx: Context, fmt: str, query: str | None, output: Path | None, sign:
     captures; or, as wacz, their captures packed for replay tools."""
     from archive.store.records import EXPORT_FIELDS
 
+    if sign and fmt != "wacz":
+        raise click.UsageError("--sign applies to --format wacz only")
     with ctx.reader() as archive:
         if fmt == "wacz":
             from archive.warc.wacz import write_wacz

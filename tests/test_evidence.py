@@ -15,6 +15,7 @@ import re
 import stat
 import subprocess
 import sys
+import threading
 import zipfile
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -131,6 +132,24 @@ def test_closed_warc_gets_a_token_openssl_accepts(ca: TsaFiles, tmp_path: Path) 
     assert check.ok
     assert check.trusted
     assert check.tsa == "CN=mediawatch test TSA"
+
+
+def test_closing_a_file_never_waits_for_the_tsa(ca: TsaFiles, tmp_path: Path) -> None:
+    """The TSA holds its answer until the file is closed and the next one written: the
+    writer went on meanwhile, and the token arrives afterwards."""
+    gate = threading.Event()
+    with LocalTsa(ca, gate=gate) as tsa:
+        queue = TimestampQueue(tsa.url)
+        writer = RotatingWarcWriter(tmp_path, "wire", host="test", max_size=1,
+                                    on_close=queue.submit)
+        writer.write_exchange(exchange(0))  # max_size=1: closed right after this exchange
+        first = writer.closed_files[0]
+        writer.write_exchange(exchange(1))
+        assert len(writer.closed_files) == 2
+        assert not token_path(first).exists()  # the TSA has not answered yet
+        gate.set()
+        report = queue.close(30)
+    assert report.stamped == [token_path(p) for p in writer.closed_files]
 
 
 def test_a_token_from_another_ca_is_not_trusted(ca: TsaFiles, tmp_path: Path) -> None:

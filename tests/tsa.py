@@ -88,10 +88,13 @@ def make_tsa_ca(folder: Path) -> TsaFiles:
 class _Handler(http.server.BaseHTTPRequestHandler):
     files: TsaFiles
     requests: list[bytes]
+    gate: threading.Event | None
 
     def do_POST(self) -> None:
         query = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         self.requests.append(query)
+        if self.gate is not None:  # a slow TSA: answers once the test opens the gate
+            self.gate.wait(30)
         with tempfile.TemporaryDirectory() as tmp:
             (Path(tmp) / "req.tsq").write_bytes(query)
             done = subprocess.run(
@@ -114,10 +117,11 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
 class LocalTsa:
     """``with LocalTsa(files) as tsa:`` serves on ``tsa.url``; ``tsa.requests`` holds the
-    time-stamp queries it answered."""
+    time-stamp queries it received. With ``gate``, every answer waits for it to be set."""
 
-    def __init__(self, files: TsaFiles, port: int = 0):
-        handler = type("Handler", (_Handler,), {"files": files, "requests": []})
+    def __init__(self, files: TsaFiles, port: int = 0, gate: threading.Event | None = None):
+        handler = type("Handler", (_Handler,), {"files": files, "requests": [],
+                                                 "gate": gate})
         self.requests: list[bytes] = handler.requests
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/tsa"
