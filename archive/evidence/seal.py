@@ -49,7 +49,7 @@ def seal_wacz(path: str | Path, tokens: Mapping[str, bytes],
         for info in src.infolist():
             if info.filename in (DATAPACKAGE, DIGEST):
                 continue
-            with src.open(info) as reader, out.open(info, "w", force_zip64=True) as writer:
+            with src.open(info) as reader, out.open(info, "w") as writer:
                 shutil.copyfileobj(reader, writer, 1024 * 1024)
         for name, token in sorted(tokens.items()):
             member = TIMESTAMPS + name + ".tsr"
