@@ -4,6 +4,8 @@
   defaults (:class:`CrawlSettings`) and the ``[[source]]`` entries (:class:`Source`), with
   their schedules (:func:`parse_schedule`: ``every 30m`` or a cron line checked as the
   scheduler will read it) and durations (:func:`parse_duration`);
+* the ``[evidence]`` table of ``config/sources.toml`` (:class:`EvidenceSettings`: TSA,
+  its CA, signing key), parsed with the sources file into :attr:`Config.evidence`;
 * ``config/watchlists.toml`` (:func:`load_watchlists` -> :class:`Watchlists`): saved
   searches (:class:`Watchlist`), ``[smtp]`` (:class:`SmtpSettings`) and ``[health]``
   (:class:`HealthTargets`).
@@ -14,6 +16,7 @@ a watchlist) and the key. Pure apart from reading the file: no network, no datab
 
 from __future__ import annotations
 
+from archive.config.evidence import EvidenceSettings
 from archive.config.files import ConfigError
 from archive.config.schedules import Schedule, check_cron, parse_duration, parse_schedule
 from archive.config.sources import (
@@ -37,6 +40,7 @@ __all__ = [
     "Config",
     "ConfigError",
     "CrawlSettings",
+    "EvidenceSettings",
     "HealthTargets",
     "Schedule",
     "SmtpSettings",
