@@ -28,7 +28,8 @@ query's matches newest first and stop as soon as a page is full, however common 
 
 The date of an article for ``since``/``until`` (inclusive, exclusive) and ``newest`` is its
 published time, or its first capture when the page had none, as it was when the article was
-first stored. ``language`` matches the primary subtag too (``en`` finds ``en-GB``);
+first stored. A day-only publication date counts as that whole (UTC) day: it matches any
+range that overlaps the day. ``language`` matches the primary subtag too (``en`` finds ``en-GB``);
 ``tag`` one of the article's tags, ignoring case.
 """
 
@@ -140,12 +141,18 @@ def filter_clauses(*, source: str | None = None, language: str | None = None,
     matches = [f'"{token}"' for token in filter_tokens(source, code, tag.strip() if tag else None)]
     clauses: list[str] = []
     params: dict[str, Any] = {}
-    for name, op, value in (("since", ">=", since), ("until", "<", until)):
+    date = _date_expr()
+    # A day-only date (stored as bare YYYY-MM-DD) is the whole day: it matches when the
+    # day overlaps [since, until). Its rowid is the day's first second, so the rowid bound
+    # of ``since`` starts at the day of ``since``.
+    for name, op, value, day_as in (("since", ">=", since, "T23:59:59Z"),
+                                    ("until", "<", until, "T00:00:00Z")):
         if value is None:
             continue
         params[name] = utc_text(value, name, QueryError)
-        clauses.append(f"{_date_expr()} {op} :{name}")
-        params[f"{name}_key"] = date_key(params[name])
+        clauses.append(f"(CASE WHEN length({date}) = 10 THEN {date} || '{day_as}'"
+                       f" ELSE {date} END) {op} :{name}")
+        params[f"{name}_key"] = date_key(params[name][:10] if name == "since" else params[name])
         clauses.append(f"{rowid} {op} :{name}_key")
     return matches, clauses, params
 
