@@ -128,6 +128,7 @@ _DEFAULT_B = datetime(2001, 2, 2, 1, 1, 1)
 _ISO_SECONDS = re.compile(r"[T ]\d{2}:\d{2}:\d{2}|T\d{6}")
 _ISO_DAY = re.compile(r"^(?:\d{4}-\d{2}-\d{2}|\d{8})$")
 _RFC_SECONDS = re.compile(r"\d{1,2}:\d{2}:\d{2}")
+_FORMAT_UTC = re.compile(r"(?<![A-Za-z])(?:GMT|UTC)(?![A-Za-z+-])")
 
 
 def parse_date(text: str, date_format: str | None = None) -> datetime | None:
@@ -156,10 +157,13 @@ def parse_page_date(text: str, date_format: str | None = None) -> PageDate | Non
     if date_format:
         for candidate in (text, _translate_months(text)):
             try:
-                return _checked(datetime.strptime(candidate, date_format),
-                                _format_precision(date_format))
+                value = datetime.strptime(candidate, date_format)
             except ValueError:
-                pass
+                continue
+            if value.tzinfo is None and _FORMAT_UTC.search(re.sub(r"%.", " ", date_format)):
+                # "%H:%M GMT%d %B %Y": the zone is in the format, as literal text.
+                value = value.replace(tzinfo=UTC)
+            return _checked(value, _format_precision(date_format))
     result = _parse_iso(text)
     if result is None:
         result = _parse_rfc822(text)
