@@ -158,6 +158,16 @@ def test_article_page_shows_text_aliases_diff_and_replay_links(client: TestClien
     assert 'href="/replay-frame/' in page.text
 
 
+def test_article_page_and_api_give_the_publishers_local_time(client: TestClient) -> None:
+    hit = api(client, "/api/search?q=Delhi radars")["hits"][0]
+    assert hit["published"] == "2022-09-14T15:40:00Z"
+    article = api(client, f"/api/articles/{hit['id']}")
+    assert (article["published_local"], article["published_precision"],
+            article["published_from"]) == ("2022-09-14T21:10:00+05:30", "second", "jsonld")
+    page = client.get(f"/articles/{hit['id']}").text
+    assert "<dt>published local</dt><dd>2022-09-14T21:10:00+05:30</dd>" in page
+
+
 def test_replay_frame_banner_and_sandboxed_iframe(client: TestClient) -> None:
     hit = api(client, "/api/search?q=Geneva summit strategic stability")["hits"][0]
     capture = api(client, f"/api/articles/{hit['id']}")["captures"][-1]

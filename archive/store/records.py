@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from archive.store.identity import Outcome, alias_records, article_id, identity_key
 from archive.store.schema import FTS_TABLE, ArchiveError
 from archive.store.urls import strip_tracking, try_normalize_url
-from archive.times import NaiveTimeError, parse_utc, utc_text
+from archive.times import NaiveTimeError, page_date_text, parse_utc, utc_text
 
 if TYPE_CHECKING:
     from archive.models import Article, WarcLocation
@@ -166,12 +166,8 @@ def article_columns(article: Article, records: list[tuple[str, str, str]]) -> di
 
 
 def _stored_time(value: datetime | None, precision: str | None, what: str) -> str | None:
-    """A page date as stored: UTC ``...Z``, or the bare ``YYYY-MM-DD`` of a day-only date
-    (no invented midnight; text order still sorts it before that day's times)."""
-    if value is None:
-        return None
-    text = utc_text(value, what, ArchiveError)
-    return text[:10] if precision == "day" else text
+    """A page date as stored (:func:`archive.times.page_date_text`), or None."""
+    return page_date_text(value, precision, what, ArchiveError) if value is not None else None
 
 
 def merge_fields(
