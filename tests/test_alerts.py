@@ -3,6 +3,7 @@ to a real Atom file, a real HTTP receiver and a real SMTP server, all on 127.0.0
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 import socket
@@ -118,6 +119,21 @@ def test_old_articles_do_not_flood_a_new_watchlist(
     published = NOW - published_ago if published_ago is not None else None
     store(archive, story(1, "S-400 story", published=published), NOW - fetched_ago)
     assert bool(record_alerts(archive, [watchlist()], NOW)) is alerts
+
+
+@pytest.mark.parametrize(("day", "alerts"), [
+    pytest.param(datetime(2024, 5, 3, tzinfo=UTC), True, id="a-week-ago-counts-its-whole-day"),
+    pytest.param(datetime(2024, 5, 2, tzinfo=UTC), False, id="eight-days-ago"),
+])
+def test_day_only_story_is_as_recent_as_its_day(archive: Archive, day: datetime,
+                                                alerts: bool) -> None:
+    """Stored as the bare day, a story dated 3 May is within a week of 10 May 12:00 (the day
+    ends after the cut-off), one dated 2 May is not."""
+    article = story(1, "S-400 story", published=day)
+    article = dataclasses.replace(article, published_precision="day")
+    store(archive, article)
+    found = record_alerts(archive, [watchlist(max_age_days=7)], NOW)
+    assert bool(found) is alerts
 
 
 @pytest.mark.parametrize(("max_age_days", "alerts"), [
