@@ -14,7 +14,7 @@ import pytest
 from archive.config import ConfigError, parse_sources
 from archive.config.sources import Source
 from archive.models import CapturedResponse, Hints
-from crawler.pages.dates import parse_page_date
+from crawler.pages.dates import parse_page_date, parse_unix_time
 from crawler.pages.listings import ArticlePage
 from crawler.pages.pubdates import url_date
 
@@ -53,6 +53,27 @@ def test_page_date_says_offset_and_precision(text: str, fmt: str | None, value: 
     assert found is not None
     assert (found.value.isoformat(), found.precision, found.explicit) == (
         value, precision, explicit)
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    pytest.param(1606692300, "2020-11-29T23:25:00+00:00", id="seconds"),
+    pytest.param("1606692300000", "2020-11-29T23:25:00+00:00", id="milliseconds-text"),
+    pytest.param(1606692300.5, "2020-11-29T23:25:00+00:00", id="float"),
+    pytest.param("12345", None, id="id"),
+    pytest.param(True, None, id="bool"),
+    pytest.param("0000000001", None, id="1970"),
+])
+def test_unix_time_is_an_explicit_utc_moment(value: object, expected: str | None) -> None:
+    found = parse_unix_time(value)
+    assert (found.value.isoformat() if found else None) == expected
+    assert found is None or (found.explicit and found.precision == "second")
+
+
+def test_unix_time_in_jsonld_beats_a_zoneless_date_line() -> None:
+    head = ('<script type="application/ld+json">{"@type": "NewsArticle", "headline": "Envoys '
+            'meet in Geneva", "datePublished": 1606731300}</script>')
+    assert _fields(_page(head, DATE_LINE))[:5] == (
+        "2020-11-30T10:15:00+00:00", "2020-11-30T10:15:00+00:00", "second", "jsonld", "offset")
 
 
 @pytest.mark.parametrize(("url", "day"), [

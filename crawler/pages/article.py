@@ -36,7 +36,7 @@ from crawler.pages import markup as mk
 from crawler.pages import metadata as md
 from crawler.pages import pagetype
 from crawler.pages import pubdates as pd
-from crawler.pages.dates import PageDate, parse_page_date
+from crawler.pages.dates import PageDate, parse_page_date, parse_unix_time
 from crawler.pages.encoding import decode_html
 
 if TYPE_CHECKING:
@@ -284,12 +284,15 @@ class ArticlePage:
         return pd.candidates_of("selector", [parse_page_date(v, fmt) for v in values])
 
     def _markup_dates(self, ld_key: str, meta_keys: tuple[str, ...]) -> list[pd.DateCandidate]:
-        """JSON-LD, then ``<meta>``, then microdata (``itemprop``) dates, in that order."""
-        found = pd.candidates_of("jsonld", [parse_page_date(v) for v in
+        """JSON-LD, then ``<meta>``, then microdata (``itemprop``) dates, in that order; in
+        JSON-LD and ``<meta>`` a Unix time counts too (these keys name dates)."""
+        found = pd.candidates_of("jsonld", [parse_page_date(v) or parse_unix_time(v) for v in
                                            mk.jsonld_strings(self._ld.get(ld_key))])
         metas = [v for key in meta_keys for v in self._meta.get(key, ())]
-        metas += self.selector.xpath(f"//*[@itemprop='{ld_key}']/@datetime").getall()
-        found += pd.candidates_of("meta", [parse_page_date(v) for v in metas])
+        found += pd.candidates_of("meta", [parse_page_date(v) or parse_unix_time(v)
+                                           for v in metas])
+        found += pd.candidates_of("meta", [parse_page_date(v) for v in self.selector.xpath(
+            f"//*[@itemprop='{ld_key}']/@datetime").getall()])
         if ld_key == "datePublished":
             found += pd.candidates_of("visible", [parse_page_date(v) for v in self.selector.xpath(
                 "//time[@pubdate]/@datetime").getall()])

@@ -38,7 +38,10 @@ from datetime import UTC, datetime, timedelta, timezone
 
 from dateutil import parser as _dateutil
 
-__all__ = ["MAX_YEAR", "MIN_YEAR", "PRECISIONS", "PageDate", "parse_date", "parse_page_date"]
+__all__ = [
+    "MAX_YEAR", "MIN_YEAR", "PRECISIONS", "PageDate", "parse_date", "parse_page_date",
+    "parse_unix_time",
+]
 
 #: How much of a moment a date names, finest first.
 PRECISIONS = ("second", "minute", "day")
@@ -170,6 +173,24 @@ def parse_page_date(text: str, date_format: str | None = None) -> PageDate | Non
     if result is None:
         result = _parse_fuzzy(text)
     return result
+
+
+def parse_unix_time(value: object) -> PageDate | None:
+    """A Unix time in seconds (10 digits) or milliseconds (13 digits), as a number or text,
+    within the accepted years: a moment in UTC, explicit. Only for values that are dates
+    by their key (JSON-LD ``datePublished``, a date ``<meta>``): :func:`parse_page_date`
+    refuses bare digits, which elsewhere are ids as often as times."""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        return None
+    text = str(value).strip()
+    match = re.fullmatch(r"(\d{10}|\d{13})(?:\.\d+)?", text)
+    if not match:
+        return None
+    seconds = int(match.group(1)) / (1000 if len(match.group(1)) == 13 else 1)
+    moment = datetime.fromtimestamp(seconds, UTC).replace(microsecond=0)
+    if not MIN_YEAR <= moment.year <= MAX_YEAR:
+        return None
+    return PageDate(moment, "second", True)
 
 
 def _format_precision(date_format: str) -> str:
