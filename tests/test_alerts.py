@@ -304,6 +304,25 @@ def test_atom_feed_has_the_alerts_newest_first(archive: Archive, tmp_path: Path)
         ("atom", "delivered", "new")]
 
 
+def test_atom_entry_of_a_day_only_story_has_no_invented_time(archive: Archive,
+                                                             tmp_path: Path) -> None:
+    """Atom's published is a date-time: a story known only by its day leaves it out rather
+    than claim midnight; the feed stays valid."""
+    day = dataclasses.replace(story(1, "Turkey receives S-400 batch",
+                                    published=datetime(2024, 5, 10, tzinfo=UTC)),
+                              published_precision="day")
+    store(archive, day)
+    store(archive, story(2, "India tests S-400", published=NOW), NOW)
+    after_run(archive, config(), tmp_path, NOW + timedelta(minutes=30))
+    text = (tmp_path / "alerts" / "s400.atom").read_text()
+    feed = feedparser.parse(text.encode())
+    assert not feed.bozo, feed.get("bozo_exception")
+    published = {e.title: e.get("published") for e in feed.entries}
+    assert published == {"[new] India tests S-400": "2024-05-10T12:00:00Z",
+                         "[new] Turkey receives S-400 batch": None}
+    assert "T00:00:00" not in text
+
+
 def test_health_feed_is_written_even_when_empty(archive: Archive, tmp_path: Path) -> None:
     after_run(archive, Watchlists(path="w.toml"), tmp_path, NOW)
     feed = feedparser.parse((tmp_path / "alerts" / "source-health.atom").read_bytes())
