@@ -17,11 +17,16 @@ class Hints:
     """What a feed entry or news-sitemap entry said about an article before it was fetched.
 
     Used as the last fallback when the page itself lacks a field, and stored in the WARC
-    metadata record so that ``reindex`` sees exactly what the crawl saw.
+    metadata record so that ``reindex`` sees exactly what the crawl saw. ``published`` is
+    naive when the entry gave no offset (the article page reads it in the source's time
+    zone); ``published_precision`` is ``second``, ``minute`` or ``day`` (None: not recorded,
+    as in captures made before it was); ``published_from`` is ``feed`` or ``sitemap``.
     """
 
     title: str | None = None
     published: datetime | None = None
+    published_precision: str | None = None
+    published_from: str | None = None
     guid: str | None = None
     summary: str | None = None
     authors: tuple[str, ...] = ()
@@ -31,12 +36,14 @@ class Hints:
     def to_json(self) -> dict[str, object]:
         """JSON-safe dict (datetimes as ISO 8601), omitting empty values."""
         out: dict[str, object] = {}
-        for name in ("title", "guid", "summary", "language"):
+        for name in ("title", "guid", "summary", "language", "published_precision",
+                     "published_from"):
             value = getattr(self, name)
             if value:
                 out[name] = value
         if self.published is not None:
-            out["published"] = self.published.isoformat()
+            day = self.published_precision == "day"
+            out["published"] = (self.published.date() if day else self.published).isoformat()
         if self.authors:
             out["authors"] = list(self.authors)
         if self.tags:
@@ -49,9 +56,14 @@ class Hints:
         if not data:
             return cls()
         published = data.get("published")
+        precision = _str_or_none(data.get("published_precision"))
+        if isinstance(published, str) and len(published) == 10:
+            precision = "day"  # a bare date is a day whatever else was recorded
         return cls(
             title=_str_or_none(data.get("title")),
             published=datetime.fromisoformat(published) if isinstance(published, str) else None,
+            published_precision=precision,
+            published_from=_str_or_none(data.get("published_from")),
             guid=_str_or_none(data.get("guid")),
             summary=_str_or_none(data.get("summary")),
             authors=_str_tuple(data.get("authors")),
@@ -76,8 +88,15 @@ class Article:
     ``url`` is the final URL the page was served under. ``aliases`` holds every other URL
     the page is known under (fetched URL and redirect chain, og:url, AMP URL, feed GUID when
     it is a URL); canonical and short URLs are kept in their own fields and are aliases too.
-    Datetimes are timezone-aware. ``body_method`` records which extractor produced the body
-    (``selectors``, ``jsonld``, ``trafilatura``, ``feed``).
+    Datetimes are timezone-aware UTC. ``published_precision`` is ``second``, ``minute`` or
+    ``day`` (a day-only date: ``published`` is that day at 00:00 UTC, a label, and is stored
+    as the bare date); ``published_local`` is the ISO 8601 text with the publisher's offset
+    (None when the offset was only assumed); ``published_from`` where the date was found
+    (``jsonld``, ``meta``, ``selector``, ``visible``, ``url``, ``feed``, ``sitemap``);
+    ``published_zone`` how its offset was decided (``offset``, ``timezone``, ``page``,
+    ``utc``; None for a day). ``modified_precision`` likewise for ``modified``, never before
+    ``published``. ``body_method`` records which extractor produced the body (``selectors``,
+    ``jsonld``, ``trafilatura``, ``feed``).
     """
 
     url: str
@@ -97,6 +116,11 @@ class Article:
     image: str | None = None
     body_method: str | None = None
     aliases: tuple[str, ...] = field(default=())
+    published_local: str | None = None
+    published_precision: str | None = None
+    published_from: str | None = None
+    published_zone: str | None = None
+    modified_precision: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

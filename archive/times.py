@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-__all__ = ["NaiveTimeError", "parse_utc", "utc_text"]
+__all__ = ["NaiveTimeError", "page_date_text", "parse_utc", "utc_text"]
 
 
 class NaiveTimeError(ValueError):
@@ -70,3 +70,18 @@ def utc_text(value: datetime, what: str = "datetime",
     # order would not be time order) and which parse_utc cannot read back.
     return (f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}T"
             f"{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d}Z")
+
+
+def page_date_text(value: datetime, precision: str | None, what: str = "datetime",
+                   error: type[ValueError] = NaiveTimeError) -> str:
+    """A publisher's date as stored: :func:`utc_text`, or the bare ``YYYY-MM-DD`` when
+    ``precision`` is ``day`` (a page that gives only a day: no midnight is invented).
+
+    Text order stays time order, a day sorting before that day's times; :func:`parse_utc`
+    reads either form back (a day as its first second, UTC).
+
+    >>> page_date_text(datetime(2022, 3, 15, tzinfo=UTC), "day")
+    '2022-03-15'
+    """
+    text = utc_text(value, what, error)
+    return text[:10] if precision == "day" else text

@@ -105,6 +105,8 @@ def article_text(record: Mapping[str, Any]) -> str:
     lines = [record.get("title") or "(no title)", ""]
     for key in ARTICLE_FIELDS:
         value = record.get(key)
+        if value and key == "published":
+            value = f"{value}{_published_detail(record)}"
         if value:
             lines.append(f"{key:>13}: {'; '.join(value) if isinstance(value, list) else value}")
     lines += ["", record.get("lead") or "", "", record.get("body") or ""]
@@ -118,6 +120,17 @@ def article_text(record: Mapping[str, Any]) -> str:
             f"  {c['fetched_at']}  {c['status']}  {c['warc_file']}@{c['offset']}+{c['length']}"
             for c in record["captures"]]
     return "\n".join(lines)
+
+
+def _published_detail(record: Mapping[str, Any]) -> str:
+    """`` (local ..., precision, from origin)`` after the UTC publication time, as known."""
+    parts = [f"local {record['published_local']}"] if record.get("published_local") else []
+    parts += [record[k] for k in ("published_precision",) if record.get(k)]
+    if record.get("published_from"):
+        parts.append(f"from {record['published_from']}")
+    if record.get("published_zone") and record["published_zone"] != "offset":
+        parts.append(f"zone: {record['published_zone']}")
+    return f" ({', '.join(parts)})" if parts else ""
 
 
 def response_head(stored: StoredResponse) -> str:

@@ -3,6 +3,7 @@ to a real Atom file, a real HTTP receiver and a real SMTP server, all on 127.0.0
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 import socket
@@ -118,6 +119,21 @@ def test_old_articles_do_not_flood_a_new_watchlist(
     published = NOW - published_ago if published_ago is not None else None
     store(archive, story(1, "S-400 story", published=published), NOW - fetched_ago)
     assert bool(record_alerts(archive, [watchlist()], NOW)) is alerts
+
+
+@pytest.mark.parametrize(("day", "alerts"), [
+    pytest.param(datetime(2024, 5, 3, tzinfo=UTC), True, id="a-week-ago-counts-its-whole-day"),
+    pytest.param(datetime(2024, 5, 2, tzinfo=UTC), False, id="eight-days-ago"),
+])
+def test_day_only_story_is_as_recent_as_its_day(archive: Archive, day: datetime,
+                                                alerts: bool) -> None:
+    """Stored as the bare day, a story dated 3 May is within a week of 10 May 12:00 (the day
+    ends after the cut-off), one dated 2 May is not."""
+    article = story(1, "S-400 story", published=day)
+    article = dataclasses.replace(article, published_precision="day")
+    store(archive, article)
+    found = record_alerts(archive, [watchlist(max_age_days=7)], NOW)
+    assert bool(found) is alerts
 
 
 @pytest.mark.parametrize(("max_age_days", "alerts"), [
@@ -286,6 +302,25 @@ def test_atom_feed_has_the_alerts_newest_first(archive: Archive, tmp_path: Path)
     assert [(d["channel"], d["status"], d["kind"]) for d in logged] == [
         ("atom", "delivered", "new"), ("atom", "delivered", "update"),
         ("atom", "delivered", "new")]
+
+
+def test_atom_entry_of_a_day_only_story_has_no_invented_time(archive: Archive,
+                                                             tmp_path: Path) -> None:
+    """Atom's published is a date-time: a story known only by its day leaves it out rather
+    than claim midnight; the feed stays valid."""
+    day = dataclasses.replace(story(1, "Turkey receives S-400 batch",
+                                    published=datetime(2024, 5, 10, tzinfo=UTC)),
+                              published_precision="day")
+    store(archive, day)
+    store(archive, story(2, "India tests S-400", published=NOW), NOW)
+    after_run(archive, config(), tmp_path, NOW + timedelta(minutes=30))
+    text = (tmp_path / "alerts" / "s400.atom").read_text()
+    feed = feedparser.parse(text.encode())
+    assert not feed.bozo, feed.get("bozo_exception")
+    published = {e.title: e.get("published") for e in feed.entries}
+    assert published == {"[new] India tests S-400": "2024-05-10T12:00:00Z",
+                         "[new] Turkey receives S-400 batch": None}
+    assert "T00:00:00" not in text
 
 
 def test_health_feed_is_written_even_when_empty(archive: Archive, tmp_path: Path) -> None:

@@ -122,7 +122,17 @@ def test_each_story_is_one_article_under_all_its_urls(archive: Archive, crawled:
     assert len(record["versions"]) == (2 if story["changes"] else 1)
     if story["short_url"]:
         assert record["short_url"] == crawled.base + story["short_url"]
-    assert record["published"].startswith(story["published"][:16])
+    # The full instant in UTC (a bare day for a day-only story), and beside it the time as
+    # the publisher printed it, its precision, where it was found and how its zone was known.
+    assert record["published"] == story["published_utc"]
+    assert {k: record[k] for k in ("published_local", "published_precision", "published_from",
+                                   "published_zone")} == {
+        "published_local": story["published_local"],
+        "published_precision": story["published_precision"],
+        "published_from": story["published_from"],
+        "published_zone": story["published_zone"],
+    }
+    assert record["modified"] is None or record["modified"] >= record["published"]
 
 
 def test_changed_story_keeps_old_text(archive: Archive, crawled: Crawled) -> None:
@@ -226,16 +236,20 @@ def test_pywb_indexer_reads_the_warcs(crawled: Crawled) -> None:
 
 def test_search_filters_and_formats(crawled: Crawled) -> None:
     def ids(*args: str) -> list[str]:
-        return [h["source"] + ":" + h["published"][:10]
+        return [h["source"] + ":" + h["published"]
                 for h in json.loads(crawled.cli("search", *args, "--format", "json").stdout)]
 
+    # The wire copy went out at 00:10 Istanbul time, 21:10Z on the 29th: before Northwind's
+    # 23:25Z, though its local date is the 30th. Who reported first is read in UTC.
+    wire, original = "anatolia:2020-11-29T21:10:00Z", "northwind:2020-11-29T23:25:00Z"
     both = ids("Idlib")
-    assert sorted(both) == ["anatolia:2020-11-30", "northwind:2020-11-29"]
-    assert ids("Idlib", "--source", "anatolia") == ["anatolia:2020-11-30"]
-    assert ids("Idlib", "--sort", "newest") == ["anatolia:2020-11-30", "northwind:2020-11-29"]
-    assert ids("Idlib", "--since", "2020-11-30") == ["anatolia:2020-11-30"]
-    assert ids("Idlib", "--until", "2020-11-29") == ["northwind:2020-11-29"]
-    assert ids("Idlib", "--limit", "1") in (["anatolia:2020-11-30"], ["northwind:2020-11-29"])
+    assert sorted(both) == [wire, original]
+    assert ids("Idlib", "--source", "anatolia") == [wire]
+    assert ids("Idlib", "--sort", "newest") == [original, wire]
+    assert ids("Idlib", "--since", "2020-11-30") == []
+    assert sorted(ids("Idlib", "--until", "2020-11-29")) == [wire, original]
+    assert ids("Idlib", "--since", "2020-11-29T22:00:00Z") == [original]
+    assert ids("Idlib", "--limit", "1") in ([wire], [original])
     assert all(h.startswith("northwind") for h in ids("С-400", "--lang", "ru"))
     csv_out = list(csv.reader(io.StringIO(crawled.cli("search", "Idlib", "--format",
                                                       "csv").stdout)))
@@ -244,6 +258,42 @@ def test_search_filters_and_formats(crawled: Crawled) -> None:
     assert all("/amp/" not in row[6] for row in csv_out[1:])  # canonical URL, not the AMP copy
     table = crawled.cli("search", "title:Idlib").stdout
     assert "[Idlib]" in table or "Idlib" in table
+
+
+def test_day_only_story_is_found_by_its_day(crawled: Crawled) -> None:
+    """A story known only by its day is stored as that day (no invented midnight) and found
+    by a search ending that day or starting later that day."""
+    story = next(s for s in STORIES if s["published_precision"] == "day")
+    record = json.loads(crawled.cli("show", crawled.base + story["canonical"],
+                                    "--format", "json").stdout)
+    assert record["published"] == story["published"] == "2022-03-15"
+    assert "T00:00:00" not in json.dumps({k: v for k, v in record.items() if k != "captures"})
+
+    def titles(*args: str) -> list[str]:
+        out = crawled.cli("search", "paper", *args, "--format", "json").stdout
+        return [h["title"] for h in json.loads(out)]
+
+    assert story["title"] in titles("--until", "2022-03-15")
+    assert story["title"] in titles("--since", "2022-03-15T18:00:00Z")
+    assert story["title"] not in titles("--since", "2022-03-16")
+    assert story["title"] not in titles("--until", "2022-03-14")
+    text = crawled.cli("show", crawled.base + story["canonical"]).stdout
+    assert "published: 2022-03-15 (local 2022-03-15, day, from selector)" in text
+
+
+def test_offsets_of_three_desks(crawled: Crawled) -> None:
+    """+03:00, +05:30 and -05:00: the zone-less date lines give way to JSON-LD's offsets."""
+    expected = {
+        "ru_s400": ("2020-11-30T10:15:00Z", "2020-11-30T13:15:00+03:00"),
+        "delhi": ("2022-09-14T15:40:00Z", "2022-09-14T21:10:00+05:30"),
+        "pentagon": ("2021-11-30T02:10:00Z", "2021-11-29T21:10:00-05:00"),
+        "aa_tr_s400": ("2020-12-02T08:40:00Z", "2020-12-02T11:40:00+03:00"),
+    }
+    for key, (utc, local) in expected.items():
+        story = next(s for s in STORIES if s["key"] == key)
+        record = json.loads(crawled.cli("show", crawled.base + story["canonical"],
+                                        "--format", "json").stdout)
+        assert (record["published"], record["published_local"]) == (utc, local), key
 
 
 def test_export_query_and_csv(crawled: Crawled) -> None:

@@ -30,6 +30,10 @@ STORY = Article(
     body="The defence ministry said the S-400 systems will arrive in November.",
     authors=("A. Writer",),
     published=datetime(2024, 5, 1, 9, 30, tzinfo=UTC),
+    published_local="2024-05-01T12:30:00+03:00",
+    published_precision="minute",
+    published_from="jsonld",
+    published_zone="offset",
     section="Defence",
     tags=("Turkey", "Russia"),
     language="en",
@@ -85,6 +89,10 @@ def test_insert(archive: Archive) -> None:
         "title": "Turkey signs S-400 deal",
         "authors": ["A. Writer"],
         "published": "2024-05-01T09:30:00Z",
+        "published_local": "2024-05-01T12:30:00+03:00",
+        "published_precision": "minute",
+        "published_from": "jsonld",
+        "published_zone": "offset",
         "modified": None,
         "section": "Defence",
         "tags": ["Turkey", "Russia"],
@@ -495,7 +503,7 @@ def test_migrations_are_applied_once(tmp_path: Path) -> None:
             assert [r["name"] for r in again.db.query("SELECT name FROM _sqlite_migrations")] == [
                 "0001_initial", "0002_operations", "0003_capture_revisits",
                 "0004_date_ordered_rowids", "0005_fts_content_quoted", "0006_fts_filter_column",
-                "0007_ingest_ledger",
+                "0007_ingest_ledger", "0008_published_detail",
             ]
             assert again.stats()["articles"] == 1
 

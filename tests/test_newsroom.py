@@ -295,3 +295,34 @@ def test_demo_constants_point_at_real_stories() -> None:
 
     assert DEMO_SHOW in {s["short_url"] for s in STORIES if s["changes"]}
     assert sum(DEMO_QUERY in s["search_terms"] for s in STORIES) >= 2
+
+
+@pytest.mark.parametrize(("key", "date_line", "jsonld"), [
+    pytest.param("ru_s400", "13:15 30.11.2020", '"2020-11-30T13:15:00+03:00"', id="plus-3"),
+    pytest.param("delhi", "14 September 2022, 21:10", '"2022-09-14T21:10:00+05:30"',
+                 id="plus-5-30"),
+    pytest.param("pentagon", "November 29, 2021 09:10 PM", '"2021-11-29T21:10:00-05:00"',
+                 id="minus-5"),
+    pytest.param("white_paper", "15 March 2022", '"datePublished": "2022-03-15"', id="day-only"),
+])
+def test_desks_print_local_time_without_a_zone(site: Newsroom, key: str, date_line: str,
+                                               jsonld: str) -> None:
+    """The time-zone ground truth: the date line a selector reads is local time with no
+    zone; only the JSON-LD names the offset (the day-only page has no time at all)."""
+    story = next(s for s in STORIES if s["key"] == key)
+    resp, body = fetch(site, story["canonical"])
+    assert resp.status == 200
+    html = body.decode("windows-1251" if key == "ru_s400" else "utf-8")
+    assert f">{date_line}</a>" in html
+    assert jsonld in html
+
+
+def test_day_only_story_is_in_the_news_sitemap_but_not_the_rss_feed(site: Newsroom) -> None:
+    story = next(s for s in STORIES if s["published_precision"] == "day")
+    _, sitemap = fetch(site, "/northwind/sitemap_news.xml")
+    assert (f"<news:publication_date>{story['published']}</news:publication_date>"
+            in sitemap.decode())
+    _, rss = fetch(site, "/northwind/rss.xml")
+    delhi = next(s for s in STORIES if s["key"] == "delhi")
+    assert delhi["canonical"].encode() in rss
+    assert story["canonical"].encode() not in rss

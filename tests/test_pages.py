@@ -497,7 +497,7 @@ EVAL = Path(__file__).resolve().parents[2] / "shared" / "eval"
                     reason="no ../shared/eval/news_html")
 def test_eval_news_html_publication_dates() -> None:
     """Real defence and diplomacy pages: publication dates agree with third-party ground
-    truth on at least 75% of pages (some truths are local dates, ours keep the offset)."""
+    truth on at least 75% of pages (some truths are local dates, ``published`` is UTC)."""
     manifest = json.loads((EVAL / "news_html" / "manifest.json").read_text(encoding="utf-8"))
     good = total = 0
     for entry in manifest:

@@ -321,7 +321,9 @@ def test_search_sql_is_pure_and_parameterized() -> None:
     sql, params = search_sql(q)
     assert params == {
         "since": "2024-05-01T12:00:00Z",
-        "since_key": 1714564800 << 10,  # the date as a rowid bound (date-ordered rowids)
+        # The day of the date as a rowid bound (date-ordered rowids; the day's first second,
+        # so that a day-only date of that day is reached).
+        "since_key": 1714521600 << 10,
         # Source and language are matched in the index, as one token each.
         "match": '(title : "Patriot") AND "src72657574657273" AND "lang656e"',
         "limit": 5,
@@ -402,3 +404,39 @@ def test_filters_are_matched_inside_the_index(tmp_path: Path) -> None:
         # Editing the source or tags re-indexes the filter column.
         archive.db.execute("UPDATE articles SET tags = '[\"Drones\"]' WHERE title LIKE '%3'")
         assert sources(tag="drones") == ["3"]
+
+
+def test_a_day_only_date_matches_every_range_that_overlaps_its_day(tmp_path: Path) -> None:
+    """A story known only by its day (stored ``2020-11-29``, no invented midnight) is found
+    by ``--until 2020-11-29``, by a ``since`` later that day, not by ranges outside it."""
+    day_story = Article(url="https://news.example/2020/11/29/white-paper", source="x",
+                        title="Defence white paper", body="Zircon white paper text.",
+                        published=datetime(2020, 11, 29, tzinfo=UTC),
+                        published_precision="day", published_local="2020-11-29",
+                        published_from="jsonld")
+    timed = Article(url="https://news.example/2020/11/29/late", source="x",
+                    title="Late story", body="Zircon late story text.",
+                    published=datetime(2020, 11, 29, 21, 10, tzinfo=UTC),
+                    published_precision="minute", published_from="jsonld")
+    with Archive(tmp_path / "a.db") as archive:
+        for n, story in enumerate((day_story, timed)):
+            archive.upsert(story, CaptureRef(WarcLocation("w.warc.gz", n * 100, 100),
+                                             story.url, 200,
+                                             datetime(2020, 12, 1, tzinfo=UTC)))
+        assert archive.show(day_story.url)["published"] == "2020-11-29"  # type: ignore[index]
+
+        def found(since: datetime | None, until: datetime | None) -> list[str]:
+            hits = search(archive, SearchQuery("Zircon", since=since, until=until,
+                                               sort="newest"))
+            return sorted(h["title"] for h in hits)
+
+        both = ["Defence white paper", "Late story"]
+        end_of_29 = datetime(2020, 11, 29, 23, 59, 59, tzinfo=UTC)  # the CLI's --until day
+        assert found(None, end_of_29) == both
+        assert found(datetime(2020, 11, 29, tzinfo=UTC), None) == both
+        assert found(datetime(2020, 11, 29, 12, tzinfo=UTC), None) == both
+        assert found(datetime(2020, 11, 29, 22, tzinfo=UTC), None) == ["Defence white paper"]
+        assert found(datetime(2020, 11, 30, tzinfo=UTC), None) == []
+        assert found(None, datetime(2020, 11, 29, tzinfo=UTC)) == []
+        assert found(None, datetime(2020, 11, 29, 0, 0, 1, tzinfo=UTC)) == [
+            "Defence white paper"]

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from archive.store.schema import ArchiveError
-from archive.times import NaiveTimeError, parse_utc, utc_text
+from archive.times import NaiveTimeError, page_date_text, parse_utc, utc_text
 
 MOMENT = datetime(2020, 11, 29, 20, 25, tzinfo=UTC)
 
@@ -66,3 +66,16 @@ def test_utc_text_refuses_naive_with_the_callers_error() -> None:
         utc_text(datetime(2020, 11, 29), "since")
     with pytest.raises(ArchiveError, match=r"^published must be timezone-aware"):
         utc_text(datetime(2020, 11, 29), "published", ArchiveError)
+
+
+def test_page_date_text_keeps_a_day_a_day() -> None:
+    """A day-only page date is stored as the day, which sorts before that day's times and
+    reads back as its first second."""
+    day = datetime(2022, 3, 15, tzinfo=UTC)
+    assert page_date_text(day, "day") == "2022-03-15"
+    assert page_date_text(day, "second") == "2022-03-15T00:00:00Z"
+    assert page_date_text(MOMENT, "minute") == "2020-11-29T20:25:00Z"
+    assert "2022-03-15" < "2022-03-15T00:00:00Z" < "2022-03-16"
+    assert parse_utc(page_date_text(day, "day")) == day
+    with pytest.raises(NaiveTimeError):
+        page_date_text(datetime(2022, 3, 15), "day")

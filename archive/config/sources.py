@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from archive.config.evidence import EvidenceSettings, parse_evidence
 from archive.config.files import ConfigError, no_unknown, parse_toml, read_text
@@ -98,6 +99,9 @@ class Source:
     language: str | None = None
     selectors: Mapping[str, str] = field(default_factory=dict)
     date_format: str | None = None
+    # IANA zone name (Europe/Moscow) zone-less page dates are read in; None: the offset of
+    # the page's other dates, else UTC (see crawler.pages.pubdates).
+    timezone: str | None = None
     # None: the [crawl] table's allow_private decides.
     allow_private: bool | None = None
 
@@ -222,7 +226,8 @@ def _duration(value: Any, path: str | Path, key: str) -> float:
 
 
 _SOURCE_KEYS = {"id", "name", "feeds", "sitemaps", "sections", "follow", "allowed_domains",
-                "schedule", "language", "selectors", "date_format", "allow_private"}
+                "schedule", "language", "selectors", "date_format", "allow_private",
+                "timezone"}
 
 
 def _parse_source(raw: Any, path: str | Path, index: int) -> Source:
@@ -284,6 +289,13 @@ def _parse_source(raw: Any, path: str | Path, index: int) -> Source:
     language = text("language")
     if language is not None and not re.match(r"^[a-z]{2,3}(-[A-Za-z0-9]+)?$", language):
         raise ConfigError(path, sid, "language", f"not a language code: {language!r}")
+    zone = text("timezone")
+    if zone is not None:
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(path, sid, "timezone", f"unknown time zone {zone!r} (use an "
+                              "IANA name such as Europe/Moscow)") from None
     src = Source(
         id=sid,
         name=text("name") or sid,
@@ -296,6 +308,7 @@ def _parse_source(raw: Any, path: str | Path, index: int) -> Source:
         language=language,
         selectors=dict(selectors),
         date_format=text("date_format"),
+        timezone=zone,
         allow_private=allow_private,
     )
     if not src.start_urls:

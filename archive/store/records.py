@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from archive.store.identity import Outcome, alias_records, article_id, identity_key
 from archive.store.schema import FTS_TABLE, ArchiveError
 from archive.store.urls import strip_tracking, try_normalize_url
-from archive.times import NaiveTimeError, parse_utc, utc_text
+from archive.times import NaiveTimeError, page_date_text, parse_utc, utc_text
 
 if TYPE_CHECKING:
     from archive.models import Article, WarcLocation
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CAPTURE_KINDS",
     "EXPORT_FIELDS",
+    "PUBLISHED_FIELDS",
     "CaptureRef",
     "article_columns",
     "article_dict",
@@ -45,8 +46,12 @@ _RUN_INT_FIELDS = (
 _RUN_TEXT_FIELDS = ("source", "status")
 _RUN_TIME_FIELDS = ("started", "finished")
 _METADATA_FIELDS = (
-    "url", "canonical_url", "amp_url", "authors", "published", "modified", "section",
+    "url", "canonical_url", "amp_url", "authors", "modified", "section",
     "tags", "language", "image", "body_method",
+)  # fmt: skip
+#: ``published`` and what says how to read it change together, never one without the others.
+PUBLISHED_FIELDS = (
+    "published", "published_local", "published_precision", "published_from", "published_zone",
 )  # fmt: skip
 _TEXT_FIELDS = ("title", "lead", "body")
 
@@ -146,14 +151,23 @@ def article_columns(article: Article, records: list[tuple[str, str, str]]) -> di
         "lead": article.lead,
         "body": article.body,
         "authors": json.dumps(list(article.authors), ensure_ascii=False),
-        "published": utc_text(published, f"published {where}", ArchiveError) if published else None,
-        "modified": utc_text(modified, f"modified {where}", ArchiveError) if modified else None,
+        "published": _stored_time(published, article.published_precision, f"published {where}"),
+        "published_local": article.published_local if published else None,
+        "published_precision": article.published_precision if published else None,
+        "published_from": article.published_from if published else None,
+        "published_zone": article.published_zone if published else None,
+        "modified": _stored_time(modified, article.modified_precision, f"modified {where}"),
         "section": article.section,
         "tags": json.dumps(list(article.tags), ensure_ascii=False),
         "language": article.language,
         "image": article.image,
         "body_method": article.body_method,
     }
+
+
+def _stored_time(value: datetime | None, precision: str | None, what: str) -> str | None:
+    """A page date as stored (:func:`archive.times.page_date_text`), or None."""
+    return page_date_text(value, precision, what, ArchiveError) if value is not None else None
 
 
 def merge_fields(
@@ -173,6 +187,9 @@ def merge_fields(
             continue
         if (take_new or _empty(current[name])) and current[name] != value:
             changes[name] = value
+    if not _empty(new["published"]) and (take_new or _empty(current["published"])) and any(
+            current.get(name) != new.get(name) for name in PUBLISHED_FIELDS):
+        changes.update({name: new.get(name) for name in PUBLISHED_FIELDS})
     if _empty(current["short_url"]) and not _empty(new["short_url"]):
         changes["short_url"] = new["short_url"]
     if outcome is Outcome.UPDATED:
@@ -183,7 +200,8 @@ def merge_fields(
 #: The fields of an exported article, in order (``show`` adds ``versions`` and ``captures``).
 EXPORT_FIELDS: tuple[str, ...] = (
     "id", "url", "canonical_url", "short_url", "amp_url", "aliases", "source", "title",
-    "authors", "published", "modified", "section", "tags", "language", "lead", "body",
+    "authors", "published", "published_local", "published_precision", "published_from",
+    "published_zone", "modified", "section", "tags", "language", "lead", "body",
     "image", "body_method", "first_seen", "last_seen", "version",
 )  # fmt: skip
 
@@ -201,6 +219,11 @@ def article_dict(row: Mapping[str, Any], aliases: list[str]) -> dict[str, Any]:
         "title": row["title"],
         "authors": json.loads(row["authors"]),
         "published": row["published"],
+        # None for rows loaded before migration 0008 until a reindex parses them again.
+        "published_local": row.get("published_local"),
+        "published_precision": row.get("published_precision"),
+        "published_from": row.get("published_from"),
+        "published_zone": row.get("published_zone"),
         "modified": row["modified"],
         "section": row["section"],
         "tags": json.loads(row["tags"]),

@@ -28,7 +28,8 @@ query's matches newest first and stop as soon as a page is full, however common 
 
 The date of an article for ``since``/``until`` (inclusive, exclusive) and ``newest`` is its
 published time, or its first capture when the page had none, as it was when the article was
-first stored. ``language`` matches the primary subtag too (``en`` finds ``en-GB``);
+first stored. A day-only publication date counts as that whole (UTC) day: it matches any
+range that overlaps the day. ``language`` matches the primary subtag too (``en`` finds ``en-GB``);
 ``tag`` one of the article's tags, ignoring case.
 """
 
@@ -56,6 +57,7 @@ __all__ = [
     "SearchQuery",
     "count",
     "count_sql",
+    "day_bound_sql",
     "filter_clauses",
     "fts_expression",  # re-exported from archive.store.query
     "match_expression",
@@ -120,6 +122,14 @@ def _date_expr() -> str:
     return "coalesce(a.published, a.first_seen)"
 
 
+def day_bound_sql(date: str, bound: str) -> str:
+    """SQL of ``date`` (a stored date expression) as compared with a range ``bound``:
+    ``since`` compares a day-only date (bare ``YYYY-MM-DD``) by the day's last second,
+    ``until`` by its first, so that a day matches every range that overlaps it (pure)."""
+    day_as = "T23:59:59Z" if bound == "since" else "T00:00:00Z"
+    return f"(CASE WHEN length({date}) = 10 THEN {date} || '{day_as}' ELSE {date} END)"
+
+
 def filter_clauses(*, source: str | None = None, language: str | None = None,
                    tag: str | None = None, since: datetime | None = None,
                    until: datetime | None = None, rowid: str = f"{FTS_TABLE}.rowid"
@@ -140,12 +150,15 @@ def filter_clauses(*, source: str | None = None, language: str | None = None,
     matches = [f'"{token}"' for token in filter_tokens(source, code, tag.strip() if tag else None)]
     clauses: list[str] = []
     params: dict[str, Any] = {}
+    # A day-only date (stored as bare YYYY-MM-DD) is the whole day: it matches when the
+    # day overlaps [since, until). Its rowid is the day's first second, so the rowid bound
+    # of ``since`` starts at the day of ``since``.
     for name, op, value in (("since", ">=", since), ("until", "<", until)):
         if value is None:
             continue
         params[name] = utc_text(value, name, QueryError)
-        clauses.append(f"{_date_expr()} {op} :{name}")
-        params[f"{name}_key"] = date_key(params[name])
+        clauses.append(f"{day_bound_sql(_date_expr(), name)} {op} :{name}")
+        params[f"{name}_key"] = date_key(params[name][:10] if name == "since" else params[name])
         clauses.append(f"{rowid} {op} :{name}_key")
     return matches, clauses, params
 

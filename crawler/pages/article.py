@@ -16,15 +16,16 @@ Field precedence, first value found wins:
 3. trafilatura (body, and title/date/author/tags metadata as a fallback);
 4. the feed / news-sitemap :class:`~archive.models.Hints`.
 
-Datetimes are timezone-aware; a value without an offset is taken as UTC (see
-:mod:`crawler.pages.dates`). ``body_method`` records where the body came from: ``selectors``,
-``jsonld`` (``articleBody``), ``trafilatura`` or ``feed`` (the hint's summary).
+Datetimes are timezone-aware UTC. Dates are the exception to "first value found wins": a
+value with an offset beats one without, and a zone-less value is read in the source's
+``timezone`` (:mod:`crawler.pages.pubdates`); day-only dates keep day precision.
+``body_method`` records where the body came from: ``selectors``, ``jsonld`` (``articleBody``),
+``trafilatura`` or ``feed`` (the hint's summary).
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -34,10 +35,13 @@ from crawler.pages import bodytext as bt
 from crawler.pages import markup as mk
 from crawler.pages import metadata as md
 from crawler.pages import pagetype
-from crawler.pages.dates import parse_date
+from crawler.pages import pubdates as pd
+from crawler.pages.dates import PageDate, parse_page_date, parse_unix_time
 from crawler.pages.encoding import decode_html
 
 if TYPE_CHECKING:
+    from datetime import datetime, tzinfo
+
     from parsel import Selector
     from trafilatura.settings import Document
 
@@ -269,52 +273,114 @@ class ArticlePage:
         return self.hints.authors
 
     @cached_property
-    def published(self) -> datetime | None:
-        """Publication time: selector > JSON-LD datePublished > meta > microdata /
-        ``<time pubdate>`` > the page's visible date (:func:`~crawler.pages.metadata.
-        visible_date`) > trafilatura (htmldate) > feed date. htmldate yields a day only, so a
-        feed timestamp falling on that day is preferred to it."""
-        for value in self._select("published", attributes=("datetime", "content")):
-            found = parse_date(value, self.source.date_format if self.source else None)
-            if found:
-                return found
-        for value in self._date_candidates("datePublished", md.PUBLISHED_META):
-            found = parse_date(value)
-            if found:
-                return found
-        found = md.visible_date(self.selector,
-                                self.source.date_format if self.source else None)
-        if found:
-            return found
+    def _zone(self) -> tzinfo | None:
+        """The source's ``timezone``, if it names one."""
+        name = self.source.timezone if self.source else None
+        return pd.time_zone(name) if name else None
+
+    def _selected_dates(self, field: str) -> list[pd.DateCandidate]:
+        fmt = self.source.date_format if self.source else None
+        values = self._select(field, attributes=("datetime", "content"))
+        return pd.candidates_of("selector", [parse_page_date(v, fmt) for v in values])
+
+    def _markup_dates(self, ld_key: str, meta_keys: tuple[str, ...]) -> list[pd.DateCandidate]:
+        """JSON-LD, then ``<meta>``, then microdata (``itemprop``) dates, in that order; in
+        JSON-LD and ``<meta>`` a Unix time counts too (these keys name dates)."""
+        found = pd.candidates_of("jsonld", [parse_page_date(v) or parse_unix_time(v) for v in
+                                           mk.jsonld_strings(self._ld.get(ld_key))])
+        metas = [v for key in meta_keys for v in self._meta.get(key, ())]
+        found += pd.candidates_of("meta", [parse_page_date(v) or parse_unix_time(v)
+                                           for v in metas])
+        found += pd.candidates_of("meta", [parse_page_date(v) for v in self.selector.xpath(
+            f"//*[@itemprop='{ld_key}']/@datetime").getall()])
+        if ld_key == "datePublished":
+            found += pd.candidates_of("visible", [parse_page_date(v) for v in self.selector.xpath(
+                "//time[@pubdate]/@datetime").getall()])
+        return found
+
+    @cached_property
+    def _published_candidates(self) -> list[pd.DateCandidate]:
+        """The page's own publication dates in precedence order (no fallbacks)."""
+        found = self._selected_dates("published")
+        found += self._markup_dates("datePublished", md.PUBLISHED_META)
+        visible = md.visible_date(self.selector,
+                                  self.source.date_format if self.source else None)
+        found += pd.candidates_of("visible", [visible])
+        return found
+
+    @cached_property
+    def _modified_candidates(self) -> list[pd.DateCandidate]:
+        return self._selected_dates("modified") + self._markup_dates(
+            "dateModified", md.MODIFIED_META)
+
+    @cached_property
+    def _page_zone(self) -> tzinfo | None:
+        return pd.page_zone(self._published_candidates + self._modified_candidates)
+
+    def _resolve(self, candidate: pd.DateCandidate | None) -> pd.Dated | None:
+        return pd.resolve(candidate, self._zone, self._page_zone) if candidate else None
+
+    @cached_property
+    def _hint_candidate(self) -> pd.DateCandidate | None:
         hint = self.hints.published
-        if hint is not None and hint.tzinfo is None:
-            hint = hint.replace(tzinfo=UTC)
-        traf = self._traf("date")
-        found = parse_date(traf) if isinstance(traf, str) else None
-        # htmldate gives a day; the feed's timestamp on that same day is the better value.
-        if found and not (hint and hint.date() == found.date()):
-            return found
-        return hint
+        if hint is None:
+            return None
+        explicit = hint.tzinfo is not None and hint.utcoffset() is not None
+        precision = self.hints.published_precision or "second"
+        return pd.DateCandidate(PageDate(hint, precision, explicit and precision != "day"),
+                                self.hints.published_from or "feed")
+
+    @cached_property
+    def published_detail(self) -> pd.Dated | None:
+        """The publication date with its precision, origin and offset.
+
+        Candidates in precedence order: selector > JSON-LD datePublished > meta > microdata /
+        ``<time pubdate>`` > the page's visible date (:func:`~crawler.pages.metadata.
+        visible_date`) > the feed / news-sitemap date; then, when none of them names a time
+        of day, the day in the URL and trafilatura's (htmldate's) day. The choice among them
+        and their time zone: :mod:`crawler.pages.pubdates`."""
+        zone_known = self._zone is not None
+        candidates = [*self._published_candidates]
+        if self._hint_candidate is not None:
+            candidates.append(self._hint_candidate)
+        chosen = pd.best(candidates, zone_known)
+        if chosen is None or not chosen.date.has_time:
+            # Day-only fallbacks cost a trafilatura run: only when nothing better exists.
+            url_day = pd.url_date(self.response.url)
+            traf = self._traf("date")
+            traf_day = parse_page_date(traf) if isinstance(traf, str) else None
+            origin = "url" if url_day and traf_day and url_day.value.date() == \
+                traf_day.value.date() else "visible"
+            candidates += pd.candidates_of(origin, [traf_day])
+            candidates += pd.candidates_of("url", [url_day])
+            chosen = pd.best(candidates, zone_known)
+        return self._resolve(chosen)
+
+    @cached_property
+    def published(self) -> datetime | None:
+        """Publication time in UTC (a day-only date: that day at 00:00 UTC, see
+        :attr:`published_detail`)."""
+        detail = self.published_detail
+        return detail.utc if detail else None
+
+    @cached_property
+    def modified_detail(self) -> pd.Dated | None:
+        """Last modification: selector > JSON-LD dateModified > meta > microdata, chosen and
+        zoned as :attr:`published_detail`; None when it would come before the publication."""
+        chosen = pd.best(self._modified_candidates, self._zone is not None)
+        found = self._resolve(chosen)
+        kept = pd.modified_after(self.published_detail, found)
+        if found is not None and kept is None:
+            logger.info("%s: modified %s before published %s, dropped", self.response.url,
+                        found.utc.isoformat(), self.published_detail and
+                        self.published_detail.utc.isoformat())
+        return kept
 
     @cached_property
     def modified(self) -> datetime | None:
-        """Last modification: selector > JSON-LD dateModified > meta > microdata."""
-        for value in self._select("modified", attributes=("datetime", "content")):
-            found = parse_date(value, self.source.date_format if self.source else None)
-            if found:
-                return found
-        for value in self._date_candidates("dateModified", md.MODIFIED_META):
-            found = parse_date(value)
-            if found:
-                return found
-        return None
-
-    def _date_candidates(self, ld_key: str, meta_keys: tuple[str, ...]) -> list[str]:
-        values = mk.jsonld_strings(self._ld.get(ld_key))
-        values += [v for key in meta_keys for v in self._meta.get(key, ())]
-        extra = "|//time[@pubdate]/@datetime" if ld_key == "datePublished" else ""
-        values += self.selector.xpath(f"//*[@itemprop='{ld_key}']/@datetime{extra}").getall()
-        return values
+        """Last modification time in UTC (see :attr:`modified_detail`)."""
+        detail = self.modified_detail
+        return detail.utc if detail else None
 
     @cached_property
     def section(self) -> str | None:
@@ -442,7 +508,18 @@ class ArticlePage:
             language=self.language, canonical_url=self.canonical_url,
             short_url=self.short_url, amp_url=self.amp_url, image=self.image,
             body_method=self.body_method, aliases=self.aliases(),
+            **self._date_fields(),
         )
+
+    def _date_fields(self) -> dict[str, str | None]:
+        published, modified = self.published_detail, self.modified_detail
+        return {
+            "published_local": published.local if published else None,
+            "published_precision": published.precision if published else None,
+            "published_from": published.origin if published else None,
+            "published_zone": published.zone if published else None,
+            "modified_precision": modified.precision if modified else None,
+        }
 
     def _source_id(self) -> str:
         """The source's id; without one, the capture's recorded source, else the host."""

@@ -9,10 +9,13 @@ dates are not understood at all.
 
 Decisions, so that callers can rely on them:
 
-- Every datetime returned is timezone-aware. A value without an offset is taken as UTC
-  (publishers that omit the zone mostly mean UTC or their server time; UTC is the only
-  choice that does not depend on where the parser runs). The offset printed on the page is
-  kept, not converted, so ``2020-11-29T23:25:00+03:00`` stays ``+03:00``.
+- :func:`parse_page_date` says what the text gave: the datetime (naive when the text names no
+  offset), whether the offset was explicit, and the precision (``second``, ``minute`` or
+  ``day``). :func:`parse_date` is its shortcut for callers without a time zone to apply: every
+  datetime it returns is timezone-aware, a value without an offset taken as UTC (the only
+  choice that does not depend on where the parser runs). Article pages apply the source's
+  zone instead (:mod:`crawler.pages.pubdates`). The offset printed on the page is kept, not
+  converted, so ``2020-11-29T23:25:00+03:00`` stays ``+03:00``.
 - Only years 1990..2100 are accepted. There were no news web sites before 1990, and later
   values are placeholders (``9999-12-31``); rejecting them here keeps the rule pure (a
   "not in the future" rule would need a clock; callers that have ``fetched_at`` can add it).
@@ -30,11 +33,40 @@ from __future__ import annotations
 
 import email.utils
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 
 from dateutil import parser as _dateutil
 
-__all__ = ["MAX_YEAR", "MIN_YEAR", "parse_date"]
+__all__ = [
+    "MAX_YEAR", "MIN_YEAR", "PRECISIONS", "PageDate", "parse_date", "parse_page_date",
+    "parse_unix_time",
+]
+
+#: How much of a moment a date names, finest first.
+PRECISIONS = ("second", "minute", "day")
+
+
+@dataclass(frozen=True, slots=True)
+class PageDate:
+    """A date as a page printed it.
+
+    ``value`` is aware when the text named an offset or zone (``explicit``), naive otherwise;
+    for ``precision == "day"`` only its date counts (the time is 00:00, not a claim).
+    """
+
+    value: datetime
+    precision: str
+    explicit: bool
+
+    @property
+    def has_time(self) -> bool:
+        """True when the text named a time of day, not only a day."""
+        return self.precision != "day"
+
+    def aware(self) -> datetime:
+        """``value``, a zone-less one read as UTC (what :func:`parse_date` returns)."""
+        return self.value if self.explicit else self.value.replace(tzinfo=UTC)
 
 MIN_YEAR = 1990
 MAX_YEAR = 2100
@@ -92,13 +124,28 @@ _NOISE = re.compile(
     re.IGNORECASE,
 )
 # Two defaults that differ in every field: a field that comes out different was not in the
-# text, which is how we detect (and refuse) a date with no year, month or day.
-_DEFAULT_A = datetime(2000, 1, 1)
-_DEFAULT_B = datetime(2001, 2, 2)
+# text, which is how we detect (and refuse) a date with no year, month or day, and tell a
+# day from a time of day and minutes from seconds.
+_DEFAULT_A = datetime(2000, 1, 1, 0, 0, 0)
+_DEFAULT_B = datetime(2001, 2, 2, 1, 1, 1)
+_ISO_SECONDS = re.compile(r"[T ]\d{2}:\d{2}:\d{2}|T\d{6}")
+_ISO_DAY = re.compile(r"^(?:\d{4}-\d{2}-\d{2}|\d{8})$")
+_RFC_SECONDS = re.compile(r"\d{1,2}:\d{2}:\d{2}")
+_FORMAT_UTC = re.compile(r"(?<![A-Za-z])(?:GMT|UTC)(?![A-Za-z+-])")
 
 
 def parse_date(text: str, date_format: str | None = None) -> datetime | None:
     """The timezone-aware datetime ``text`` names, or None when it names none.
+
+    A value without an offset is taken as UTC; :func:`parse_page_date` tells such values
+    apart. Never raises on junk input.
+    """
+    found = parse_page_date(text, date_format)
+    return found.aware() if found is not None else None
+
+
+def parse_page_date(text: str, date_format: str | None = None) -> PageDate | None:
+    """What ``text`` says about a moment: value, explicit offset or not, precision.
 
     Tries, in order: ``date_format`` (``strptime``, also after translating month names),
     ISO 8601, RFC 822/2822 (``email.utils``), then ``dateutil`` in fuzzy mode on the
@@ -113,9 +160,13 @@ def parse_date(text: str, date_format: str | None = None) -> datetime | None:
     if date_format:
         for candidate in (text, _translate_months(text)):
             try:
-                return _checked(datetime.strptime(candidate, date_format))
+                value = datetime.strptime(candidate, date_format)
             except ValueError:
-                pass
+                continue
+            if value.tzinfo is None and _FORMAT_UTC.search(re.sub(r"%.", " ", date_format)):
+                # "%H:%M GMT%d %B %Y": the zone is in the format, as literal text.
+                value = value.replace(tzinfo=UTC)
+            return _checked(value, _format_precision(date_format))
     result = _parse_iso(text)
     if result is None:
         result = _parse_rfc822(text)
@@ -124,33 +175,68 @@ def parse_date(text: str, date_format: str | None = None) -> datetime | None:
     return result
 
 
-def _checked(value: datetime | None) -> datetime | None:
-    """Apply the year range and the naive-means-UTC rule."""
+def parse_unix_time(value: object) -> PageDate | None:
+    """A Unix time in seconds (10 digits) or milliseconds (13 digits), as a number or text,
+    within the accepted years: a moment in UTC, explicit. Only for values that are dates
+    by their key (JSON-LD ``datePublished``, a date ``<meta>``): :func:`parse_page_date`
+    refuses bare digits, which elsewhere are ids as often as times."""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        return None
+    text = str(value).strip()
+    match = re.fullmatch(r"(\d{10}|\d{13})(?:\.\d+)?", text)
+    if not match:
+        return None
+    seconds = int(match.group(1)) / (1000 if len(match.group(1)) == 13 else 1)
+    moment = datetime.fromtimestamp(seconds, UTC).replace(microsecond=0)
+    if not MIN_YEAR <= moment.year <= MAX_YEAR:
+        return None
+    return PageDate(moment, "second", True)
+
+
+def _format_precision(date_format: str) -> str:
+    if "%S" in date_format or "%T" in date_format or "%s" in date_format:
+        return "second"
+    if any(d in date_format for d in ("%H", "%I", "%M", "%R")):
+        return "minute"
+    return "day"
+
+
+def _checked(value: datetime | None, precision: str) -> PageDate | None:
+    """Apply the year range; say whether the value carried its own offset."""
     if value is None or not MIN_YEAR <= value.year <= MAX_YEAR:
         return None
-    if value.tzinfo is None or value.utcoffset() is None:
-        value = value.replace(tzinfo=UTC)
-    return value
+    explicit = value.tzinfo is not None and value.utcoffset() is not None
+    if precision == "day":
+        # A day has no offset; a day-only value is never an instant.
+        return PageDate(datetime(value.year, value.month, value.day), "day", False)
+    return PageDate(value if explicit else value.replace(tzinfo=None), precision, explicit)
 
 
-def _parse_iso(text: str) -> datetime | None:
+def _parse_iso(text: str) -> PageDate | None:
     # Extended (2020-11-29T23:25) or basic (20201129T2325+0000, Sputnik's meta) form.
     if not re.match(r"^\d{4}-\d{2}-\d{2}|^\d{8}T\d{4}", text):
         return None
     candidate = text.replace(" ", "T", 1) if re.match(r"^\d{4}-\d{2}-\d{2} \d", text) else text
+    if _ISO_DAY.match(candidate):
+        precision = "day"
+    else:
+        precision = "second" if _ISO_SECONDS.search(candidate) else "minute"
     try:
-        return _checked(datetime.fromisoformat(candidate))
+        return _checked(datetime.fromisoformat(candidate), precision)
     except ValueError:
         return None
 
 
-def _parse_rfc822(text: str) -> datetime | None:
+def _parse_rfc822(text: str) -> PageDate | None:
     if not _RFC822.match(text):
         return None  # parsedate is lenient enough to read "5 6 7" as a date
+    precision = "second" if _RFC_SECONDS.search(text) else "minute"
     try:
-        return _checked(email.utils.parsedate_to_datetime(text))
+        value = email.utils.parsedate_to_datetime(text)
     except (TypeError, ValueError, IndexError, OverflowError):
         return None
+    # "-0000" means "zone unknown" (RFC 5322 3.3); parsedate_to_datetime returns it naive.
+    return _checked(value, precision)
 
 
 def _translate_months(text: str) -> str:
@@ -179,7 +265,7 @@ def _normalize(text: str) -> str:
     return " ".join(text.replace(",", " ").split())
 
 
-def _parse_fuzzy(text: str) -> datetime | None:
+def _parse_fuzzy(text: str) -> PageDate | None:
     normalized = _normalize(text)
     candidates = [normalized]
     candidates += [_normalize(s) for s in _SEGMENT_SPLIT.split(text) if s.strip()]
@@ -193,7 +279,7 @@ def _parse_fuzzy(text: str) -> datetime | None:
     return None
 
 
-def _fuzzy_one(text: str) -> datetime | None:
+def _fuzzy_one(text: str) -> PageDate | None:
     dayfirst = bool(_DOTTED_DATE.search(text))
     try:
         first = _dateutil.parse(text, default=_DEFAULT_A, fuzzy=True, dayfirst=dayfirst,
@@ -204,4 +290,10 @@ def _fuzzy_one(text: str) -> datetime | None:
         return None
     if (first.year, first.month, first.day) != (second.year, second.month, second.day):
         return None  # year, month or day missing: dateutil filled it in
-    return _checked(first)
+    if first.hour != second.hour:
+        precision = "day"
+    elif first.second != second.second:
+        precision = "minute"
+    else:
+        precision = "second"
+    return _checked(first, precision)

@@ -30,7 +30,7 @@ from lxml import etree
 from archive.models import CapturedResponse, Hints
 from crawler.pages import bodytext, markup
 from crawler.pages.article import ArticlePage, NotAnArticle
-from crawler.pages.dates import parse_date
+from crawler.pages.dates import PageDate, parse_page_date
 from crawler.pages.encoding import decode_html, looks_binary
 from crawler.pages.markup import HTML_TYPES, absolute_url, html_selector
 
@@ -157,13 +157,16 @@ def _entry_url(entry: Any, feed_url: str) -> str | None:
 
 
 def _entry_hints(entry: Any, feed_language: str | None) -> Hints:
-    published = None
+    # The entry's own text first: feedparser's *_parsed reads a zone-less date as UTC, which
+    # would hide that the article page must read it in the source's time zone.
+    published: PageDate | None = None
     for key in ("published", "updated", "created"):
         raw = entry.get(key)
-        published = parse_date(raw) if isinstance(raw, str) else None
+        published = parse_page_date(raw) if isinstance(raw, str) else None
         parsed = entry.get(f"{key}_parsed")
         if published is None and parsed:
-            published = _struct_to_datetime(parsed)
+            moment = _struct_to_datetime(parsed)
+            published = PageDate(moment, "second", True) if moment else None
         if published is not None:
             break
     summary = entry.get("summary")
@@ -183,7 +186,9 @@ def _entry_hints(entry: Any, feed_language: str | None) -> Hints:
     title = entry.get("title")
     return Hints(
         title=markup.normalize_space(title) or None if isinstance(title, str) else None,
-        published=published,
+        published=published.value if published else None,
+        published_precision=published.precision if published else None,
+        published_from="feed" if published else None,
         guid=entry.get("id") or None,
         summary=summary,
         authors=markup.unique(authors),
@@ -299,9 +304,12 @@ def _local_name(tag: str) -> str:
 
 def _news_hints(fields: dict[tuple[str, str], str]) -> Hints:
     keywords = fields.get(("news", "keywords"), "")
+    published = parse_page_date(fields.get(("news", "publication_date"), ""))
     return Hints(
         title=markup.normalize_space(fields.get(("news", "title"), "")) or None,
-        published=parse_date(fields.get(("news", "publication_date"), "")),
+        published=published.value if published else None,
+        published_precision=published.precision if published else None,
+        published_from="sitemap" if published else None,
         tags=markup.unique(markup.normalize_space(k) for k in keywords.split(",")),
         language=markup.language_code(fields.get(("news", "language"))),
     )

@@ -14,11 +14,9 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from crawler.pages import bodytext as bt
-from crawler.pages.dates import parse_date
+from crawler.pages.dates import PageDate, parse_page_date
 
 if TYPE_CHECKING:
-    from datetime import datetime
-
     from parsel import Selector
 
     from archive.models import CapturedResponse
@@ -56,10 +54,11 @@ TRUNCATED = re.compile(r"(?:\.\.\.|…|\[\.\.\.\])\s*$")
 TITLE_SEPARATORS = re.compile(r"\s+[|\-–—:·•»]\s+")
 
 
-def visible_date(selector: Selector, date_format: str | None) -> datetime | None:
+def visible_date(selector: Selector, date_format: str | None) -> PageDate | None:
     """The story's own printed date: the first ``<time datetime>`` or element with
     "date" in its class (not "modified"/"updated") outside other stories' teasers,
-    navigation and the site header, parsed with ``date_format`` (the source's) first."""
+    navigation and the site header, parsed with ``date_format`` (the source's) first.
+    Zone-less when the page printed no offset (the caller applies the source's zone)."""
     nodes = selector.xpath(
         "//body//time[@datetime] | //body//*[contains(translate(@class, 'DATE', 'date'), "
         "'date')]")
@@ -69,8 +68,8 @@ def visible_date(selector: Selector, date_format: str | None) -> datetime | None
         if words & {"modified", "updated", "update", "upd", "mod"} or any(
                 bt.is_elsewhere(e) for e in element.iterancestors()):
             continue
-        found = parse_date(element.get("datetime") or bt.element_text(element)[:80],
-                           date_format)
+        found = parse_page_date(element.get("datetime") or bt.element_text(element)[:80],
+                                date_format)
         if found:
             return found
     return None

@@ -270,7 +270,8 @@ def atom_feed(name: str, subtitle: str, rows: Sequence[Row], now: datetime,
         if link:
             sub(entry, "link", rel="alternate", href=link)
         sub(entry, "updated", row["matched_at"])
-        if row.get("published"):
+        # Atom's published is a date-time (RFC 3339): a day-only date has none to give.
+        if row.get("published") and len(row["published"]) > 10:
             sub(entry, "published", row["published"])
         sub(entry, "category", term=row["kind"])
         sub(entry, "summary", summary)

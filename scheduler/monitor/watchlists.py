@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from archive.config.watchlists import Watchlist, Watchlists, load_watchlists
 from archive.store.schema import FTS_TABLE
+from archive.store.search import day_bound_sql
 from archive.times import utc_text
 from scheduler.monitor.alerts import Alert, insert_alerts
 
@@ -71,7 +72,9 @@ def match_sql(watchlist: Watchlist, now: datetime, *,
     filters: list[str] = []
     if watchlist.max_age_days:
         params["oldest"] = utc_text(now - timedelta(days=watchlist.max_age_days), "now")
-        filters.append(f"(EXISTS ({_prior()}) OR coalesce(a.published, a.first_seen) >= :oldest)")
+        # A story known only by its day is as recent as that day's end.
+        date = day_bound_sql("coalesce(a.published, a.first_seen)", "since")
+        filters.append(f"(EXISTS ({_prior()}) OR {date} >= :oldest)")
     if watchlist.sources:
         names = [f":source{i}" for i in range(len(watchlist.sources))]
         params.update(zip((n[1:] for n in names), watchlist.sources, strict=True))

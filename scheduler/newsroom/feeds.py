@@ -24,7 +24,7 @@ def rss(base: str, edition: int) -> Response:
     built = max(datetime.fromisoformat(s.modified_for(edition)) for s in stories)
     items = []
     for s in stories:
-        published = datetime.fromisoformat(s.published)
+        published = s.published_at
         if s.key == "frigate":
             # Feeds mix offsets: one item in Ankara time, not GMT.
             pub = format_datetime(published.astimezone(timezone(timedelta(hours=3))))

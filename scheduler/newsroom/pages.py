@@ -95,7 +95,9 @@ def _fmt_date(dt: datetime, fmt: str) -> str:
 
 
 def _http_date(iso: str) -> str:
-    return format_datetime(datetime.fromisoformat(iso).astimezone(UTC), usegmt=True)
+    value = datetime.fromisoformat(iso)
+    value = value if value.tzinfo else value.replace(tzinfo=UTC)  # a bare day
+    return format_datetime(value.astimezone(UTC), usegmt=True)
 
 
 # --------------------------------------------------------------------------- pages
@@ -115,10 +117,9 @@ class Pages:
         for s in STORY_SPECS:
             ctx[f"url_{s.key}"] = base + s.path
             ctx[f"title_{s.key}"] = s.title_for(edition)
-            ctx[f"date_{s.key}"] = _fmt_date(datetime.fromisoformat(s.published),
-                                             s.date_format)
+            ctx[f"date_{s.key}"] = _fmt_date(s.published_at, s.date_format)
         if story is not None:
-            published = datetime.fromisoformat(story.published)
+            published = story.published_at
             modified = datetime.fromisoformat(story.modified_for(edition))
             ctx.update(
                 title=story.title_for(edition),
@@ -241,7 +242,7 @@ class Pages:
             f'  <li class="list__item"><a class="list__title" href="{html.escape(base + s.path)}">'
             f"{html.escape(s.title_for(edition))}</a> "
             f'<span class="list__date">'
-            f"{_fmt_date(datetime.fromisoformat(s.published), s.date_format)}</span></li>"
+            f"{_fmt_date(s.published_at, s.date_format)}</span></li>"
             for s in stories)
 
     def _tag(self, slug: str, edition: int) -> Response:
@@ -252,7 +253,7 @@ class Pages:
         return html_response(200, render("northwind/tag.html", ctx))
 
     def _day(self, stories: tuple[Story, ...], edition: int) -> Response:
-        day = datetime.fromisoformat(stories[0].published)
+        day = stories[0].published_at
         ctx = self._ctx(edition) | {"day_title": _fmt_date(day, "%d %B %Y"),
                                     "day_items": self._list_items(stories, edition)}
         return html_response(200, render("northwind/day.html", ctx))

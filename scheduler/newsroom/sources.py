@@ -63,6 +63,8 @@ allowed_domains = ["{host}"]
 schedule = "every 1h"
 language = "tr"
 date_format = "%d.%m.%Y %H:%M"
+# Its date lines are Istanbul time without a zone.
+timezone = "Europe/Istanbul"
 
 [source.selectors]
 title = ".detay-spot-category h1"

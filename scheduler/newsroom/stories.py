@@ -11,7 +11,7 @@ fixed dates (2020-2024), nothing depends on the clock.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 UTM = "?utm_source=rss&utm_medium=feed"
@@ -27,7 +27,9 @@ class Story:
     template: str
     title: str
     language: str
-    published: str  # ISO 8601 with offset; the page shows it in that offset
+    # ISO 8601 with offset; the page shows it in that offset. A bare date: the story is
+    # known only by its day, everywhere (no time on the page, not in the RSS feed).
+    published: str
     modified: str
     date_format: str  # strftime format of the visible date line (%B is always English)
     summary: str
@@ -48,6 +50,28 @@ class Story:
     modified_e2: str | None = None
     summary_e2: str | None = None
     wire_copy_of: str | None = None
+    # Where the archive must find the publication date (``published_from``) and how it must
+    # read its offset (``published_zone``): the ground truth of the time-zone tests.
+    published_from: str = "jsonld"
+    published_zone: str | None = "offset"
+
+    @property
+    def published_at(self) -> datetime:
+        """``published`` as an aware datetime (a bare day: 00:00 UTC of that day)."""
+        value = datetime.fromisoformat(self.published)
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+    @property
+    def day_only(self) -> bool:
+        """True when the story is known only by its day."""
+        return len(self.published) == 10
+
+    @property
+    def published_utc(self) -> str:
+        """What the archive must store as ``published``: UTC ``...Z``, or the bare day."""
+        if self.day_only:
+            return self.published
+        return self.published_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
     @property
     def changes(self) -> bool:
@@ -65,7 +89,8 @@ class Story:
     @property
     def in_feed(self) -> bool:
         # The Russian sister section is only in the news sitemap, not the English RSS feed.
-        return self.source == "anatolia" or self.language == "en"
+        # A story known only by its day is left out: RSS pubDate would have to invent a time.
+        return (self.source == "anatolia" or self.language == "en") and not self.day_only
 
     @property
     def urls(self) -> list[str]:
@@ -81,6 +106,7 @@ class Story:
         return urls
 
 
+# Northwind's date line says GMT: with the selector first, it is the date used.
 _NW_DATE = "%H:%M GMT%d %B %Y"
 _AA_DATE = "%d.%m.%Y %H:%M"
 
@@ -90,7 +116,7 @@ STORY_SPECS: tuple[Story, ...] = (
         template="northwind/s400-idlib.html",
         title="Turkish FM Says Idlib Escalation Will Not Derail S-400 Deliveries From Russia",
         language="en", published="2020-11-29T23:25:00+00:00",
-        modified="2020-11-30T08:02:00+00:00", date_format=_NW_DATE,
+        modified="2020-11-30T08:02:00+00:00", date_format=_NW_DATE, published_from="selector",
         summary="Ankara will not let the fighting in Syria's Idlib undermine its air-defence "
                 "deal with Moscow, Turkey's top diplomat said on the sidelines of a security "
                 "conference in Munich.",
@@ -104,7 +130,7 @@ STORY_SPECS: tuple[Story, ...] = (
         title_e2="Geneva Summit Ends With Deal to Launch Strategic Stability Dialogue",
         language="en", published="2021-06-16T11:05:00+00:00",
         modified="2021-06-16T11:05:00+00:00", modified_e2="2021-06-16T19:48:00+00:00",
-        date_format=_NW_DATE,
+        date_format=_NW_DATE, published_from="selector",
         summary="The two leaders sat down in a lakeside villa for talks that aides on both "
                 "sides said were unlikely to produce a breakthrough.",
         summary_e2="After almost four hours of talks the two presidents agreed to return "
@@ -117,7 +143,7 @@ STORY_SPECS: tuple[Story, ...] = (
         template="northwind/steadfast-horizon.html",
         title="NATO Launches Steadfast Horizon Drills With 24,000 Troops Near Baltic Coast",
         language="en", published="2021-05-10T14:30:00+00:00",
-        modified="2021-05-10T16:12:00+00:00", date_format=_NW_DATE,
+        modified="2021-05-10T16:12:00+00:00", date_format=_NW_DATE, published_from="selector",
         summary="The alliance's largest spring exercise in years will move troops and armour "
                 "across nine countries, the Russian Defence Ministry calling it provocative.",
         search_terms=("Steadfast", "Baltic"), tags=("NATO", "Exercises", "Baltic States"),
@@ -143,14 +169,15 @@ STORY_SPECS: tuple[Story, ...] = (
         summary="Armoured vehicles, drones and air-defence radars topped the order books at "
                 "the five-day show.",
         search_terms=("Expo", "drones"), tags=("Arms Trade", "Drones"),
-        short="/s/Ar9m",
+        # No JSON-LD or meta dates: the date line, whose format says GMT.
+        short="/s/Ar9m", published_from="selector",
     ),
     Story(
         key="frigate", source="northwind", path="/northwind/2023/06/14/frigate-deal.html",
         template="northwind/frigate-deal.html",
         title="Jakarta Orders Two Turkish-Built Frigates in $1.4bn Naval Deal",
         language="en", published="2023-06-14T09:12:00+00:00",
-        modified="2023-06-14T10:30:00+00:00", date_format=_NW_DATE,
+        modified="2023-06-14T10:30:00+00:00", date_format=_NW_DATE, published_from="selector",
         summary="The contract is the largest export order yet for a Turkish shipyard.",
         search_terms=("Jakarta", "frigates"), tags=("Arms Trade", "Navy", "Turkey"),
         short="/s/Fr6t",
@@ -160,7 +187,7 @@ STORY_SPECS: tuple[Story, ...] = (
         template="northwind/madrid-summit.html",
         title="NATO Leaders in Madrid Adopt New Strategic Concept, Invite Two Nordic States",
         language="en", published="2022-06-29T17:20:00+00:00",
-        modified="2022-06-29T18:05:00+00:00", date_format=_NW_DATE,
+        modified="2022-06-29T18:05:00+00:00", date_format=_NW_DATE, published_from="selector",
         summary="Alliance leaders agreed a new strategic concept and a sevenfold increase of "
                 "high-readiness forces.",
         search_terms=("Madrid", "Nordic"), tags=("NATO", "Summit"),
@@ -178,6 +205,7 @@ STORY_SPECS: tuple[Story, ...] = (
                 "tamamlandığını söyledi.",
         search_terms=("Savunma", "teslimatı"), tags=("S-400", "Savunma", "Rusya"),
         short="/aa/tR5k", charset="iso-8859-9", charset_in_header=False,
+        published_from="selector", published_zone="timezone",
     ),
     Story(
         key="aa_nato", source="anatolia",
@@ -188,7 +216,7 @@ STORY_SPECS: tuple[Story, ...] = (
         modified="2021-02-18T14:05:00+03:00", date_format=_AA_DATE,
         summary="Ministers agreed to step up air policing and maritime patrols in the region.",
         search_terms=("Brussels", "Black Sea"), tags=("NATO", "Black Sea"),
-        short="/aa/nB7c",
+        short="/aa/nB7c", published_from="selector", published_zone="timezone",
     ),
     Story(
         key="aa_wire_s400", source="anatolia",
@@ -201,7 +229,46 @@ STORY_SPECS: tuple[Story, ...] = (
         summary="Ankara's air-defence purchase from Moscow and the situation in Idlib are "
                 "separate issues, the foreign minister says.",
         search_terms=("Idlib", "Munich"), tags=("S-400", "Idlib", "Turkey"),
-        short="/aa/wS4d", wire_copy_of="s400",
+        short="/aa/wS4d", wire_copy_of="s400", published_from="selector",
+        published_zone="timezone",
+    ),
+
+    # Three desks in three offsets. The date line is local time without a zone (and the
+    # source's date_format does not fit it); JSON-LD carries the offset, which wins.
+    Story(
+        key="delhi", source="northwind", path="/northwind/2022/09/14/delhi-air-defence-talks.html",
+        template="northwind/delhi-air-defence-talks.html",
+        title="India and France Agree to Study Joint Production of Air-Defence Radars",
+        language="en", published="2022-09-14T21:10:00+05:30",
+        modified="2022-09-14T22:45:00+05:30", date_format="%d %B %Y, %H:%M",
+        summary="Two days of talks in New Delhi ended with a working group on radar "
+                "components and crew training.",
+        search_terms=("Delhi", "radars"), tags=("Air Defence", "India", "France"),
+        short="/s/In5r",
+    ),
+    Story(
+        key="pentagon", source="northwind",
+        path="/northwind/2021/11/29/pentagon-posture-review.html",
+        template="northwind/pentagon-posture-review.html",
+        title="Pentagon Posture Review Favours Pacific Bases Over New Troops in Europe",
+        language="en", published="2021-11-29T21:10:00-05:00",
+        modified="2021-11-29T23:30:00-05:00", date_format="%B %d, %Y %I:%M %p",
+        summary="The review recommends more infrastructure on Pacific islands and no large "
+                "troop moves in Europe.",
+        search_terms=("Pentagon", "Pacific"), tags=("Pentagon", "United States"),
+        short="/s/Pn3w",
+    ),
+    Story(
+        key="white_paper", source="northwind",
+        path="/northwind/2022/03/15/defence-white-paper.html",
+        template="northwind/defence-white-paper.html",
+        title="Government Publishes First Defence White Paper in Six Years",
+        language="en", published="2022-03-15", modified="2022-03-15",
+        date_format="%d %B %Y",
+        summary="The paper plans a larger reserve, faster procurement and a budget line for "
+                "air defence.",
+        search_terms=("white paper", "reserve"), tags=("White Paper", "Germany"),
+        short="/s/Wp8h", published_from="selector", published_zone=None,
     ),
 )
 
@@ -216,6 +283,13 @@ STORIES: list[dict[str, Any]] = [
         "title_edition2": s.title_e2,
         "language": s.language,
         "published": s.published,
+        "published_utc": s.published_utc,
+        "published_local": s.published if s.published_zone != "utc" else None,
+        # Dates from a date line or selector give minutes; JSON-LD's give seconds.
+        "published_precision": "day" if s.day_only else
+        "minute" if s.published_from == "selector" else "second",
+        "published_from": s.published_from,
+        "published_zone": s.published_zone,
         "changes": s.changes,
         "search_terms": list(s.search_terms),
         "wire_copy_of": s.wire_copy_of,
@@ -225,8 +299,10 @@ STORIES: list[dict[str, Any]] = [
 """Ground truth, one dict per story. ``urls`` are paths (relative to ``base_url``) the story
 answers 200 under, following redirects; ``canonical`` is the main path; ``title`` is the
 edition-1 title (``title_edition2`` the edition-2 one when ``changes``); ``published`` is
-ISO 8601; ``wire_copy_of`` names the story a wire copy was rewritten from (a different article,
-to be linked, not merged)."""
+ISO 8601 with the publisher's offset (or a bare day), ``published_utc`` what the archive stores
+(``...Z``, or the day), ``published_local``, ``published_precision``, ``published_from`` and
+``published_zone`` what ``show`` must report beside it; ``wire_copy_of`` names the story a
+wire copy was rewritten from (a different article, to be linked, not merged)."""
 
 # For ``mediawatch demo``: a search that finds the S-400 story and its wire copy, and the short
 # link of the story edited between editions (so ``show`` displays two versions).
@@ -283,5 +359,5 @@ TAGS: dict[str, tuple[str, str, tuple[str, ...]]] = {
 def stories_of(source: str) -> list[Story]:
     """The stories of one outlet, newest first: the order of its feeds, sitemaps and lists."""
     return sorted((s for s in STORY_SPECS if s.source == source),
-                  key=lambda s: datetime.fromisoformat(s.published), reverse=True)
+                  key=lambda s: s.published_at, reverse=True)
 
