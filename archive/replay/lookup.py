@@ -32,10 +32,14 @@ _COLUMNS = ('warc_file, "offset", length, url, status, fetched_at, digest, recor
 @dataclass(frozen=True, slots=True)
 class Replayed:
     """A capture chosen for a request and its stored response, revisits resolved (the
-    payload and, for a 304, the headers are those of the capture it repeats)."""
+    payload and, for a 304, the headers are those of the capture it repeats). For a
+    revisit, ``original`` is the capture it resolved to and ``record`` the revisit record
+    as stored (its own status line: ``304 Not Modified`` for a 304)."""
 
     capture: Capture
     stored: StoredResponse
+    original: Capture | None = None
+    record: StoredResponse | None = None
 
 
 def _capture(row: tuple[Any, ...]) -> Capture:
@@ -101,13 +105,18 @@ class ReplayStore:
     def read(self, capture: Capture) -> StoredResponse:
         """The stored response of one capture, revisit resolved. Raises WarcError when the
         record cannot be read and LookupError when a revisit's original is not archived."""
+        return self.resolve(capture).stored
+
+    def resolve(self, capture: Capture) -> Replayed:
+        """One capture read and, for a revisit, resolved: the response to serve, the
+        capture it came from and the record as stored. Raises as :meth:`read`."""
         stored = read_response(self.warc_dir, WarcLocation(capture.warc_file, capture.offset,
                                                             capture.length), self.max_payload)
         if stored.too_large:
             raise WarcError(f"{capture.warc_file}@{capture.offset}: payload larger than "
                             f"max_page_size ({self.max_payload} bytes); not replayed")
         if stored.revisit is None:
-            return stored
+            return Replayed(capture, stored)
         info = stored.revisit
         original = resolve_revisit(capture, self._originals(capture),
                                    refers_to_uri=info.refers_to_uri,
@@ -117,7 +126,7 @@ class ReplayStore:
             raise LookupError(f"{capture.url}: revisit at {capture.timestamp} refers to a "
                               "capture that is not in the archive")
         # resolve_revisit only returns full captures: this read does not recurse further.
-        return stored.with_payload(self.read(original))
+        return Replayed(capture, stored.with_payload(self.read(original)), original, stored)
 
     def lookup(self, url: str, at: datetime, captures: list[Capture] | None = None
                ) -> Replayed | None:
@@ -126,7 +135,7 @@ class ReplayStore:
         for capture in ordered_by_nearness(captures if captures is not None
                                            else self.captures(url), url, at):
             try:
-                return Replayed(capture, self.read(capture))
+                return self.resolve(capture)
             except (WarcError, LookupError) as exc:
                 log.warning("replay of %s skips a capture: %s", url, exc)
                 continue
