@@ -535,9 +535,15 @@ def import_cmd(ctx: Context, paths: tuple[Path, ...], source: str) -> None:
         # All files in one ingest, in the order reindex takes them, with the config as
         # reindex uses it: reindex gives the same archive.
         report = ingest_files(archive, result.ready, config, max_payload=max_payload)
+    first: dict[Path, str] = {}  # WARC file -> the input it was loaded from
     for given, files in result.inputs.items():
-        if files:  # a refused file has its line in result.errors
-            click.echo(import_summary(given, files, report))
+        if not files:
+            continue  # refused: its line is in result.errors
+        if earlier := next((first[f] for f in files if f in first), None):
+            click.echo(f"{given}: same content as {earlier}; nothing new")
+            continue
+        first.update(dict.fromkeys(files, given))
+        click.echo(import_summary(given, files, report))
     errors = result.errors + report.errors
     for line in errors:
         click.echo(f"mediawatch: error: {line}", err=True)
