@@ -76,13 +76,14 @@ def describe_gap(seconds: float) -> str:
 
 # How long the period a timestamp of this many digits names lasts (its precision).
 _PERIOD = {8: timedelta(days=1), 10: timedelta(hours=1), 12: timedelta(minutes=1),
-           14: timedelta(seconds=1)}
+           14: timedelta(0)}
 
 
 def asked_period(value: str) -> tuple[datetime, datetime]:
     """The period an ``--at`` value names, as ``[start, end)``: ``2024`` is the whole
-    year, ``20240301`` and ``2024-03-01`` the whole day, a full timestamp one second; an ISO
-    date and time is an instant. Raises ValueError as :func:`~archive.replay.rules.parse_when`."""
+    year, ``20240301`` and ``2024-03-01`` the whole day; a full 14-digit timestamp or an ISO
+    date and time is an instant (``start == end``). Raises ValueError as
+    :func:`~archive.replay.rules.parse_when`."""
     start = parse_when(value)
     if value.isdigit():
         if len(value) == 4:
