@@ -462,7 +462,8 @@ def serve(ctx: Context, host: str, port: int, replay_port: int,
     origin = f"http://{shown}:{replay_port}"
     ui = create_app(ctx.data_dir, ctx.config_path, origin,
                     source_rows=web_source_rows(ctx.config_path), hosts=hosts)
-    replay = create_replay_app(ctx.data_dir, hosts=hosts, max_payload=ctx.max_page_size())
+    replay = create_replay_app(ctx.data_dir, hosts=hosts, max_payload=ctx.max_page_size(),
+                               ui_origin=f"http://{shown}:{port}")
     try:
         serve_apps([(ui, host, port), (replay, host, replay_port)], on_started=lambda: click.echo(
             f"web interface http://{shown}:{port}/  replay {origin}/  (Ctrl-C stops)"))

@@ -1,29 +1,37 @@
-"""``mediawatch replay --info`` and what ``replay`` says about the capture it serves: the
-record's location and digest, a revisit and the capture it resolves to, a 304's stored status
-line, and how far the capture is from ``--at``. On WARC records written by the crawler's
-writer and loaded by its ingest; the pure helpers of :mod:`archive.replay.info` first."""
+"""What replay says about the capture it serves: ``mediawatch replay --info`` (the record's
+location and digest, a revisit and the capture it resolves to, a 304's stored status line,
+how far the capture is from ``--at``), and the replay app's capture list (banner, digests, a
+way back) and URL-prefix listing. On WARC records written by the crawler's writer and loaded
+by its ingest; the pure helpers of :mod:`archive.replay.info` first."""
 
 from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from click.testing import CliRunner
+from starlette.testclient import TestClient
 
+from archive.replay.app import create_replay_app
 from archive.replay.info import asked_period, describe_gap, distance_note
+from archive.replay.rules import prefix_bounds
 from archive.store.db import Archive
 from archive.warc.reader import iter_responses, list_warcs
 from archive.warc.writer import REVISIT_NOT_MODIFIED, Exchange, RotatingWarcWriter
 from crawler.ingest import ingest_files
 from scheduler.cli import main
 
+if TYPE_CHECKING:
+    from pathlib import Path
+
 URL = "http://news.test/a.html"
 PAGE = b"<html><head><title>Summit</title></head><body><h1>Summit ends</h1></body></html>"
 T0 = datetime(2024, 3, 1, 12, 0, 0, tzinfo=UTC)
 T304 = datetime(2024, 4, 1, 6, 30, 0, tzinfo=UTC)
 T_SAME = datetime(2024, 9, 1, 0, 0, 0, tzinfo=UTC)
+OTHERS = ["/a.html.bak", "/b/c.css", "/b/d.css", "/z.css"]
 
 
 @pytest.mark.parametrize(("seconds", "text"), [
@@ -76,6 +84,10 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert writer.write_exchange(_exchange(304, "Not Modified", b"", T304), prior).revisit \
         == REVISIT_NOT_MODIFIED
     assert writer.write_exchange(_exchange(200, "OK", PAGE, T_SAME), prior).revisit
+    for path in OTHERS:
+        writer.write_exchange(Exchange(
+            "http://news.test" + path, "GET", path, (), "HTTP/1.1", 200, "OK",
+            (("Content-Type", "text/css"),), b"body{}", T0, metadata={"source": "test"}))
     writer.close()
     with Archive(data / "archive.db") as archive:
         assert ingest_files(archive, list_warcs(data / "warcs"), None, workers=1).errors == []
@@ -110,7 +122,7 @@ def test_info_of_a_full_response(data: Path) -> None:
 def test_info_of_a_304_revisit_names_the_record_it_resolves_to(data: Path) -> None:
     out, _ = replay(data, "--at", "20240401063000", "--info")
     info = json.loads(out)
-    full, not_modified, _ = records(data)
+    full, not_modified = records(data)[:2]
     assert info["status"] == 304
     assert info["status_line"] == "HTTP/1.1 304 Not Modified"
     assert info["revisit"] == REVISIT_NOT_MODIFIED
@@ -138,3 +150,54 @@ def test_at_far_from_every_capture_says_how_far(data: Path) -> None:
     assert err == "nearest capture is 1948 days before --at 2030\n"
     _, err = replay(data)  # the latest capture, no time asked for: nothing to say
     assert err == ""
+
+
+@pytest.mark.parametrize("prefix", ["http://news.test/b/", "a", "a\U0010ffff", ""],
+                         ids=["url", "letter", "max-char", "empty"])
+def test_prefix_bounds_hold_exactly_the_strings_with_the_prefix(prefix: str) -> None:
+    low, high = prefix_bounds(prefix)
+    for text in [prefix, prefix + "x", prefix + "\U0010ffff", "b", "`", "http://news.test/c",
+                 "http://news.test/b", "a\U0010ffff\U0010ffff"]:
+        assert (low <= text and (high is None or text < high)) == text.startswith(prefix), text
+
+
+def test_capture_list_has_banner_digests_and_a_way_back(data: Path) -> None:
+    app = create_replay_app(data, ui_origin="http://127.0.0.1:8080")
+    r = TestClient(app).get(f"/replay/*/{URL}")
+    assert r.status_code == 200
+    full, not_modified, same = records(data)[:3]
+    for record in (full, not_modified, same):
+        assert f"<code>{record['payload_digest']}</code>" in r.text
+        assert f"<code>{record['warc_file']}@{record['offset']}</code>" in r.text
+    assert "mediawatch archive" in r.text
+    assert '<a href="http://127.0.0.1:8080/">&larr; mediawatch search</a>' in r.text
+    assert f'href="/replay/20240901000000/{URL}">latest capture</a>' in r.text
+    assert 'href="/replay/*/http://news.test/*">every captured URL under http://news.test/' \
+        in r.text
+    assert f'href="http://127.0.0.1:8080/replay-frame/20240401063000/{URL}"' in r.text
+    # Without an interface beside it, no link leads there.
+    alone = TestClient(create_replay_app(data)).get(f"/replay/*/{URL}")
+    assert "8080" not in alone.text
+    assert f'href="/replay/20240901000000/{URL}">latest capture</a>' in alone.text
+
+
+def test_url_prefix_listing(data: Path) -> None:
+    client = TestClient(create_replay_app(data))
+    r = client.get("/replay/*/http://news.test/b/*")
+    assert r.status_code == 200
+    assert "2 URLs." in r.text
+    for path in ("/b/c.css", "/b/d.css"):
+        assert f'<a href="/replay/*/http://news.test{path}">http://news.test{path}</a>' \
+            in r.text
+    assert "z.css" not in r.text
+    everything = client.get("/replay/*/http://news.test/*")
+    assert "5 URLs." in everything.text
+    assert (f'<a href="/replay/*/{URL}">{URL}</a></td><td>3</td>'
+            f'<td><a href="/replay/20240301120000/{URL}">2024-03-01 12:00:00</a></td>'
+            f'<td><a href="/replay/20240901000000/{URL}">2024-09-01 00:00:00</a>') \
+        in everything.text.replace("\n", "")
+    # "a.html*" is a prefix, not a URL: it takes the .bak copy too.
+    assert "2 URLs." in client.get(f"/replay/*/{URL}*").text
+    none = client.get("/replay/*/http://elsewhere.test/*")
+    assert none.status_code == 404
+    assert "No captured URL starts with http://elsewhere.test/" in none.text

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from archive.models import WarcLocation
-from archive.replay.rules import Capture, ordered_by_nearness, resolve_revisit
+from archive.replay.rules import Capture, ordered_by_nearness, prefix_bounds, resolve_revisit
 from archive.store.connection import connect
 from archive.store.urls import try_normalize_url
 from archive.times import parse_utc
@@ -48,6 +48,16 @@ def _capture(row: tuple[Any, ...]) -> Capture:
                    url=str(row[3]), status=int(row[4]), fetched_at=parse_utc(str(row[5])),
                    digest=row[6], record_id=row[7], revisit=row[8],
                    refers_to=row[9])
+
+
+@dataclass(frozen=True, slots=True)
+class CapturedUrl:
+    """One URL of a URL-prefix listing: how often and when it was captured."""
+
+    url: str
+    captures: int
+    first: datetime
+    last: datetime
 
 
 class ReplayStore:
@@ -88,6 +98,32 @@ class ReplayStore:
             rows = conn.execute(f"SELECT {_COLUMNS} FROM captures WHERE url = ?",
                                 (url,)).fetchall()
         return [_capture(r) for r in rows]
+
+    def article_id(self, url: str) -> str | None:
+        """The id of the article ``url`` is an alias of, or None."""
+        conn = self._conn()
+        norm = try_normalize_url(url)
+        if conn is None or norm is None:
+            return None
+        row = conn.execute("SELECT article_id FROM aliases WHERE url = ?", (norm,)).fetchone()
+        return str(row[0]) if row else None
+
+    def urls_with_prefix(self, prefix: str, limit: int = 1000) -> list[CapturedUrl]:
+        """The captured URLs starting with ``prefix`` exactly (at most ``limit``, in URL
+        order), each with its number of captures and first and last capture time."""
+        conn = self._conn()
+        if conn is None:
+            return []
+        low, high = prefix_bounds(prefix)
+        # A closed range when there is an upper bound, so the scan of captures_url_exact
+        # stops at the end of the prefix rather than at the end of the index.
+        below = "" if high is None else " AND url < ?"
+        rows = conn.execute(
+            "SELECT url, count(*), min(fetched_at), max(fetched_at) FROM captures "
+            f"WHERE url >= ?{below} GROUP BY url ORDER BY url LIMIT ?",
+            (low, *(() if high is None else (high,)), limit)).fetchall()
+        return [CapturedUrl(str(r[0]), int(r[1]), parse_utc(str(r[2])), parse_utc(str(r[3])))
+                for r in rows]
 
     def _originals(self, revisit: Capture) -> list[Capture]:
         conn = self._conn()
