@@ -15,11 +15,12 @@ from click.testing import CliRunner
 from starlette.testclient import TestClient
 
 from archive.replay.app import create_replay_app
-from archive.replay.info import asked_period, describe_gap, distance_note
-from archive.replay.rules import prefix_bounds
+from archive.replay.info import asked_period, citation, describe_gap, distance_note
+from archive.replay.rules import Capture, prefix_bounds
 from archive.store.db import Archive
 from archive.warc.reader import iter_responses, list_warcs
 from archive.warc.writer import REVISIT_NOT_MODIFIED, Exchange, RotatingWarcWriter
+from archive.web.app import create_app
 from crawler.ingest import ingest_files
 from scheduler.cli import main
 
@@ -201,3 +202,35 @@ def test_url_prefix_listing(data: Path) -> None:
     none = client.get("/replay/*/http://elsewhere.test/*")
     assert none.status_code == 404
     assert "No captured URL starts with http://elsewhere.test/" in none.text
+
+
+def test_citation_names_title_url_time_archive_id_digest_and_permalink() -> None:
+    capture = Capture(warc_file="f.warc.gz", offset=10, length=5, url=URL, status=200,
+                      fetched_at=T0, digest="sha1:ABC", record_id="<urn:uuid:1>")
+    assert citation(capture, "http://r.test/replay/20240301120000/" + URL, "Summit ends",
+                    "a1b2c3d4e5f6") == (
+        "\u201cSummit ends\u201d. http://news.test/a.html. archived capture "
+        "2024-03-01T12:00:00Z (HTTP 200), mediawatch article a1b2c3d4e5f6, payload digest "
+        "sha1:ABC, WARC record <urn:uuid:1>. "
+        "Permalink: http://r.test/replay/20240301120000/http://news.test/a.html")
+
+
+def test_frame_banner_shows_the_served_capture_digest_and_citation(data: Path) -> None:
+    client = TestClient(create_app(data, data / "none.toml", "http://r.test"))
+    not_modified = records(data)[1]
+    # A day's timestamp: the banner names the capture replay serves, not the day asked for.
+    page = client.get(f"/replay-frame/20240401/{URL}")
+    assert page.status_code == 200
+    assert "fetched 2024-04-01 06:30:00 UTC (HTTP 304, revisit, " \
+        f"{not_modified['warc_file']}@{not_modified['offset']})" in page.text
+    assert f'<code class="digest">{not_modified["payload_digest"]}</code>' in page.text
+    permalink = f"http://r.test/replay/20240401063000/{URL}"
+    assert f'<a href="{permalink}" target="_blank" rel="noreferrer">permalink</a>' in page.text
+    cited = (f"{URL}. archived capture 2024-04-01T06:30:00Z (HTTP 304), payload digest "
+             f"{not_modified['payload_digest']}, WARC record "
+             f"{not_modified['record_id']}. Permalink: {permalink}")
+    assert f'data-citation="{cited.replace("<", "&lt;").replace(">", "&gt;")}"' in page.text
+    assert 'id="copy-citation"' in page.text
+    missing = client.get("/replay-frame/2024/http://nowhere.test/")
+    assert "not in the archive" in missing.text
+    assert "copy-citation" not in missing.text

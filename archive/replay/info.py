@@ -63,6 +63,22 @@ def capture_info(found: Replayed) -> dict[str, Any]:
     }
 
 
+def citation(capture: Capture, permalink: str, title: str | None = None,
+             article_id: str | None = None) -> str:
+    """A citation of one capture, to paste into a report: title, URL, capture time, status,
+    the article's id in the archive, the payload digest, the WARC record id and the
+    permalink that replays exactly this capture."""
+    head = f"\u201c{title}\u201d. " if title else ""
+    details = [f"archived capture {_iso(capture.fetched_at)} (HTTP {capture.status})"]
+    if article_id:
+        details.append(f"mediawatch article {article_id}")
+    if capture.digest:
+        details.append(f"payload digest {capture.digest}")
+    if capture.record_id:
+        details.append(f"WARC record {capture.record_id}")
+    return f"{head}{capture.url}. {', '.join(details)}. Permalink: {permalink}"
+
+
 def describe_gap(seconds: float) -> str:
     """A duration in its two largest units: ``3 days 4 hours``, ``5 minutes``."""
     left = int(abs(seconds))
