@@ -7,8 +7,9 @@ by its ingest; the pure helpers of :mod:`archive.replay.info` first."""
 from __future__ import annotations
 
 import json
+import subprocess
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from click.testing import CliRunner
@@ -23,8 +24,10 @@ from archive.warc.writer import REVISIT_NOT_MODIFIED, Exchange, RotatingWarcWrit
 from archive.web.app import create_app
 from crawler.ingest import ingest_files
 from scheduler.cli import main
+from tests.conftest import MEDIAWATCH
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from pathlib import Path
 
 URL = "http://news.test/a.html"
@@ -234,3 +237,38 @@ def test_frame_banner_shows_the_served_capture_digest_and_citation(data: Path) -
     missing = client.get("/replay-frame/2024/http://nowhere.test/")
     assert "not in the archive" in missing.text
     assert "copy-citation" not in missing.text
+
+
+def test_citation_is_one_click_away_and_the_capture_list_leads_back(
+        data: Path, browser: Any, free_port: Callable[[], int]) -> None:
+    """In chromium against the real ``mediawatch serve``: the banner's button puts the
+    citation on the clipboard, and the capture list it links to leads back to the
+    interface."""
+    port, replay_port = free_port(), free_port()
+    proc = subprocess.Popen(
+        [MEDIAWATCH, "--config", str(data / "none.toml"), "--data", str(data), "serve",
+         "--port", str(port), "--replay-port", str(replay_port)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    ui = f"http://127.0.0.1:{port}"
+    try:
+        assert proc.stdout is not None
+        assert "web interface" in proc.stdout.readline()
+        context = browser.new_context()
+        context.grant_permissions(["clipboard-read", "clipboard-write"], origin=ui)
+        tab = context.new_page()
+        tab.goto(f"{ui}/replay-frame/20240301120000/{URL}")
+        tab.click("#copy-citation")
+        tab.wait_for_function("document.getElementById('copy-citation').textContent "
+                              "== 'Copied'")
+        copied = tab.evaluate("navigator.clipboard.readText()")
+        assert copied.startswith(f"{URL}. archived capture 2024-03-01T12:00:00Z (HTTP 200)")
+        assert copied.endswith(
+            f"Permalink: http://127.0.0.1:{replay_port}/replay/20240301120000/{URL}")
+        tab.goto(f"http://127.0.0.1:{replay_port}/replay/*/{URL}")
+        assert tab.locator("tbody tr").count() == 3
+        tab.click("text=mediawatch search")
+        assert tab.url == f"{ui}/"
+        context.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
