@@ -30,7 +30,6 @@ from __future__ import annotations
 import logging
 import os
 import re
-import signal
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -41,10 +40,12 @@ from typing import TYPE_CHECKING
 from urllib.parse import urljoin
 
 from archive.config.sources import Config, Source
+from archive.faults import INGEST_STOP_AFTER, stop_here
 from archive.models import Article, Hints
 from archive.store import ledger
 from archive.store.db import Archive, CaptureRef, Outcome
 from archive.store.writerlock import close_inherited, writer_lock
+from archive.warc.cdxj import index_missing
 from archive.warc.importer import imported_source
 from archive.warc.payload import DEFAULT_MAX_PAYLOAD
 from archive.warc.reader import Damage, StoredResponse, WarcError, iter_responses, list_warcs
@@ -288,10 +289,8 @@ def _batches(stored: Iterator[StoredResponse], size: int) -> Iterator[list[Store
 #: Test hook, for crash tests only: ``MEDIAWATCH_TEST_INGEST_STOP_AFTER=N`` makes an ingest
 #: commit its records in batches of N and stop its own process (SIGSTOP) after the first
 #: batch, so that a test can ``kill -9`` it at a known point of a load. Unset in production.
-STOP_HOOK = "MEDIAWATCH_TEST_INGEST_STOP_AFTER"
-
-
-_STOPPED: list[bool] = []
+#: The stop is :func:`archive.faults.stop_here` at stage ``loading``.
+STOP_HOOK = INGEST_STOP_AFTER
 
 
 def _stop_after() -> int | None:
@@ -306,7 +305,9 @@ def _load_file(archive: Archive, path: Path, parser: Parser, report: IngestRepor
 
     Each batch is stored in one transaction together with the ledger's new position, and
     that position is read again inside the transaction: a record is stored once, whether
-    this load resumes a killed one or races another process loading the same file."""
+    this load resumes a killed one or races another process loading the same file.
+    After each batch, the test hook :func:`archive.faults.stop_here` (``loading``);
+    ``stop_after`` is no longer read (the hook reads :data:`STOP_HOOK` itself)."""
     seen = ledger.position(archive, path.name)
     start = seen.loaded_to if seen is not None else 0
     try:
@@ -325,9 +326,7 @@ def _load_file(archive: Archive, path: Path, parser: Parser, report: IngestRepor
                 if todo:
                     last = todo[-1][0].location
                     ledger.advance(archive, path.name, len(todo), last.offset + last.length)
-            if stop_after is not None and not _STOPPED:
-                _STOPPED.append(True)  # once per process: SIGCONT lets the load go on
-                os.kill(os.getpid(), signal.SIGSTOP)  # the test hook: see STOP_HOOK
+            stop_here("loading")  # test hook (archive/faults.py; see STOP_HOOK)
     except WarcError as exc:
         # An unreadable file (damaged regions are skipped, not raised): what was read is
         # in; the file is marked complete so it is not retried forever, and the error is
@@ -404,8 +403,13 @@ def follow(db_path: Path, warc_dir: Path, config: Config | None, stop: Event,
 
 
 def pending_files(archive: Archive, warc_dir: Path) -> list[Path]:
-    """The closed WARC files in ``warc_dir`` not completely loaded, in ingest order."""
-    return sorted(ledger.pending(archive, list_warcs(warc_dir)), key=ingest_order)
+    """The closed WARC files in ``warc_dir`` not completely loaded, in ingest order.
+
+    Each gets its CDXJ index if it has none (:func:`archive.warc.cdxj.index_missing`): a
+    process killed between closing a file and indexing it left it without one."""
+    pending = sorted(ledger.pending(archive, list_warcs(warc_dir)), key=ingest_order)
+    index_missing(pending)
+    return pending
 
 
 def source_for(config: Config | None, source_id: str) -> Source:

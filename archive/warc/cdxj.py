@@ -17,16 +17,21 @@ a missing or stale one is never an error for mediawatch itself.
 
 from __future__ import annotations
 
+import glob
 import io
 import logging
 import os
 import zlib
+from collections.abc import Iterable
 from pathlib import Path
 
 from cdxj_indexer.main import CDXJIndexer
 from warcio.exceptions import ArchiveLoadFailed
 
-__all__ = ["CDXJ_SUFFIX", "cdxj_lines", "cdxj_path", "index_closed_warc", "write_cdxj"]
+from archive.faults import stop_here
+
+__all__ = ["CDXJ_SUFFIX", "cdxj_lines", "cdxj_path", "index_closed_warc", "index_missing",
+           "write_cdxj"]
 
 log = logging.getLogger(__name__)
 
@@ -65,12 +70,16 @@ def cdxj_lines(warc: str | Path) -> list[str]:
 def write_cdxj(warc: str | Path) -> Path:
     """Write (or rewrite) the index beside ``warc`` and return its path.
 
-    Written to a temporary name and renamed, so a reader never sees half an index.
+    Written to a temporary name and renamed, so a reader never sees half an index. The
+    temporary name is this process's own: since :func:`index_missing`, two processes may
+    index one file at once (a crawl that just closed it, another picking it up), and a
+    shared name let one rename the other's half-written file into place.
     """
     target = cdxj_path(warc)
-    tmp = target.with_name(target.name + ".tmp")
+    tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
     with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
         fh.writelines(cdxj_lines(warc))
+    stop_here("indexing")  # test hook (archive/faults.py)
     os.replace(tmp, target)
     return target
 
@@ -87,3 +96,24 @@ def index_closed_warc(warc: str | Path) -> Path | None:
     except (OSError, ValueError, EOFError, zlib.error, ArchiveLoadFailed) as exc:
         log.warning("%s: CDXJ index not written (%s)", Path(warc).name, exc)
         return None
+
+
+def index_missing(warcs: Iterable[Path]) -> list[Path]:
+    """Write the index of every closed WARC in ``warcs`` that has none; the paths written.
+
+    A process killed after a file got its final name and before its index was renamed into
+    place (``kill -9``, a power cut) leaves a closed file without an index, and nothing
+    else would ever write it: the writer's ``on_close`` ran in the dead process, and the
+    recovery of ``.open`` files does not see closed ones. The ingest calls this for the
+    files it picks up as not completely loaded (:func:`crawler.ingest.pending_files`),
+    which every such file is, since a crawl indexes its files before it loads them.
+    The temporary index a killed writer left (``<index>.<pid>.tmp``) is removed.
+    """
+    written = []
+    for warc in warcs:
+        if not cdxj_path(warc).exists() and (index := index_closed_warc(warc)) is not None:
+            log.warning("%s: CDXJ index was missing (written now)", warc.name)
+            written.append(index)
+            for stale in index.parent.glob(glob.escape(index.name) + ".*.tmp"):
+                stale.unlink(missing_ok=True)
+    return written

@@ -24,6 +24,7 @@ from typing import BinaryIO
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from archive.faults import stop_here
 from archive.models import PriorCapture, WarcLocation
 
 log = logging.getLogger(__name__)
@@ -203,8 +204,10 @@ class RotatingWarcWriter:
         return self._finish()
 
     def _finish(self) -> Path:
+        stop_here("closing")  # test hook (archive/faults.py)
         final = self.directory / self._name
         os.replace(self.directory / (self._name + ".open"), final)
+        stop_here("closed")  # test hook (archive/faults.py)
         self._file = self._writer = None
         self.closed_files.append(final)
         if self._on_close is not None:
@@ -278,6 +281,7 @@ class RotatingWarcWriter:
             response = self._revisit_record(ex.url, profile, http_headers, warc_headers,
                                             prior, digest)
         location = self._write(response)
+        stop_here("mid-exchange")  # test hook (archive/faults.py)
         before = location.length
 
         request_headers = StatusAndHeaders(

@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 from scrapy import Request, Spider, signals
 from scrapy.exceptions import NotConfigured
 
+from archive.faults import stop_here
 from archive.models import CapturedResponse
 from archive.warc.cdxj import index_closed_warc
 from archive.warc.writer import Exchange, RotatingWarcWriter
@@ -176,6 +177,7 @@ class WarcCapture:
             if written.revisit is not None:
                 stats.inc_value("mediawatch/warc/revisits")
                 stats.inc_value("mediawatch/warc/revisit_bytes", written.bytes_written)
+        stop_here("fetched")  # test hook (archive/faults.py)
 
     def stop(self, spider: Spider, problem: str) -> None:
         """Write nothing more and close the spider (reason ``disk_full``), saying why once."""

@@ -33,6 +33,7 @@ from scrapy import Spider, signals
 from scrapy.exceptions import NotConfigured
 
 from archive.config.sources import load_config
+from archive.faults import stop_here
 from archive.store.db import Archive
 from crawler.components.diskspace import DISK_STAT, is_disk_full
 from crawler.figures import INGEST_OUTCOME, RECOVERED_STAT, WARC_FILES_STAT
@@ -84,6 +85,7 @@ class IngestOnClose:
     def spider_closed(self, spider: Spider) -> None:
         """Ingest :meth:`files` and every other closed file not completely loaded (the
         ledger's pending files, of any source); outcomes and problems go to the stats."""
+        stop_here("indexed")  # test hook (archive/faults.py)
         try:
             archive = Archive(self.data_dir / "archive.db")
             try:
@@ -98,6 +100,8 @@ class IngestOnClose:
             problem = f"disk full: loading into {self.data_dir / 'archive.db'} failed ({exc})"
             log.error("%s", problem)
             self.stats.set_value(DISK_STAT, problem)
+            return
+        stop_here("loaded")  # test hook (archive/faults.py)
 
     def _ingest(self, archive: Archive) -> None:
         own = self.files()

@@ -46,6 +46,7 @@ from typing import TYPE_CHECKING, Any
 from scrapy import Spider, signals
 from scrapy.exceptions import NotConfigured
 
+from archive.faults import stop_here
 from archive.store.crawlstate import source_states
 from archive.store.db import Archive
 from archive.warc.cdxj import index_closed_warc
@@ -171,6 +172,7 @@ class CrawlSession:
 
     def engine_stopped(self) -> None:
         """Log the run (every ``spider_closed`` handler has run by now), then unlock."""
+        stop_here("state-saved")  # test hook (archive/faults.py)
         try:
             if self.source_id is not None:
                 self._log_run()
