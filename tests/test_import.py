@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from io import BytesIO
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -29,6 +30,9 @@ from archive.warc.importer import imported_source
 from scheduler.newsroom.server import Newsroom
 from scheduler.newsroom.stories import CHALLENGE_PATH, NON_ARTICLES, STORIES
 from tests.conftest import MEDIAWATCH
+
+if TYPE_CHECKING:
+    from tests.conftest import Crawled
 
 # ../shared beside the repository (a git worktree elsewhere points at it with the variable).
 EVAL_WARCS = Path(os.environ.get("MEDIAWATCH_EVAL_WARCS") or
@@ -43,9 +47,10 @@ PATHS = [s["canonical"] for s in STORIES] + [p for p in NON_ARTICLES if p != LIV
     + OTHER_PATHS
 
 
-def fetch(newsroom: Newsroom, path: str) -> tuple[str, int, str, list[tuple[str, str]], bytes]:
+def fetch(base: str, path: str) -> tuple[str, int, str, list[tuple[str, str]], bytes]:
     """One GET as a plain client makes it (no redirects followed, no gzip asked for)."""
-    conn = http.client.HTTPConnection(newsroom.host, newsroom.port, timeout=30)
+    parts = urlsplit(base)
+    conn = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=30)
     try:
         conn.request("GET", path)
         resp = conn.getresponse()
@@ -57,15 +62,15 @@ def fetch(newsroom: Newsroom, path: str) -> tuple[str, int, str, list[tuple[str,
         conn.close()
 
 
-def write_foreign_warc(newsroom: Newsroom, paths: list[str], out: Path) -> int:
-    """A gzip WARC of ``paths`` written with warcio alone, one second apart; returns the
-    number of response records."""
+def write_foreign_warc(base: str, paths: list[str], out: Path) -> int:
+    """A gzip WARC of ``paths`` under ``base`` written with warcio alone, one second
+    apart; returns the number of response records."""
     with open(out, "wb") as fh:
         writer = WARCWriter(fh, gzip=True)
         writer.write_record(writer.create_warcinfo_record(out.name, {"software": "test"}))
         for n, path in enumerate(paths):
-            url = newsroom.base_url + path
-            protocol, status, reason, headers, body = fetch(newsroom, path)
+            url = base + path
+            protocol, status, reason, headers, body = fetch(base, path)
             date = FETCHED_AT.replace(second=n % 60, minute=8 + n // 60)
             warc_date = date.strftime("%Y-%m-%dT%H:%M:%SZ")
             http_headers = StatusAndHeaders(f"{status} {reason}", headers, protocol=protocol)
@@ -91,7 +96,7 @@ def cli(data: Path, *args: str, config: Path | None = None) -> subprocess.Comple
          *args], capture_output=True, text=True, timeout=600, check=False)
 
 
-def export(data: Path) -> list[dict[str, object]]:
+def export(data: Path) -> list[dict[str, Any]]:
     result = cli(data, "export")
     assert result.returncode == 0, result.stderr
     return [json.loads(line) for line in result.stdout.splitlines()]
@@ -104,7 +109,7 @@ def foreign(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Pat
     work = tmp_path_factory.mktemp("foreign")
     with Newsroom(slow_seconds=0.1) as newsroom:
         warc = work / "other-tool.warc.gz"
-        count = write_foreign_warc(newsroom, PATHS, warc)
+        count = write_foreign_warc(newsroom.base_url, PATHS, warc)
         yield newsroom.base_url, warc, count
 
 
@@ -175,6 +180,40 @@ def test_import_without_source_uses_import_and_is_idempotent(
     bad = cli(data, "import", str(warc), "--source", "Not Valid")
     assert bad.returncode == 2
     assert "--source" in bad.stderr
+
+
+def test_pages_the_crawl_archived_join_their_articles(crawled: Crawled,
+                                                      tmp_path: Path) -> None:
+    """Identity as for crawled pages: another tool's copies of one outlet's stories,
+    imported as that source, are captures of the articles the crawl archived (same ids, no
+    new article); matching is per source (archive.store.identity), so as another source
+    they are articles of their own."""
+    northwind = [s["canonical"] for s in STORIES if s["source"] == "northwind"]
+    warc = tmp_path / "same-site.warc.gz"
+    write_foreign_warc(crawled.base, northwind, warc)
+    before = {a["id"]: a for a in export(crawled.data)}
+    result = cli(crawled.data, "import", str(warc), "--source", "northwind",
+                 config=crawled.config)
+    assert result.returncode == 0, result.stderr
+    n = len(northwind)
+    assert f": {n} records, {n} articles (0 new), 0 non-articles" in result.stdout
+    after = {a["id"]: a for a in export(crawled.data)}
+    assert set(after) == set(before)
+    shown = cli(crawled.data, "show", crawled.base + northwind[0], "--format", "json",
+                config=crawled.config)
+    assert shown.returncode == 0, shown.stderr
+    assert any(c["warc_file"].endswith("@northwind.warc.gz")
+               for c in json.loads(shown.stdout)["captures"])
+
+    other = tmp_path / "other-outlet.warc.gz"
+    write_foreign_warc(crawled.base, northwind[:1], other)
+    result = cli(crawled.data, "import", str(other), "--source", "partner",
+                 config=crawled.config)
+    assert ": 1 records, 1 articles (1 new)" in result.stdout
+    assert cli(crawled.data, "reindex", config=crawled.config).returncode == 0
+    rebuilt = {a["id"]: a for a in export(crawled.data)}
+    assert set(rebuilt) - set(after) == {a for a in rebuilt if rebuilt[a]["source"] == "partner"}
+    assert {k: v for k, v in rebuilt.items() if k in after} == after
 
 
 def test_imported_source_is_read_from_the_name() -> None:
