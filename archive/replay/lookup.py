@@ -84,6 +84,14 @@ class ReplayStore:
             self._local.conn = conn
         return conn
 
+    def close(self) -> None:
+        """Close this thread's connection (a one-request store: the web interface's
+        banner, which must see a reindexed archive on its next request)."""
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
     def captures(self, url: str) -> list[Capture]:
         """Every capture (responses and revisits) of ``url`` and of the URLs that normalize
         like it, in no particular order."""

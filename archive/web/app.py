@@ -129,7 +129,6 @@ def create_app(data_dir: str | Path, config_path: str | Path, replay_origin: str
     if not db_path.exists():
         Archive(db_path).close()  # an empty, migrated archive: the pages work before a crawl
     settings = Settings(db_path, Path(config_path), replay_origin.rstrip("/"), source_rows)
-    replay_store = ReplayStore(data)
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.globals["urlencode"] = urlencode
     templates.env.filters["tojson_pretty"] = lambda v: json.dumps(v, ensure_ascii=False,
@@ -199,7 +198,10 @@ def create_app(data_dir: str | Path, config_path: str | Path, replay_origin: str
             return error(request, 400, f"not a capture timestamp: {ts[:40]!r}")
         # The capture the replay origin serves for this address, found by the same rules
         # (nearest, exact URL first, readable), so the banner describes what is shown.
-        found = replay_store.lookup(url, parse_timestamp(ts))
+        # A store per request, like every other page's connection: a reindex swaps the
+        # database file, and a connection kept open would go on reading the old one.
+        with closing(ReplayStore(data)) as store:
+            found = store.lookup(url, parse_timestamp(ts))
         capture = found.capture if found is not None else None
         with _archive(settings.db_path) as archive:
             aid = archive.resolve(url)
