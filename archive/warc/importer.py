@@ -177,7 +177,8 @@ def _accept(data: bytes, name: str, label: str, warc_dir: Path, result: ImportRe
     warc_dir.mkdir(parents=True, exist_ok=True)
     # Checked under a temporary name in the same directory, then renamed: a crawl or ingest
     # listing the directory never sees a file that is not complete and valid.
-    fd, tmp = tempfile.mkstemp(dir=warc_dir, prefix=".import-", suffix=".tmp")
+    # Named after the final file, so that a warning logged while checking names it.
+    fd, tmp = tempfile.mkstemp(dir=warc_dir, prefix=f".{final.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
