@@ -46,7 +46,7 @@ from archive.store import ledger
 from archive.store.db import Archive, CaptureRef, Outcome
 from archive.store.writerlock import close_inherited, writer_lock
 from archive.warc.cdxj import index_missing
-from archive.warc.importer import imported_source
+from archive.warc.importer import import_stamp, imported_source
 from archive.warc.payload import DEFAULT_MAX_PAYLOAD
 from archive.warc.reader import Damage, StoredResponse, WarcError, iter_responses, list_warcs
 from crawler.pages.blockpage import block_reason
@@ -62,7 +62,11 @@ _NAME = re.compile(r"^(?P<source>.+?)-(?P<ts>\d{17})-(?P<serial>\d{5})-.*\.warc(
 
 
 def ingest_order(path: Path) -> tuple[str, str, str, str]:
-    """Sort key: capture time, then source and serial; foreign names sort by name after."""
+    """Sort key: capture time, then source and serial; an imported file at its import
+    time (after the crawl files of the same millisecond); other names by name after all."""
+    # Imports first: the name of an imported crawl file contains that file's own name.
+    if stamp := import_stamp(path.name):
+        return (stamp, "~import", "", path.name)
     if m := _NAME.match(path.name):
         return (m["ts"], m["source"], m["serial"], path.name)
     return ("~", "", "", path.name)

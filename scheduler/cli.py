@@ -531,7 +531,8 @@ def import_cmd(ctx: Context, paths: tuple[Path, ...], source: str) -> None:
         raise click.BadParameter(str(exc), param_hint="'--source'") from None
     config = ctx.config() if Path(ctx.config_path).exists() else None
     max_payload = ctx.max_page_size()
-    result = import_files(paths, ctx.warc_dir, max_payload, source=source)
+    result = import_files(paths, ctx.warc_dir, max_payload, source=source,
+                          now=datetime.now(UTC))
     with ctx.archive() as archive:
         # All files in one ingest, in the order reindex takes them, with the config as
         # reindex uses it: reindex gives the same archive.

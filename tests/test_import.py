@@ -26,8 +26,10 @@ import pytest
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from archive.warc.importer import imported_source
+from archive.warc.importer import import_stamp, imported_source
+from crawler.ingest import ingest_order
 from scheduler.newsroom.server import Newsroom
+from scheduler.newsroom.sources import render_sources
 from scheduler.newsroom.stories import CHALLENGE_PATH, NON_ARTICLES, STORIES
 from tests.conftest import MEDIAWATCH
 
@@ -216,11 +218,64 @@ def test_pages_the_crawl_archived_join_their_articles(crawled: Crawled,
     assert {k: v for k, v in rebuilt.items() if k in after} == after
 
 
-def test_imported_source_is_read_from_the_name() -> None:
+def test_between_crawls_and_reindexed_the_archive_is_the_same(tmp_path: Path) -> None:
+    """Imported between two crawls, another tool's copy of the edited story makes version
+    2 (its text came first); reindex must load the files in the same order (the import time
+    is in the imported file's name) and give the same versions, captures and all."""
+    data = tmp_path / "data"
+    config = tmp_path / "sources.toml"
+    with Newsroom(slow_seconds=0.1) as newsroom:
+        config.write_text(render_sources(newsroom.base_url), encoding="utf-8")
+        assert cli(data, "crawl", config=config).returncode == 0
+        newsroom.edition = 2
+        edited = [s["canonical"] for s in STORIES if s["changes"] and s["source"] == "northwind"]
+        assert edited
+        warc = tmp_path / "edition-2.warc.gz"
+        write_foreign_warc(newsroom.base_url, edited, warc)
+        imported = cli(data, "import", str(warc), "--source", "northwind", config=config)
+        assert imported.returncode == 0, imported.stderr
+        assert cli(data, "crawl", config=config).returncode == 0
+
+    def everything() -> dict[str, Any]:
+        shown = {}
+        for article in export(data):
+            result = cli(data, "show", article["id"], "--format", "json", config=config)
+            assert result.returncode == 0, result.stderr
+            shown[article["id"]] = json.loads(result.stdout)
+        return shown
+    before = everything()
+    story = before[next(a["id"] for a in export(data) if a["url"].endswith(edited[0]))]
+    # Version 2 is the imported copy's (captured at FETCHED_AT), not the second crawl's.
+    assert [v["fetched_at"] for v in story["versions"]][1] == "2024-05-06T07:08:00Z"
+    assert cli(data, "reindex", config=config).returncode == 0
+    assert everything() == before
+
+
+def test_imported_source_and_time_are_read_from_the_name() -> None:
     assert imported_source("import-0123456789-example.warc.gz") == "import"
     assert imported_source("import-0123456789-a-b@my-src_2.warc") == "my-src_2"
-    assert imported_source("import-0123456789-x@y.warc.gz") == "y"
+    assert imported_source("import-20240101120000123-0123456789-x@y.warc.gz") == "y"
     assert imported_source("northwind-20240101000000000-00001-h.warc.gz") is None
+    assert import_stamp("import-20240101120000123-0123456789-x@y.warc.gz") == \
+        "20240101120000123"
+    assert import_stamp("import-0123456789-example.warc.gz") is None
+
+
+def test_ingest_order_puts_an_import_between_the_crawls_around_it() -> None:
+    names = ["northwind-20240101120000999-00001-h.warc.gz",
+             "import-0123456789-old-style.warc.gz",
+             # an imported crawl file: its own name's time must not count
+             "import-20240101120000500-abcdef0123-northwind-20230101000000000-00001-h.warc.gz",
+             "anatolia-20240101120000100-00001-h.warc.gz",
+             "import-20240101120000999-0123456789-x@y.warc.gz",
+             "foreign.warc.gz"]
+    assert [p.name for p in sorted(map(Path, names), key=ingest_order)] == [
+        "anatolia-20240101120000100-00001-h.warc.gz",
+        "import-20240101120000500-abcdef0123-northwind-20230101000000000-00001-h.warc.gz",
+        "northwind-20240101120000999-00001-h.warc.gz",
+        "import-20240101120000999-0123456789-x@y.warc.gz",
+        "foreign.warc.gz",
+        "import-0123456789-old-style.warc.gz"]
 
 
 def eval_files() -> list[Path]:

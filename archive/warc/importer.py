@@ -9,10 +9,17 @@ directory (the record; ``reindex`` rebuilds the database from it like from any c
 - ARC is converted to WARC/1.0 records (:func:`archive.warc.importer.arc_to_warc`);
 - WACZ (a zip) gives each of its ``archive/*.warc[.gz]`` members, each checked as a WARC.
 
-Names are ``import-<first 10 hex of the content's sha256>-<name>[@<source>].warc[.gz]``:
+Names are ``import-<stamp>-<first 10 hex of the content's sha256>-<name>[@<source>].warc[.gz]``
+(``<stamp>``: the import's UTC time, ``YYYYmmddHHMMSSfff`` as in a crawl's file names):
 importing the same content twice (under any name) is a no-op, and two tools'
 ``example.warc.gz`` do not collide. The caller ingests the returned paths
 (:func:`crawler.ingest.ingest_files`; archive/ does not import crawler/).
+
+**The import time lives in the file name** so that ``reindex``, which takes the files in
+time order (:func:`crawler.ingest.ingest_order`), loads an imported file between the
+crawls it was imported between: when it holds pages the archive also crawled, which
+capture made version 2 depends on that order. Files imported before the stamp existed
+(``import-<hash>-<name>``) come after every crawl's files.
 
 **The source id lives in the file name.** Records written by other tools carry no
 mediawatch metadata, so the articles found in them get the source given with
@@ -37,6 +44,7 @@ import zipfile
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
@@ -51,8 +59,8 @@ IMPORT_SOURCE = "import"
 _SOURCE_ID = re.compile(r"^[a-z0-9_-]+$")  # as a configured source's id
 # A name _final_name writes: the stem is sanitised to [A-Za-z0-9._-], so '@' only ever
 # introduces the source.
-_IMPORTED = re.compile(r"^import-(?P<hash>[0-9a-f]{10})-.*?(?:@(?P<source>[a-z0-9_-]+))?"
-                       r"\.warc(?:\.gz)?$")
+_IMPORTED = re.compile(r"^import-(?:(?P<stamp>\d{17})-)?(?P<hash>[0-9a-f]{10})-"
+                       r".*?(?:@(?P<source>[a-z0-9_-]+))?\.warc(?:\.gz)?$")
 
 _GZIP = b"\x1f\x8b"
 _ZIP = b"PK\x03\x04"
@@ -79,6 +87,13 @@ def imported_source(name: str) -> str | None:
     return None
 
 
+def import_stamp(name: str) -> str | None:
+    """The import time (``YYYYmmddHHMMSSfff``, UTC) in an imported file's name; None for
+    a file that was not imported or was imported before names carried it."""
+    m = _IMPORTED.match(name)
+    return m["stamp"] if m else None
+
+
 def check_source_id(source: str) -> str:
     """``source`` when it is a valid source id (as in sources.toml); ValueError otherwise."""
     if not _SOURCE_ID.match(source):
@@ -97,20 +112,21 @@ def _kind(head: bytes) -> str:
     return "arc" if head.startswith(b"filedesc://") else "warc"
 
 
-def _final_name(data_hash: str, name: str, gzipped: bool, source: str) -> str:
+def _final_name(data_hash: str, name: str, gzipped: bool, source: str, stamp: str) -> str:
     stem = re.sub(r"(\.w?arc)?(\.gz)?(\.open|\.bad)?$", "", name, flags=re.IGNORECASE)
     stem = re.sub(r"[^A-Za-z0-9._-]", "_", stem) or "file"
     tag = "" if source == IMPORT_SOURCE else f"@{source}"
-    return f"import-{data_hash[:10]}-{stem}{tag}.warc{'.gz' if gzipped else ''}"
+    return f"import-{stamp}-{data_hash[:10]}-{stem}{tag}.warc{'.gz' if gzipped else ''}"
 
 
 def _imported_before(warc_dir: Path, data_hash: str) -> Path | None:
     """The file this content was imported as already, under whatever name and source."""
     if not warc_dir.is_dir():
         return None
-    for path in sorted(warc_dir.glob(f"import-{data_hash[:10]}-*")):
+    for path in sorted(warc_dir.glob(f"import-*{data_hash[:10]}-*")):
         m = _IMPORTED.match(path.name)
-        if m and path.is_file() and hashlib.sha256(path.read_bytes()).hexdigest() == data_hash:
+        if (m and m["hash"] == data_hash[:10] and path.is_file()
+                and hashlib.sha256(path.read_bytes()).hexdigest() == data_hash):
             return path
     return None
 
@@ -161,9 +177,9 @@ def _check_gzip(data: bytes, label: str) -> None:
 
 
 def _accept(data: bytes, name: str, label: str, warc_dir: Path, result: ImportResult,
-            max_payload: int, source: str) -> None:
+            max_payload: int, source: str, stamp: str) -> None:
     digest = hashlib.sha256(data).hexdigest()
-    final = warc_dir / _final_name(digest, name, data.startswith(_GZIP), source)
+    final = warc_dir / _final_name(digest, name, data.startswith(_GZIP), source, stamp)
     before = _imported_before(warc_dir, digest)
     if before is not None:
         had = imported_source(before.name)
@@ -207,16 +223,18 @@ def _wacz_members(data: bytes, label: str) -> list[tuple[str, bytes]]:
 
 def import_files(paths: Iterable[str | Path], warc_dir: str | Path,
                  max_payload: int = DEFAULT_MAX_PAYLOAD,
-                 source: str = IMPORT_SOURCE) -> ImportResult:
+                 source: str = IMPORT_SOURCE, now: datetime | None = None) -> ImportResult:
     """Check and copy (or convert) ``paths`` into ``warc_dir``, their records without
-    mediawatch metadata attributed to ``source``; see the module docstring. No payload is
-    decoded past ``max_payload`` bytes while checking (gzip bombs).
+    mediawatch metadata attributed to ``source``, named with the time ``now`` (default:
+    the clock); see the module docstring. No payload is decoded past ``max_payload`` bytes
+    while checking (gzip bombs).
 
     Never raises for a bad input file: it is refused with one line in ``errors``. Raises
     ValueError for an invalid ``source`` id.
     """
     warc_dir = Path(warc_dir)
     check_source_id(source)
+    stamp = (now or datetime.now(UTC)).astimezone(UTC).strftime("%Y%m%d%H%M%S%f")[:17]
     result = ImportResult()
     for path in map(Path, paths):
         label = path.name
@@ -232,7 +250,7 @@ def import_files(paths: Iterable[str | Path], warc_dir: str | Path,
                 try:
                     for name, member in members:  # all members valid, or none imported
                         _accept(member, name, f"{label}!{name}", warc_dir, staged,
-                                max_payload, source)
+                                max_payload, source, stamp)
                 except WarcError:
                     for done in staged.ready:
                         if done not in before:
@@ -242,9 +260,9 @@ def import_files(paths: Iterable[str | Path], warc_dir: str | Path,
                 result.records.update(staged.records)
             elif kind == "arc":
                 _accept(arc_to_warc(data, label), path.name, label, warc_dir, result,
-                        max_payload, source)
+                        max_payload, source, stamp)
             else:
-                _accept(data, path.name, label, warc_dir, result, max_payload, source)
+                _accept(data, path.name, label, warc_dir, result, max_payload, source, stamp)
         except WarcError as exc:
             # warcio's messages span lines (and may start with an empty one): one line here.
             result.errors.append(" ".join(str(exc).split()))
