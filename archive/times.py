@@ -32,7 +32,10 @@ def parse_utc(text: str, *, require_offset: bool = False) -> datetime:
     >>> parse_utc("2020-11-29T23:25:00+03:00")
     datetime.datetime(2020, 11, 29, 20, 25, tzinfo=datetime.timezone.utc)
 
-    Raises :class:`ValueError` for anything else (``"yesterday"``, ``""``).
+    Raises :class:`ValueError` for anything else (``"yesterday"``, ``""``), including a
+    time whose UTC equivalent is outside Python's calendar (``0001-01-01T00:00+05:00``,
+    ``9999-12-31T23:00-05:00``): converting those raises OverflowError, which callers
+    (``--since``, Accept-Datetime, stored times) do not expect from a bad value.
     """
     try:
         moment = datetime.fromisoformat(text.strip())
@@ -42,7 +45,10 @@ def parse_utc(text: str, *, require_offset: bool = False) -> datetime:
         if require_offset:
             raise NaiveTimeError(f"must be timezone-aware, got naive {text.strip()}")
         return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"out of range in UTC: {text.strip()[:40]!r}") from None
 
 
 def utc_text(value: datetime, what: str = "datetime",
@@ -56,4 +62,11 @@ def utc_text(value: datetime, what: str = "datetime",
     """
     if value.tzinfo is None or value.utcoffset() is None:
         raise error(f"{what} must be timezone-aware, got naive {value.isoformat()}")
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    try:
+        moment = value.astimezone(UTC)
+    except OverflowError:
+        raise error(f"{what} is out of range in UTC: {value.isoformat()}") from None
+    # Not strftime("%Y"): glibc writes year 999 as "999", which is not fixed width (text
+    # order would not be time order) and which parse_utc cannot read back.
+    return (f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}T"
+            f"{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d}Z")

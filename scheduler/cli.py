@@ -449,7 +449,7 @@ def serve(ctx: Context, host: str, port: int, replay_port: int,
           allowed: tuple[str, ...]) -> None:
     """Serve the web interface and replay (two origins) until Ctrl-C or SIGTERM."""
     from archive.replay.app import create_replay_app
-    from archive.web.app import create_app
+    from archive.web.app import create_app, port_in_use
     from archive.web.app import serve as serve_apps
     from archive.web.hosts import allowed_hosts
     from scheduler.errors import CommandError
@@ -464,6 +464,9 @@ def serve(ctx: Context, host: str, port: int, replay_port: int,
                     source_rows=web_source_rows(ctx.config_path), hosts=hosts)
     replay = create_replay_app(ctx.data_dir, hosts=hosts, max_payload=ctx.max_page_size(),
                                ui_origin=f"http://{shown}:{port}")
+    for number, option in ((port, "--port"), (replay_port, "--replay-port")):
+        if number and port_in_use(host, number):
+            raise CommandError(f"port {number} is in use; try {option}")
     try:
         serve_apps([(ui, host, port), (replay, host, replay_port)], on_started=lambda: click.echo(
             f"web interface http://{shown}:{port}/  replay {origin}/  (Ctrl-C stops)"))

@@ -77,3 +77,21 @@ def test_serve_rejects_a_malformed_allowed_host(tmp_path: Path) -> None:
         capture_output=True, text=True, timeout=60)
     assert done.returncode == 2
     assert "--allowed-host" in done.stderr
+
+
+@pytest.mark.parametrize("busy", ["--port", "--replay-port"])
+def test_serve_on_a_busy_port_is_one_line(tmp_path: Path, free_port: Callable[[], int],
+                                           busy: str) -> None:
+    import socket
+
+    ports = {"--port": free_port(), "--replay-port": free_port()}
+    with socket.socket() as taken:  # another server listening on one of the two ports
+        taken.bind(("127.0.0.1", ports[busy]))
+        taken.listen()
+        result = subprocess.run(
+            [MEDIAWATCH, "--config", str(ROOT / "config" / "sources.toml"), "--data",
+             str(tmp_path), "serve", *(str(x) for kv in ports.items() for x in kv)],
+            capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 2
+    assert result.stderr.strip() == \
+        f"mediawatch: error: port {ports[busy]} is in use; try {busy}"

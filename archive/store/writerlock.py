@@ -40,7 +40,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["ArchiveBusy", "close_inherited", "writer_lock"]
+__all__ = ["ArchiveBusy", "close_inherited", "reindex_pid", "writer_lock"]
 
 
 class ArchiveBusy(Exception):
@@ -87,6 +87,19 @@ def _take(fd: int, mode: int, wait: bool, on_wait: Callable[[], None] | None) ->
     fcntl.flock(fd, mode)
 
 
+def _once(call: Callable[[], None] | None) -> Callable[[], None] | None:
+    """``call``, doing something the first time only."""
+    if call is None:
+        return None
+    done: list[bool] = []
+
+    def first() -> None:
+        if not done:
+            done.append(True)
+            call()
+    return first
+
+
 def reindex_pid(db_path: str | Path) -> int | None:
     """The pid a running (or last) reindex wrote into the gate file, if any."""
     with suppress(OSError, ValueError):
@@ -99,6 +112,7 @@ def _acquire(db_path: Path, exclusive: bool, wait: bool,
     lock_path, gate_path = _paths(db_path)
     lock_path.parent.mkdir(parents=True, exist_ok=True)
     gate, lock = _open(gate_path), _open(lock_path)
+    on_wait = _once(on_wait)  # said once, though there are two locks to wait for
     try:
         if exclusive:
             _take(gate, fcntl.LOCK_EX, wait, on_wait)  # no new writer gets in from now on

@@ -129,7 +129,10 @@ def iter_responses(path: str | Path, *, max_payload: int = DEFAULT_MAX_PAYLOAD,
 
 
 # What warcio and zlib raise on damaged data, and how a damaged region is described.
-_DAMAGE = (EOFError, ValueError, zlib.error, ArchiveLoadFailed, ChunkedDataException)
+# AttributeError: warcio reads a header block cut short before WARC-Target-URI as a record
+# whose URI is None and fails on ``None.startswith`` (found by tests/test_fuzz_warc.py).
+_DAMAGE = (EOFError, ValueError, AttributeError, zlib.error, ArchiveLoadFailed,
+           ChunkedDataException)
 
 
 def _reason(exc: BaseException) -> str:
@@ -154,6 +157,12 @@ def _read_resynchronising(fh: BinaryIO, name: str, max_payload: int,
         reason: str | None = None
         try:
             for record in it:
+                if record.format != "warc":
+                    # warcio reads ARC too, and takes a damaged gzip member's raw bytes
+                    # for an ARC header line: a "response" of garbage (found by
+                    # tests/test_fuzz_warc.py). The WARC directory holds WARC only
+                    # (import converts ARC), so anything else is a damaged region.
+                    raise ArchiveLoadFailed(f"a {record.format} record, not WARC")
                 if record.rec_type in ("response", "revisit"):
                     stored = _stored(record, it, name, max_payload)
                     if pending is not None:
@@ -170,6 +179,15 @@ def _read_resynchronising(fh: BinaryIO, name: str, max_payload: int,
                 else:
                     it.read_to_end(record)
                     _check_complete(record, name, it)
+                    if not record.rec_headers.get_header("WARC-Type") and os.pread(
+                            fh.fileno(), it.get_record_length(), it.get_record_offset()
+                    ).strip(b"\r\n"):
+                        # warcio yields blank lines, but also a header block cut short
+                        # (a file ending in "WARC/1.0\r\n" and junk), as a record of no
+                        # type without complaint: the second is a damaged region, not a
+                        # record (found by tests/test_fuzz_warc.py).
+                        raise WarcError(f"{name}: record at offset {it.get_record_offset()} "
+                                        "is truncated (its header has no WARC-Type)")
                 last = it.get_record_offset()
                 end = last + it.get_record_length()
         except _DAMAGE as exc:
@@ -180,6 +198,8 @@ def _read_resynchronising(fh: BinaryIO, name: str, max_payload: int,
             fh.seek(end)
             if end == size and end > pos and not _member_complete(fh, last, end):
                 # zlib and warcio read a member cut before its trailer without complaint.
+                if pending is not None and pending.location.offset == last:
+                    pending = None  # that record is the one cut short: not intact
                 damaged(Damage(name, last, size - last, "truncated: the last record's "
                                "gzip member is cut short", to_end=True))
                 break
@@ -255,6 +275,12 @@ def read_response(directory: str | Path, location: WarcLocation,
 def _stored(record: ArcWarcRecord, it: ArchiveIterator, name: str,
             max_payload: int) -> StoredResponse:
     rec_headers = record.rec_headers
+    if rec_headers.get_header("Content-Length") is None:
+        # A header block cut short (a truncated file) parses as a record of no length:
+        # Content-Length is mandatory, so its absence is damage (found by
+        # tests/test_fuzz_warc.py: a record whose URI was cut to "http" was read).
+        raise WarcError(f"{name}: record at offset {it.get_record_offset()} is truncated "
+                        "(its header has no Content-Length)")
     http = record.http_headers
     # One byte over the bound is enough to know: the rest is skipped, never held.
     raw = record.raw_stream.read(max_payload + 1)

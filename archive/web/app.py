@@ -35,6 +35,7 @@ shows is built by :mod:`archive.web.views`.
 from __future__ import annotations
 
 import asyncio
+import errno
 import json
 import signal
 from collections.abc import Callable, Iterator, Sequence
@@ -259,6 +260,22 @@ def create_app(data_dir: str | Path, config_path: str | Path, replay_origin: str
 
 
 # --------------------------------------------------------------------------- serving
+
+
+def port_in_use(host: str, port: int) -> bool:
+    """Whether ``port`` on ``host`` cannot be bound now (another server has it): checked
+    before starting, so that the CLI can name the port and its option in one line rather
+    than uvicorn logging a bind error."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            return exc.errno == errno.EADDRINUSE
+    return False
 
 
 def serve(apps: Sequence[tuple[Starlette, str, int]],
