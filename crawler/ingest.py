@@ -15,6 +15,11 @@ swaps it in only when complete, so a failed reindex leaves the archive as it was
 operational tables (run log, polling state, alerts: what WARCs cannot rebuild) are copied
 over.
 
+Files imported from other tools (:mod:`archive.warc.importer`) hold records without
+mediawatch's metadata record: :func:`with_import_metadata` gives each the source named in
+the file's name and treats an HTML response like a crawl's article fetch, so the page-type
+rules decide which become articles, exactly as for crawled pages.
+
 Revisit records are linked to the article of the capture they repeat (its ``last_seen``
 moves, as for an unchanged re-fetch); a 404 / 410 for a URL of an archived article marks it
 removed; block pages are counted and never parsed.
@@ -41,10 +46,12 @@ from archive.store import ledger
 from archive.store.db import Archive, CaptureRef, Outcome
 from archive.store.writerlock import close_inherited, writer_lock
 from archive.warc.cdxj import index_missing
+from archive.warc.importer import import_stamp, imported_source
 from archive.warc.payload import DEFAULT_MAX_PAYLOAD
-from archive.warc.reader import StoredResponse, WarcError, iter_responses, list_warcs
+from archive.warc.reader import Damage, StoredResponse, WarcError, iter_responses, list_warcs
 from crawler.pages.blockpage import block_reason
 from crawler.pages.listings import ArticlePage, NotAnArticle
+from crawler.pages.markup import HTML_TYPES
 
 if TYPE_CHECKING:
     from threading import Event
@@ -55,7 +62,11 @@ _NAME = re.compile(r"^(?P<source>.+?)-(?P<ts>\d{17})-(?P<serial>\d{5})-.*\.warc(
 
 
 def ingest_order(path: Path) -> tuple[str, str, str, str]:
-    """Sort key: capture time, then source and serial; foreign names sort by name after."""
+    """Sort key: capture time, then source and serial; an imported file at its import
+    time (after the crawl files of the same millisecond); other names by name after all."""
+    # Imports first: the name of an imported crawl file contains that file's own name.
+    if stamp := import_stamp(path.name):
+        return (stamp, "~import", "", path.name)
     if m := _NAME.match(path.name):
         return (m["ts"], m["source"], m["serial"], path.name)
     return ("~", "", "", path.name)
@@ -68,6 +79,10 @@ class IngestReport:
     outcomes: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     files: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    #: Per WARC file name: records stored (``records``) and what parsing the article
+    #: candidates among them gave (``article``, ``not_article``, ``parse_error``), with the
+    #: new articles (``inserted``): the import summary's figures.
+    records: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
 
     def count(self, source: str, what: str) -> None:
         """Add one to ``what`` for ``source``."""
@@ -76,6 +91,33 @@ class IngestReport:
     def total(self, what: str) -> int:
         """``what`` summed over every source."""
         return sum(c[what] for c in self.outcomes.values())
+
+
+def with_import_metadata(stored: StoredResponse, source: str) -> StoredResponse:
+    """A record of an imported file as ingest sees a crawl's record: one that carries no
+    mediawatch metadata gets ``source``, and ``kind`` ``article`` when it is an HTML
+    response (the page-type rules then decide whether it is one, as for a crawl's article
+    fetch; a section front or an error page stays a capture), else ``other``. A record
+    that has mediawatch's metadata (a mediawatch WARC imported) keeps it."""
+    captured = stored.captured
+    if captured.metadata.get("source") or captured.metadata.get("kind"):
+        return stored
+    html = captured.content_type in HTML_TYPES
+    meta: dict[str, object] = {"source": source, "kind": "article" if html else "other"}
+    return replace(stored, captured=replace(captured, metadata={**captured.metadata, **meta}))
+
+
+def read_records(path: Path, max_payload: int = DEFAULT_MAX_PAYLOAD,
+                 on_damage: Callable[[Damage], object] | None = None
+                 ) -> Iterator[StoredResponse]:
+    """The response and revisit records of ``path`` in file order
+    (:func:`~archive.warc.reader.iter_responses`), an imported file's records with the
+    source its name gives (:func:`with_import_metadata`)."""
+    records = iter_responses(path, max_payload=max_payload, on_damage=on_damage)
+    source = imported_source(path.name)
+    if source is None:
+        return records
+    return (with_import_metadata(stored, source) for stored in records)
 
 
 def parse_capture(stored: StoredResponse, source: Source) -> ArticlePage:
@@ -142,6 +184,10 @@ def store_record(archive: Archive, stored: StoredResponse, parsed: Parsed | None
     """Record one capture and upsert its article, if it parsed into one."""
     capture = capture_ref(stored)
     source_id = capture.source or "unknown"
+    counts = report.records[stored.location.file]
+    counts["records"] += 1
+    if parsed is not None:
+        counts[parsed.status] += 1
     if stored.too_large:
         report.count(source_id, "too_large")
         report.errors.append(f"{stored.location.file}@{stored.location.offset}: "
@@ -176,6 +222,7 @@ def store_record(archive: Archive, stored: StoredResponse, parsed: Parsed | None
         article = replace(article, aliases=(*article.aliases, capture.requested_url))
     outcome: Outcome = archive.upsert(article, capture)
     report.count(source_id, str(outcome))
+    counts[str(outcome)] += 1
 
 
 class Parser:
@@ -314,7 +361,7 @@ def ingest_files(archive: Archive, files: Iterable[Path], config: Config | None,
     if max_payload is None:
         max_payload = config.crawl.max_page_size if config is not None else DEFAULT_MAX_PAYLOAD
 
-    def damaged(damage: object) -> None:
+    def damaged(damage: Damage) -> None:
         # Each damaged region once; the intact records around it are loaded.
         log.error("%s", damage)
         report.errors.append(str(damage))
@@ -323,8 +370,7 @@ def ingest_files(archive: Archive, files: Iterable[Path], config: Config | None,
             if path.name in done:
                 continue
             _load_file(archive, path, parser, report, stop_after or BATCH, stop_after,
-                       reader=lambda p: iter_responses(p, max_payload=max_payload,
-                                                       on_damage=damaged))
+                       reader=lambda p: read_records(p, max_payload, damaged))
             report.files.append(path.name)
             if progress is not None:
                 progress(path.stat().st_size)

@@ -13,6 +13,7 @@ light commands do not load Scrapy, Starlette or the replay code.
 from __future__ import annotations
 
 import sys
+from collections import Counter
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from datetime import UTC, datetime, time
@@ -45,6 +46,7 @@ from scheduler.runlog import web_source_rows
 
 if TYPE_CHECKING:
     from archive.config.watchlists import Watchlists
+    from crawler.ingest import IngestReport
 
 __all__ = ["Context", "main", "parse_day", "web_source_rows"]
 
@@ -302,8 +304,8 @@ def ingest(ctx: Context, follow: bool, interval: float) -> None:
     import threading
     from contextlib import suppress
 
-    from crawler.ingest import IngestReport, ingest_new, pending_files
     from crawler.ingest import follow as follow_dir
+    from crawler.ingest import ingest_new, pending_files
     from scheduler.evidence_cli import stamp_pending_files
 
     config = ctx.config() if Path(ctx.config_path).exists() else None
@@ -470,7 +472,8 @@ def serve(ctx: Context, host: str, port: int, replay_port: int,
     origin = f"http://{shown}:{replay_port}"
     ui = create_app(ctx.data_dir, ctx.config_path, origin,
                     source_rows=web_source_rows(ctx.config_path), hosts=hosts)
-    replay = create_replay_app(ctx.data_dir, hosts=hosts, max_payload=ctx.max_page_size())
+    replay = create_replay_app(ctx.data_dir, hosts=hosts, max_payload=ctx.max_page_size(),
+                               ui_origin=f"http://{shown}:{port}")
     for number, option in ((port, "--port"), (replay_port, "--replay-port")):
         if number and port_in_use(host, number):
             raise CommandError(f"port {number} is in use; try {option}")
@@ -487,9 +490,16 @@ def serve(ctx: Context, host: str, port: int, replay_port: int,
               "default: the latest.")
 @click.option("--raw", is_flag=True, help="Body bytes as stored to stdout (status line and "
               "headers to stderr).")
+@click.option("--info", is_flag=True, help="Print the capture it would serve as JSON "
+              "(WARC file, offset, length, record id, payload digest, and for a revisit the "
+              "capture it resolves to) instead of the response.")
 @pass_ctx
-def replay(ctx: Context, url: str, at: str | None, raw: bool) -> None:
-    """Print a stored response: status line, headers, then the body."""
+def replay(ctx: Context, url: str, at: str | None, raw: bool, info: bool) -> None:
+    """Print a stored response: status line and headers as stored, then the body (a
+    revisit's body is that of the capture it repeats)."""
+    import json
+
+    from archive.replay.info import capture_info, distance_note
     from archive.replay.lookup import ReplayStore
     from archive.replay.rules import parse_when
 
@@ -500,7 +510,14 @@ def replay(ctx: Context, url: str, at: str | None, raw: bool) -> None:
     found = ReplayStore(ctx.data_dir, ctx.max_page_size()).lookup(url, when)
     if found is None:
         raise NotFound(f"{url}: not in the archive")
-    click.echo(response_head(found.stored), err=raw)
+    if at and (note := distance_note(at, found.capture.fetched_at)):
+        click.echo(note, err=True)
+    if info:
+        click.echo(json.dumps(capture_info(found), indent=2))
+        return
+    # A revisit's own status line (304 Not Modified) and headers, when it stores them.
+    stored_head = found.record if found.record and found.record.captured.status else None
+    click.echo(response_head(stored_head or found.stored), err=raw)
     if raw:
         sys.stdout.buffer.write(found.stored.captured.body)
         sys.stdout.buffer.flush()
@@ -511,22 +528,55 @@ def replay(ctx: Context, url: str, at: str | None, raw: bool) -> None:
 @main.command("import")
 @click.argument("paths", nargs=-1, required=True,
                 type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--source", "source", default="import", show_default=True,
+              help="Source id of the imported pages (records without mediawatch metadata); "
+                   "kept in the imported file's name, so reindex gives it again.")
 @pass_ctx
-def import_cmd(ctx: Context, paths: tuple[Path, ...]) -> None:
-    """Load WARC, ARC and WACZ files written by other tools into the archive."""
-    from archive.warc.importer import import_files
+def import_cmd(ctx: Context, paths: tuple[Path, ...], source: str) -> None:
+    """Load WARC, ARC and WACZ files written by other tools into the archive: every HTML
+    page the page-type rules accept becomes a searchable article."""
+    from archive.warc.importer import check_source_id, import_files
     from crawler.ingest import ingest_files
 
+    try:
+        check_source_id(source)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="'--source'") from None
+    config = ctx.config() if Path(ctx.config_path).exists() else None
     max_payload = ctx.max_page_size()
-    result = import_files(paths, ctx.warc_dir, max_payload)
+    result = import_files(paths, ctx.warc_dir, max_payload, source=source,
+                          now=datetime.now(UTC))
     with ctx.archive() as archive:
-        report = ingest_files(archive, result.ready, None, max_payload=max_payload)
-    for path in result.ready:
-        click.echo(f"{path.name}: {result.records.get(path.name, 'already imported')} records")
-    for line in result.errors + report.errors:
+        # All files in one ingest, in the order reindex takes them, with the config as
+        # reindex uses it: reindex gives the same archive.
+        report = ingest_files(archive, result.ready, config, max_payload=max_payload)
+    first: dict[Path, str] = {}  # WARC file -> the input it was loaded from
+    for given, files in result.inputs.items():
+        if not files:
+            continue  # refused: its line is in result.errors
+        if earlier := next((first[f] for f in files if f in first), None):
+            click.echo(f"{given}: same content as {earlier}; nothing new")
+            continue
+        first.update(dict.fromkeys(files, given))
+        click.echo(import_summary(given, files, report))
+    errors = result.errors + report.errors
+    for line in errors:
         click.echo(f"mediawatch: error: {line}", err=True)
-    if result.errors or report.errors:
+    if errors:
         sys.exit(2)
+
+
+def import_summary(given: str, files: list[Path], report: IngestReport) -> str:
+    """The line ``import`` prints for one input file: the records, articles and
+    non-articles it loaded, and the WARC file(s) it became in the archive."""
+    names = ", ".join(f.name for f in files)
+    if not any(f.name in report.files for f in files):
+        return f"{given}: already imported as {names}; nothing new"
+    counts: Counter[str] = sum((report.records[f.name] for f in files), Counter())
+    records, articles = counts["records"], counts["article"]
+    return (f"{given}: {records} records, {articles} articles ({counts['inserted']} new), "
+            f"{records - articles} non-articles ({counts['not_article']} HTML pages the "
+            f"page-type rules refused) -> {names}")
 
 
 @main.command()

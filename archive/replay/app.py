@@ -27,6 +27,7 @@ from archive.replay.rules import (
     RAW_MODIFIER,
     Capture,
     content_security_policy,
+    format_timestamp,
     parse_timestamp,
     replay_path,
     split_replay_target,
@@ -41,17 +42,45 @@ if TYPE_CHECKING:
     from starlette.requests import Request
 
 _TEMPLATES = {
+    "banner.html": """<header class="banner" role="banner" style="border-bottom:1px solid #888;
+padding:.5em 0;margin-bottom:1em">
+<strong>mediawatch archive</strong> · {{ heading }}
+<nav>{% if back %}<a href="{{ back }}">&larr; {{ back_label }}</a> · {% endif %}
+{% for label, href in links -%}
+<a href="{{ href }}">{{ label }}</a>{{ " · " if not loop.last }}
+{%- endfor %}</nav>
+<small>Served from the archive only: nothing is fetched from the live web.</small>
+</header>
+""",
     "list.html": """<!doctype html>
 <html><head><meta charset="utf-8"><title>Captures of {{ url }}</title></head>
-<body><h1>Captures of {{ url }}</h1>
-{% if captures %}<p>{{ captures|length }} capture{{ "s" if captures|length != 1 }}.</p>
-<table><thead><tr><th>time (UTC)</th><th>status</th><th>URL</th><th>original</th></tr></thead>
+<body>{% include "banner.html" %}<h1>Captures of {{ url }}</h1>
+{% if captures %}<p>{{ captures|length }} capture{{ "s" if captures|length != 1 }},
+{{ captures[0].when }} to {{ captures[-1].when }} (UTC).</p>
+<table><thead><tr><th>time (UTC)</th><th>status</th><th>payload digest</th><th>record</th>
+<th>URL</th><th>original</th>{% if back %}<th>with banner</th>{% endif %}</tr></thead>
 <tbody>{% for c in captures %}<tr>
 <td><a href="{{ c.path }}">{{ c.when }}</a></td>
 <td>{{ c.status }}{{ " (revisit)" if c.revisit }}</td>
-<td>{{ c.url }}</td><td><a href="{{ c.raw_path }}">id_</a></td></tr>
+<td><code>{{ c.digest or "" }}</code></td><td><code>{{ c.record }}</code></td>
+<td>{{ c.url }}</td><td><a href="{{ c.raw_path }}">id_</a></td>
+{% if back %}<td><a href="{{ c.frame }}">view</a></td>{% endif %}</tr>
 {% endfor %}</tbody></table>
 {% else %}<p>This URL is not in the archive.</p>{% endif %}
+</body></html>
+""",
+    "prefix.html": """<!doctype html>
+<html><head><meta charset="utf-8"><title>Captured URLs under {{ prefix }}</title></head>
+<body>{% include "banner.html" %}<h1>Captured URLs under {{ prefix }}</h1>
+{% if urls %}<p>{{ urls|length }} URL{{ "s" if urls|length != 1 }}{% if truncated %}
+(the first {{ urls|length }}; narrow the prefix for more){% endif %}.</p>
+<table><thead><tr><th>URL</th><th>captures</th><th>first (UTC)</th><th>last (UTC)</th></tr>
+</thead><tbody>{% for u in urls %}<tr>
+<td><a href="{{ u.list_path }}">{{ u.url }}</a></td><td>{{ u.captures }}</td>
+<td><a href="{{ u.first_path }}">{{ u.first }}</a></td>
+<td><a href="{{ u.last_path }}">{{ u.last }}</a></td></tr>
+{% endfor %}</tbody></table>
+{% else %}<p>No captured URL starts with {{ prefix }}.</p>{% endif %}
 </body></html>
 """,
     "missing.html": """<!doctype html>
@@ -118,17 +147,37 @@ def _page(template: str, status: int, origin: str, **values: object) -> Response
                           ("X-Content-Type-Options", "nosniff")], body)
 
 
+#: The most URLs a URL-prefix listing shows.
+PREFIX_LIMIT = 1000
+
+
 def create_replay_app(data_dir: Path, *, hosts: frozenset[str] | None = None,
-                      max_payload: int = DEFAULT_MAX_PAYLOAD) -> Starlette:
+                      max_payload: int = DEFAULT_MAX_PAYLOAD,
+                      ui_origin: str | None = None) -> Starlette:
     """The replay app over ``<data_dir>/archive.db`` and ``<data_dir>/warcs`` (read only).
 
-    Routes: ``/replay/<ts>/<url>``, ``/replay/<ts>id_/<url>``, ``/replay/*/<url>``,
+    Routes: ``/replay/<ts>/<url>``, ``/replay/<ts>id_/<url>``, ``/replay/*/<url>`` (the
+    capture list), ``/replay/*/<url prefix>*`` (the captured URLs under a prefix),
     ``/replay/timemap/link/<url>`` and the TimeGate ``/replay/<url>``. ``hosts`` are the
     Host names answered (:func:`archive.web.hosts.allowed_hosts`; None: any well-formed
     name, for tests); others get a 421, so the CSP never names an arbitrary origin.
     ``max_payload`` (``[crawl] max_page_size``) bounds every payload it decodes.
+    ``ui_origin``, the web interface's origin when one runs beside it: the listings link
+    back to it (the article, or the search page) and to each capture under its banner.
     """
     store = ReplayStore(data_dir, max_payload)
+
+    def banner(heading: str, url: str | None, links: list[tuple[str, str]]
+               ) -> dict[str, object]:
+        back = back_label = None
+        if ui_origin:
+            aid = store.article_id(url) if url else None
+            back = f"{ui_origin}/articles/{aid}" if aid else f"{ui_origin}/"
+            back_label = "the article in mediawatch" if aid else "mediawatch search"
+        return {"heading": heading, "back": back, "back_label": back_label, "links": links}
+
+    def when(moment: datetime) -> str:
+        return moment.strftime("%Y-%m-%d %H:%M:%S")
 
     def missing(origin: str, url: str, ts: str = "", reason: str = "") -> Response:
         return _page("missing.html", 404, origin, url=url, ts=ts, reason=reason,
@@ -138,10 +187,26 @@ def create_replay_app(data_dir: Path, *, hosts: frozenset[str] | None = None,
         captures = sorted(store.captures(url), key=lambda c: (c.fetched_at, c.offset))
         rows = [{"path": replay_path(c.url, c.timestamp),
                  "raw_path": replay_path(c.url, c.timestamp, RAW_MODIFIER),
-                 "when": c.fetched_at.strftime("%Y-%m-%d %H:%M:%S"), "status": c.status,
-                 "url": c.url, "revisit": c.revisit} for c in captures]
+                 "frame": f"{ui_origin}/replay-frame/{c.timestamp}/{c.url}",
+                 "when": when(c.fetched_at), "status": c.status, "digest": c.digest,
+                 "record": f"{c.warc_file}@{c.offset}", "url": c.url, "revisit": c.revisit}
+                for c in captures]
+        parent = url[:url.rfind("/") + 1] if url.count("/") > 2 else url.rstrip("/") + "/"
+        links = [("latest capture", str(rows[-1]["path"]))] if rows else []
+        links.append((f"every captured URL under {parent}", f"{PREFIX}*/{parent}*"))
         return _page("list.html", 200 if rows else 404, _origin(request), url=url,
-                     captures=rows)
+                     captures=rows, **banner(f"captures of {url}", url, links))
+
+    def prefix_list(request: Request, prefix: str) -> Response:
+        found = store.urls_with_prefix(prefix, PREFIX_LIMIT + 1)
+        urls = [{"url": u.url, "captures": u.captures, "list_path": f"{PREFIX}*/{u.url}",
+                 "first": when(u.first), "last": when(u.last),
+                 "first_path": replay_path(u.url, format_timestamp(u.first)),
+                 "last_path": replay_path(u.url, format_timestamp(u.last))}
+                for u in found[:PREFIX_LIMIT]]
+        return _page("prefix.html", 200 if urls else 404, _origin(request), prefix=prefix,
+                     urls=urls, truncated=len(found) > PREFIX_LIMIT,
+                     **banner(f"URLs under {prefix}", None, []))
 
     def timemap_response(request: Request, url: str) -> Response:
         captures = store.captures(url)
@@ -178,7 +243,10 @@ def create_replay_app(data_dir: Path, *, hosts: frozenset[str] | None = None,
             return timemap_response(request, split_replay_target(
                 target.removeprefix("timemap/link/"), query))
         if head == "*":
-            return capture_list(request, split_replay_target(rest, query))
+            listed = split_replay_target(rest, query)
+            if listed.endswith("*"):  # pywb's URL-prefix query
+                return prefix_list(request, listed[:-1])
+            return capture_list(request, listed)
         ts, raw = head, False
         if ts.endswith("_"):
             # id_ is the original; other pywb modifiers (mp_, im_, js_, cs_...) replay as usual.

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from archive.models import WarcLocation
-from archive.replay.rules import Capture, ordered_by_nearness, resolve_revisit
+from archive.replay.rules import Capture, ordered_by_nearness, prefix_bounds, resolve_revisit
 from archive.store.connection import connect
 from archive.store.urls import try_normalize_url
 from archive.times import parse_utc
@@ -32,10 +32,14 @@ _COLUMNS = ('warc_file, "offset", length, url, status, fetched_at, digest, recor
 @dataclass(frozen=True, slots=True)
 class Replayed:
     """A capture chosen for a request and its stored response, revisits resolved (the
-    payload and, for a 304, the headers are those of the capture it repeats)."""
+    payload and, for a 304, the headers are those of the capture it repeats). For a
+    revisit, ``original`` is the capture it resolved to and ``record`` the revisit record
+    as stored (its own status line: ``304 Not Modified`` for a 304)."""
 
     capture: Capture
     stored: StoredResponse
+    original: Capture | None = None
+    record: StoredResponse | None = None
 
 
 def _capture(row: tuple[Any, ...]) -> Capture:
@@ -44,6 +48,16 @@ def _capture(row: tuple[Any, ...]) -> Capture:
                    url=str(row[3]), status=int(row[4]), fetched_at=parse_utc(str(row[5])),
                    digest=row[6], record_id=row[7], revisit=row[8],
                    refers_to=row[9])
+
+
+@dataclass(frozen=True, slots=True)
+class CapturedUrl:
+    """One URL of a URL-prefix listing: how often and when it was captured."""
+
+    url: str
+    captures: int
+    first: datetime
+    last: datetime
 
 
 class ReplayStore:
@@ -70,6 +84,14 @@ class ReplayStore:
             self._local.conn = conn
         return conn
 
+    def close(self) -> None:
+        """Close this thread's connection (a one-request store: the web interface's
+        banner, which must see a reindexed archive on its next request)."""
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
     def captures(self, url: str) -> list[Capture]:
         """Every capture (responses and revisits) of ``url`` and of the URLs that normalize
         like it, in no particular order."""
@@ -84,6 +106,32 @@ class ReplayStore:
             rows = conn.execute(f"SELECT {_COLUMNS} FROM captures WHERE url = ?",
                                 (url,)).fetchall()
         return [_capture(r) for r in rows]
+
+    def article_id(self, url: str) -> str | None:
+        """The id of the article ``url`` is an alias of, or None."""
+        conn = self._conn()
+        norm = try_normalize_url(url)
+        if conn is None or norm is None:
+            return None
+        row = conn.execute("SELECT article_id FROM aliases WHERE url = ?", (norm,)).fetchone()
+        return str(row[0]) if row else None
+
+    def urls_with_prefix(self, prefix: str, limit: int = 1000) -> list[CapturedUrl]:
+        """The captured URLs starting with ``prefix`` exactly (at most ``limit``, in URL
+        order), each with its number of captures and first and last capture time."""
+        conn = self._conn()
+        if conn is None:
+            return []
+        low, high = prefix_bounds(prefix)
+        # A closed range when there is an upper bound, so the scan of captures_url_exact
+        # stops at the end of the prefix rather than at the end of the index.
+        below = "" if high is None else " AND url < ?"
+        rows = conn.execute(
+            "SELECT url, count(*), min(fetched_at), max(fetched_at) FROM captures "
+            f"WHERE url >= ?{below} GROUP BY url ORDER BY url LIMIT ?",
+            (low, *(() if high is None else (high,)), limit)).fetchall()
+        return [CapturedUrl(str(r[0]), int(r[1]), parse_utc(str(r[2])), parse_utc(str(r[3])))
+                for r in rows]
 
     def _originals(self, revisit: Capture) -> list[Capture]:
         conn = self._conn()
@@ -101,13 +149,18 @@ class ReplayStore:
     def read(self, capture: Capture) -> StoredResponse:
         """The stored response of one capture, revisit resolved. Raises WarcError when the
         record cannot be read and LookupError when a revisit's original is not archived."""
+        return self.resolve(capture).stored
+
+    def resolve(self, capture: Capture) -> Replayed:
+        """One capture read and, for a revisit, resolved: the response to serve, the
+        capture it came from and the record as stored. Raises as :meth:`read`."""
         stored = read_response(self.warc_dir, WarcLocation(capture.warc_file, capture.offset,
                                                             capture.length), self.max_payload)
         if stored.too_large:
             raise WarcError(f"{capture.warc_file}@{capture.offset}: payload larger than "
                             f"max_page_size ({self.max_payload} bytes); not replayed")
         if stored.revisit is None:
-            return stored
+            return Replayed(capture, stored)
         info = stored.revisit
         original = resolve_revisit(capture, self._originals(capture),
                                    refers_to_uri=info.refers_to_uri,
@@ -117,7 +170,7 @@ class ReplayStore:
             raise LookupError(f"{capture.url}: revisit at {capture.timestamp} refers to a "
                               "capture that is not in the archive")
         # resolve_revisit only returns full captures: this read does not recurse further.
-        return stored.with_payload(self.read(original))
+        return Replayed(capture, stored.with_payload(self.read(original)), original, stored)
 
     def lookup(self, url: str, at: datetime, captures: list[Capture] | None = None
                ) -> Replayed | None:
@@ -126,7 +179,7 @@ class ReplayStore:
         for capture in ordered_by_nearness(captures if captures is not None
                                            else self.captures(url), url, at):
             try:
-                return Replayed(capture, self.read(capture))
+                return self.resolve(capture)
             except (WarcError, LookupError) as exc:
                 log.warning("replay of %s skips a capture: %s", url, exc)
                 continue

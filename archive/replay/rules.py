@@ -153,6 +153,16 @@ def replay_path(url: str, ts: str, modifier: str = "") -> str:
     return f"{PREFIX}{ts}{modifier}/{url}"
 
 
+def prefix_bounds(prefix: str) -> tuple[str, str | None]:
+    """``(low, high)`` such that exactly the strings starting with ``prefix`` sort in
+    ``[low, high)`` (SQLite's binary text order; ``high`` None: no upper bound, for an empty
+    prefix or one of only U+10FFFF): a URL-prefix listing is one index range."""
+    stem = prefix.rstrip("\U0010ffff")  # nothing sorts above it: carry into the one before
+    if not stem:
+        return prefix, None
+    return prefix, stem[:-1] + chr(ord(stem[-1]) + 1)
+
+
 def split_replay_target(path: str, query: str = "") -> str:
     """The archived URL from the part of a replay path after the timestamp.
 

@@ -9,9 +9,27 @@ directory (the record; ``reindex`` rebuilds the database from it like from any c
 - ARC is converted to WARC/1.0 records (:func:`archive.warc.importer.arc_to_warc`);
 - WACZ (a zip) gives each of its ``archive/*.warc[.gz]`` members, each checked as a WARC.
 
-Names are ``import-<first 10 hex of the content's sha256>-<name>``: importing the same file
-twice is a no-op, and two tools' ``example.warc.gz`` do not collide. The caller ingests the
-returned paths (:func:`crawler.ingest.ingest_files`; archive/ does not import crawler/).
+Names are ``import-<stamp>-<first 10 hex of the content's sha256>-<name>[@<source>].warc[.gz]``
+(``<stamp>``: the import's UTC time, ``YYYYmmddHHMMSSfff`` as in a crawl's file names):
+importing the same content twice (under any name) is a no-op, and two tools'
+``example.warc.gz`` do not collide. The caller ingests the returned paths
+(:func:`crawler.ingest.ingest_files`; archive/ does not import crawler/).
+
+**The import time lives in the file name** so that ``reindex``, which takes the files in
+time order (:func:`crawler.ingest.ingest_order`), loads an imported file between the
+crawls it was imported between: when it holds pages the archive also crawled, which
+capture made version 2 depends on that order. Files imported before the stamp existed
+(``import-<hash>-<name>``) come after every crawl's files.
+
+**The source id lives in the file name.** Records written by other tools carry no
+mediawatch metadata, so the articles found in them get the source given with
+``import --source ID`` (``import`` when none is given: then the name has no ``@`` part). The
+archive is a pure function of the WARC files and the config, so ``reindex`` must find that
+id again; it reads it back from the name (:func:`imported_source`). A name, unlike a sidecar
+file or a database row, travels with the WARC when ``warcs/`` is copied, and the imported
+bytes stay exactly as the other tool wrote them (nothing is added to the file). One content
+has one source: importing it again with another ``--source`` is refused; renaming the file
+in ``warcs/`` and running ``reindex`` changes it.
 """
 
 from __future__ import annotations
@@ -26,6 +44,7 @@ import zipfile
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
@@ -34,6 +53,14 @@ from warcio.warcwriter import WARCWriter
 
 from archive.warc.payload import DEFAULT_MAX_PAYLOAD
 from archive.warc.reader import WarcError, iter_responses
+
+#: The source of imported records that carry no mediawatch metadata, when none is given.
+IMPORT_SOURCE = "import"
+_SOURCE_ID = re.compile(r"^[a-z0-9_-]+$")  # as a configured source's id
+# A name _final_name writes: the stem is sanitised to [A-Za-z0-9._-], so '@' only ever
+# introduces the source.
+_IMPORTED = re.compile(r"^import-(?:(?P<stamp>\d{17})-)?(?P<hash>[0-9a-f]{10})-"
+                       r".*?(?:@(?P<source>[a-z0-9_-]+))?\.warc(?:\.gz)?$")
 
 _GZIP = b"\x1f\x8b"
 _ZIP = b"PK\x03\x04"
@@ -47,6 +74,31 @@ class ImportResult:
     ready: list[Path] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     records: dict[str, int] = field(default_factory=dict)
+    #: Each input file given (as given) -> the WARC files it became (none when refused).
+    inputs: dict[str, list[Path]] = field(default_factory=dict)
+
+
+def imported_source(name: str) -> str | None:
+    """The source id of the records without mediawatch metadata in the WARC file called
+    ``name``: the ``@<source>`` part of an imported file's name, ``import`` when it has
+    none; None for a file that was not imported (a crawl's own file)."""
+    if m := _IMPORTED.match(name):
+        return m["source"] or IMPORT_SOURCE
+    return None
+
+
+def import_stamp(name: str) -> str | None:
+    """The import time (``YYYYmmddHHMMSSfff``, UTC) in an imported file's name; None for
+    a file that was not imported or was imported before names carried it."""
+    m = _IMPORTED.match(name)
+    return m["stamp"] if m else None
+
+
+def check_source_id(source: str) -> str:
+    """``source`` when it is a valid source id (as in sources.toml); ValueError otherwise."""
+    if not _SOURCE_ID.match(source):
+        raise ValueError(f"--source {source!r}: lowercase letters, digits, '_' and '-' only")
+    return source
 
 
 def _kind(head: bytes) -> str:
@@ -60,10 +112,23 @@ def _kind(head: bytes) -> str:
     return "arc" if head.startswith(b"filedesc://") else "warc"
 
 
-def _final_name(data_hash: str, name: str, gzipped: bool) -> str:
+def _final_name(data_hash: str, name: str, gzipped: bool, source: str, stamp: str) -> str:
     stem = re.sub(r"(\.w?arc)?(\.gz)?(\.open|\.bad)?$", "", name, flags=re.IGNORECASE)
     stem = re.sub(r"[^A-Za-z0-9._-]", "_", stem) or "file"
-    return f"import-{data_hash[:10]}-{stem}.warc{'.gz' if gzipped else ''}"
+    tag = "" if source == IMPORT_SOURCE else f"@{source}"
+    return f"import-{stamp}-{data_hash[:10]}-{stem}{tag}.warc{'.gz' if gzipped else ''}"
+
+
+def _imported_before(warc_dir: Path, data_hash: str) -> Path | None:
+    """The file this content was imported as already, under whatever name and source."""
+    if not warc_dir.is_dir():
+        return None
+    for path in sorted(warc_dir.glob(f"import-*{data_hash[:10]}-*")):
+        m = _IMPORTED.match(path.name)
+        if (m and m["hash"] == data_hash[:10] and path.is_file()
+                and hashlib.sha256(path.read_bytes()).hexdigest() == data_hash):
+            return path
+    return None
 
 
 def _has_record(path: Path) -> bool:
@@ -112,16 +177,24 @@ def _check_gzip(data: bytes, label: str) -> None:
 
 
 def _accept(data: bytes, name: str, label: str, warc_dir: Path, result: ImportResult,
-            max_payload: int) -> None:
+            max_payload: int, source: str, stamp: str) -> None:
     digest = hashlib.sha256(data).hexdigest()
-    final = warc_dir / _final_name(digest, name, data.startswith(_GZIP))
-    if final.exists():
-        result.ready.append(final)
+    final = warc_dir / _final_name(digest, name, data.startswith(_GZIP), source, stamp)
+    before = _imported_before(warc_dir, digest)
+    if before is not None:
+        had = imported_source(before.name)
+        if had != source:
+            # One content, one source: two copies would double every capture.
+            raise WarcError(f"{label}: already imported with source {had!r} as "
+                            f"{before.name}; to change its source, rename that file "
+                            f"(@{source} before .warc) and run reindex")
+        result.ready.append(before)
         return
     warc_dir.mkdir(parents=True, exist_ok=True)
     # Checked under a temporary name in the same directory, then renamed: a crawl or ingest
     # listing the directory never sees a file that is not complete and valid.
-    fd, tmp = tempfile.mkstemp(dir=warc_dir, prefix=".import-", suffix=".tmp")
+    # Named after the final file, so that a warning logged while checking names it.
+    fd, tmp = tempfile.mkstemp(dir=warc_dir, prefix=f".{final.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
@@ -149,16 +222,24 @@ def _wacz_members(data: bytes, label: str) -> list[tuple[str, bytes]]:
 
 
 def import_files(paths: Iterable[str | Path], warc_dir: str | Path,
-                 max_payload: int = DEFAULT_MAX_PAYLOAD) -> ImportResult:
-    """Check and copy (or convert) ``paths`` into ``warc_dir``; see the module docstring.
-    No payload is decoded past ``max_payload`` bytes while checking (gzip bombs).
+                 max_payload: int = DEFAULT_MAX_PAYLOAD,
+                 source: str = IMPORT_SOURCE, now: datetime | None = None) -> ImportResult:
+    """Check and copy (or convert) ``paths`` into ``warc_dir``, their records without
+    mediawatch metadata attributed to ``source``, named with the time ``now`` (default:
+    the clock); see the module docstring. No payload is decoded past ``max_payload`` bytes
+    while checking (gzip bombs).
 
-    Never raises for a bad input file: it is refused with one line in ``errors``.
+    Never raises for a bad input file: it is refused with one line in ``errors``. Raises
+    ValueError for an invalid ``source`` id.
     """
     warc_dir = Path(warc_dir)
+    check_source_id(source)
+    stamp = (now or datetime.now(UTC)).astimezone(UTC).strftime("%Y%m%d%H%M%S%f")[:17]
     result = ImportResult()
     for path in map(Path, paths):
         label = path.name
+        given = len(result.ready)
+        result.inputs[str(path)] = []
         try:
             data = path.read_bytes()
             kind = _kind(data[:4096])
@@ -169,7 +250,7 @@ def import_files(paths: Iterable[str | Path], warc_dir: str | Path,
                 try:
                     for name, member in members:  # all members valid, or none imported
                         _accept(member, name, f"{label}!{name}", warc_dir, staged,
-                                max_payload)
+                                max_payload, source, stamp)
                 except WarcError:
                     for done in staged.ready:
                         if done not in before:
@@ -179,14 +260,15 @@ def import_files(paths: Iterable[str | Path], warc_dir: str | Path,
                 result.records.update(staged.records)
             elif kind == "arc":
                 _accept(arc_to_warc(data, label), path.name, label, warc_dir, result,
-                        max_payload)
+                        max_payload, source, stamp)
             else:
-                _accept(data, path.name, label, warc_dir, result, max_payload)
+                _accept(data, path.name, label, warc_dir, result, max_payload, source, stamp)
         except WarcError as exc:
             # warcio's messages span lines (and may start with an empty one): one line here.
             result.errors.append(" ".join(str(exc).split()))
         except OSError as exc:
             result.errors.append(f"{label}: {exc.strerror or exc}")
+        result.inputs[str(path)] = result.ready[given:]
     return result
 
 

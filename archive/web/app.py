@@ -54,6 +54,9 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
+from archive.replay.info import citation
+from archive.replay.lookup import ReplayStore
+from archive.replay.rules import parse_timestamp, replay_path
 from archive.store import facets
 from archive.store.connection import connect
 from archive.store.db import Archive
@@ -194,19 +197,26 @@ def create_app(data_dir: str | Path, config_path: str | Path, replay_origin: str
             url += "?" + request.url.query
         if not (ts.isdigit() and 4 <= len(ts) <= 14):
             return error(request, 400, f"not a capture timestamp: {ts[:40]!r}")
+        # The capture the replay origin serves for this address, found by the same rules
+        # (nearest, exact URL first, readable), so the banner describes what is shown.
+        # A store per request, like every other page's connection: a reindex swaps the
+        # database file, and a connection kept open would go on reading the old one.
+        with closing(ReplayStore(data)) as store:
+            found = store.lookup(url, parse_timestamp(ts))
+        capture = found.capture if found is not None else None
         with _archive(settings.db_path) as archive:
             aid = archive.resolve(url)
-            capture = archive.db.execute(
-                "SELECT fetched_at, status, warc_file FROM captures WHERE url = ?"
-                " ORDER BY abs(CAST(strftime('%s', fetched_at) AS INTEGER)"
-                " - CAST(strftime('%s', ?) AS INTEGER)) LIMIT 1",
-                [url, _iso(ts)]).fetchone()
             title = archive.db.execute("SELECT title FROM articles WHERE id = ?",
                                        [aid]).fetchone() if aid else None
+        permalink = (f"{settings.replay_origin}{replay_path(capture.url, capture.timestamp)}"
+                     if capture is not None else None)
         return page(request, "frame.html", {
             "ts": ts, "url": url, "article_id": aid, "title": title[0] if title else None,
-            "capture": dict(zip(("fetched_at", "status", "warc_file"), capture, strict=True))
-            if capture else None,
+            "capture": capture, "fetched_at": capture.fetched_at.strftime(
+                "%Y-%m-%d %H:%M:%S UTC") if capture is not None else None,
+            "permalink": permalink,
+            "citation": citation(capture, permalink or "", title[0] if title else None, aid)
+            if capture is not None else None,
             "replay_src": f"{settings.replay_origin}/replay/{ts}/{url}",
             "all_captures": f"{settings.replay_origin}/replay/*/{url}"})
 
@@ -248,10 +258,6 @@ def create_app(data_dir: str | Path, config_path: str | Path, replay_origin: str
     app.state.settings = settings
     return app
 
-
-def _iso(ts: str) -> str:
-    ts = ts.ljust(14, "0")
-    return f"{ts[:4]}-{ts[4:6]}-{ts[6:8]}T{ts[8:10]}:{ts[10:12]}:{ts[12:14]}Z"
 
 # --------------------------------------------------------------------------- serving
 
