@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 #: The per-source columns of ``mediawatch crawl``'s table (and keys of :func:`summary_row`).
 COLUMNS: tuple[str, ...] = (
     "source", "pages", "failures", "robots", "new", "updated", "unchanged", "duplicates",
-    "not_articles", "parse_errors", "removed", "blocked", "revisits")
+    "not_articles", "parse_errors", "removed", "blocked", "revisits", "requisites")
 
 # Stats keys the components hand each other (and that end up in the run row).
 #: Why the session skipped the crawl (absent when it ran).
@@ -26,6 +26,8 @@ SKIPPED_STAT = "mediawatch/session/skipped"
 RECOVERED_STAT = "mediawatch/warc/recovered"
 #: The files the capture wrote and closed, for the ingest and the run row.
 WARC_FILES_STAT = "mediawatch/warc/files"
+#: WARC bytes written for page requisites (stylesheets, images, fonts of article pages).
+REQUISITE_BYTES_STAT = "mediawatch/warc/requisite_bytes"
 #: Prefix of the ingest's outcome counts (``inserted``, ``updated``, ``duplicate``, ...).
 INGEST_OUTCOME = "mediawatch/ingest/outcome/"
 
@@ -45,6 +47,13 @@ class FetchFigures:
     revisits: int = 0
     revisit_bytes: int = 0
     source_status: str | None = None
+    requisites: int = 0
+    requisite_bytes: int = 0
+
+    @property
+    def requisite_share(self) -> float:
+        """The page requisites' share of the WARC bytes written (0.0 when none were)."""
+        return self.requisite_bytes / self.warc_bytes if self.warc_bytes else 0.0
 
 
 def figures_from_stats(source: str, stats: Mapping[str, Any]) -> FetchFigures:
@@ -63,6 +72,8 @@ def figures_from_stats(source: str, stats: Mapping[str, Any]) -> FetchFigures:
         revisits=int(stats.get("mediawatch/warc/revisits", 0)),
         revisit_bytes=int(stats.get("mediawatch/warc/revisit_bytes", 0)),
         source_status=stats.get("mediawatch/source/status"),
+        requisites=int(stats.get("mediawatch/warc/requisites", 0)),
+        requisite_bytes=int(stats.get(REQUISITE_BYTES_STAT, 0)),
     )
 
 
@@ -83,6 +94,8 @@ def summary_row(fig: FetchFigures, outcomes: Mapping[str, int]) -> dict[str, Any
         "parse_errors": outcomes.get("parse_error", 0),
         "removed": outcomes.get("removed", 0), "blocked": fig.blocked,
         "revisits": fig.revisits,
+        # Share of the WARC bytes that went to page requisites, as a percentage.
+        "requisites": f"{fig.requisite_share:.0%}",
     }
 
 
@@ -90,10 +103,13 @@ def run_record(fig: FetchFigures, outcomes: Mapping[str, int], started: datetime
                finished: datetime) -> dict[str, Any]:
     """The ``runs`` row of a crawl that ran (see ``mediawatch runs``)."""
     row = summary_row(fig, outcomes)
+    del row["requisites"]  # the table's percentage; the run keeps the figures themselves
     return {**row, "failed": row["failures"], "started": started.isoformat(),
             "finished": finished.isoformat(),
             "status": "ok" if fig.finish_reason == "finished" else fig.finish_reason,
             "warc_bytes": fig.warc_bytes, "revisit_bytes": fig.revisit_bytes,
+            "requisite_records": fig.requisites, "requisite_bytes": fig.requisite_bytes,
+            "requisite_share": round(fig.requisite_share, 4),
             "warc_files": list(fig.warc_files), "source_status": fig.source_status}
 
 

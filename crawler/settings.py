@@ -54,6 +54,11 @@ MEDIAWATCH_POLL_MAX = 6 * 3600
 MEDIAWATCH_ALLOW_PRIVATE = False
 MEDIAWATCH_SITEMAP_DEPTH = 5
 MEDIAWATCH_MAX_SITEMAPS = 500
+# Page requisites of article pages ([crawl] requisites, max_requisites, max_requisite_bytes;
+# a source's own requisites key wins): see crawler/pages/requisites.py.
+MEDIAWATCH_REQUISITES = True
+MEDIAWATCH_MAX_REQUISITES = 60
+MEDIAWATCH_MAX_REQUISITE_BYTES = 5 * 1024**2
 
 ROBOTSTXT_OBEY = True
 USER_AGENT = "mediawatch/0.1 (+https://github.com/mediawatch/mediawatch)"

@@ -58,6 +58,9 @@ def run_record(row: Mapping[str, Any]) -> dict[str, Any]:
     record = {key: row.get(key) for key in RUN_FIELDS}
     record["duration_s"] = duration_s(row)
     record["reason"] = extra.get("reason") if isinstance(extra, Mapping) else None
+    # Page requisites' WARC bytes (crawler/figures.py), kept in extra: 0 for older runs.
+    record["requisite_bytes"] = (extra.get("requisite_bytes") if isinstance(extra, Mapping)
+                                 else None) or 0
     return record
 
 

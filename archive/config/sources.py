@@ -62,6 +62,13 @@ class CrawlSettings:
     # fetches in one run. Sitemaps past either bound are counted and logged, never fetched.
     sitemap_depth: int = 5
     max_sitemaps: int = 500
+    # Page requisites (crawler/pages/requisites.py): with every article page, fetch the
+    # stylesheets, images, fonts, icons and scripts it needs, so that it replays as it looked;
+    # per page at most max_requisites requests and, once their bytes reach
+    # max_requisite_bytes, no more (a resource is also cut at the page's remaining budget).
+    requisites: bool = True
+    max_requisites: int = 60
+    max_requisite_bytes: int = 5 * 1024**2
 
     def scrapy_settings(self) -> dict[str, Any]:
         """These values under the Scrapy setting names they drive."""
@@ -81,6 +88,9 @@ class CrawlSettings:
             "MEDIAWATCH_POLL_MAX": self.poll_max,
             "MEDIAWATCH_SITEMAP_DEPTH": self.sitemap_depth,
             "MEDIAWATCH_MAX_SITEMAPS": self.max_sitemaps,
+            "MEDIAWATCH_REQUISITES": self.requisites,
+            "MEDIAWATCH_MAX_REQUISITES": self.max_requisites,
+            "MEDIAWATCH_MAX_REQUISITE_BYTES": self.max_requisite_bytes,
         }
 
 
@@ -104,6 +114,8 @@ class Source:
     timezone: str | None = None
     # None: the [crawl] table's allow_private decides.
     allow_private: bool | None = None
+    # None: the [crawl] table's requisites decides.
+    requisites: bool | None = None
 
     def follows(self, url: str) -> bool:
         """True when ``url`` matches one of the ``follow`` regexes (all URLs when none set)."""
@@ -180,7 +192,7 @@ def _parse_crawl(raw: Any, path: str | Path) -> CrawlSettings:
     for key, value in raw.items():
         default = getattr(defaults, key)
         name = f"crawl.{key}"
-        if key in ("max_page_size", "warc_max_size"):
+        if key in ("max_page_size", "warc_max_size", "max_requisite_bytes"):
             values[key] = parse_size(value, path, name)
         elif key == "min_free_space":
             values[key] = 0 if value == 0 else parse_size(value, path, name)
@@ -227,7 +239,7 @@ def _duration(value: Any, path: str | Path, key: str) -> float:
 
 _SOURCE_KEYS = {"id", "name", "feeds", "sitemaps", "sections", "follow", "allowed_domains",
                 "schedule", "language", "selectors", "date_format", "allow_private",
-                "timezone"}
+                "timezone", "requisites"}
 
 
 def _parse_source(raw: Any, path: str | Path, index: int) -> Source:
@@ -285,6 +297,9 @@ def _parse_source(raw: Any, path: str | Path, index: int) -> Source:
     allow_private = raw.get("allow_private")
     if allow_private is not None and not isinstance(allow_private, bool):
         raise ConfigError(path, sid, "allow_private", "must be true or false")
+    requisites = raw.get("requisites")
+    if requisites is not None and not isinstance(requisites, bool):
+        raise ConfigError(path, sid, "requisites", "must be true or false")
 
     language = text("language")
     if language is not None and not re.match(r"^[a-z]{2,3}(-[A-Za-z0-9]+)?$", language):
@@ -310,6 +325,7 @@ def _parse_source(raw: Any, path: str | Path, index: int) -> Source:
         date_format=text("date_format"),
         timezone=zone,
         allow_private=allow_private,
+        requisites=requisites,
     )
     if not src.start_urls:
         raise ConfigError(path, sid, "feeds", "needs at least one feed, sitemap or section")

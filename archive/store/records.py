@@ -36,8 +36,10 @@ __all__ = [
     "run_row",
 ]
 
-#: Discovery kinds a capture may have.
-CAPTURE_KINDS = frozenset({"article", "feed", "sitemap", "section", "robots", "other"})
+#: Discovery kinds a capture may have (``requisite``: a stylesheet, image, font, icon or
+#: script an article page needs; a capture only, never parsed as an article).
+CAPTURE_KINDS = frozenset({"article", "feed", "sitemap", "section", "robots", "requisite",
+                           "other"})
 
 _RUN_INT_FIELDS = (
     "pages", "failed", "new", "updated", "unchanged", "duplicates", "removed", "blocked",

@@ -43,7 +43,7 @@ from crawler.components.diskspace import (
     low_space,
 )
 from crawler.components.state import IncrementalState, spider_source
-from crawler.figures import WARC_FILES_STAT
+from crawler.figures import REQUISITE_BYTES_STAT, WARC_FILES_STAT
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -200,6 +200,10 @@ class WarcCapture:
             if written.revisit is not None:
                 stats.inc_value("mediawatch/warc/revisits")
                 stats.inc_value("mediawatch/warc/revisit_bytes", written.bytes_written)
+            if (request.meta.get(META_KEY) or {}).get("kind") == "requisite":
+                # The page requisites' share of the crawl's WARC bytes (crawler/figures.py).
+                stats.inc_value(REQUISITE_BYTES_STAT, written.bytes_written)
+                stats.inc_value("mediawatch/warc/requisites")
         stop_here("fetched")  # test hook (archive/faults.py)
 
     def stop(self, spider: Spider, problem: str) -> None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -45,6 +46,7 @@ from crawler.incremental import (
 )
 from crawler.pages.blockpage import BLOCK_STATUSES, block_reason
 from crawler.pages.listings import FeedPage, Link, ParseError, SectionPage, SitemapPage
+from crawler.pages.requisites import Requisite, css_requisites, html_requisites
 
 if TYPE_CHECKING:
     from scrapy.http import Response
@@ -56,6 +58,18 @@ LISTING_KINDS = ("feed", "sitemap", "section")
 _LISTING_STATUSES = [304, *sorted(BLOCK_STATUSES)]
 # Request meta: how many sitemap indexes lie between a nested sitemap and a configured one.
 SITEMAP_DEPTH = "mediawatch_sitemap_depth"
+# Requisite answers the callback sees itself (with their page, as captured), not failures.
+_ERROR_STATUSES = list(range(400, 600))
+# Request meta: the article page a requisite request was made for (its budget's key).
+REQUISITE_OF = "mediawatch_requisite_of"
+
+
+@dataclass(slots=True)
+class RequisiteBudget:
+    """What one article page's requisites have used of the per-page caps."""
+
+    requests: int = 0
+    bytes: int = 0
 
 
 log = logging.getLogger(__name__)
@@ -78,6 +92,7 @@ class SourceSpider(Spider):
         # sitemap index chains (see _sitemap_allowed).
         self._sitemaps = 0
         self._sitemaps_dropped: dict[str, int] = {}
+        self._requisites: dict[str, RequisiteBudget] = {}  # by article page URL
 
     @classmethod
     def update_settings(cls, settings: Any) -> None:
@@ -174,8 +189,9 @@ class SourceSpider(Spider):
         """Links on a section page that the source's ``follow`` patterns call articles."""
         yield from self._follow(response, SectionPage)
 
-    def parse_article(self, response: Response) -> None:
-        """Article pages are parsed at ingest from the WARC record; count them here."""
+    def parse_article(self, response: Response) -> Iterator[Request]:
+        """Article pages are parsed at ingest from the WARC record; count them here and
+        request their page requisites."""
         self._inc("mediawatch/pages/article")
         if block_reason(response.status, response.body):
             self._blocked(response, listing=False)
@@ -186,6 +202,77 @@ class SourceSpider(Spider):
         if (seen := self.state.fetch_state(link)) is not None and seen.kind == "retry":
             assert self.source is not None
             self.state.record(FetchState(link, self.source.id, "fetched"))
+        if self._requisites_on() and _is_html(response):
+            found = html_requisites(response.body, response.url)
+            yield from self._requisite_requests(found, response.url)
+
+    # -- page requisites: what the article page needs to be drawn as it looked
+
+    def _requisites_on(self) -> bool:
+        assert self.source is not None
+        if self.source.requisites is not None:
+            return self.source.requisites
+        return self.crawler.settings.getbool("MEDIAWATCH_REQUISITES", True)
+
+    def _requisite_requests(self, found: list[Requisite], page: str) -> Iterator[Request]:
+        """Requests for a page's requisites, within the page's caps.
+
+        They go through the same downloader and spider middlewares as the page: robots.txt,
+        the address gate, politeness and the source's ``allowed_domains`` (a source that
+        sets it lists its CDN hosts there too, or their images and fonts are not captured).
+        The per-page count cap is exact; the byte cap stops new
+        requests once the bytes received reach it, and each request may download at most
+        what is left of it (``download_maxsize``), so the overshoot is what is in flight.
+        """
+        settings = self.crawler.settings
+        max_count = settings.getint("MEDIAWATCH_MAX_REQUISITES", 60)
+        max_bytes = settings.getint("MEDIAWATCH_MAX_REQUISITE_BYTES", 5 * 1024**2)
+        budget = self._requisites.setdefault(page, RequisiteBudget())
+        for req in found:
+            left = max_bytes - budget.bytes
+            if budget.requests >= max_count or left <= 0:
+                self._inc("mediawatch/requisites/over_cap")
+                continue
+            budget.requests += 1
+            self._inc("mediawatch/requisites/requested")
+            request = self._request(req.url, "requisite", self.parse_requisite, page)
+            request.meta[META_KEY]["as"] = req.kind
+            request.meta[REQUISITE_OF] = page
+            request.meta["download_maxsize"] = left
+            # Every error answer (a 404 favicon too) is a capture of what the page got, not
+            # a failure of the crawl; not handle_httpstatus_all, which stops redirects.
+            request.meta["handle_httpstatus_list"] = _ERROR_STATUSES
+            request.meta["dont_retry"] = True
+            request.errback = self.on_requisite_error
+            # Right after the page, so the requisites are captured close to its time.
+            request.priority = 1
+            yield request
+
+    def parse_requisite(self, response: Response) -> Iterator[Request]:
+        """A requisite was captured (by the capture component): count its bytes against its
+        page's budget; a stylesheet's own requisites (``@import``, fonts, images) follow."""
+        page = str(response.meta.get(REQUISITE_OF) or response.url)
+        budget = self._requisites.setdefault(page, RequisiteBudget())
+        budget.bytes += len(response.body)
+        self._inc("mediawatch/requisites/fetched")
+        if response.status != 200:
+            return
+        ctype = (response.headers.get("Content-Type") or b"").decode("latin-1").lower()
+        if "text/css" in ctype or (
+                not ctype and (response.meta.get(META_KEY) or {}).get("as") == "stylesheet"):
+            try:
+                text = response.body.decode(_charset(ctype) or "utf-8", errors="replace")
+            except LookupError:  # a charset Python does not know
+                text = response.body.decode("utf-8", errors="replace")
+            yield from self._requisite_requests(css_requisites(text, response.url), page)
+
+    def on_requisite_error(self, failure: Failure) -> None:
+        """A requisite that could not be fetched: counted and logged quietly; the page
+        and the crawl go on (nothing to retry: the next fetch of the page asks again)."""
+        request = getattr(failure, "request", None)
+        log.info("requisite not fetched: %s: %s", request.url if request is not None else "?",
+                 failure.getErrorMessage())
+        self._inc("mediawatch/requisites/failed")
 
     def _follow(self, response: Response, page_class: type) -> Iterator[Request]:
         assert self.source is not None
@@ -354,3 +441,16 @@ class SourceSpider(Spider):
     def _inc(self, key: str) -> None:
         if self.crawler.stats is not None:
             self.crawler.stats.inc_value(key)
+
+
+def _is_html(response: Response) -> bool:
+    ctype = (response.headers.get("Content-Type") or b"").decode("latin-1").lower()
+    return response.status == 200 and ("html" in ctype or not ctype)
+
+
+def _charset(content_type: str) -> str | None:
+    for part in content_type.split(";")[1:]:
+        name, _, value = part.strip().partition("=")
+        if name.strip() == "charset" and value.strip():
+            return value.strip().strip('"')
+    return None

@@ -16,12 +16,13 @@ import html
 import json
 import random
 import re
+import zlib
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from scheduler.newsroom import feeds
+from scheduler.newsroom import assets, feeds
 from scheduler.newsroom.handler import Response, html_response, redirect
 from scheduler.newsroom.stories import (
     CHALLENGE_PATH,
@@ -179,6 +180,13 @@ class Pages:
             "/northwind/static/main.css": lambda ed: Response(
                 200, _template("northwind/main.css").encode(),
                 (("Content-Type", "text/css; charset=utf-8"),)),
+            "/northwind/static/fonts.css": lambda ed: Response(
+                200, _template("northwind/fonts.css").encode(),
+                (("Content-Type", "text/css"),)),  # no charset: as many CDNs send CSS
+            "/northwind/static/fonts/headline.ttf": lambda ed: _asset(assets.font(), "font/ttf"),
+            "/northwind/static/app.js": lambda ed: _asset(assets.app_js(),
+                                                          "application/javascript"),
+            "/northwind/img/masthead.png": lambda ed: _asset(assets.masthead(), "image/png"),
             "/northwind/rss.xml": functools.partial(feeds.rss, base),
             "/northwind/sitemap_index.xml": functools.partial(feeds.sitemap_index, base),
             "/northwind/sitemap_news.xml": functools.partial(feeds.news_sitemap, base),
@@ -209,6 +217,9 @@ class Pages:
             ROBOTS_DISALLOWED[1]: functools.partial(page, 200, "anatolia/taslak.html"),
             CHALLENGE_PATH: lambda ed: html_response(200, _CHALLENGE_HTML),
         }
+        for width in assets.PHOTO_WIDTHS:
+            routes[f"/northwind/img/photo-{width}.png"] = functools.partial(
+                _asset_of, assets.photo, width, "image/png")
         for slug in TAGS:
             routes[f"/northwind/tags/{slug}/"] = functools.partial(self._tag, slug)
         days: dict[str, list[Story]] = {}
@@ -287,6 +298,19 @@ def _page_state(key: str) -> str:
              "flags": {f"exp_{rng.getrandbits(32):08x}": rng.random() < 0.5 for _ in range(80)}}
     return ("<script>window.__NEWSROOM_STATE__ = "
             + json.dumps(state, separators=(",", ":")) + ";</script>\n")
+
+
+def _asset(body: bytes, content_type: str) -> Response:
+    # Long-cached with an ETag, as static files are served; gzip only where it pays.
+    return Response(200, body, (("Content-Type", content_type),
+                                ("Cache-Control", "public, max-age=31536000"),
+                                ("ETag", f'"{zlib.crc32(body):08x}"')),
+                    gzip=content_type.startswith(("font/", "application/javascript")))
+
+
+def _asset_of(make: Callable[[int], bytes], width: int, content_type: str,
+              edition: int) -> Response:
+    return _asset(make(width), content_type)
 
 
 def _static_redirect(status: int, location: str, edition: int) -> Response:
