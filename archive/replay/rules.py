@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from functools import lru_cache
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from archive.times import parse_utc
 
@@ -276,11 +276,30 @@ def replay_headers(original: Sequence[tuple[str, str]], *, url: str, fetched_at:
     out.append(("Content-Length", str(content_length)))
     if raw:  # saved, never rendered: see the module docstring
         out.append(("Content-Disposition", "attachment"))
+    if not raw and is_font(content_type, url):
+        # A replayed page is sandboxed, so its origin is opaque and every font it loads is
+        # a cross-origin CORS request: without this header no web font would ever replay.
+        # Fonts only, so no other page can read archived pages or their data this way.
+        out.append(("Access-Control-Allow-Origin", "*"))
     out.append(("Content-Security-Policy", content_security_policy(origin)))
     out.append(("X-Content-Type-Options", "nosniff"))
     out.append(("Referrer-Policy", "no-referrer"))
     out.extend(memento_headers(url, fetched_at, origin))
     return out
+
+
+_FONT_TYPES = ("font/", "application/font", "application/x-font",
+               "application/vnd.ms-fontobject")
+
+
+def is_font(content_type: str | None, url: str) -> bool:
+    """Whether a response is a web font: by its type, or by its extension when it was
+    served as ``application/octet-stream`` or with no type (as many CDNs do)."""
+    ctype = (content_type or "").split(";")[0].strip().lower()
+    if ctype.startswith(_FONT_TYPES):
+        return True
+    return ctype in ("", "application/octet-stream") and re.search(
+        r"\.(woff2?|ttf|otf|eot)$", urlsplit(url).path, re.IGNORECASE) is not None
 
 
 def timemap(url: str, captures: Sequence[Capture], origin: str) -> str:
