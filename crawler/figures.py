@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 #: The per-source columns of ``mediawatch crawl``'s table (and keys of :func:`summary_row`).
 COLUMNS: tuple[str, ...] = (
     "source", "pages", "failures", "robots", "new", "updated", "unchanged", "duplicates",
-    "not_articles", "parse_errors", "removed", "blocked", "revisits", "requisites")
+    "not_articles", "parse_errors", "removed", "blocked", "revisits", "requisite_%")
 
 # Stats keys the components hand each other (and that end up in the run row).
 #: Why the session skipped the crawl (absent when it ran).
@@ -94,8 +94,8 @@ def summary_row(fig: FetchFigures, outcomes: Mapping[str, int]) -> dict[str, Any
         "parse_errors": outcomes.get("parse_error", 0),
         "removed": outcomes.get("removed", 0), "blocked": fig.blocked,
         "revisits": fig.revisits,
-        # Share of the WARC bytes that went to page requisites, as a percentage.
-        "requisites": f"{fig.requisite_share:.0%}",
+        # Share of the WARC bytes that went to page requisites, in whole percent.
+        "requisite_%": round(fig.requisite_share * 100),
     }
 
 
@@ -103,7 +103,7 @@ def run_record(fig: FetchFigures, outcomes: Mapping[str, int], started: datetime
                finished: datetime) -> dict[str, Any]:
     """The ``runs`` row of a crawl that ran (see ``mediawatch runs``)."""
     row = summary_row(fig, outcomes)
-    del row["requisites"]  # the table's percentage; the run keeps the figures themselves
+    del row["requisite_%"]  # the table's rounded share; the run keeps the figures
     return {**row, "failed": row["failures"], "started": started.isoformat(),
             "finished": finished.isoformat(),
             "status": "ok" if fig.finish_reason == "finished" else fig.finish_reason,

@@ -105,7 +105,8 @@ def run_rows(data: Path) -> list[dict[str, Any]]:
     for row in dicts(data, "SELECT * FROM runs ORDER BY id"):
         extra = json.loads(row.pop("extra"))
         row.update(extra)
-        for key in ("id", "started", "finished", "warc_files", "warc_bytes", "revisit_bytes"):
+        for key in ("id", "started", "finished", "warc_files", "warc_bytes", "revisit_bytes",
+                    "requisite_bytes", "requisite_share"):
             row.pop(key, None)
         rows.append(row)
     return rows
