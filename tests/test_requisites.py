@@ -284,3 +284,34 @@ def test_caps_and_the_per_source_switch(crawls: Crawls) -> None:
     assert requisites, "anatolia keeps its requisites"
     # One per page at most (and the dupe filter fetches a shared one once).
     assert len(requisites) <= len(anatolia_articles)
+
+
+# --------------------------------------------------------------------------- replay of fonts
+
+
+@pytest.mark.parametrize(("ctype", "url", "font"), [
+    pytest.param("font/woff2", "http://n.test/f", True, id="font-type"),
+    pytest.param("application/font-woff", "http://n.test/f", True, id="legacy-type"),
+    pytest.param("application/octet-stream", "http://n.test/a/x.TTF?v=2", True,
+                 id="octet-stream-by-extension"),
+    pytest.param(None, "http://n.test/x.woff", True, id="no-type-by-extension"),
+    pytest.param("text/html; charset=utf-8", "http://n.test/x.woff2", False,
+                 id="error-page-at-a-font-url"),
+    pytest.param("text/css", "http://n.test/fonts.css", False, id="stylesheet"),
+])
+def test_only_fonts_are_readable_cross_origin_in_replay(ctype: str | None, url: str,
+                                                        font: bool) -> None:
+    from datetime import UTC, datetime
+
+    from archive.replay.rules import is_font, replay_headers
+
+    assert is_font(ctype, url) is font
+    headers = replay_headers([("Content-Type", ctype or "")], url=url,
+                             fetched_at=datetime(2024, 1, 1, tzinfo=UTC),
+                             origin="http://127.0.0.1:8081", ts="20240101000000",
+                             content_type=ctype, content_length=3)
+    assert (("Access-Control-Allow-Origin", "*") in headers) is font
+    raw = replay_headers([], url=url, fetched_at=datetime(2024, 1, 1, tzinfo=UTC),
+                         origin="http://127.0.0.1:8081", ts="20240101000000",
+                         content_type=ctype, content_length=3, raw=True)
+    assert ("Access-Control-Allow-Origin", "*") not in raw
