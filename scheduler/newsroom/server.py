@@ -7,7 +7,11 @@ share one host on 127.0.0.1, by path prefix:
   (gzip-encoded when the client accepts it, links carrying ``utm_*`` tracking parameters), a
   Google News sitemap index, section, tag and day-archive pages, article pages with JSON-LD,
   OpenGraph, canonical / AMP / shortlink links and a "Get short URL" widget, an AMP copy, short
-  links under ``/s/`` and one windows-1251 article.
+  links under ``/s/`` and one windows-1251 article. Its pages name page requisites
+  (:mod:`scheduler.newsroom.assets`): a stylesheet that ``@import``-s another with an
+  ``@font-face`` font (its woff2 missing, the ttf there), a ``url()`` masthead image, a
+  ``srcset`` photo, an icon, a script that draws nothing and a beacon under a path robots.txt
+  disallows.
 * ``/anatolia/`` - an Anadolu-like wire: an Atom feed, a truncated (broken) feed, a section
   page, a Turkish article in ISO-8859-9 (declared only in a ``<meta http-equiv>``), English
   articles with ``rev="canonical"`` short links, and a near-duplicate wire copy of a northwind
