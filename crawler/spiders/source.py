@@ -220,13 +220,15 @@ class SourceSpider(Spider):
         They go through the same downloader and spider middlewares as the page: robots.txt,
         the address gate, politeness and the source's ``allowed_domains`` (a source that
         sets it lists its CDN hosts there too, or their images and fonts are not captured).
-        The per-page count cap is exact; the byte cap stops new
-        requests once the bytes received reach it, and each request may download at most
-        what is left of it (``download_maxsize``), so the overshoot is what is in flight.
+        The per-page count cap is exact; the byte cap stops new requests once the bytes
+        received reach it, and each request may download at most what is left of it
+        (``download_maxsize``, never more than ``max_page_size``), so the overshoot is what
+        is in flight.
         """
         settings = self.crawler.settings
         max_count = settings.getint("MEDIAWATCH_MAX_REQUISITES", 60)
         max_bytes = settings.getint("MEDIAWATCH_MAX_REQUISITE_BYTES", 5 * 1024**2)
+        max_page = settings.getint("DOWNLOAD_MAXSIZE") or max_bytes  # 0: no page limit
         budget = self._requisites.setdefault(page, RequisiteBudget())
         for req in found:
             left = max_bytes - budget.bytes
@@ -238,7 +240,7 @@ class SourceSpider(Spider):
             request = self._request(req.url, "requisite", self.parse_requisite, page)
             request.meta[META_KEY]["as"] = req.kind
             request.meta[REQUISITE_OF] = page
-            request.meta["download_maxsize"] = left
+            request.meta["download_maxsize"] = min(left, max_page)
             # Every error answer (a 404 favicon too) is a capture of what the page got, not
             # a failure of the crawl; not handle_httpstatus_all, which stops redirects.
             request.meta["handle_httpstatus_list"] = _ERROR_STATUSES
