@@ -58,6 +58,7 @@ def reindex(ctx: Context, wait: bool) -> None:
                f"{report.total('duplicate')} duplicates, {len(report.errors)} error(s)")
     for error in report.errors[:10]:
         click.echo(f"warning: {error}", err=True)
+    _echo_notices(report.notices)
 
 
 @click.command()
@@ -87,6 +88,7 @@ def ingest(ctx: Context, follow: bool, interval: float) -> None:
                    f"{report.total('duplicate')} duplicates, {len(report.errors)} error(s)")
         for error in report.errors[:10]:
             click.echo(f"warning: {error}", err=True)
+        _echo_notices(report.notices)
         stamp_pending_files(ctx, config)  # [evidence] tsa_url: tokens the TSA still owes
 
     if not follow:
@@ -155,6 +157,7 @@ def import_cmd(ctx: Context, paths: tuple[Path, ...], source: str) -> None:
     page the page-type rules accept becomes a searchable article."""
     from archive.warc.importer import check_source_id, import_files
     from crawler.ingest import ingest_files
+    from scheduler.evidence_cli import tsa_roots
 
     try:
         check_source_id(source)
@@ -163,13 +166,16 @@ def import_cmd(ctx: Context, paths: tuple[Path, ...], source: str) -> None:
     config = ctx.config() if Path(ctx.config_path).exists() else None
     max_payload = ctx.max_page_size()
     result = import_files(paths, ctx.warc_dir, max_payload, source=source,
-                          now=datetime.now(UTC))
+                          now=datetime.now(UTC), roots=tsa_roots(ctx, None))
     with ctx.archive() as archive:
         # All files in one ingest, in the order reindex takes them, with the config as
         # reindex uses it: reindex gives the same archive.
         report = ingest_files(archive, result.ready, config, max_payload=max_payload)
     first: dict[Path, str] = {}  # WARC file -> the input it was loaded from
     for given, files in result.inputs.items():
+        if (verdict := result.verdicts.get(given)) is not None and files:
+            # WACZ: what verifying it found (a refused one's is in its error line).
+            click.echo(f"{given}: verified: {verdict.line().removeprefix(f'{given}: ')}")
         if not files:
             continue  # refused: its line is in result.errors
         if earlier := next((first[f] for f in files if f in first), None):
@@ -177,11 +183,28 @@ def import_cmd(ctx: Context, paths: tuple[Path, ...], source: str) -> None:
             continue
         first.update(dict.fromkeys(files, given))
         click.echo(import_summary(given, files, report))
+    names = {f.name: given for given, files in result.inputs.items() for f in files}
+    _echo_notices([_given_name(line, names) for line in report.notices])
     errors = result.errors + report.errors
     for line in errors:
         click.echo(f"mediawatch: error: {line}", err=True)
     if errors:
         sys.exit(2)
+
+
+def _echo_notices(notices: list[str], limit: int = 10) -> None:
+    """Problems of records that were still loaded (warcio's warnings, once each, without
+    the file's bytes: archive/warc/notices.py), at most ``limit`` lines on stderr."""
+    for line in notices[:limit]:
+        click.echo(f"notice: {line}", err=True)
+    if len(notices) > limit:
+        click.echo(f"notice: ... and {len(notices) - limit} more (see the log)", err=True)
+
+
+def _given_name(line: str, names: dict[str, str]) -> str:
+    """``line`` about an imported WARC file, naming the input file the user gave instead."""
+    name, sep, rest = line.partition(": ")
+    return f"{names[name]}: {rest}" if sep and name in names else line
 
 
 def import_summary(given: str, files: list[Path], report: IngestReport) -> str:
