@@ -484,3 +484,38 @@ def test_verify_on_other_tools_files(name: str, expected: str) -> None:
     if not path.exists():
         pytest.skip(f"{name} is not in ../shared/eval")
     assert verify_file(path).line().startswith(f"{path}: {expected}")
+
+
+# -- import of a signed WACZ
+def test_import_of_a_signed_wacz_verifies_it_and_keeps_its_tokens(exported: Exported,
+                                                                  tmp_path: Path) -> None:
+    other = tmp_path / "other"
+    done = run("import", str(exported.wacz), config=exported.config, data=other)
+    assert done.returncode == 0, done.stderr
+    verified, summary = done.stdout.splitlines()
+    assert verified.startswith(f"{exported.wacz}: verified: ok (2 WARC files, ")
+    assert "signed by key" in verified
+    assert "by CN=mediawatch test TSA" in verified  # [evidence] tsa_ca: tokens checked
+    assert summary.startswith(f"{exported.wacz}: 3 records, 3 articles")
+    imported = sorted((other / "warcs").glob("import-*.warc.gz"))
+    assert len(imported) == 2
+    assert all(token_path(w).exists() for w in imported)
+    # The tokens match the imported files: `verify` checks them later.
+    later = run("verify", *map(str, imported), config=exported.config)
+    assert later.returncode == 0, later.stdout
+    assert all(": ok (" in line and "by CN=mediawatch test TSA" in line
+               for line in later.stdout.splitlines())
+
+
+def test_import_refuses_a_signed_wacz_that_fails_verification(exported: Exported,
+                                                              tmp_path: Path) -> None:
+    member = f"archive/{exported.warcs[0].name}"
+    start, size = _member_data_offset(exported.wacz, member)
+    flip(exported.wacz, start + size // 2)
+    other = tmp_path / "other"
+    done = run("import", str(exported.wacz), config=exported.config, data=other)
+    assert done.returncode == 2
+    assert done.stderr.startswith(f"mediawatch: error: {exported.wacz.name}: refused, its "
+                                  f"verification failed: {member}:")
+    assert len(done.stderr.splitlines()) == 1
+    assert not any((other / "warcs").glob("import-*"))  # nothing of it was imported
