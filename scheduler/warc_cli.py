@@ -173,16 +173,15 @@ def import_cmd(ctx: Context, paths: tuple[Path, ...], source: str) -> None:
         report = ingest_files(archive, result.ready, config, max_payload=max_payload)
     first: dict[Path, str] = {}  # WARC file -> the input it was loaded from
     for given, files in result.inputs.items():
-        if (verdict := result.verdicts.get(given)) is not None and files:
-            # WACZ: what verifying it found (a refused one's is in its error line).
-            click.echo(f"{given}: verified: {verdict.line().removeprefix(f'{given}: ')}")
         if not files:
             continue  # refused: its line is in result.errors
         if earlier := next((first[f] for f in files if f in first), None):
             click.echo(f"{given}: same content as {earlier}; nothing new")
             continue
         first.update(dict.fromkeys(files, given))
-        click.echo(import_summary(given, files, report))
+        verdict = result.verdicts.get(given)  # a WACZ: what verifying it found
+        click.echo(import_summary(given, files, report,
+                                  verdict.line().removeprefix(f"{given}: ") if verdict else None))
     names = {f.name: given for given, files in result.inputs.items() for f in files}
     _echo_notices([_given_name(line, names) for line in report.notices])
     errors = result.errors + report.errors
@@ -207,9 +206,11 @@ def _given_name(line: str, names: dict[str, str]) -> str:
     return f"{names[name]}: {rest}" if sep and name in names else line
 
 
-def import_summary(given: str, files: list[Path], report: IngestReport) -> str:
+def import_summary(given: str, files: list[Path], report: IngestReport,
+                   verified: str | None = None) -> str:
     """The line ``import`` prints for one input file: the records, articles and
-    non-articles it loaded, and the WARC file(s) it became in the archive."""
+    non-articles it loaded, the WARC file(s) it became in the archive and, for a WACZ,
+    what verifying it found (``verified``)."""
     names = ", ".join(f.name for f in files)
     if not any(f.name in report.files for f in files):
         return f"{given}: already imported as {names}; nothing new"
@@ -217,7 +218,8 @@ def import_summary(given: str, files: list[Path], report: IngestReport) -> str:
     records, articles = counts["records"], counts["article"]
     return (f"{given}: {records} records, {articles} articles ({counts['inserted']} new), "
             f"{records - articles} non-articles ({counts['not_article']} HTML pages the "
-            f"page-type rules refused) -> {names}")
+            f"page-type rules refused) -> {names}"
+            + (f"; verify: {verified}" if verified is not None else ""))
 
 
 def register(group: click.Group) -> None:

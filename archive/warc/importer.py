@@ -14,10 +14,11 @@ record digests, timestamp tokens; the verdict is in :attr:`ImportResult.verdicts
 import summary shows it). One that claims to be evidence (signed, or carrying
 ``timestamps/*.tsr`` tokens) and fails is refused as a whole like a damaged file: a package
 whose proof is broken must not enter the archive looking like proven evidence. An unsigned
-WACZ is imported whatever its verdict says (it never claimed more). The tokens of a WACZ
-are kept beside the WARC files they cover (``<imported name>.tsr``; the imported file has
-the member's exact bytes, so the token still matches it), where ``mediawatch verify``
-checks them like a crawl's own.
+WACZ is imported whatever its verdict says (it never claimed more), and so is one signed
+in a profile mediawatch cannot check (authsign's domain certificates: the verdict says
+so). The tokens of a WACZ are kept beside the WARC files they cover (``<imported
+name>.tsr``; the imported file has the member's exact bytes, so the token still matches
+it), where ``mediawatch verify`` checks them like a crawl's own.
 
 Names are ``import-<stamp>-<first 10 hex of the content's sha256>-<name>[@<source>].warc[.gz]``
 (``<stamp>``: the import's UTC time, ``YYYYmmddHHMMSSfff`` as in a crawl's file names):
@@ -62,6 +63,7 @@ from warcio.exceptions import ArchiveLoadFailed
 from warcio.warcwriter import WARCWriter
 
 from archive.evidence.seal import DIGEST, TIMESTAMPS
+from archive.evidence.signing import UNCHECKABLE
 from archive.evidence.timestamps import token_path, write_token
 from archive.evidence.verify import Verdict, verify_wacz
 from archive.warc.notices import QuietArchiveIterator as ArchiveIterator
@@ -284,7 +286,7 @@ def import_files(paths: Iterable[str | Path], warc_dir: str | Path,
             if kind == "wacz":
                 verdict = result.verdicts[str(path)] = verify_wacz(path, roots)
                 claims, tokens = _wacz_evidence(data)
-                if claims and not verdict.ok:
+                if claims and any(not p.endswith(UNCHECKABLE) for p in verdict.problems):
                     raise WarcError(f"{label}: refused, its verification failed: "
                                     + verdict.line().removeprefix(f"{path}: "))
                 members = _wacz_members(data, label)
