@@ -24,13 +24,13 @@ ROOT = Path(__file__).resolve().parents[1]
 MEDIAWATCH = str(Path(sys.executable).with_name("mediawatch"))
 
 
-def _record(url: str, title: str) -> bytes:
+def _record(url: str, title: str, *headers: tuple[str, str]) -> bytes:
     out = io.BytesIO()
     writer = WARCWriter(out, gzip=False)
     body = (f"<html><head><title>{title}</title></head><body><article><h1>{title}</h1>"
             f"<p>{'Text of the story. ' * 30}</p></article></body></html>").encode()
-    http = StatusAndHeaders("200 OK", [("Content-Type", "text/html; charset=utf-8")],
-                            protocol="HTTP/1.1")
+    http = StatusAndHeaders("200 OK", [("Content-Type", "text/html; charset=utf-8"),
+                                       *headers], protocol="HTTP/1.1")
     writer.write_record(writer.create_warc_record(url, "response", payload=io.BytesIO(body),
                                                   http_headers=http))
     return out.getvalue()
@@ -96,3 +96,19 @@ def test_ingest_of_a_gzipped_file_reports_the_notices(tmp_path: Path) -> None:
                for line in notices)
     assert "Remainder" not in result.stderr
     assert "Replacing spaces" not in result.stderr
+
+
+def test_a_payload_kept_as_received_is_one_notice_of_the_import(tmp_path: Path) -> None:
+    """A body that claims gzip but is not: kept as received, said once (not once per pass
+    over the file, and never under the name of the import's temporary file)."""
+    path = tmp_path / "claims-gzip.warc"
+    path.write_bytes(_record("http://example.com/news/g.html", "Not gzip",
+                             ("Content-Encoding", "gzip")))
+    result = subprocess.run(
+        [MEDIAWATCH, "--config", str(ROOT / "config" / "sources.toml"), "--data",
+         str(tmp_path / "data"), "import", str(path)],
+        capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines() == [
+        f"notice: {path}: record at offset 0: cannot decode gzip payload (Error -3 while "
+        "decompressing data: incorrect header check); kept as received"]

@@ -63,6 +63,11 @@ class QuietArchiveIterator(ArchiveIterator):
         super().__init__(fileobj, *args, **kwargs)
         self._on_notice = on_notice
 
+    @property
+    def reports(self) -> bool:
+        """True when notices go somewhere (else the caller may log its own)."""
+        return self._on_notice is not None
+
     def notice(self, offset: int, message: str) -> None:
         """Pass one problem on (or drop it without a sink)."""
         if self._on_notice is not None:

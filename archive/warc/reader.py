@@ -318,7 +318,10 @@ def _stored(record: ArcWarcRecord, it: ArchiveIterator, name: str,
     length = it.get_record_length()
     too_large = False
     try:
-        body = decode_payload(raw, http, f"{name}@{offset}: {url}", max_payload)
+        # A payload kept as received is a notice of the reading pass that reports them
+        # (ingest), not a warning from every pass over the file.
+        sink = (lambda problem: it.notice(offset, problem)) if it.reports else None
+        body = decode_payload(raw, http, f"{name}@{offset}: {url}", max_payload, sink)
     except PayloadTooLarge:
         body, too_large = b"", True  # the caller reports it (ingest counts it as an error)
     status_line = (http.get_statuscode() or "0") if http is not None else "0"
