@@ -48,7 +48,14 @@ from archive.store.writerlock import close_inherited, writer_lock
 from archive.warc.cdxj import index_missing
 from archive.warc.importer import import_stamp, imported_source
 from archive.warc.payload import DEFAULT_MAX_PAYLOAD
-from archive.warc.reader import Damage, StoredResponse, WarcError, iter_responses, list_warcs
+from archive.warc.reader import (
+    Damage,
+    Notice,
+    StoredResponse,
+    WarcError,
+    iter_responses,
+    list_warcs,
+)
 from crawler.pages.blockpage import block_reason
 from crawler.pages.listings import ArticlePage, NotAnArticle
 from crawler.pages.markup import HTML_TYPES
@@ -79,6 +86,9 @@ class IngestReport:
     outcomes: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     files: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    #: Problems of records that were still loaded (a wrong Content-Length, a target URI
+    #: with spaces), one line each (:class:`~archive.warc.reader.Notice`).
+    notices: list[str] = field(default_factory=list)
     #: Per WARC file name: records stored (``records``) and what parsing the article
     #: candidates among them gave (``article``, ``not_article``, ``parse_error``), with the
     #: new articles (``inserted``): the import summary's figures.
@@ -108,12 +118,14 @@ def with_import_metadata(stored: StoredResponse, source: str) -> StoredResponse:
 
 
 def read_records(path: Path, max_payload: int = DEFAULT_MAX_PAYLOAD,
-                 on_damage: Callable[[Damage], object] | None = None
+                 on_damage: Callable[[Damage], object] | None = None,
+                 on_notice: Callable[[Notice], object] | None = None
                  ) -> Iterator[StoredResponse]:
     """The response and revisit records of ``path`` in file order
     (:func:`~archive.warc.reader.iter_responses`), an imported file's records with the
     source its name gives (:func:`with_import_metadata`)."""
-    records = iter_responses(path, max_payload=max_payload, on_damage=on_damage)
+    records = iter_responses(path, max_payload=max_payload, on_damage=on_damage,
+                             on_notice=on_notice)
     source = imported_source(path.name)
     if source is None:
         return records
@@ -365,12 +377,17 @@ def ingest_files(archive: Archive, files: Iterable[Path], config: Config | None,
         # Each damaged region once; the intact records around it are loaded.
         log.error("%s", damage)
         report.errors.append(str(damage))
+
+    def noticed(notice: Notice) -> None:
+        # INFO: the crawl's log file keeps it; the commands print report.notices once.
+        log.info("%s", notice)
+        report.notices.append(str(notice))
     with Parser(config, workers) as parser:
         for path in sorted(files, key=ingest_order):
             if path.name in done:
                 continue
             _load_file(archive, path, parser, report, stop_after or BATCH, stop_after,
-                       reader=lambda p: read_records(p, max_payload, damaged))
+                       reader=lambda p: read_records(p, max_payload, damaged, noticed))
             report.files.append(path.name)
             if progress is not None:
                 progress(path.stat().st_size)

@@ -397,6 +397,10 @@ def serve(ctx: Context, host: str, port: int, replay_port: int,
     for number, option in ((port, "--port"), (replay_port, "--replay-port")):
         if number and port_in_use(host, number):
             raise CommandError(f"port {number} is in use; try {option}")
+    if port and replay_port:  # alert feeds link here (scheduler/monitor/links.py)
+        from scheduler.monitor.links import write_serve_origins
+
+        write_serve_origins(ctx.data_dir, f"http://{shown}:{port}", origin)
     try:
         serve_apps([(ui, host, port), (replay, host, replay_port)], on_started=lambda: click.echo(
             f"web interface http://{shown}:{port}/  replay {origin}/  (Ctrl-C stops)"))

@@ -58,6 +58,7 @@ def reindex(ctx: Context, wait: bool) -> None:
                f"{report.total('duplicate')} duplicates, {len(report.errors)} error(s)")
     for error in report.errors[:10]:
         click.echo(f"warning: {error}", err=True)
+    _echo_notices(report.notices)
 
 
 @click.command()
@@ -87,6 +88,7 @@ def ingest(ctx: Context, follow: bool, interval: float) -> None:
                    f"{report.total('duplicate')} duplicates, {len(report.errors)} error(s)")
         for error in report.errors[:10]:
             click.echo(f"warning: {error}", err=True)
+        _echo_notices(report.notices)
         stamp_pending_files(ctx, config)  # [evidence] tsa_url: tokens the TSA still owes
 
     if not follow:
@@ -155,6 +157,7 @@ def import_cmd(ctx: Context, paths: tuple[Path, ...], source: str) -> None:
     page the page-type rules accept becomes a searchable article."""
     from archive.warc.importer import check_source_id, import_files
     from crawler.ingest import ingest_files
+    from scheduler.evidence_cli import tsa_roots
 
     try:
         check_source_id(source)
@@ -163,7 +166,7 @@ def import_cmd(ctx: Context, paths: tuple[Path, ...], source: str) -> None:
     config = ctx.config() if Path(ctx.config_path).exists() else None
     max_payload = ctx.max_page_size()
     result = import_files(paths, ctx.warc_dir, max_payload, source=source,
-                          now=datetime.now(UTC))
+                          now=datetime.now(UTC), roots=tsa_roots(ctx, None))
     with ctx.archive() as archive:
         # All files in one ingest, in the order reindex takes them, with the config as
         # reindex uses it: reindex gives the same archive.
@@ -176,7 +179,11 @@ def import_cmd(ctx: Context, paths: tuple[Path, ...], source: str) -> None:
             click.echo(f"{given}: same content as {earlier}; nothing new")
             continue
         first.update(dict.fromkeys(files, given))
-        click.echo(import_summary(given, files, report))
+        verdict = result.verdicts.get(given)  # a WACZ: what verifying it found
+        click.echo(import_summary(given, files, report,
+                                  verdict.line().removeprefix(f"{given}: ") if verdict else None))
+    names = {f.name: given for given, files in result.inputs.items() for f in files}
+    _echo_notices([_given_name(line, names) for line in report.notices])
     errors = result.errors + report.errors
     for line in errors:
         click.echo(f"mediawatch: error: {line}", err=True)
@@ -184,9 +191,26 @@ def import_cmd(ctx: Context, paths: tuple[Path, ...], source: str) -> None:
         sys.exit(2)
 
 
-def import_summary(given: str, files: list[Path], report: IngestReport) -> str:
+def _echo_notices(notices: list[str], limit: int = 10) -> None:
+    """Problems of records that were still loaded (warcio's warnings, once each, without
+    the file's bytes: archive/warc/notices.py), at most ``limit`` lines on stderr."""
+    for line in notices[:limit]:
+        click.echo(f"notice: {line}", err=True)
+    if len(notices) > limit:
+        click.echo(f"notice: ... and {len(notices) - limit} more (see the log)", err=True)
+
+
+def _given_name(line: str, names: dict[str, str]) -> str:
+    """``line`` about an imported WARC file, naming the input file the user gave instead."""
+    name, sep, rest = line.partition(": ")
+    return f"{names[name]}: {rest}" if sep and name in names else line
+
+
+def import_summary(given: str, files: list[Path], report: IngestReport,
+                   verified: str | None = None) -> str:
     """The line ``import`` prints for one input file: the records, articles and
-    non-articles it loaded, and the WARC file(s) it became in the archive."""
+    non-articles it loaded, the WARC file(s) it became in the archive and, for a WACZ,
+    what verifying it found (``verified``)."""
     names = ", ".join(f.name for f in files)
     if not any(f.name in report.files for f in files):
         return f"{given}: already imported as {names}; nothing new"
@@ -194,7 +218,8 @@ def import_summary(given: str, files: list[Path], report: IngestReport) -> str:
     records, articles = counts["records"], counts["article"]
     return (f"{given}: {records} records, {articles} articles ({counts['inserted']} new), "
             f"{records - articles} non-articles ({counts['not_article']} HTML pages the "
-            f"page-type rules refused) -> {names}")
+            f"page-type rules refused) -> {names}"
+            + (f"; verify: {verified}" if verified is not None else ""))
 
 
 def register(group: click.Group) -> None:

@@ -331,7 +331,10 @@ def test_health_feed_is_written_even_when_empty(archive: Archive, tmp_path: Path
 
 
 def test_webhook_receives_the_alert_as_json(archive: Archive, tmp_path: Path) -> None:
+    from scheduler.monitor.links import write_serve_origins
+
     aid = store(archive, story(1, "Turkey receives S-400 batch", tags=("Defence",)))
+    write_serve_origins(tmp_path, "http://127.0.0.1:8080", "http://127.0.0.1:8081")
     with Receiver() as receiver:
         summary = after_run(archive, config(webhook=receiver.url), tmp_path, NOW)
     assert receiver.bodies == [{
@@ -341,6 +344,9 @@ def test_webhook_receives_the_alert_as_json(archive: Archive, tmp_path: Path) ->
         "published": "2024-05-10T09:00:00Z", "language": "en",
         "lead": "Lead of Turkey receives S-400 batch.",
         "snippet": "Lead of Turkey receives S-400 batch.", "matched_at": "2024-05-10T12:00:00Z",
+        "archive_url": f"http://127.0.0.1:8080/articles/{aid}#versions",
+        "capture_url": "http://127.0.0.1:8081/replay/20240510110000/"
+                       "https://news.example/sputnik/1",
     }]
     assert summary.lines() == ["alerts: s400 1 new -> atom, webhook"]
     webhook = [d for d in list_deliveries(archive) if d["channel"] == "webhook"]

@@ -484,3 +484,61 @@ def test_verify_on_other_tools_files(name: str, expected: str) -> None:
     if not path.exists():
         pytest.skip(f"{name} is not in ../shared/eval")
     assert verify_file(path).line().startswith(f"{path}: {expected}")
+
+
+# -- import of a signed WACZ
+def test_import_of_a_signed_wacz_verifies_it_and_keeps_its_tokens(exported: Exported,
+                                                                  tmp_path: Path) -> None:
+    other = tmp_path / "other"
+    done = run("import", str(exported.wacz), config=exported.config, data=other)
+    assert done.returncode == 0, done.stderr
+    (summary,) = done.stdout.splitlines()
+    assert summary.startswith(f"{exported.wacz}: 3 records, 3 articles")
+    verified = summary.partition("; verify: ")[2]
+    assert verified.startswith("ok (2 WARC files, ")
+    assert "signed by key" in verified
+    assert "by CN=mediawatch test TSA" in verified  # [evidence] tsa_ca: tokens checked
+    imported = sorted((other / "warcs").glob("import-*.warc.gz"))
+    assert len(imported) == 2
+    assert all(token_path(w).exists() for w in imported)
+    # The tokens match the imported files: `verify` checks them later.
+    later = run("verify", *map(str, imported), config=exported.config)
+    assert later.returncode == 0, later.stdout
+    assert all(": ok (" in line and "by CN=mediawatch test TSA" in line
+               for line in later.stdout.splitlines())
+
+
+def test_import_refuses_a_signed_wacz_that_fails_verification(exported: Exported,
+                                                              tmp_path: Path) -> None:
+    member = f"archive/{exported.warcs[0].name}"
+    start, size = _member_data_offset(exported.wacz, member)
+    flip(exported.wacz, start + size // 2)
+    other = tmp_path / "other"
+    done = run("import", str(exported.wacz), config=exported.config, data=other)
+    assert done.returncode == 2
+    assert done.stderr.startswith(f"mediawatch: error: {exported.wacz.name}: refused, its "
+                                  f"verification failed: {member}:")
+    assert len(done.stderr.splitlines()) == 1
+    assert not any((other / "warcs").glob("import-*"))  # nothing of it was imported
+
+
+@pytest.mark.eval
+@pytest.mark.skipif(not EVAL_WARCS.is_dir(), reason="no ../shared/eval/warcs")
+@pytest.mark.parametrize(("name", "shown"), [
+    ("q-m_scrapy-webarchive/tests/data/warc_1_1/quotes.wacz", "ok (1 WARC files"),
+    ("webrecorder_py-wacz/tests/fixtures/valid_example_1.wacz", "ok (1 WARC files"),
+    # A signature in a profile mediawatch cannot check is said, not taken for a forgery.
+    ("webrecorder_py-wacz/tests/fixtures/valid_signed_example_1.wacz",
+     "datapackage-digest.json: signed with a domain certificate"),
+], ids=["signed-wacz", "unsigned-wacz", "authsign-wacz"])
+def test_import_of_other_tools_wacz_shows_the_verification(name: str, shown: str,
+                                                           tmp_path: Path) -> None:
+    path = EVAL_WARCS / name
+    if not path.exists():
+        pytest.skip(f"{name} is not in ../shared/eval")
+    done = run("import", str(path), data=tmp_path / "data")
+    assert done.returncode == 0, done.stderr
+    (summary,) = done.stdout.splitlines()
+    assert summary.startswith(f"{path}: ")
+    assert " records, " in summary
+    assert summary.partition("; verify: ")[2].startswith(shown)

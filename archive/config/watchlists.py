@@ -15,6 +15,10 @@ optional filters and delivery targets::
     webhook = "https://hooks.example.org/mediawatch"
     email = "desk@example.org"
 
+    [web]                         # where alerts link the archived article and its capture
+    base_url = "https://archive.example.org"     # the web interface (`mediawatch serve`)
+    replay_url = "https://replay.example.org"    # its replay origin (--replay-port)
+
     [[watchlist]]
     name = "s400-deliveries"      # required, unique, [a-z0-9][a-z0-9_-]*: also a file name
     query = 'S-400 OR "С-400"'    # required
@@ -50,6 +54,7 @@ __all__ = [
     "SmtpSettings",
     "Watchlist",
     "Watchlists",
+    "WebLinks",
     "load_watchlists",
     "parse_watchlists",
 ]
@@ -61,12 +66,13 @@ NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 _LANGUAGE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]+)*$")
 _EMAIL = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$")
 _SOURCE_ID = re.compile(r"^[a-z0-9_-]+$")
-_TOP_KEYS = frozenset({"watchlist", "smtp", "health"})
+_TOP_KEYS = frozenset({"watchlist", "smtp", "health", "web"})
 _WATCHLIST_KEYS = frozenset({"name", "query", "sources", "language", "tags", "max_age_days",
                              "webhook", "email"})
 DEFAULT_MAX_AGE_DAYS = 7
 _SMTP_KEYS = frozenset({"host", "port", "from", "starttls", "user", "password_env"})
 _HEALTH_KEYS = frozenset({"webhook", "email"})
+_WEB_KEYS = frozenset({"base_url", "replay_url"})
 
 
 def _error(path: str | Path, watchlist: str | None, key: str | None, msg: str) -> ConfigError:
@@ -114,6 +120,16 @@ class HealthTargets:
 
 
 @dataclass(frozen=True, slots=True)
+class WebLinks:
+    """The ``[web]`` table: the origins alerts link to (no trailing slash), None when unset
+    (then the origins ``mediawatch serve`` last wrote are used, see
+    :mod:`scheduler.monitor.links`)."""
+
+    base_url: str | None = None
+    replay_url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Watchlists:
     """The whole watchlists file; ``path`` is None when there is no file at all."""
 
@@ -121,6 +137,7 @@ class Watchlists:
     watchlists: tuple[Watchlist, ...] = ()
     smtp: SmtpSettings | None = None
     health: HealthTargets = field(default_factory=HealthTargets)
+    web: WebLinks = field(default_factory=WebLinks)
 
     @property
     def configured(self) -> bool:
@@ -179,7 +196,8 @@ def parse_watchlists(text: str, path: str | Path = "<string>") -> Watchlists:
         name = emails[0][0]
         raise _error(path, None if name == "[health]" else name, "email",
                              "e-mail delivery needs an [smtp] table")
-    return Watchlists(path=str(path), watchlists=watchlists, smtp=smtp, health=health)
+    web = _parse_web(data.get("web", {}), path)
+    return Watchlists(path=str(path), watchlists=watchlists, smtp=smtp, health=health, web=web)
 
 
 def _no_unknown(table: Mapping[str, Any], allowed: frozenset[str], path: str | Path,
@@ -294,3 +312,19 @@ def _parse_health(raw: Any, path: str | Path) -> HealthTargets:
     _no_unknown(raw, _HEALTH_KEYS, path, None, "health.")
     return HealthTargets(webhook=_webhook(raw, path, None, "health.webhook"),
                          email=_email(raw, path, None, "health.email"))
+
+
+def _parse_web(raw: Any, path: str | Path) -> WebLinks:
+    if not isinstance(raw, dict):
+        raise _error(path, None, "web", "must be a table ([web])")
+    _no_unknown(raw, _WEB_KEYS, path, None, "web.")
+    origins: dict[str, str | None] = {}
+    for key in sorted(_WEB_KEYS):
+        url = _text(raw, key, path, None, f"web.{key}")
+        if url is not None:
+            parts = urlsplit(url)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise _error(path, None, f"web.{key}", f"not an http(s) URL: {url!r}")
+            url = url.rstrip("/")
+        origins[key] = url
+    return WebLinks(**origins)

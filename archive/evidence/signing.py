@@ -38,6 +38,7 @@ from archive.evidence.errors import SigningError
 
 __all__ = [
     "SIGNATURE_VERSION",
+    "UNCHECKABLE",
     "SignatureCheck",
     "SigningError",
     "key_fingerprint",
@@ -122,13 +123,18 @@ class SignatureCheck:
         return self.problem is None
 
 
+#: The problem of a signature mediawatch cannot check (not a wrong one): the importer does
+#: not refuse a package for it.
+UNCHECKABLE = ("signed with a domain certificate (authsign profile), which mediawatch "
+               "cannot check: use `wacz validate --verify-auth`")
+
+
 def verify_signed_data(signed: dict[str, Any], expected_hash: str) -> SignatureCheck:
     """Check an anonymous ``signedData`` against the ``hash`` it must sign."""
     if signed.get("hash") != expected_hash:
         return SignatureCheck("signedData.hash differs from the digest's hash")
     if "publicKey" not in signed or "signature" not in signed:
-        return SignatureCheck("signed with a domain certificate (authsign profile), which "
-                              "mediawatch cannot check: use `wacz validate --verify-auth`")
+        return SignatureCheck(UNCHECKABLE)
     try:
         public = serialization.load_der_public_key(base64.b64decode(signed["publicKey"]))
         signature = base64.b64decode(signed["signature"])

@@ -28,13 +28,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
 from archive.evidence.seal import DATAPACKAGE, DIGEST, TIMESTAMPS
 from archive.evidence.signing import verify_signed_data
 from archive.evidence.timestamps import check_token, file_sha256, token_path
 from archive.times import utc_text
+from archive.warc.notices import QuietArchiveIterator as ArchiveIterator
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence

@@ -24,11 +24,13 @@ import os
 import zlib
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from cdxj_indexer.main import CDXJIndexer
 from warcio.exceptions import ArchiveLoadFailed
 
 from archive.faults import stop_here
+from archive.warc.notices import QuietArchiveIterator
 
 __all__ = ["CDXJ_SUFFIX", "cdxj_lines", "cdxj_path", "index_closed_warc", "index_missing",
            "write_cdxj"]
@@ -48,6 +50,12 @@ class _PywbIndexer(CDXJIndexer):
     """
 
     DEFAULT_RECORDS = ["response", "revisit", "resource", "metadata"]  # noqa: RUF012 - as upstream
+
+    def _create_record_iter(self, input_: Any) -> QuietArchiveIterator:
+        # warcio's iterator without its stderr warnings: ingest reports those problems once
+        # (archive/warc/notices.py); the same options as warcio's Indexer.
+        return QuietArchiveIterator(input_, no_record_parse=not self.record_parse,
+                                    arc2warc=True, verify_http=self.verify_http)
 
 
 def cdxj_path(warc: str | Path) -> Path:

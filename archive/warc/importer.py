@@ -9,6 +9,17 @@ directory (the record; ``reindex`` rebuilds the database from it like from any c
 - ARC is converted to WARC/1.0 records (:func:`archive.warc.importer.arc_to_warc`);
 - WACZ (a zip) gives each of its ``archive/*.warc[.gz]`` members, each checked as a WARC.
 
+**A WACZ is verified first** (:func:`archive.evidence.verify.verify_wacz`: hashes, signature,
+record digests, timestamp tokens; the verdict is in :attr:`ImportResult.verdicts` and the
+import summary shows it). One that claims to be evidence (signed, or carrying
+``timestamps/*.tsr`` tokens) and fails is refused as a whole like a damaged file: a package
+whose proof is broken must not enter the archive looking like proven evidence. An unsigned
+WACZ is imported whatever its verdict says (it never claimed more), and so is one signed
+in a profile mediawatch cannot check (authsign's domain certificates: the verdict says
+so). The tokens of a WACZ are kept beside the WARC files they cover (``<imported
+name>.tsr``; the imported file has the member's exact bytes, so the token still matches
+it), where ``mediawatch verify`` checks them like a crawl's own.
+
 Names are ``import-<stamp>-<first 10 hex of the content's sha256>-<name>[@<source>].warc[.gz]``
 (``<stamp>``: the import's UTC time, ``YYYYmmddHHMMSSfff`` as in a crawl's file names):
 importing the same content twice (under any name) is a no-op, and two tools'
@@ -42,17 +53,25 @@ import re
 import tempfile
 import zipfile
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 from warcio.warcwriter import WARCWriter
 
+from archive.evidence.seal import DIGEST, TIMESTAMPS
+from archive.evidence.signing import UNCHECKABLE
+from archive.evidence.timestamps import token_path, write_token
+from archive.evidence.verify import Verdict, verify_wacz
+from archive.warc.notices import QuietArchiveIterator as ArchiveIterator
 from archive.warc.payload import DEFAULT_MAX_PAYLOAD
 from archive.warc.reader import WarcError, iter_responses
+
+if TYPE_CHECKING:
+    from cryptography import x509
 
 #: The source of imported records that carry no mediawatch metadata, when none is given.
 IMPORT_SOURCE = "import"
@@ -76,6 +95,10 @@ class ImportResult:
     records: dict[str, int] = field(default_factory=dict)
     #: Each input file given (as given) -> the WARC files it became (none when refused).
     inputs: dict[str, list[Path]] = field(default_factory=dict)
+    #: Each WACZ given (as given) -> what verifying it found (also for a refused one).
+    verdicts: dict[str, Verdict] = field(default_factory=dict)
+    #: Timestamp tokens taken from WACZ files, stored beside the WARC files they cover.
+    tokens: list[Path] = field(default_factory=list)
 
 
 def imported_source(name: str) -> str | None:
@@ -209,6 +232,21 @@ def _accept(data: bytes, name: str, label: str, warc_dir: Path, result: ImportRe
     result.ready.append(final)
 
 
+def _wacz_evidence(data: bytes) -> tuple[bool, dict[str, bytes]]:
+    """Whether a WACZ claims to be evidence (a signature or tokens), and its tokens by the
+    name of the WARC file each covers. Unreadable parts count as no claim here: the
+    verification and the member check say what is wrong with them."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            names = zf.namelist()
+            tokens = {n[len(TIMESTAMPS):-len(".tsr")]: zf.read(n) for n in names
+                      if n.startswith(TIMESTAMPS) and n.endswith(".tsr")}
+            signed = DIGEST in names and b'"signedData"' in zf.read(DIGEST)
+    except (zipfile.BadZipFile, zlib.error, OSError, EOFError, KeyError):
+        return False, {}
+    return signed or bool(tokens), tokens
+
+
 def _wacz_members(data: bytes, label: str) -> list[tuple[str, bytes]]:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
@@ -223,11 +261,13 @@ def _wacz_members(data: bytes, label: str) -> list[tuple[str, bytes]]:
 
 def import_files(paths: Iterable[str | Path], warc_dir: str | Path,
                  max_payload: int = DEFAULT_MAX_PAYLOAD,
-                 source: str = IMPORT_SOURCE, now: datetime | None = None) -> ImportResult:
+                 source: str = IMPORT_SOURCE, now: datetime | None = None,
+                 roots: Sequence[x509.Certificate] = ()) -> ImportResult:
     """Check and copy (or convert) ``paths`` into ``warc_dir``, their records without
     mediawatch metadata attributed to ``source``, named with the time ``now`` (default:
     the clock); see the module docstring. No payload is decoded past ``max_payload`` bytes
-    while checking (gzip bombs).
+    while checking (gzip bombs). A WACZ's timestamp tokens are checked against the trusted
+    TSA certificates ``roots`` (none: the verdict notes they were not checked).
 
     Never raises for a bad input file: it is refused with one line in ``errors``. Raises
     ValueError for an invalid ``source`` id.
@@ -244,6 +284,11 @@ def import_files(paths: Iterable[str | Path], warc_dir: str | Path,
             data = path.read_bytes()
             kind = _kind(data[:4096])
             if kind == "wacz":
+                verdict = result.verdicts[str(path)] = verify_wacz(path, roots)
+                claims, tokens = _wacz_evidence(data)
+                if claims and any(not p.endswith(UNCHECKABLE) for p in verdict.problems):
+                    raise WarcError(f"{label}: refused, its verification failed: "
+                                    + verdict.line().removeprefix(f"{path}: "))
                 members = _wacz_members(data, label)
                 staged = ImportResult()
                 before = set(warc_dir.iterdir()) if warc_dir.is_dir() else set()
@@ -258,6 +303,9 @@ def import_files(paths: Iterable[str | Path], warc_dir: str | Path,
                     raise
                 result.ready += staged.ready
                 result.records.update(staged.records)
+                for (name, _), final in zip(members, staged.ready, strict=True):
+                    if name in tokens and not token_path(final).exists():
+                        result.tokens.append(write_token(final, tokens[name]))
             elif kind == "arc":
                 _accept(arc_to_warc(data, label), path.name, label, warc_dir, result,
                         max_payload, source, stamp)

@@ -20,6 +20,8 @@ import brotli
 from warcio.bufferedreaders import ChunkedDataException, ChunkedDataReader
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from warcio.statusandheaders import StatusAndHeaders
 
 log = logging.getLogger(__name__)
@@ -44,13 +46,15 @@ class PayloadTooLarge(ValueError):
 
 
 def decode_payload(raw: bytes, http: StatusAndHeaders | None, where: str = "",
-                   max_size: int = DEFAULT_MAX_PAYLOAD) -> bytes:
+                   max_size: int = DEFAULT_MAX_PAYLOAD,
+                   on_problem: Callable[[str], object] | None = None) -> bytes:
     """Undo Transfer-Encoding (other tools' WARCs may keep it) and Content-Encoding.
 
     Raises :class:`PayloadTooLarge` when the payload, as stored or decoded, is larger than
     ``max_size``. A body that claims an encoding but is not encoded that way stays as
     received: the capture is kept and the page parser decides what it is, rather than
-    losing the record.
+    losing the record. That is reported to ``on_problem`` (one line, without ``where``),
+    else logged as a warning naming ``where``.
     """
     if len(raw) > max_size:
         raise PayloadTooLarge(where, max_size)
@@ -78,8 +82,11 @@ def decode_payload(raw: bytes, http: StatusAndHeaders | None, where: str = "",
             brotli.error) as exc:
         if isinstance(exc, PayloadTooLarge):
             raise
-        log.warning("%s: cannot decode %s payload (%s); keeping it as received",
-                    where, encoding or "chunked", exc)
+        problem = f"cannot decode {encoding or 'chunked'} payload ({exc}); kept as received"
+        if on_problem is not None:
+            on_problem(problem)
+        else:
+            log.warning("%s: %s", where, problem)
     return raw
 
 

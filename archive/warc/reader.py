@@ -15,12 +15,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
-from warcio.archiveiterator import ArchiveIterator
 from warcio.bufferedreaders import ChunkedDataException
 from warcio.exceptions import ArchiveLoadFailed
 
 from archive.models import CapturedResponse, WarcLocation
 from archive.times import parse_utc
+from archive.warc.notices import QuietArchiveIterator as ArchiveIterator
 from archive.warc.payload import DEFAULT_MAX_PAYLOAD, PayloadTooLarge, decode_payload
 from archive.warc.writer import METADATA_URN
 
@@ -95,8 +95,22 @@ class Damage:
                 f"skipped ({self.reason})")
 
 
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """A problem warcio noticed in a record it could still read (a wrong Content-Length, a
+    target URI with spaces; :mod:`archive.warc.notices`): one line, never the file's bytes."""
+
+    file: str
+    offset: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: record at offset {self.offset}: {self.message}"
+
+
 def iter_responses(path: str | Path, *, max_payload: int = DEFAULT_MAX_PAYLOAD,
-                   on_damage: Callable[[Damage], object] | None = None
+                   on_damage: Callable[[Damage], object] | None = None,
+                   on_notice: Callable[[Notice], object] | None = None
                    ) -> Iterator[StoredResponse]:
     """Every intact response and revisit record of a WARC file with its metadata record
     attached, in file order.
@@ -109,6 +123,10 @@ def iter_responses(path: str | Path, *, max_payload: int = DEFAULT_MAX_PAYLOAD,
     region's offset and reason) is raised once every intact record has been yielded. A
     payload larger than ``max_payload`` (stored or decoded) is not expanded: its record
     comes with ``too_large`` set and an empty body.
+
+    Problems of records that are still read (:class:`Notice`) go to ``on_notice``, each
+    once per pass; without it they are dropped (never written to stderr): the pass that
+    loads the file (ingest) is the one that reports them.
     """
     path = Path(path)
     damages: list[Damage] = []
@@ -120,7 +138,7 @@ def iter_responses(path: str | Path, *, max_payload: int = DEFAULT_MAX_PAYLOAD,
 
     try:
         with open(path, "rb") as fh:
-            yield from _read_resynchronising(fh, path.name, max_payload, damaged)
+            yield from _read_resynchronising(fh, path.name, max_payload, damaged, on_notice)
     except OSError as exc:
         raise WarcError(f"{path.name}: cannot read ({exc.strerror or exc})") from exc
     if damages and on_damage is None:
@@ -146,13 +164,22 @@ def _reason(exc: BaseException) -> str:
 
 
 def _read_resynchronising(fh: BinaryIO, name: str, max_payload: int,
-                          damaged: Callable[[Damage], None]) -> Iterator[StoredResponse]:
+                          damaged: Callable[[Damage], None],
+                          on_notice: Callable[[Notice], object] | None = None
+                          ) -> Iterator[StoredResponse]:
     size = os.fstat(fh.fileno()).st_size
     pos = 0
     pending: StoredResponse | None = None
+    noticed: set[tuple[int, str]] = set()  # a region read again after a resync: once
+
+    def notice(offset: int, message: str) -> None:
+        if on_notice is not None and (offset, message) not in noticed:
+            noticed.add((offset, message))
+            on_notice(Notice(name, offset, message))
+
     while pos < size:
         fh.seek(pos)
-        it = ArchiveIterator(fh)  # its offsets count from the start of the file
+        it = ArchiveIterator(fh, on_notice=notice)  # offsets count from the file's start
         last = end = pos
         reason: str | None = None
         try:
@@ -291,7 +318,10 @@ def _stored(record: ArcWarcRecord, it: ArchiveIterator, name: str,
     length = it.get_record_length()
     too_large = False
     try:
-        body = decode_payload(raw, http, f"{name}@{offset}: {url}", max_payload)
+        # A payload kept as received is a notice of the reading pass that reports them
+        # (ingest), not a warning from every pass over the file.
+        sink = (lambda problem: it.notice(offset, problem)) if it.reports else None
+        body = decode_payload(raw, http, f"{name}@{offset}: {url}", max_payload, sink)
     except PayloadTooLarge:
         body, too_large = b"", True  # the caller reports it (ingest counts it as an error)
     status_line = (http.get_statuscode() or "0") if http is not None else "0"

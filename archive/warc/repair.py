@@ -12,9 +12,9 @@ import zlib
 from collections.abc import Callable
 from pathlib import Path
 
-from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
+from archive.warc.notices import QuietArchiveIterator as ArchiveIterator
 from archive.warc.reader import _check_complete, _member_complete
 
 log = logging.getLogger(__name__)

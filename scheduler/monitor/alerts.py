@@ -46,11 +46,29 @@ DELIVERY_STATUSES = ("delivered", "failed", "gave_up")
 #: ``mediawatch alerts``'s table columns (its JSON has every column of :func:`deliveries_sql`).
 ALERT_COLUMNS = ("time", "watchlist", "article", "title", "kind", "channel", "status",
                  "attempts")
-#: Article fields every alert row carries (payloads, feeds, listings).
+#: Article fields every alert row carries (payloads, feeds, listings). The text (url, title,
+#: lead, body, snippet) is the announced version's, not the article's current one: a feed
+#: read after an edit must still show what the ``new`` alert was about. ``capture_*`` name
+#: the capture holding that version (for the archive links, :mod:`scheduler.monitor.links`).
 _ARTICLE_FIELDS = (
-    "a.url, a.short_url, a.title, a.source, a.published, a.language, a.lead,"
-    " coalesce(nullif(a.lead, ''), substr(a.body, 1, 280)) AS snippet"
+    "coalesce(v.url, a.url) AS url, a.short_url, coalesce(v.title, a.title) AS title,"
+    " a.source, a.published, a.language, coalesce(v.lead, a.lead) AS lead,"
+    " coalesce(v.body, a.body) AS body,"
+    " coalesce(nullif(coalesce(v.lead, a.lead), ''), substr(coalesce(v.body, a.body), 1, 280))"
+    " AS snippet, v.fetched_at AS version_fetched_at, c.url AS capture_url,"
+    " c.fetched_at AS capture_fetched_at, c.warc_file AS capture_warc_file,"
+    ' c."offset" AS capture_offset, c.record_id AS capture_record_id'
 )
+#: The announced version and its capture: the first capture of the article with that
+#: version's text fetched when the version was or later (a text that came back later has
+#: older captures too), else any capture with that text.
+_VERSION_JOINS = """LEFT JOIN articles AS a ON a.id = al.article_id
+LEFT JOIN versions AS v ON v.article_id = al.article_id AND v.version = al.version
+LEFT JOIN captures AS c ON c.id = (
+  SELECT c2.id FROM versions AS v2 JOIN captures AS c2
+    ON c2.article_id = v2.article_id AND c2.content_hash = v2.content_hash
+  WHERE v2.article_id = al.article_id AND v2.version = al.version
+  ORDER BY c2.fetched_at < v2.fetched_at, c2.fetched_at, c2.id LIMIT 1)"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,10 +114,12 @@ def insert_alerts(archive: Archive, rows: Iterable[tuple[str, str, int, str]],
 
 
 def alert_rows_sql(watchlist: str, limit: int = 100) -> tuple[str, dict[str, Any]]:
-    """SQL for a watchlist's newest alerts with their article fields (for the Atom feed)."""
+    """SQL for a watchlist's newest alerts with the announced version's fields and capture
+    (for the Atom feed)."""
     sql = f"""SELECT al.id, al.watchlist, al.article_id, al.version, al.kind, al.matched_at,
   {_ARTICLE_FIELDS}
-FROM alerts AS al LEFT JOIN articles AS a ON a.id = al.article_id
+FROM alerts AS al
+{_VERSION_JOINS}
 WHERE al.watchlist = :watchlist
 ORDER BY al.matched_at DESC, al.id DESC
 LIMIT :limit"""
@@ -119,7 +139,8 @@ def pending_sql(watchlist: str, channel: str, target: str, now: datetime, *,
     sql = f"""SELECT al.id, al.watchlist, al.article_id, al.version, al.kind, al.matched_at,
   coalesce(({done.replace("SELECT 1", "SELECT max(d.attempts)")}), 0) AS tried,
   {_ARTICLE_FIELDS}
-FROM alerts AS al LEFT JOIN articles AS a ON a.id = al.article_id
+FROM alerts AS al
+{_VERSION_JOINS}
 WHERE al.watchlist = :watchlist
   AND al.matched_at >= :since
   AND NOT EXISTS ({done} AND d.status IN ('delivered', 'gave_up'))

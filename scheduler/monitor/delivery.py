@@ -9,7 +9,10 @@ delivers what is pending (the log of attempts: :mod:`scheduler.monitor.alerts`):
 * **Atom**: ``<data>/alerts/<watchlist>.atom`` (and ``source-health.atom``) is regenerated
   from the ``alerts`` table on every run, newest first (at most :data:`FEED_ENTRIES`
   entries), and replaced atomically (temporary file + ``os.replace``), so a reader never
-  sees half a feed.
+  sees half a feed. An entry carries the text of the version it announces (``summary``:
+  lead or start of the body, ``content``: the body) and, besides the live page
+  (``alternate``), ``related`` links to the archived article and to the capture's replay
+  permalink when the origins are known (:mod:`scheduler.monitor.links`).
 * **Webhook**: one JSON POST per alert (:func:`webhook_payload`).
 * **E-mail**: one message per watchlist and run listing its pending alerts, over SMTP.
 
@@ -64,25 +67,15 @@ from scheduler.monitor.alerts import (
     pending_sql,
 )
 from scheduler.monitor.health import record_health_alerts as record_health
+from scheduler.monitor.links import archive_links, resolve_origins
 from scheduler.monitor.watchlists import open_watchlists, record_alerts
 
 if TYPE_CHECKING:
-    from archive.config.watchlists import SmtpSettings, Watchlists
+    from archive.config.watchlists import SmtpSettings, Watchlists, WebLinks
 
-__all__ = [
-    "FEED_ENTRIES",
-    "HEALTH_FEED",
-    "AlertSummary",
-    "DeliveryError",
-    "RetryPolicy",
-    "after_run",
-    "alert_lines",
-    "atom_feed",
-    "post_json",
-    "send_email",
-    "webhook_payload",
-    "write_atomic",
-]
+__all__ = ["FEED_ENTRIES", "HEALTH_FEED", "AlertSummary", "DeliveryError", "RetryPolicy",
+           "after_run", "alert_lines", "atom_feed", "post_json", "send_email",
+           "webhook_payload", "write_atomic"]
 
 log = logging.getLogger(__name__)
 
@@ -203,14 +196,18 @@ def send_email(smtp: SmtpSettings, to: str, subject: str, body: str, timeout: fl
 # --------------------------------------------------------------------------- content (pure)
 
 
-def webhook_payload(row: Row) -> dict[str, Any]:
-    """The JSON body of a watchlist alert's webhook POST."""
+def webhook_payload(row: Row, origins: WebLinks | None = None) -> dict[str, Any]:
+    """The JSON body of a watchlist alert's webhook POST (the announced version's text;
+    ``archive_url``/``capture_url`` None when the origins are unknown)."""
+    links = archive_links(row, origins) if origins else None
     return {
         "watchlist": row["watchlist"], "kind": row["kind"], "id": row["article_id"],
         "version": row["version"], "url": row["url"], "short_url": row["short_url"],
         "title": row["title"], "source": row["source"], "published": row["published"],
         "language": row["language"], "lead": row["lead"], "snippet": row["snippet"],
         "matched_at": row["matched_at"],
+        "archive_url": links.article if links else None,
+        "capture_url": links.capture if links else None,
     }
 
 
@@ -243,8 +240,10 @@ def _entry_text(row: Row, details: Mapping[str, str]) -> tuple[str, str, str | N
 
 
 def atom_feed(name: str, subtitle: str, rows: Sequence[Row], now: datetime,
-              details: Mapping[str, str] | None = None) -> bytes:
-    """An Atom 1.0 document for one watchlist's alert rows, newest first (pure)."""
+              details: Mapping[str, str] | None = None,
+              origins: WebLinks | None = None) -> bytes:
+    """An Atom 1.0 document for one watchlist's alert rows, newest first (pure); ``origins``
+    gives the archive links (module docstring)."""
     details = details or {}
     ET.register_namespace("", ATOM_NS)
 
@@ -268,25 +267,38 @@ def atom_feed(name: str, subtitle: str, rows: Sequence[Row], now: datetime,
                          f"{row['version']}")
         sub(entry, "title", title)
         if link:
-            sub(entry, "link", rel="alternate", href=link)
+            sub(entry, "link", rel="alternate", type="text/html", href=link)
+        links = archive_links(row, origins) if origins and row["watchlist"] != HEALTH else None
+        if links and links.article:
+            sub(entry, "link", rel="related", type="text/html", title="archived article",
+                href=links.article)
+        if links and links.capture:
+            sub(entry, "link", rel="related", type="text/html",
+                title=f"capture {row['capture_fetched_at']}", href=links.capture)
         sub(entry, "updated", row["matched_at"])
         # Atom's published is a date-time (RFC 3339): a day-only date has none to give.
         if row.get("published") and len(row["published"]) > 10:
             sub(entry, "published", row["published"])
         sub(entry, "category", term=row["kind"])
         sub(entry, "summary", summary)
+        if row.get("body"):
+            sub(entry, "content", row["body"], type="text")
     ET.indent(feed)
     document: bytes = ET.tostring(feed, encoding="utf-8", xml_declaration=True)
     return document + b"\n"
 
 
-def _email_body(name: str, rows: Sequence[Row], details: Mapping[str, str]) -> tuple[str, str]:
+def _email_body(name: str, rows: Sequence[Row], details: Mapping[str, str],
+                origins: WebLinks | None = None) -> tuple[str, str]:
     counts = Counter(str(row["kind"]) for row in rows)
     subject = f"mediawatch {name}: " + ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
     items = []
     for row in rows:
         title, summary, link = _entry_text(row, details)
-        items.append("\n".join(filter(None, [title, link, summary])))
+        links = archive_links(row, origins) if origins and row["watchlist"] != HEALTH else None
+        archived = [f"archived: {links.article}" if links and links.article else None,
+                    f"capture: {links.capture}" if links and links.capture else None]
+        items.append("\n".join(filter(None, [title, link, *archived, summary])))
     return subject, "\n\n".join(items) + "\n"
 
 
@@ -332,6 +344,7 @@ class _Run:
     sleep: Callable[[float], None]
     summary: AlertSummary
     details: dict[str, str]
+    origins: WebLinks | None = None
 
     def pending(self, watchlist: str, channel: str, target: str) -> list[dict[str, Any]]:
         sql, params = pending_sql(watchlist, channel, target, self.now,
@@ -380,7 +393,8 @@ class _Run:
         sql, params = alert_rows_sql(watchlist, FEED_ENTRIES)
         rows = [dict(row) for row in self.archive.db.query(sql, params)]
         try:
-            write_atomic(path, atom_feed(feed_name, subtitle, rows, self.now, self.details))
+            write_atomic(path, atom_feed(feed_name, subtitle, rows, self.now, self.details,
+                                         self.origins))
         except OSError as exc:
             log.warning("cannot write %s: %s", path, exc)
             if pending:
@@ -393,7 +407,7 @@ class _Run:
         def deliver(rows: list[dict[str, Any]]) -> None:
             row = rows[0]
             payload = (health_payload(row, self.details) if watchlist == HEALTH
-                       else webhook_payload(row))
+                       else webhook_payload(row, self.origins))
             post_json(url, payload, self.retry.timeout)
 
         self.send([[row] for row in self.pending(watchlist, "webhook", url)], "webhook", url,
@@ -404,7 +418,7 @@ class _Run:
             return
 
         def deliver(rows: list[dict[str, Any]]) -> None:
-            subject, body = _email_body(name, rows, self.details)
+            subject, body = _email_body(name, rows, self.details, self.origins)
             send_email(smtp, to, subject, body, self.retry.timeout)
 
         pending = self.pending(watchlist, "email", to)
@@ -414,10 +428,13 @@ class _Run:
 
 def after_run(archive: Archive, watchlists: Watchlists, data_dir: Path, now: datetime, *,
               retry: RetryPolicy | None = None, sleep: Callable[[float], None] = time.sleep,
-              health_rules: HealthRules = DEFAULT_RULES) -> AlertSummary:
+              health_rules: HealthRules = DEFAULT_RULES,
+              origins: WebLinks | None = None) -> AlertSummary:
     """Record and deliver alerts after a crawl (module docstring); say what happened.
 
-    Delivery failures are logged and counted, never raised.
+    ``origins``: where the archive links point; None reads ``[web]`` of ``watchlists`` and
+    ``<data>/serve.json`` (:func:`scheduler.monitor.links.resolve_origins`). Delivery
+    failures are logged and counted, never raised.
     """
     retry = retry or RetryPolicy()
     directory = Path(data_dir) / "alerts"
@@ -428,7 +445,9 @@ def after_run(archive: Archive, watchlists: Watchlists, data_dir: Path, now: dat
         summary.report = report
         summary.health = record_health(archive, report, now)
         details = {f"{h.source}:{flag.kind}": flag.detail for h in report for flag in h.flags}
-        run = _Run(archive, now, retry, sleep, summary, details)
+        if origins is None:
+            origins = resolve_origins(watchlists.web, data_dir)
+        run = _Run(archive, now, retry, sleep, summary, details, origins)
         for watchlist in watchlists:
             summary.matches[watchlist.name] = Counter(
                 a.kind for a in alerts if a.watchlist == watchlist.name)
