@@ -32,6 +32,7 @@ from urllib.parse import urlsplit
 
 from archive.models import Article, CapturedResponse, Hints
 from crawler.pages import bodytext as bt
+from crawler.pages import boilerplate as bp
 from crawler.pages import markup as mk
 from crawler.pages import metadata as md
 from crawler.pages import pagetype
@@ -197,8 +198,15 @@ class ArticlePage:
 
     @cached_property
     def _body_and_method(self) -> tuple[str | None, str | None]:
-        clean = partial(bt.clean_paragraphs, title=self.title, section=self.section,
-                        authors=self.authors, tags=self.tags)
+        trim = partial(bt.clean_paragraphs, title=self.title, section=self.section,
+                       authors=self.authors, tags=self.tags)
+        source_id = self.source.id if self.source else None
+
+        def clean(paras: list[str]) -> list[str]:
+            # Teasers and promos between paragraphs go first, so that the edges trimmed
+            # next are the article's own.
+            return trim(bp.drop_boilerplate(paras, source_id))
+
         selected = self._select("body", body=True)
         if selected:
             paras = [p for block in selected for p in block.split("\n\n")]
