@@ -105,7 +105,7 @@ def main() -> int:
             predicted = system(html, expected["url"])
             pairs[name].append((expected["articleBody"], predicted))
             if name == "mediawatch":
-                tp, fp, fn = page_score(expected["articleBody"], predicted)
+                tp = page_score(expected["articleBody"], predicted)[0]
                 ours.append((tp, expected["url"]))
     figures = {name: score(p) for name, p in pairs.items()}
     print(f"AEB, {len(truth)} pages ({args.aeb_dir})")

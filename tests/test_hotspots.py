@@ -146,3 +146,29 @@ def test_real_pages_same_results() -> None:
         joined = "\x1f".join(old_normalize_text(t) for t in (article.title, article.lead,
                                                              article.body))
         assert content_hash(article) == hashlib.sha1(joined.encode()).hexdigest(), path
+
+
+def test_ingest_checks_each_record_for_a_block_page_once(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The parser decides which records are articles with one block-page check each (it
+    used to run twice per record, on bodies of up to 64 kB)."""
+    from datetime import UTC, datetime
+
+    import crawler.ingest as ingest
+    from archive.warc.reader import iter_responses
+    from tests.test_ingest import article_html, write
+
+    path = write(tmp_path, [(f"http://127.0.0.1:1/a/{n}.html", article_html(n), 200)
+                            for n in range(4)], datetime(2024, 5, 1, tzinfo=UTC))
+    batch = list(iter_responses(path))
+    calls: list[int] = []
+
+    def counting(status: int, body: bytes) -> str | None:
+        calls.append(status)
+        return block_reason(status, body)
+
+    monkeypatch.setattr(ingest, "block_reason", counting)
+    with ingest.Parser(None, workers=1) as parser:
+        parsed = parser.parse(batch)
+    assert [p is not None and p.article is not None for p in parsed] == [True] * 4
+    assert len(calls) == len(batch) == 4
