@@ -172,3 +172,41 @@ def test_ingest_checks_each_record_for_a_block_page_once(
         parsed = parser.parse(batch)
     assert [p is not None and p.article is not None for p in parsed] == [True] * 4
     assert len(calls) == len(batch) == 4
+
+
+_CLASSES = st.lists(st.sampled_from(["lead", "LEAD", "dek", "x-lead", "lead-x", "subtitle",
+                                     "article__announce", "article__announce-text", "b", "",
+                                     "standfirst", "lead\u00a0x", "article__lead"]),
+                    max_size=3)
+_SEPARATORS = st.sampled_from([" ", "\t", "\n", "  ", "\r\n", "\u00a0", "\u2003"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["div", "p", "meta", "span", "h2"]), _CLASSES,
+                          _SEPARATORS, st.sampled_from([None, "description", "Description"])),
+                max_size=8))
+def test_lead_elements_equal_the_css_selector(elements: list) -> None:
+    from crawler.pages.markup import html_selector
+    from crawler.pages.metadata import LEAD_CSS, lead_elements
+
+    parts = []
+    for tag, classes, sep, itemprop in elements:
+        attrs = f' class="{sep}{sep.join(classes)}{sep}"' if classes else ""
+        attrs += f' itemprop="{itemprop}"' if itemprop else ""
+        parts.append(f"<{tag}{attrs}>text</{tag}>" if tag != "meta" else f"<meta{attrs}>")
+    sel = html_selector("<html><body><div>" + "".join(parts) + "</div></body></html>")
+    assert lead_elements(sel) == [e.root for e in sel.css(LEAD_CSS)]
+
+
+@pytest.mark.skipif(not EVAL.is_dir(), reason="no /work/shared/eval on this machine")
+def test_lead_elements_on_real_pages() -> None:
+    from crawler.pages.markup import html_selector
+    from crawler.pages.metadata import LEAD_CSS, lead_elements
+
+    found = 0
+    for path in _eval_pages():
+        sel = html_selector(gzip.decompress(path.read_bytes()).decode("utf-8", "replace"))
+        expected = [e.root for e in sel.css(LEAD_CSS)]
+        assert lead_elements(sel) == expected, path
+        found += len(expected)
+    assert found > 10  # the real pages do have such elements

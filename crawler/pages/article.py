@@ -255,8 +255,9 @@ class ArticlePage:
         if selected:
             return self._noted("lead", "selectors", selected)
         first = next((p for p in (self.body or "").split("\n\n") if md.is_sentence(p)), None)
-        element = next((t for t in (" ".join(bt.paragraphs(e.root, body=True)) for e in
-                                    self.selector.css(md.LEAD_CSS)[:3]) if md.is_sentence(t)), None)
+        element = next((t for t in (" ".join(bt.paragraphs(e, body=True)) for e in
+                                    md.lead_elements(self.selector)[:3]) if md.is_sentence(t)),
+                       None)
         candidates = [("standfirst", element), ("jsonld", self._ld_text("description")),
                       ("meta", self.meta_first(("og:description", "description",
                                                 "twitter:description", "dc.description")))]
