@@ -23,7 +23,10 @@ from archive.store.identity import content_hash, normalize_text
 from crawler.pages.blockpage import block_reason
 from crawler.pages.markup import strip_control_chars
 
-EVAL = Path("/work/shared/eval")
+ROOT = Path(__file__).resolve().parents[1]
+# ../shared/eval beside the clone, as the other eval tests; else the shared machine's copy.
+EVAL = next((p for p in (ROOT.parent / "shared" / "eval", Path("/work/shared/eval"))
+             if p.is_dir()), ROOT.parent / "shared" / "eval")
 
 # --- the old implementations (reference) ------------------------------------------------
 
