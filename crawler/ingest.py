@@ -259,8 +259,10 @@ class Parser:
 
     def parse(self, batch: list[StoredResponse]) -> list[Parsed | None]:
         """One result per record: None for records that are not article pages."""
+        # Once per record: the block-page check behind is_article_record reads the body.
+        wanted = [is_article_record(s) for s in batch]
         jobs = [(s, source_for(self.config, str(s.captured.metadata.get("source"))))
-                for s in batch if is_article_record(s)]
+                for s, want in zip(batch, wanted, strict=True) if want]
         if self.workers > 1 and len(jobs) >= 2 * self.workers:
             if self._pool is None:
                 # fork: workers inherit the imported parser, so they start in milliseconds.
@@ -270,7 +272,7 @@ class Parser:
             results = iter(list(self._pool.map(parse_record, jobs, chunksize=4)))
         else:
             results = iter([parse_record(job) for job in jobs])
-        return [next(results) if is_article_record(s) else None for s in batch]
+        return [next(results) if want else None for want in wanted]
 
 
 def default_workers() -> int:

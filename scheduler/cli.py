@@ -236,19 +236,13 @@ def show(ctx: Context, url_or_id: str, fmt: str) -> None:
 @pass_ctx
 def extract(ctx: Context, path: Path, url: str | None, source_id: str | None,
             fmt: str) -> None:
-    """Run the article parser on a saved HTML file or on each HTML response in a WARC."""
-    from archive.store.records import article_record
-    from crawler.extract import extract_path
+    """Run the article parser on a saved page (HTML, or gzip: .html.gz) or on each HTML
+    response of a WARC, ARC or WACZ file. Each field comes with the method that produced it
+    (json: "methods"). Exit code 1 when no page was extracted."""
+    from scheduler.extract_cli import run_extract
 
     source = ctx.config().source(source_id) if source_id else None
-    for page_url, article, error in extract_path(path, url=url, source=source,
-                                                 max_payload=ctx.max_page_size()):
-        if article is None:
-            click.echo(f"{page_url}: not extracted: {error}", err=True)
-        elif fmt == "json":
-            click.echo(next(iter(to_jsonl([article_record(article)]))))
-        else:
-            click.echo(article_text(article_record(article)) + "\n" + "=" * 72)
+    run_extract(path, url=url, source=source, fmt=fmt, max_payload=ctx.max_page_size())
 
 
 @main.command()

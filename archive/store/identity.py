@@ -154,10 +154,12 @@ from __future__ import annotations
 
 import hashlib
 import re
+import sys
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cache
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
@@ -291,8 +293,39 @@ def normalize_text(text: str | None) -> str:
     if not text:
         return ""
     text = unicodedata.normalize("NFKC", text).casefold()
-    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+    if not text.isascii():  # ASCII holds no format character
+        bmp, astral = _format_chars()
+        text = bmp.sub("", text)
+        if _ASTRAL.search(text):  # rare, and the astral ranges make the class slow
+            text = astral.sub("", text)
     return _SPACES.sub(" ", text).strip()
+
+
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+
+
+@cache
+def _format_chars() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """Every character of Unicode category Cf (format: soft hyphen, zero-width spaces,
+    bidi marks...) as character-class ranges, one pattern for the Basic Multilingual Plane
+    and one for the rest. Taken from this Python's own Unicode database, so the hash stays
+    what a per-character ``unicodedata.category`` test gives; a regex is ~5x faster on long
+    bodies. Built once per process, in about 0.1 s."""
+    ranges: list[list[int]] = []
+    for code in range(sys.maxunicode + 1):
+        if unicodedata.category(chr(code)) == "Cf":
+            if ranges and ranges[-1][1] == code - 1:
+                ranges[-1][1] = code
+            else:
+                ranges.append([code, code])
+
+    def pattern(spans: list[list[int]]) -> re.Pattern[str]:
+        parts = [re.escape(chr(a)) + ("" if a == b else "-" + re.escape(chr(b)))
+                 for a, b in spans]
+        return re.compile("[" + "".join(parts) + "]+" if parts else "(?!)")
+
+    return (pattern([r for r in ranges if r[1] < 0x10000]),
+            pattern([r for r in ranges if r[1] >= 0x10000]))
 
 
 def content_hash(article: Article) -> str:

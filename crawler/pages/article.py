@@ -32,6 +32,7 @@ from urllib.parse import urlsplit
 
 from archive.models import Article, CapturedResponse, Hints
 from crawler.pages import bodytext as bt
+from crawler.pages import boilerplate as bp
 from crawler.pages import markup as mk
 from crawler.pages import metadata as md
 from crawler.pages import pagetype
@@ -74,6 +75,13 @@ class ArticlePage:
         self.source = source
         self.hints = hints or Hints()
         self._selectors = dict(source.selectors) if source else {}
+        # field -> the method that produced its value (see :meth:`field_methods`)
+        self._methods: dict[str, str] = {}
+
+    def _noted(self, field: str, method: str, value: Any) -> Any:
+        """``value``, remembering that ``method`` produced ``field``."""
+        self._methods[field] = method
+        return value
 
     # --- parsing, once ---------------------------------------------------------------
 
@@ -159,21 +167,23 @@ class ArticlePage:
         the page's only ``<h1>`` > ``<title>`` > trafilatura > feed title. A trailing
         " - Site Name" (og:site_name or the source name) is removed."""
         candidates = [
-            self._selected_text("title"), self._ld_text("headline"), self._ld_text("name"),
-            self.meta_first(("og:title", "twitter:title", "dc.title", "parsely-title",
-                              "sailthru.title", "headline")),
+            ("selectors", self._selected_text("title")), ("jsonld", self._ld_text("headline")),
+            ("jsonld", self._ld_text("name")),
+            ("meta", self.meta_first(("og:title", "twitter:title", "dc.title", "parsely-title",
+                                      "sailthru.title", "headline"))),
         ]
         h1 = [t for t in (bt.element_text(e.root) for e in self.selector.xpath("//h1")) if t]
         if len(h1) == 1:  # one <h1> is the headline; several mean a listing or a bad layout
-            candidates.append(h1[0])
-        candidates.append(self.selector.xpath("//title/text()").get())
-        for candidate in candidates:
+            candidates.append(("h1", h1[0]))
+        candidates.append(("title_element", self.selector.xpath("//title/text()").get()))
+        for method, candidate in candidates:
             if candidate and candidate.strip():
-                return self._strip_site_name(candidate)
+                return self._noted("title", method, self._strip_site_name(candidate))
         traf = self._traf("title")
         if traf:
-            return self._strip_site_name(mk.normalize_space(traf))
-        return self.hints.title
+            return self._noted("title", "trafilatura",
+                               self._strip_site_name(mk.normalize_space(traf)))
+        return self._noted("title", "feed", self.hints.title)
 
     def _strip_site_name(self, title: str) -> str:
         title = mk.normalize_space(title)
@@ -188,8 +198,15 @@ class ArticlePage:
 
     @cached_property
     def _body_and_method(self) -> tuple[str | None, str | None]:
-        clean = partial(bt.clean_paragraphs, title=self.title, section=self.section,
-                        authors=self.authors, tags=self.tags)
+        trim = partial(bt.clean_paragraphs, title=self.title, section=self.section,
+                       authors=self.authors, tags=self.tags)
+        source_id = self.source.id if self.source else None
+
+        def clean(paras: list[str]) -> list[str]:
+            # Teasers and promos between paragraphs go first, so that the edges trimmed
+            # next are the article's own.
+            return trim(bp.drop_boilerplate(paras, source_id))
+
         selected = self._select("body", body=True)
         if selected:
             paras = [p for block in selected for p in block.split("\n\n")]
@@ -236,41 +253,47 @@ class ArticlePage:
         is a truncated copy of the first paragraph gives way to the paragraph."""
         selected = self._selected_text("lead")
         if selected:
-            return selected
+            return self._noted("lead", "selectors", selected)
         first = next((p for p in (self.body or "").split("\n\n") if md.is_sentence(p)), None)
-        element = next((t for t in (" ".join(bt.paragraphs(e.root, body=True)) for e in
-                                    self.selector.css(md.LEAD_CSS)[:3]) if md.is_sentence(t)), None)
-        candidates = [element, self._ld_text("description"),
-                      self.meta_first(("og:description", "description",
-                                        "twitter:description", "dc.description"))]
-        for candidate in candidates:
+        element = next((t for t in (" ".join(bt.paragraphs(e, body=True)) for e in
+                                    md.lead_elements(self.selector)[:3]) if md.is_sentence(t)),
+                       None)
+        candidates = [("standfirst", element), ("jsonld", self._ld_text("description")),
+                      ("meta", self.meta_first(("og:description", "description",
+                                                "twitter:description", "dc.description")))]
+        for method, candidate in candidates:
             if candidate and md.is_sentence(candidate):
                 stem = md.TRUNCATED.sub("", candidate).strip()
                 if first and first != candidate and first.startswith(stem):
-                    return first
-                return candidate
-        return first or self.hints.summary
+                    return self._noted("lead", "body_first_paragraph", first)
+                return self._noted("lead", method, candidate)
+        if first:
+            return self._noted("lead", "body_first_paragraph", first)
+        return self._noted("lead", "feed", self.hints.summary)
 
     @cached_property
     def authors(self) -> tuple[str, ...]:
         """Authors: selector (every match) > JSON-LD author > meta > microdata / rel=author
         > trafilatura > feed authors. URLs, e-mail addresses and handles are dropped."""
-        groups: list[list[str]] = [
-            [n for v in self._select("authors") for n in mk.split_names(v)],
-            [n for v in mk.jsonld_strings(self._ld.get("author")) for n in mk.split_names(v)],
+        groups: list[tuple[str, list[str]]] = [
+            ("selectors", [n for v in self._select("authors") for n in mk.split_names(v)]),
+            ("jsonld", [n for v in mk.jsonld_strings(self._ld.get("author"))
+                        for n in mk.split_names(v)]),
         ]
         for key in md.AUTHOR_META:
-            groups.append([n for v in self._meta.get(key, ()) for n in mk.split_names(v)])
-        groups.append([n for e in self.selector.xpath(
+            groups.append(("meta", [n for v in self._meta.get(key, ())
+                                    for n in mk.split_names(v)]))
+        groups.append(("microdata", [n for e in self.selector.xpath(
             "//*[@itemprop='author']//*[@itemprop='name'] | //a[@rel='author']")
-            for n in mk.split_names(bt.element_text(e.root))])
-        for group in groups:
+            for n in mk.split_names(bt.element_text(e.root))]))
+        for method, group in groups:
             if group:
-                return mk.unique(group)
+                return self._noted("authors", method, mk.unique(group))
         traf = self._traf("author")
         if isinstance(traf, str) and traf.strip():
-            return mk.unique(n for v in traf.split(";") for n in mk.split_names(v))
-        return self.hints.authors
+            return self._noted("authors", "trafilatura", mk.unique(
+                n for v in traf.split(";") for n in mk.split_names(v)))
+        return self._noted("authors", "feed", self.hints.authors)
 
     @cached_property
     def _zone(self) -> tzinfo | None:
@@ -385,15 +408,16 @@ class ArticlePage:
     @cached_property
     def section(self) -> str | None:
         """Section: selector > JSON-LD articleSection > meta > microdata > trafilatura."""
-        candidates = [self._selected_text("section"), self._ld_text("articleSection"),
-                      self.meta_first(md.SECTION_META)]
-        candidates += [bt.element_text(e.root) for e in
+        candidates = [("selectors", self._selected_text("section")),
+                      ("jsonld", self._ld_text("articleSection")),
+                      ("meta", self.meta_first(md.SECTION_META))]
+        candidates += [("microdata", bt.element_text(e.root)) for e in
                        self.selector.xpath("//*[@itemprop='articleSection']")[:1]]
-        for candidate in candidates:
+        for method, candidate in candidates:
             if candidate:
-                return mk.normalize_space(candidate)
+                return self._noted("section", method, mk.normalize_space(candidate))
         categories = self._traf("categories")
-        return categories[0] if categories else None
+        return self._noted("section", "trafilatura", categories[0]) if categories else None
 
     @cached_property
     def tags(self) -> tuple[str, ...]:
@@ -402,35 +426,40 @@ class ArticlePage:
         selected = self._select("tags")
         if len(selected) == 1 and "," in selected[0]:
             selected = selected[0].split(",")
-        groups = [selected]
+        groups = [("selectors", selected)]
         keywords = self._ld.get("keywords")
         ld = mk.jsonld_strings(keywords)
-        groups.append([t for v in ld for t in v.split(",")] if isinstance(keywords, str) else ld)
+        groups.append(("jsonld", [t for v in ld for t in v.split(",")]
+                       if isinstance(keywords, str) else ld))
         for key in md.TAG_META_LISTS:
-            groups.append(list(self._meta.get(key, ())))
+            groups.append(("meta", list(self._meta.get(key, ()))))
         for key in md.TAG_META_COMMAS:
-            groups.append([t for v in self._meta.get(key, ()) for t in v.split(",")])
-        for group in groups:
+            groups.append(("meta", [t for v in self._meta.get(key, ()) for t in v.split(",")]))
+        for method, group in groups:
             cleaned = mk.unique(mk.normalize_space(t) for t in group)
             if cleaned:
-                return cleaned
+                return self._noted("tags", method, cleaned)
         traf = self._traf("tags")
         if traf:
-            return mk.unique(mk.normalize_space(t) for t in traf)
-        return self.hints.tags
+            return self._noted("tags", "trafilatura",
+                               mk.unique(mk.normalize_space(t) for t in traf))
+        return self._noted("tags", "feed", self.hints.tags)
 
     @cached_property
     def language(self) -> str | None:
         """Primary language subtag: ``<html lang>`` > og:locale / meta > JSON-LD inLanguage
         > Content-Language header > source language > feed language."""
-        candidates = [self.selector.xpath("/html/@lang | /html/@*[name()='xml:lang']").get(),
-                      self.meta_first(("og:locale",)), self._ld_text("inLanguage"),
-                      self.meta_first(md.LANGUAGE_META), self.response.header("Content-Language"),
-                      self.source.language if self.source else None, self.hints.language]
-        for candidate in candidates:
+        candidates = [
+            ("html_lang", self.selector.xpath("/html/@lang | /html/@*[name()='xml:lang']").get()),
+            ("meta", self.meta_first(("og:locale",))), ("jsonld", self._ld_text("inLanguage")),
+            ("meta", self.meta_first(md.LANGUAGE_META)),
+            ("http_header", self.response.header("Content-Language")),
+            ("source", self.source.language if self.source else None),
+            ("feed", self.hints.language)]
+        for method, candidate in candidates:
             code = mk.language_code(candidate)
             if code:
-                return code
+                return self._noted("language", method, code)
         return None
 
     @cached_property
@@ -438,8 +467,8 @@ class ArticlePage:
         """``<link rel=canonical>``, else og:url."""
         for href in self._rel.get("canonical", ()):
             if url := self._url(href):
-                return url
-        return self.og_url
+                return self._noted("canonical_url", "link_rel", url)
+        return self._noted("canonical_url", "meta", self.og_url)
 
     @cached_property
     def og_url(self) -> str | None:
@@ -454,10 +483,13 @@ class ArticlePage:
     @cached_property
     def image(self) -> str | None:
         """og:image > twitter:image > JSON-LD image."""
-        candidates = [self.meta_first(("og:image", "og:image:url", "og:image:secure_url",
-                                        "twitter:image", "twitter:image:src"))]
-        candidates += mk.jsonld_strings(self._ld.get("image"), "url")
-        return next(filter(None, map(self._url, candidates)), None)
+        candidates = [("meta", self.meta_first(("og:image", "og:image:url", "og:image:secure_url",
+                                                "twitter:image", "twitter:image:src")))]
+        candidates += [("jsonld", v) for v in mk.jsonld_strings(self._ld.get("image"), "url")]
+        for method, candidate in candidates:
+            if url := self._url(candidate):
+                return self._noted("image", method, url)
+        return None
 
     @cached_property
     def short_url(self) -> str | None:
@@ -465,16 +497,18 @@ class ArticlePage:
         ``rev=canonical`` > a generic short-URL widget (``data-shorturl`` or an input
         inside an element whose class says ``short``) > the first URL of a redirect chain
         that reached this page from a different host or a shorter path."""
-        candidates = [*self._select("short_url"), *self._rel.get("shortlink", ()),
-                      *mk.rel_map(self.selector, "rev").get("canonical", ()),
-                      *self.selector.xpath(
+        candidates = [*(("selectors", v) for v in self._select("short_url")),
+                      *(("link_rel", v) for v in self._rel.get("shortlink", ())),
+                      *(("link_rev", v) for v in
+                        mk.rel_map(self.selector, "rev").get("canonical", ())),
+                      *(("widget", v) for v in self.selector.xpath(
                           "//@data-shorturl | //@data-short-url | //@data-shortUrl | "
                           "//*[contains(translate(@class, 'SHORT', 'short'), 'short')]"
-                          "//input/@value").getall()]
-        for candidate in candidates:
+                          "//input/@value").getall())]
+        for method, candidate in candidates:
             if url := self._url(candidate):
-                return url
-        return md.redirect_short_url(self.response)
+                return self._noted("short_url", method, url)
+        return self._noted("short_url", "redirect", md.redirect_short_url(self.response))
 
     # --- decisions -------------------------------------------------------------------
 
@@ -510,6 +544,23 @@ class ArticlePage:
             body_method=self.body_method, aliases=self.aliases(),
             **self._date_fields(),
         )
+
+    def field_methods(self) -> dict[str, str]:
+        """Which method produced each field that has a value (``selectors``, ``jsonld``,
+        ``meta``, ``trafilatura``, ``feed``, ``h1``, ``microdata``...), for ``mediawatch
+        extract``: the profile author sees which rule won. Call after :meth:`to_article`."""
+        article = self.to_article()
+        methods = dict(self._methods)
+        if self.body_method:
+            methods["body"] = self.body_method
+        for name, detail in (("published", self.published_detail),
+                             ("modified", self.modified_detail)):
+            if detail is not None:
+                methods[name] = detail.origin
+        if article.amp_url:
+            methods["amp_url"] = "link_rel"
+        return {field: method for field, method in methods.items()
+                if getattr(article, field, None) not in (None, "", ())}
 
     def _date_fields(self) -> dict[str, str | None]:
         published, modified = self.published_detail, self.modified_detail

@@ -10,8 +10,10 @@ and the short link a redirect chain reveals. Pure functions of their arguments.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
+
+from lxml import etree
 
 from crawler.pages import bodytext as bt
 from crawler.pages.dates import PageDate, parse_page_date
@@ -24,7 +26,7 @@ if TYPE_CHECKING:
 __all__ = [
     "AUTHOR_META", "LANGUAGE_META", "LEAD_CSS", "MODIFIED_META", "PUBLISHED_META",
     "SECTION_META", "TAG_META_COMMAS", "TAG_META_LISTS", "TITLE_SEPARATORS", "TRUNCATED",
-    "is_sentence", "redirect_short_url", "visible_date",
+    "is_sentence", "lead_elements", "redirect_short_url", "visible_date",
 ]
 
 PUBLISHED_META = (
@@ -49,6 +51,9 @@ LANGUAGE_META = ("content-language", "language", "dc.language", "inlanguage")
 LEAD_CSS = (".article__announce-text, .article__announce, .b-article__lead, .article-lead, "
             ".article__lead, .lead, .standfirst, .article__standfirst, .subtitle, .dek, "
             "[itemprop=description]:not(meta)")
+# LEAD_CSS as data for lead_elements: the class names, and the itemprop.
+_LEAD_CLASSES = frozenset(p.strip()[1:] for p in LEAD_CSS.split(",") if p.strip()[:1] == ".")
+_XPATH_SPACE = re.compile("[ \t\r\n]+")  # what XPath's normalize-space() collapses
 # A JSON-LD articleBody cut off with an ellipsis is a teaser, not the body.
 TRUNCATED = re.compile(r"(?:\.\.\.|…|\[\.\.\.\])\s*$")
 TITLE_SEPARATORS = re.compile(r"\s+[|\-–—:·•»]\s+")
@@ -104,3 +109,17 @@ def redirect_short_url(response: CapturedResponse) -> str | None:
     if host_a != host_b or len(rest_a) < len(rest_b):
         return first
     return None
+
+
+def lead_elements(sel: Selector) -> list[Any]:
+    """The elements ``sel.css(LEAD_CSS)`` selects, in document order, in one pass over the
+    tree: the CSS selector becomes eleven XPath scans of the whole page, 20 ms on a large
+    one (issue 10's parser profile); a class token test in Python gives the same elements
+    (``tests/test_hotspots.py`` compares the two) in a third of the time."""
+    found = []
+    for el in sel.root.iter(etree.Element):
+        cls = el.get("class")
+        if (cls is not None and not _LEAD_CLASSES.isdisjoint(_XPATH_SPACE.split(cls))) or (
+                el.get("itemprop") == "description" and el.tag != "meta"):
+            found.append(el)
+    return found

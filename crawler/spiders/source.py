@@ -193,8 +193,8 @@ class SourceSpider(Spider):
         """Article pages are parsed at ingest from the WARC record; count them here and
         request their page requisites."""
         self._inc("mediawatch/pages/article")
-        if block_reason(response.status, response.body):
-            self._blocked(response, listing=False)
+        if why := block_reason(response.status, response.body):
+            self._blocked(response, why, listing=False)
             return
         self.state.count(articles_ok=1)
         assert response.request is not None  # a downloaded response knows its request
@@ -285,8 +285,8 @@ class SourceSpider(Spider):
         if response.status == 304:
             self._listed(listing, kind, before, response, unchanged=True)
             return
-        if block_reason(response.status, response.body):
-            self._blocked(response, listing=True)
+        if why := block_reason(response.status, response.body):
+            self._blocked(response, why, listing=True)
             return
         if before is not None and before.digest == payload_digest(response.body):
             # Servers that never answer 304 (or lie about it): same bytes, nothing new.
@@ -385,10 +385,10 @@ class SourceSpider(Spider):
             digest=payload_digest(response.body), total=total, new=new,
             now=self.state.started, policy=self.state.policy))
 
-    def _blocked(self, response: Response, *, listing: bool) -> None:
-        """A block answer: counted, its Retry-After honoured for the URL and the source."""
+    def _blocked(self, response: Response, why: str | None, *, listing: bool) -> None:
+        """A block answer (``why``: :func:`block_reason`, computed once by the caller):
+        counted, its Retry-After honoured for the URL and the source."""
         assert self.source is not None
-        why = block_reason(response.status, response.body)
         log.warning("blocked at %s: %s", response.url, why)
         self._inc("mediawatch/blocked")
         started = self.state.started
@@ -419,7 +419,7 @@ class SourceSpider(Spider):
         answer = error.response if isinstance(error, HttpError) else None
         status = answer.status if answer is not None else None
         if answer is not None and status in BLOCK_STATUSES:
-            self._blocked(answer, listing=listing)
+            self._blocked(answer, f"http {status}", listing=listing)
         elif listing:
             self.state.count(listings_failed=1)
         elif request is not None and is_retryable(reason, status):
