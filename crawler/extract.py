@@ -17,7 +17,6 @@ pages beside it. :class:`ExtractReport` carries the counts for the command's sum
 
 from __future__ import annotations
 
-import io
 import re
 import tempfile
 import zipfile
@@ -31,12 +30,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from warcio.archiveiterator import ArchiveIterator
-from warcio.exceptions import ArchiveLoadFailed
-from warcio.warcwriter import WARCWriter
-
 from archive.models import Article, CapturedResponse
 from archive.store.urls import try_normalize_url
+from archive.warc.importer import arc_to_warc
 from archive.warc.payload import DEFAULT_MAX_PAYLOAD
 from archive.warc.reader import WarcError, iter_responses
 from crawler.pages.listings import ArticlePage, NotAnArticle
@@ -132,7 +128,7 @@ def extract_pages(path: Path, *, url: str | None = None, source: Source | None =
     if kind == "warc":
         yield from _from_warc(path, url, source, max_payload, report)
     elif kind == "arc":
-        with _spooled(_arc_to_warc(path), path.name) as warc:
+        with _spooled(arc_to_warc(path.read_bytes(), path.name), path.name) as warc:
             yield from _from_warc(warc, url, source, max_payload, report)
     elif kind == "wacz":
         for name, member in _wacz_members(path):
@@ -201,37 +197,6 @@ def _wacz_members(path: Path) -> list[tuple[str, bytes]]:
             return [(Path(n).name, zf.read(n)) for n in names]
     except (zipfile.BadZipFile, zlib.error, OSError, EOFError) as exc:
         raise WarcError(f"{path.name}: unreadable WACZ ({type(exc).__name__}: {exc})") from exc
-
-
-def _arc_to_warc(path: Path) -> bytes:
-    """An ARC file's HTTP responses as gzip WARC response records.
-
-    Not :func:`archive.warc.importer.arc_to_warc`: warcio's ``write_record`` of a record
-    read with ``arc2warc`` writes the HTTP headers without the payload (found here, on the
-    ARC files of ../shared/eval/warcs), so each record is rebuilt from its raw stream.
-    Raises :class:`WarcError` for data warcio cannot read."""
-    out = io.BytesIO()
-    writer = WARCWriter(out, gzip=True)
-    try:
-        with open(path, "rb") as fh:
-            for record in ArchiveIterator(fh, arc2warc=True):
-                uri = record.rec_headers.get_header("WARC-Target-URI")
-                if record.rec_type != "response" or not uri or record.http_headers is None:
-                    continue
-                status = record.http_headers.get_statuscode() or ""
-                if not status.isdigit():  # a malformed ARC header: no HTTP response
-                    raise WarcError(f"{path.name}: ARC record for {uri} is malformed")
-                payload = record.raw_stream.read()
-                writer.write_record(writer.create_warc_record(
-                    uri, "response", payload=io.BytesIO(payload),
-                    http_headers=record.http_headers, warc_headers_dict={
-                        "WARC-Date": record.rec_headers.get_header("WARC-Date") or ""}))
-    except (ArchiveLoadFailed, OSError, EOFError, ValueError, zlib.error) as exc:
-        if isinstance(exc, WarcError):
-            raise
-        raise WarcError(f"{path.name}: unreadable ARC data ({type(exc).__name__}: "
-                        f"{' '.join(str(exc).split())})") from exc
-    return out.getvalue()
 
 
 @contextmanager

@@ -376,8 +376,9 @@ def ingest_files(archive: Archive, files: Iterable[Path], config: Config | None,
         max_payload = config.crawl.max_page_size if config is not None else DEFAULT_MAX_PAYLOAD
 
     def damaged(damage: Damage) -> None:
-        # Each damaged region once; the intact records around it are loaded.
-        log.error("%s", damage)
+        # Each damaged region once; the intact records around it are loaded. INFO, like
+        # notices: the crawl's log file keeps it, the commands print report.errors once.
+        log.info("%s", damage)
         report.errors.append(str(damage))
 
     def noticed(notice: Notice) -> None:

@@ -200,10 +200,6 @@ def test_warc_date_is_kept(tmp_path: Path) -> None:
     assert pages[0][1].published == datetime(2024, 5, 1, 9, tzinfo=UTC)
 
 
-@pytest.mark.xfail(strict=True, reason="bug found by issue 10's extract work, not fixed here "
-                   "(importer.py belongs to another part): archive.warc.importer.arc_to_warc "
-                   "writes warcio's arc2warc records with write_record, which keeps the HTTP "
-                   "headers and drops the payload, so `import` of an ARC file stores empty pages")
 def test_import_keeps_the_payload_of_arc_records() -> None:
     from archive.warc.importer import arc_to_warc
 

@@ -84,8 +84,11 @@ def test_every_intact_record_is_read_and_the_damage_reported_once(
     assert "\\x" not in str(region)
     # Without a callback: the same records, then one WarcError that names the region.
     seen = []
-    with pytest.raises(WarcError, match=rf"{path.name}: damaged region at offset "
-                                        rf"{spans[victim].offset}"):
+    # (A cut that lands in the record's header reads as a record cut short: the same
+    # region, said as "record at offset N is truncated"; where it lands depends on the
+    # random record ids.)
+    with pytest.raises(WarcError, match=rf"{path.name}: (damaged region|record) at offset "
+                                        rf"{spans[victim].offset}\b"):
         seen.extend(s.captured.url for s in iter_responses(path))
     assert seen == urls
 

@@ -323,13 +323,19 @@ def import_files(paths: Iterable[str | Path], warc_dir: str | Path,
 def arc_to_warc(data: bytes, label: str) -> bytes:
     """An ARC file's records as gzip WARC/1.0 records (warcio's conversion; the ARC header
     becomes a warcinfo record). Raises :class:`WarcError` naming ``label`` for a record
-    without a URL or without an HTTP response, or for unreadable data."""
+    without a URL or without an HTTP response, or for unreadable data.
+
+    A response is rebuilt from its payload, read first: ``get_record_offset`` (for the error
+    messages) reads a record to its end, after which warcio's ``write_record`` wrote the
+    HTTP headers without the payload."""
     out = io.BytesIO()
     writer = WARCWriter(out, gzip=True)
     try:
         it = ArchiveIterator(io.BytesIO(data), arc2warc=True)
         for record in it:
             if record.rec_type == "response":
+                # Read before get_record_offset(), which reads the record to its end.
+                payload = record.raw_stream.read()
                 where = f"{label}: ARC record at offset {it.get_record_offset()}"
                 if not record.rec_headers.get_header("WARC-Target-URI"):
                     raise WarcError(f"{where} has no URL")
@@ -338,6 +344,11 @@ def arc_to_warc(data: bytes, label: str) -> bytes:
                 # header line as the HTTP response: no status code means a broken record.
                 if not (status or "").isdigit():
                     raise WarcError(f"{where} is malformed (no HTTP response)")
+                record = writer.create_warc_record(
+                    record.rec_headers.get_header("WARC-Target-URI"), "response",
+                    payload=io.BytesIO(payload),
+                    http_headers=record.http_headers, warc_headers_dict={
+                        "WARC-Date": record.rec_headers.get_header("WARC-Date") or ""})
             writer.write_record(record)
     except (ArchiveLoadFailed, OSError, EOFError, ValueError, zlib.error) as exc:
         if isinstance(exc, WarcError):
