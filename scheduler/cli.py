@@ -24,6 +24,7 @@ from archive.config.files import ConfigError
 from archive.config.sources import Config, load_config
 from archive.store.db import Archive
 from archive.times import parse_utc
+from scheduler.edits_cli import register as register_edits
 from scheduler.errors import Mediawatch, NotFound
 from scheduler.evidence_cli import register as register_evidence
 from scheduler.output import (
@@ -414,6 +415,7 @@ def demo(ctx: Context, port: int) -> None:
     run_demo(ctx.data_dir, port, click.echo)
 
 
+register_edits(main)
 register_evidence(main)
 register_warc(main)
 
