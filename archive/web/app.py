@@ -15,6 +15,9 @@ Pages (HTML) and their JSON twins under ``/api/``:
     captures with replay links, and the copies (rule in :mod:`archive.store.facets`).
 ``/sources`` and ``/api/sources``
     each source with last run, next run, articles per day and health flags.
+``/edits`` and ``/api/edits``
+    the archive's recent edits (versions after the first), newest first, each with the
+    kinds of its changes (:mod:`archive.diffs`); ``?since=``, ``?kind=``, ``?source=``.
 ``/replay-frame/<YYYYmmddHHMMSS>/<url>``
     a banner this origin owns above an ``<iframe sandbox>`` showing the capture from the
     replay origin, which is another port: archived pages must never share cookies, storage
@@ -64,7 +67,14 @@ from archive.store.schema import ArchiveError
 from archive.store.search import QueryError
 from archive.web.hosts import UI_HEADERS, HostGuard
 from archive.web.query import filter_params, parse_filters
-from archive.web.views import article_view, day_chart, export_lines, search_view, sources_view
+from archive.web.views import (
+    article_view,
+    day_chart,
+    edits_view,
+    export_lines,
+    search_view,
+    sources_view,
+)
 
 if TYPE_CHECKING:
     import sqlite3
@@ -190,6 +200,15 @@ def create_app(data_dir: str | Path, config_path: str | Path, replay_origin: str
             rows = sources_view(archive, datetime.now(UTC), settings.source_rows)
         return JSONResponse(rows)
 
+    def edits(request: Request) -> Response:
+        with closing(_connect(settings.db_path)) as conn:
+            view = edits_view(conn, dict(request.query_params))
+        return page(request, "edits.html", view)
+
+    def api_edits(request: Request) -> Response:
+        with closing(_connect(settings.db_path)) as conn:
+            return JSONResponse(edits_view(conn, dict(request.query_params)))
+
     def frame(request: Request) -> Response:
         ts = request.path_params["ts"]
         url = request.path_params["url"]
@@ -244,10 +263,12 @@ def create_app(data_dir: str | Path, config_path: str | Path, replay_origin: str
         Route("/", home, name="search"),
         Route("/articles/{id:path}", article, name="article"),
         Route("/sources", sources, name="sources"),
+        Route("/edits", edits, name="edits"),
         Route("/replay-frame/{ts}/{url:path}", frame, name="frame"),
         Route("/api/search", api_search),
         Route("/api/articles/{id:path}", api_article),
         Route("/api/sources", api_sources),
+        Route("/api/edits", api_edits),
         Route("/export.{fmt:str}", export),
         Mount("/static", app=StaticFiles(directory=str(HERE / "static")), name="static"),
     ]

@@ -10,7 +10,6 @@ set, relevance ranks its newest 2,000; the view says so whenever a result set is
 from __future__ import annotations
 
 import csv
-import difflib
 import io
 import itertools
 import json
@@ -19,23 +18,30 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from archive.diffs import KINDS, changes, edit_kinds, field_diffs
 from archive.store import facets
 from archive.store.db import Archive
+from archive.store.edits import recent_edits
 from archive.store.facets import FACET_WINDOW
 from archive.store.health import check_health, health_record
 from archive.store.records import EXPORT_FIELDS, article_dict
 from archive.store.search import COUNT_CAP, RANK_WINDOW, QueryError, SearchQuery, search
+from archive.times import parse_utc
 
 if TYPE_CHECKING:
     from archive.store.facets import Filters
     from archive.web.query import Paging
 
-__all__ = ["SourceRows", "article_view", "csv_cell", "day_chart", "export_lines",
+__all__ = ["EDITS_PAGE", "SourceRows", "article_view", "csv_cell", "day_chart", "edits_view",
+           "export_lines",
            "replay_timestamp", "search_view", "sources_view", "version_diffs"]
 
 #: Supplied by the caller (the CLI), because schedules live in the crawler's config, which
 #: the archive must not import: ``(archive, now) -> [{source, name, schedule, next_run,
 #: last_run, last_status, ...}]`` for every configured source.
+#: How many edits the ``/edits`` page lists.
+EDITS_PAGE = 100
+
 SourceRows = Callable[[Archive, datetime], list[dict[str, Any]]]
 
 
@@ -93,24 +99,38 @@ def replay_timestamp(fetched_at: str) -> str:
 
 
 def version_diffs(versions: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """Each version after the first with the line diff (title, lead, body) against the
-    one before: ``{version, fetched_at, lines: [(kind, text)]}``, kind one of ``+ - @ =``."""
+    """Each version after the first against the one before (:mod:`archive.diffs`):
+    ``{version, previous, fetched_at, kinds, changes, fields: [{name, segments}]}``, the
+    segments a word diff (``=``, ``-``, ``+``) of each changed field."""
     out = []
     for old, new in itertools.pairwise(versions):
-        lines = []
-        for line in difflib.unified_diff(_diff_text(old), _diff_text(new), lineterm="", n=1):
-            if line.startswith(("---", "+++")):
-                continue
-            kind = line[:1] if line[:1] in "+-@" else "="
-            lines.append((kind, line[1:] if kind != "@" else line))
+        found = changes(old, new)
         out.append({"version": new.get("version"), "previous": old.get("version"),
-                    "fetched_at": new.get("fetched_at"), "lines": lines})
+                    "fetched_at": new.get("fetched_at"), "kinds": edit_kinds(found),
+                    "changes": [c.as_dict() for c in found],
+                    "fields": [{"name": f.name, "segments": f.segments}
+                               for f in field_diffs(old, new)]})
     return out
 
 
-def _diff_text(v: Mapping[str, Any]) -> list[str]:
-    return [f"# {v.get('title') or ''}", *(v.get("lead") or "").splitlines(), "",
-            *(v.get("body") or "").splitlines()]
+def edits_view(conn: sqlite3.Connection, params: Mapping[str, str]) -> dict[str, Any]:
+    """The ``/edits`` page: recent edits newest first, filtered by ``since`` (ISO date or
+    time), ``kind`` and ``source``; a bad value raises :class:`QueryError`."""
+    since_text = (params.get("since") or "").strip()
+    kind = (params.get("kind") or "").strip()
+    source = (params.get("source") or "").strip() or None
+    try:
+        since = parse_utc(since_text) if since_text else None
+    except ValueError:
+        raise QueryError(f"since: not a date: {since_text[:40]!r} (use YYYY-MM-DD)") from None
+    if since is not None and since.tzinfo is None:
+        since = since.replace(tzinfo=UTC)
+    if kind and kind not in KINDS:
+        raise QueryError(f"kind: not one of {', '.join(KINDS)}: {kind[:40]!r}")
+    rows = list(recent_edits(conn, since=since, source=source, kinds=[kind] if kind else (),
+                             limit=EDITS_PAGE))
+    return {"edits": rows, "kinds": KINDS,
+            "filters": {"since": since_text, "kind": kind, "source": source or ""}}
 
 
 # A cell a spreadsheet would read as a formula (OWASP "CSV Injection"): =, +, -, @, and tab
