@@ -62,10 +62,11 @@ _DATE = re.compile(rf"(?i)\b(?:{_MONTHS})\b|\b\d{{4}}-\d{{2}}-\d{{2}}\b"
                    r"|\b\d{1,2}[./]\d{1,2}[./]\d{2,4}\b|\b(?:1[89]|20)\d\d\b")
 _DIGIT = re.compile(r"\d")
 _CONTEXT_WORDS = 6
-_COMMON_STARTS = frozenset(
-    "a an the this that these those it its he she they we i you his her their our in on at "
-    "by for from with but and or so as after before when while if then there here some "
-    "many most all one two officials".split())
+_COMMON_STARTS = frozenset({
+    "a", "an", "the", "this", "that", "these", "those", "it", "its", "he", "she", "they",
+    "we", "i", "you", "his", "her", "their", "our", "in", "on", "at", "by", "for", "from",
+    "with", "but", "and", "or", "so", "as", "after", "before", "when", "while", "if", "then",
+    "there", "here", "some", "many", "most", "all", "one", "two", "officials"})
 
 
 @dataclass(slots=True)

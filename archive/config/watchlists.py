@@ -26,6 +26,8 @@ optional filters and delivery targets::
     language = "en"               # only this language (primary subtag matches en-GB)
     tags = ["Defence"]            # an article matches when it has any of these tags
     max_age_days = 7              # `new` alerts only for stories this recent (0: any age)
+    edits = ["headline", "number"] # `update` alerts only for edits of these kinds
+                                  # (archive.diffs; default: any new version that matches)
     webhook = "https://hooks.example.org/s400"
     email = "analyst@example.org"
 
@@ -46,6 +48,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from archive.config.files import ConfigError, no_unknown, parse_toml, read_text
+from archive.diffs import KINDS
 from archive.store.query import QueryError, fts_expression
 
 __all__ = [
@@ -68,7 +71,7 @@ _EMAIL = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$")
 _SOURCE_ID = re.compile(r"^[a-z0-9_-]+$")
 _TOP_KEYS = frozenset({"watchlist", "smtp", "health", "web"})
 _WATCHLIST_KEYS = frozenset({"name", "query", "sources", "language", "tags", "max_age_days",
-                             "webhook", "email"})
+                             "edits", "webhook", "email"})
 DEFAULT_MAX_AGE_DAYS = 7
 _SMTP_KEYS = frozenset({"host", "port", "from", "starttls", "user", "password_env"})
 _HEALTH_KEYS = frozenset({"webhook", "email"})
@@ -86,6 +89,8 @@ class Watchlist:
 
     ``max_age_days``: a ``new`` alert needs the story published (or first seen) within
     that many days; 0 means any age (see :mod:`scheduler.monitor.alerts`).
+    ``edits``: when set, an ``update`` alert needs an edit with a change of one of these
+    kinds (:data:`archive.diffs.KINDS`) since the version last alerted.
     """
 
     name: str
@@ -95,6 +100,7 @@ class Watchlist:
     language: str | None = None
     tags: tuple[str, ...] = ()
     max_age_days: int = DEFAULT_MAX_AGE_DAYS
+    edits: tuple[str, ...] = ()
     webhook: str | None = None
     email: str | None = None
 
@@ -267,6 +273,11 @@ def _parse_watchlist(raw: Any, path: str | Path, index: int) -> Watchlist:
     if isinstance(max_age, bool) or not isinstance(max_age, int) or max_age < 0:
         raise _error(path, name, "max_age_days",
                              f"must be a whole number of days, 0 for any age: {max_age!r}")
+    edits = _strings(raw, "edits", path, name)
+    for kind in edits:
+        if kind not in KINDS:
+            raise _error(path, name, "edits", f"not an edit kind: {kind!r} (one of "
+                         f"{', '.join(KINDS)})")
     return Watchlist(
         name=name,
         query=query,
@@ -275,6 +286,7 @@ def _parse_watchlist(raw: Any, path: str | Path, index: int) -> Watchlist:
         language=language.lower() if language else None,
         tags=_strings(raw, "tags", path, name),
         max_age_days=max_age,
+        edits=edits,
         webhook=_webhook(raw, path, name),
         email=_email(raw, path, name),
     )

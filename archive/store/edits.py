@@ -6,15 +6,21 @@ applies to the whole archive at once and ``reindex`` has nothing to rebuild.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator, Sequence
-from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from archive.diffs import Change, changes, edit_kinds
 from archive.times import utc_text
 
-__all__ = ["EDIT_COLUMNS", "VersionError", "recent_edits", "version_pair"]
+if TYPE_CHECKING:
+    import sqlite3
+    from datetime import datetime
+
+if TYPE_CHECKING:
+    import sqlite3
+    from datetime import datetime
+
+__all__ = ["EDIT_COLUMNS", "VersionError", "kinds_between", "recent_edits", "version_pair"]
 
 #: Columns of ``mediawatch edits --format table``.
 EDIT_COLUMNS = ("fetched_at", "source", "id", "version", "kinds", "title")
@@ -48,7 +54,8 @@ def version_pair(conn: sqlite3.Connection, aid: str, latest: int, start: int | N
     for number, found in ((start, old), (end, new)):
         if found is None:
             raise VersionError(f"no version {number} (the article has versions 1 to {latest})")
-    assert old is not None and new is not None
+    assert old is not None
+    assert new is not None
     return old, new
 
 
@@ -88,3 +95,12 @@ def recent_edits(conn: sqlite3.Connection, *, since: datetime | None = None,
 def _changes(row: Sequence[Any]) -> list[Change]:
     return changes({"title": row[8], "lead": row[9], "body": row[10]},
                    {"title": row[5], "lead": row[6], "body": row[7]})
+
+
+def kinds_between(conn: sqlite3.Connection, aid: str, old: int, new: int) -> list[str]:
+    """The kinds of the changes from version ``old`` to version ``new`` of article ``aid``
+    (empty when either is missing)."""
+    before, after = _version(conn, aid, old), _version(conn, aid, new)
+    if before is None or after is None:
+        return []
+    return edit_kinds(changes(before, after))

@@ -18,7 +18,11 @@ index, and records each match in ``alerts`` (unique on watchlist, article, versi
   nothing, and the first crawl of a new source does not alert on its sitemap's back
   catalogue. Runs happen far more often than every 24 h,
   so no fresh version is missed;
-* articles marked removed (``removed_at``) raise nothing.
+* articles marked removed (``removed_at``) raise nothing;
+* a watchlist with ``edits`` (edit kinds, :mod:`archive.diffs`) raises an ``update`` only
+  when the edit since the version it last alerted on has a change of one of those kinds
+  (``edits = ["headline"]``: a retitled story alerts again, a typo fix does not); its
+  ``new`` alerts are unchanged.
 
 Because matching uses the current text only, an article edited twice between two runs
 alerts once, for its latest version.
@@ -112,5 +116,20 @@ def record_alerts(archive: Archive, watchlists: Iterable[Watchlist], now: dateti
     for watchlist in watchlists:
         sql, params = match_sql(watchlist, now, lookback=lookback)
         for row in archive.db.execute(sql, params).fetchall():
+            if watchlist.edits and row[2] == "update" and not _edited(
+                    archive, watchlist, row[0], row[1]):
+                continue
             rows.append((watchlist.name, row[0], row[1], row[2]))
     return insert_alerts(archive, rows, now)
+
+
+def _edited(archive: Archive, watchlist: Watchlist, aid: str, version: int) -> bool:
+    """Whether the edit of ``aid`` since the version ``watchlist`` last alerted on has a
+    change of one of the watchlist's ``edits`` kinds (computed now from ``versions``)."""
+    from archive.store.edits import kinds_between
+
+    row = archive.db.execute("SELECT max(version) FROM alerts WHERE watchlist = ? AND"
+                             " article_id = ?", [watchlist.name, aid]).fetchone()
+    previous = row[0] if row and row[0] else version - 1
+    return bool(set(watchlist.edits) & set(kinds_between(archive.db.conn, aid, previous,
+                                                         version)))
