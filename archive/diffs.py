@@ -110,14 +110,16 @@ def word_diff(old: str, new: str) -> list[Segment]:
     return out
 
 
-def _merged_opcodes(a: Sequence[str], b: Sequence[str]) -> list[tuple[str, int, int, int, int]]:
-    """SequenceMatcher's opcodes with an equal run of bare spaces between two changes folded
-    into one change (``14 people`` -> ``16 persons`` is one change, not two)."""
+def _merged_opcodes(a: Sequence[str], b: Sequence[str],
+                    gap: int = 0) -> list[tuple[str, int, int, int, int]]:
+    """SequenceMatcher's opcodes with an equal run of at most ``gap`` words (and spaces)
+    between two changes folded into one change (``14 people`` -> ``16 persons`` is one
+    change, not two; with ``gap=1``, ``very hard and long`` -> ``hard but useful`` too)."""
     ops = difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
     merged: list[tuple[str, int, int, int, int]] = []
     for k, (op, i1, i2, j1, j2) in enumerate(ops):
         if (op == "equal" and merged and merged[-1][0] != "equal" and k + 1 < len(ops)
-                and all(not t.strip() for t in a[i1:i2])):
+                and sum(1 for t in a[i1:i2] if t.strip()) <= gap):
             op = "replace"
         if op != "equal" and merged and merged[-1][0] != "equal":
             _, p1, _, q1, _ = merged.pop()
@@ -172,11 +174,13 @@ def _context(text: str, *, tail: bool) -> str:
 def _paragraph_changes(old: str, new: str, fieldname: str, index: int) -> list[Change]:
     a, b = _tokens(old), _tokens(new)
     out = []
-    for op, i1, i2, j1, j2 in _merged_opcodes(a, b):
+    # One word kept between two changes is read as one change (a reworded phrase).
+    for op, i1, i2, j1, j2 in _merged_opcodes(a, b, gap=1):
         if op == "equal":
             continue
-        old_words, new_words = "".join(a[i1:i2]).strip(), "".join(b[j1:j2]).strip()
-        if not old_words and not new_words:
+        old_words, new_words = (" ".join("".join(a[i1:i2]).split()),
+                                " ".join("".join(b[j1:j2]).split()))
+        if old_words == new_words:
             continue  # only spacing changed
         prefix = "".join(b[:j1]) if j2 > j1 or not i2 > i1 else "".join(a[:i1])
         out.append(Change(_kind(old_words, new_words, prefix), [fieldname], old_words,
