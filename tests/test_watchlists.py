@@ -91,8 +91,13 @@ GOOD = '[[watchlist]]\nname = "w"\nquery = "NATO"\n'
 
 @pytest.mark.parametrize(("text", "message"), [
     pytest.param(GOOD + 'sourcez = ["x"]\n',
-                 "w.toml: watchlist 'w': key 'sourcez': unknown key (allowed: email, language,"
-                 " max_age_days, name, query, sources, tags, webhook)", id="unknown-key"),
+                 "w.toml: watchlist 'w': key 'sourcez': unknown key (allowed: edits, email,"
+                 " language, max_age_days, name, query, sources, tags, webhook)",
+                 id="unknown-key"),
+    pytest.param(GOOD + 'edits = ["headline", "number"]\n', None, id="edit-kinds"),
+    pytest.param(GOOD + 'edits = ["headlines"]\n',
+                 "w.toml: watchlist 'w': key 'edits': not an edit kind: 'headlines' (one of"
+                 " headline, date,", id="bad-edit-kind"),
     pytest.param(GOOD + 'max_age_days = -1\n',
                  "w.toml: watchlist 'w': key 'max_age_days': must be a whole number",
                  id="negative-max-age"),
