@@ -4,13 +4,16 @@ real archive's versions table (archive/store/edits.py)."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 import pytest
 
 from archive.diffs import changes, edit_kinds, field_diffs, word_diff
-from archive.store.db import Archive
 from archive.store.edits import VersionError, kinds_between, recent_edits, version_pair
 from tests.test_alerts import NOW, store, story
+
+if TYPE_CHECKING:
+    from archive.store.db import Archive
 
 PARA = "Officials said 14 people were killed in the strike near Idlib."
 REST = "The ministry said the S-400 batteries were moved to the coast."
