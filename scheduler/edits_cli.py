@@ -83,27 +83,35 @@ def diff(ctx: Context, url_or_id: str, start: int | None, end: int | None, fmt: 
 @click.option("--kind", "kinds", multiple=True, type=click.Choice(KINDS),
               help="Only edits with a change of this kind (repeatable).")
 @click.option("--source", help="Only this source id.")
+@click.option("--dates", is_flag=True, help="Instead: date-integrity flags (published after "
+              "the archive first saw the story; modified moved with no text change).")
 @click.option("--limit", type=click.IntRange(1, 100000), default=50, show_default=True)
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
               show_default=True)
 @click.pass_obj
 def edits(ctx: Context, since: str | None, kinds: tuple[str, ...], source: str | None,
-          limit: int, fmt: str) -> None:
+          dates: bool, limit: int, fmt: str) -> None:
     """The archive's recent edits (every version after the first), newest first, each with
-    the kinds of its changes."""
-    from archive.store.edits import EDIT_COLUMNS, recent_edits
+    the kinds of its changes; with --dates, the articles whose dates do not hold up."""
+    from archive.store.edits import DATE_FLAG_COLUMNS, EDIT_COLUMNS, date_flags, recent_edits
     from scheduler.cli import parse_day
 
+    if dates and (since or kinds):
+        raise click.UsageError("--dates takes --source and --limit only")
     with ctx.reader() as archive:
-        rows = list(recent_edits(archive.db.conn, since=parse_day(since), source=source,
-                                 kinds=kinds, limit=limit))
+        if dates:
+            rows = date_flags(archive.db.conn, source=source, limit=limit)
+        else:
+            rows = list(recent_edits(archive.db.conn, since=parse_day(since), source=source,
+                                     kinds=kinds, limit=limit))
     if fmt == "json":
         click.echo(to_json(rows))
     elif rows:
-        click.echo(to_table([{**r, "kinds": ", ".join(r["kinds"])} for r in rows],
-                            EDIT_COLUMNS))
+        columns = DATE_FLAG_COLUMNS if dates else EDIT_COLUMNS
+        click.echo(to_table([{**r, "kinds": ", ".join(r.get("kinds", []))} for r in rows],
+                            columns))
     else:
-        click.echo("no edits")
+        click.echo("no date flags" if dates else "no edits")
 
 
 def register(group: click.Group) -> None:

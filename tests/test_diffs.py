@@ -1,18 +1,30 @@
 """The edit classifier (archive/diffs.py) on crafted version pairs, and the edits read from a
-real archive's versions table (archive/store/edits.py)."""
+real archive's versions table (archive/store/edits.py), and the date-integrity flags."""
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import subprocess
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import pytest
 
 from archive.diffs import changes, edit_kinds, field_diffs, word_diff
-from archive.store.edits import VersionError, kinds_between, recent_edits, version_pair
+from archive.store.edits import (
+    VersionError,
+    date_flags,
+    kinds_between,
+    recent_edits,
+    version_pair,
+)
+from tests.conftest import MEDIAWATCH
 from tests.test_alerts import NOW, store, story
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from archive.store.db import Archive
 
 PARA = "Officials said 14 people were killed in the strike near Idlib."
@@ -125,3 +137,28 @@ def test_edits_are_read_from_the_versions_table(archive: Archive) -> None:
         version_pair(conn, aid, 3, 3, 2)
     with pytest.raises(VersionError, match="one version"):
         version_pair(conn, other, 1, None, None)
+
+
+def test_date_integrity_flags(archive: Archive, tmp_path: Path) -> None:
+    seen = NOW - timedelta(days=2)
+    honest = store(archive, story(1, "Honest", published=seen - timedelta(hours=3)), seen)
+    redated = store(archive, story(2, "Redated", published=seen + timedelta(days=1)), seen)
+    near = store(archive, story(3, "Clock skew", published=seen + timedelta(minutes=20)), seen)
+    restamped_story = dataclasses.replace(story(4, "Restamped", published=seen), modified=seen)
+    restamped = store(archive, restamped_story, seen)
+    # The same text fetched a day later with a new `modified`: no version, a new date.
+    store(archive, dataclasses.replace(restamped_story, modified=seen + timedelta(days=1)),
+          seen + timedelta(days=1))
+    edited_story = dataclasses.replace(story(5, "Edited", published=seen), modified=seen)
+    edited = store(archive, edited_story, seen)
+    store(archive, dataclasses.replace(edited_story, body="New text.",
+                                       modified=seen + timedelta(days=1)),
+          seen + timedelta(days=1))
+    flags = {(f["flag"], f["id"]) for f in date_flags(archive.db.conn)}
+    assert flags == {("published_after_seen", redated), ("silent_restamp", restamped)}
+    assert not {honest, near, edited} & {aid for _, aid in flags}
+    assert date_flags(archive.db.conn, source="nowhere") == []
+    result = subprocess.run([MEDIAWATCH, "--data", str(tmp_path / "data"), "edits", "--dates",
+                             "--format", "json"], capture_output=True, text=True, timeout=60,
+                            check=True)
+    assert {(f["flag"], f["id"]) for f in json.loads(result.stdout)} == flags

@@ -20,10 +20,17 @@ if TYPE_CHECKING:
     import sqlite3
     from datetime import datetime
 
-__all__ = ["EDIT_COLUMNS", "VersionError", "kinds_between", "recent_edits", "version_pair"]
+__all__ = ["DATE_FLAG_COLUMNS", "EDIT_COLUMNS", "TOLERANCE_HOURS", "VersionError", "date_flags",
+           "kinds_between", "recent_edits", "version_pair"]
 
 #: Columns of ``mediawatch edits --format table``.
 EDIT_COLUMNS = ("fetched_at", "source", "id", "version", "kinds", "title")
+
+#: Columns of ``mediawatch edits --dates --format table``.
+DATE_FLAG_COLUMNS = ("flag", "source", "id", "published", "first_seen", "modified", "title")
+#: How far a publisher's date may run ahead of what the archive saw before it is flagged:
+#: clocks and feeds are a little off, and a date given to the minute is not to the second.
+TOLERANCE_HOURS = 1
 
 _VERSION_SQL = ("SELECT version, fetched_at, url, title, lead, body FROM versions"
                 " WHERE article_id = ? AND version = ?")
@@ -104,3 +111,42 @@ def kinds_between(conn: sqlite3.Connection, aid: str, old: int, new: int) -> lis
     if before is None or after is None:
         return []
     return edit_kinds(changes(before, after))
+
+
+def date_flags(conn: sqlite3.Connection, *, source: str | None = None,
+               limit: int = 50) -> list[dict[str, Any]]:
+    """Date-integrity flags, newest first by first capture: ``{flag, id, source, url, title,
+    published, first_seen, modified, version_fetched_at}``, flag one of
+
+    * ``published_after_seen``: ``published`` later than ``first_seen`` by more than
+      :data:`TOLERANCE_HOURS` (a date-only ``published``, whose zone is unknown, by more
+      than a day): the archive had the story before the date it now claims, so the page was
+      re-dated;
+    * ``silent_restamp``: ``modified`` later than the capture of the current text by more
+      than :data:`TOLERANCE_HOURS`: a later capture of the *same* text brought a new
+      ``modified`` (see :mod:`archive.store.identity`: metadata is refreshed by unchanged
+      captures), so the date moved with no text change.
+    """
+    tol = TOLERANCE_HOURS / 24
+    params: list[Any] = [tol, tol]
+    where = ""
+    if source is not None:
+        where = " AND a.source = ?"
+        params.append(source)
+    sql = f"""SELECT a.id, a.source, a.url, a.title, a.published, a.first_seen, a.modified,
+  v.fetched_at,
+  a.published IS NOT NULL AND julianday(a.published) - julianday(a.first_seen)
+    > (CASE WHEN length(a.published) = 10 THEN 1 ELSE ? END) AS after_seen,
+  a.modified IS NOT NULL AND julianday(a.modified) - julianday(v.fetched_at) > ? AS restamp
+FROM articles AS a JOIN versions AS v ON v.article_id = a.id AND v.version = a.version
+WHERE (after_seen OR restamp){where}
+ORDER BY a.first_seen DESC, a.id LIMIT {int(limit)}"""
+    out = []
+    for row in conn.execute(sql, params):
+        base = {"id": row[0], "source": row[1], "url": row[2], "title": row[3],
+                "published": row[4], "first_seen": row[5], "modified": row[6],
+                "version_fetched_at": row[7]}
+        for flag, on in (("published_after_seen", row[8]), ("silent_restamp", row[9])):
+            if on:
+                out.append({"flag": flag, **base})
+    return out
