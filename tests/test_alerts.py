@@ -561,3 +561,18 @@ def test_crawl_delivers_watchlist_alerts_end_to_end(tmp_path: Path) -> None:
     feed = feedparser.parse((data / "alerts" / "geneva.atom").read_bytes())
     assert [e.tags[0].term for e in feed.entries] == ["update", "new"]
     assert feed.entries[0].link == receiver.bodies[1]["url"]
+
+
+def test_watchlist_edits_kinds_filter_updates_since_the_last_alert(archive: Archive) -> None:
+    numbers = watchlist(edits=["number"])
+    body = "Officials said 14 S-400 launchers arrived."
+    aid = store(archive, story(1, "S-400 deliveries", body), NOW - timedelta(hours=3))
+    assert kinds(record_alerts(archive, [numbers], NOW - timedelta(hours=3))) == [(aid, 1, "new")]
+    # a wording edit: no update alert for a watchlist asking for numbers
+    store(archive, story(1, "S-400 deliveries", body.replace("arrived", "landed")),
+          NOW - timedelta(hours=2))
+    assert record_alerts(archive, [numbers], NOW - timedelta(hours=2)) == []
+    # a number edit: compared with v1 (the version last alerted), it has a number change
+    store(archive, story(1, "S-400 deliveries", body.replace("arrived", "landed")
+                         .replace("14", "16")), NOW - timedelta(hours=1))
+    assert kinds(record_alerts(archive, [numbers], NOW)) == [(aid, 3, "update")]
