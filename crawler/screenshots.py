@@ -25,9 +25,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import uvicorn
-
-from archive.replay.app import create_replay_app
 from archive.replay.rules import format_timestamp, replay_path
 from archive.times import parse_utc
 from archive.warc.cdxj import index_closed_warc
@@ -62,6 +59,12 @@ class ReplayServer:
     """The replay app on ``127.0.0.1`` (a port the system picks), in a thread."""
 
     def __init__(self, data_dir: Path):
+        # Imported here: only a crawl with screenshots on loads the web stack
+        # (tests/test_layering.py keeps starlette and uvicorn out of the crawler's imports).
+        import uvicorn
+
+        from archive.replay.app import create_replay_app
+
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
         port = self.sock.getsockname()[1]
