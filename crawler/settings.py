@@ -15,6 +15,8 @@ Components, in ``EXTENSIONS`` order (the order their signal handlers run in):
 * ``WarcCapture`` (100): every exchange to WARC at ``response_downloaded``; closes the last
   file (and writes its CDXJ) at ``spider_closed``.
 * ``IngestOnClose`` (200): loads the recovered and the written files at ``spider_closed``.
+* ``ScreenshotsOnClose`` (250): with ``screenshots`` on, renders the versions just loaded
+  from their captures (through the replay app) and loads the screenshot file.
 * ``IncrementalState`` (300): the archive's view for the spider; writes the polling state
   and the source's health at ``spider_closed``, after the captures it refers to are loaded.
 """
@@ -57,6 +59,7 @@ MEDIAWATCH_MAX_SITEMAPS = 500
 # Page requisites of article pages ([crawl] requisites, max_requisites, max_requisite_bytes;
 # a source's own requisites key wins): see crawler/pages/requisites.py.
 MEDIAWATCH_REQUISITES = True
+MEDIAWATCH_SCREENSHOTS = False
 MEDIAWATCH_MAX_REQUISITES = 60
 MEDIAWATCH_MAX_REQUISITE_BYTES = 5 * 1024**2
 
@@ -96,6 +99,7 @@ EXTENSIONS = {
     "crawler.components.session.CrawlSession": 50,
     "crawler.components.capture.WarcCapture": 100,
     "crawler.components.ingest.IngestOnClose": 200,
+    "crawler.components.screenshots.ScreenshotsOnClose": 250,
     "crawler.components.state.IncrementalState": 300,
 }
 # Before robots.txt (100): a refused host is not even asked for its robots.txt.

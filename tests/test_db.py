@@ -503,7 +503,7 @@ def test_migrations_are_applied_once(tmp_path: Path) -> None:
             assert [r["name"] for r in again.db.query("SELECT name FROM _sqlite_migrations")] == [
                 "0001_initial", "0002_operations", "0003_capture_revisits",
                 "0004_date_ordered_rowids", "0005_fts_content_quoted", "0006_fts_filter_column",
-                "0007_ingest_ledger", "0008_published_detail",
+                "0007_ingest_ledger", "0008_published_detail", "0009_screenshots",
             ]
             assert again.stats()["articles"] == 1
 

@@ -69,6 +69,9 @@ class CrawlSettings:
     requisites: bool = True
     max_requisites: int = 60
     max_requisite_bytes: int = 5 * 1024**2
+    # Screenshots as evidence (crawler/screenshots.py): each new article version rendered
+    # from its capture through the replay app and stored as a WARC resource record.
+    screenshots: bool = False
 
     def scrapy_settings(self) -> dict[str, Any]:
         """These values under the Scrapy setting names they drive."""
@@ -91,6 +94,7 @@ class CrawlSettings:
             "MEDIAWATCH_REQUISITES": self.requisites,
             "MEDIAWATCH_MAX_REQUISITES": self.max_requisites,
             "MEDIAWATCH_MAX_REQUISITE_BYTES": self.max_requisite_bytes,
+            "MEDIAWATCH_SCREENSHOTS": self.screenshots,
         }
 
 
@@ -116,6 +120,8 @@ class Source:
     allow_private: bool | None = None
     # None: the [crawl] table's requisites decides.
     requisites: bool | None = None
+    # None: the [crawl] table's screenshots decides.
+    screenshots: bool | None = None
 
     def follows(self, url: str) -> bool:
         """True when ``url`` matches one of the ``follow`` regexes (all URLs when none set)."""
@@ -239,7 +245,7 @@ def _duration(value: Any, path: str | Path, key: str) -> float:
 
 _SOURCE_KEYS = {"id", "name", "feeds", "sitemaps", "sections", "follow", "allowed_domains",
                 "schedule", "language", "selectors", "date_format", "allow_private",
-                "timezone", "requisites"}
+                "timezone", "requisites", "screenshots"}
 
 
 def _parse_source(raw: Any, path: str | Path, index: int) -> Source:
@@ -300,6 +306,9 @@ def _parse_source(raw: Any, path: str | Path, index: int) -> Source:
     requisites = raw.get("requisites")
     if requisites is not None and not isinstance(requisites, bool):
         raise ConfigError(path, sid, "requisites", "must be true or false")
+    screenshots = raw.get("screenshots")
+    if screenshots is not None and not isinstance(screenshots, bool):
+        raise ConfigError(path, sid, "screenshots", "must be true or false")
 
     language = text("language")
     if language is not None and not re.match(r"^[a-z]{2,3}(-[A-Za-z0-9]+)?$", language):
@@ -326,6 +335,7 @@ def _parse_source(raw: Any, path: str | Path, index: int) -> Source:
         timezone=zone,
         allow_private=allow_private,
         requisites=requisites,
+        screenshots=screenshots,
     )
     if not src.start_urls:
         raise ConfigError(path, sid, "feeds", "needs at least one feed, sitemap or section")

@@ -224,7 +224,8 @@ class Archive:
     def reset(self) -> None:
         """Delete everything derived from the WARCs, keeping the run log (for reindex)."""
         with self.transaction():
-            for table in ("warc_files", "captures", "versions", "aliases", "articles"):
+            for table in ("warc_files", "screenshots", "captures", "versions", "aliases",
+                          "articles"):
                 self.db.execute(f"DELETE FROM {table}")
 
     def log_run(self, run: Mapping[str, Any]) -> None:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from archive.store.query import fts_expression
 from archive.store.records import article_dict, export_sql
+from archive.store.screenshots import by_version as screenshot_locations
 from archive.store.urls import try_normalize_url
 
 if TYPE_CHECKING:
@@ -70,6 +71,10 @@ def show(db: sqlite_utils.Database, url_or_id: str) -> dict[str, Any] | None:
             [aid],
         )
     )
+    # Where each version's screenshot is (a WARC resource record), or None.
+    shots = screenshot_locations(db, aid)
+    for version in out["versions"]:
+        version["screenshot"] = shots.get(version["version"])
     out["captures"] = list(
         db.query(
             'SELECT warc_file, "offset", length, fetched_at, status, url, digest, record_id,'

@@ -482,3 +482,22 @@ def _published_detail(db: Database) -> None:
     ALTER TABLE articles ADD COLUMN published_from TEXT;
     ALTER TABLE articles ADD COLUMN published_zone TEXT;
     """)
+
+
+@MIGRATIONS(name="0009_screenshots")
+def _screenshots(db: Database) -> None:
+    # Where the screenshot of each article version is (a WARC resource record: see
+    # archive/warc/screenshots.py). Derived from the WARC files like versions: ingest fills
+    # it from the screenshot files, so `mediawatch reindex` links the screenshots again.
+    db.executescript("""
+    CREATE TABLE screenshots (
+      article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+      version INTEGER NOT NULL,
+      warc_file TEXT NOT NULL,
+      "offset" INTEGER NOT NULL,
+      length INTEGER NOT NULL,
+      refers_to TEXT,
+      rendered_at TEXT NOT NULL,
+      PRIMARY KEY (article_id, version)
+    );
+    """)

@@ -325,6 +325,34 @@ class RotatingWarcWriter:
             self.close()
         return WrittenExchange(location, response_id, written, digest, profile)
 
+    def write_resource(self, uri: str, payload: bytes, content_type: str, when: datetime,
+                       headers: dict[str, str] | None = None) -> WarcLocation:
+        """Write one ``resource`` record (a screenshot: content made by mediawatch, not
+        fetched) with the extra WARC ``headers`` (``WARC-Refers-To`` and the like).
+
+        Rotation happens before the record, as for exchanges; a write that fails (a full
+        disk) cuts the file back to where the record began."""
+        start = 0
+        try:
+            if self._file is None or self._file.tell() >= self.max_size:
+                self.close()
+                self._open()
+            assert self._file is not None
+            assert self._writer is not None
+            start = self._file.tell()
+            record = self._writer.create_warc_record(
+                uri, "resource", payload=io.BytesIO(payload), length=len(payload),
+                warc_content_type=content_type,
+                warc_headers_dict={"WARC-Record-ID": _record_id(), "WARC-Date": warc_date(when),
+                                   **(headers or {})})
+            location = self._write(record)
+            self._file.flush()
+            return location
+        except OSError:
+            if start:
+                self.abort(start)
+            raise
+
     def _revisit_record(self, url: str, profile: str, http_headers: StatusAndHeaders,
                         warc_headers: dict[str, str], prior: PriorCapture | None,
                         digest: str) -> object:

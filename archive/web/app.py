@@ -13,6 +13,9 @@ Pages (HTML) and their JSON twins under ``/api/``:
 ``/articles/<id>`` and ``/api/articles/<id>``
     metadata, text, aliases, versions with the diff of each against the one before,
     captures with replay links, and the copies (rule in :mod:`archive.store.facets`).
+``/articles/<id>/v<N>/screenshot.png``
+    the screenshot of version N (rendered from its capture when ``screenshots`` is on),
+    read from its WARC resource record; 404 when that version has none.
 ``/sources`` and ``/api/sources``
     each source with last run, next run, articles per day and health flags.
 ``/edits`` and ``/api/edits``
@@ -64,7 +67,9 @@ from archive.store import facets
 from archive.store.connection import connect
 from archive.store.db import Archive
 from archive.store.schema import ArchiveError
+from archive.store.screenshots import location as screenshot_location
 from archive.store.search import QueryError
+from archive.warc.screenshots import read_screenshot
 from archive.web.hosts import UI_HEADERS, HostGuard
 from archive.web.query import filter_params, parse_filters
 from archive.web.views import (
@@ -182,6 +187,19 @@ def create_app(data_dir: str | Path, config_path: str | Path, replay_origin: str
             return error(request, 404, f"no article {request.path_params['id'][:80]!r}")
         return page(request, "article.html", {**view, "replay_origin": settings.replay_origin})
 
+    def screenshot(request: Request) -> Response:
+        aid, version = request.path_params["id"], request.path_params["version"]
+        with _archive(settings.db_path) as archive:
+            where = screenshot_location(archive.db, aid, version)
+        if where is None:
+            return error(request, 404, f"no screenshot of {aid[:80]!r} v{version}")
+        try:
+            png = read_screenshot(data / "warcs", where)
+        except (OSError, ValueError) as exc:  # the WARC file moved or was damaged
+            return error(request, 404, f"screenshot unreadable: {exc}")
+        return Response(png, media_type="image/png",
+                        headers={"Cache-Control": "private, max-age=3600"})
+
     def api_article(request: Request) -> Response:
         with _archive(settings.db_path) as archive:
             view = article_view(archive, request.path_params["id"], settings.replay_origin)
@@ -261,6 +279,9 @@ def create_app(data_dir: str | Path, config_path: str | Path, replay_origin: str
 
     routes = [
         Route("/", home, name="search"),
+        # Before the article route, whose {id:path} would take the whole path.
+        Route("/articles/{id:path}/v{version:int}/screenshot.png", screenshot,
+              name="screenshot"),
         Route("/articles/{id:path}", article, name="article"),
         Route("/sources", sources, name="sources"),
         Route("/edits", edits, name="edits"),
