@@ -10,7 +10,7 @@ skipped and a half-loaded one (a killed crawl or ingest) is finished, never dupl
 :func:`ingest_new` loads every closed file the ledger does not have completely: the next
 crawl of any source and ``mediawatch ingest`` call it.
 
-``mediawatch reindex`` (:func:`rebuild`) builds the new database beside the old one and
+``mediawatch reindex`` (:func:`crawler.reindex.rebuild`) builds the new database beside the old one and
 swaps it in only when complete, so a failed reindex leaves the archive as it was; the
 operational tables (run log, polling state, alerts: what WARCs cannot rebuild) are copied
 over.
@@ -35,7 +35,6 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from multiprocessing import get_context
-from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin
 
@@ -44,7 +43,7 @@ from archive.faults import INGEST_STOP_AFTER, stop_here
 from archive.models import Article, Hints
 from archive.store import ledger, screenshots
 from archive.store.db import Archive, CaptureRef, Outcome
-from archive.store.writerlock import close_inherited, writer_lock
+from archive.store.writerlock import close_inherited
 from archive.warc.cdxj import index_missing
 from archive.warc.importer import import_stamp, imported_source
 from archive.warc.payload import DEFAULT_MAX_PAYLOAD
@@ -62,6 +61,7 @@ from crawler.pages.listings import ArticlePage, NotAnArticle
 from crawler.pages.markup import HTML_TYPES
 
 if TYPE_CHECKING:
+    from pathlib import Path
     from threading import Event
 
 log = logging.getLogger(__name__)
@@ -471,37 +471,3 @@ def source_for(config: Config | None, source_id: str) -> Source:
                 return src
     # A source removed from the config still has its captures: parse them generically.
     return Source(id=source_id, name=source_id, sections=("http://unknown/",))
-
-
-def rebuild(db_path: Path, warc_dir: Path, config: Config | None,
-            progress: Callable[[int], None] | None = None, *, wait: bool = True,
-            on_wait: Callable[[], None] | None = None) -> IngestReport:
-    """Ingest every WARC in ``warc_dir`` into a fresh database and swap it in at ``db_path``.
-
-    Runs under the writer lock held exclusive (:mod:`archive.store.writerlock`): it waits
-    for every open writer to close (calling ``on_wait`` once), or raises
-    :class:`~archive.store.writerlock.ArchiveBusy` when ``wait`` is False; writers opened
-    meanwhile wait for the swap. Files closed while it ran (crawls keep fetching and
-    closing WARC files without the lock; cluster workers and copies add files) are caught
-    up before the swap, until a look at the folder finds none new; the operational tables
-    are copied last, so no run row written before the swap is lost.
-
-    ``progress`` is called with the bytes of each WARC file loaded."""
-    tmp = db_path.with_name(db_path.name + ".reindex")
-    with writer_lock(db_path, exclusive=True, wait=wait, on_wait=on_wait):
-        for stale in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
-            stale.unlink(missing_ok=True)
-        fresh = Archive(tmp, writer_lock=False)
-        try:
-            report = ingest_files(fresh, list_warcs(warc_dir), config, progress=progress)
-            while caught_up := ledger.pending(fresh, list_warcs(warc_dir)):
-                ingest_files(fresh, caught_up, config, report=report, progress=progress)
-            if db_path.exists():
-                fresh.carry_over(db_path)
-            fresh.checkpoint()
-        finally:
-            fresh.close()
-        for suffix in ("-wal", "-shm"):
-            Path(f"{db_path}{suffix}").unlink(missing_ok=True)
-        os.replace(tmp, db_path)
-    return report

@@ -37,7 +37,7 @@ def reindex(ctx: Context, wait: bool) -> None:
     Crawls started meanwhile wait for it; WARC files closed meanwhile are loaded too."""
     from archive.store.writerlock import ArchiveBusy
     from archive.warc.reader import list_warcs
-    from crawler.ingest import rebuild
+    from crawler.reindex import rebuild
     from scheduler.errors import CommandError
 
     config = ctx.config() if Path(ctx.config_path).exists() else None

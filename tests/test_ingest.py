@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING
 from archive.config.sources import parse_config
 from archive.store.db import Archive
 from archive.warc.writer import Exchange, RotatingWarcWriter
-from crawler.ingest import ingest_files, ingest_order, rebuild
+from crawler.ingest import ingest_files, ingest_order
+from crawler.reindex import rebuild
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -15,7 +15,7 @@ from archive.store.db import Archive
 from archive.warc.importer import import_files
 from archive.warc.reader import Damage, WarcError, iter_responses, read_response
 from archive.warc.writer import RotatingWarcWriter
-from crawler.ingest import rebuild
+from crawler.reindex import rebuild
 from tests.conftest import MEDIAWATCH
 from tests.test_ingest import CONFIG, T0, article_html, write
 from tests.test_warc import WHEN, exchange

@@ -471,11 +471,8 @@ def _ingest_ledger(db: Database) -> None:
 
 @MIGRATIONS(name="0008_published_detail")
 def _published_detail(db: Database) -> None:
-    # Where a publication date came from and how precise it is, beside its UTC value: the
-    # publisher's own offset (published_local), second/minute/day, the origin (jsonld, meta,
-    # selector, visible, url, feed, sitemap) and how a zone-less value got its offset
-    # (published_zone). Rows loaded before stay NULL until `mediawatch reindex`, which
-    # parses every capture again.
+    # Beside the UTC value: the publisher's offset, second/minute/day, the origin and how a
+    # zone-less value got its offset. Older rows stay NULL until `mediawatch reindex`.
     db.executescript("""
     ALTER TABLE articles ADD COLUMN published_local TEXT;
     ALTER TABLE articles ADD COLUMN published_precision TEXT;
