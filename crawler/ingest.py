@@ -10,10 +10,10 @@ skipped and a half-loaded one (a killed crawl or ingest) is finished, never dupl
 :func:`ingest_new` loads every closed file the ledger does not have completely: the next
 crawl of any source and ``mediawatch ingest`` call it.
 
-``mediawatch reindex`` (:func:`crawler.reindex.rebuild`) builds the new database beside the old one and
-swaps it in only when complete, so a failed reindex leaves the archive as it was; the
-operational tables (run log, polling state, alerts: what WARCs cannot rebuild) are copied
-over.
+``mediawatch reindex`` (:func:`crawler.reindex.rebuild`) builds the new database beside
+the old one and swaps it in only when complete, so a failed reindex leaves the archive as
+it was; the operational tables (run log, polling state, alerts: what WARCs cannot rebuild)
+are copied over.
 
 Files imported from other tools (:mod:`archive.warc.importer`) hold records without
 mediawatch's metadata record: :func:`with_import_metadata` gives each the source named in

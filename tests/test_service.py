@@ -299,7 +299,8 @@ def test_schedule_list_and_runs_output(tmp_path: Path) -> None:
         "source": "northwind", "started": "2026-01-05T10:00:00Z",
         "finished": "2026-01-05T10:00:42Z", "status": "ok", "pages": 12, "new": 3,
         "updated": 1, "unchanged": 8, "removed": None, "failed": 0, "blocked": None,
-        "warc_bytes": 4096, "revisit_bytes": None, "duration_s": 42, "reason": None}
+        "warc_bytes": 4096, "revisit_bytes": None, "duration_s": 42, "reason": None,
+        "requisite_bytes": 0}  # a run logged without the figure (as before requisites)
     assert (runs[1]["status"], runs[1]["reason"]) == ("failed", "timeout")
     assert json.loads(cli("runs", "--source", "anatolia", "--format", "json"))[0]["started"] \
         == f"{ran:%Y-%m-%dT%H:%M:%SZ}"
