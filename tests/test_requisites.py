@@ -204,7 +204,7 @@ def crawls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Crawls]:
                           encoding="utf-8")
         first.outputs.append(first.cli("crawl").stdout)
         capped = []
-        for name, cap in (("counted", "max_requisites = 3"),
+        for name, cap in (("counted", "max_requisites = 1"),
                           ("sized", 'max_requisite_bytes = "100KB"')):
             capped_config = work / f"{name}.toml"
             capped_config.write_text(
@@ -294,11 +294,11 @@ def test_a_source_can_switch_requisites_off(crawls: Crawls) -> None:
 
 
 def test_the_count_cap_per_page(crawls: Crawls) -> None:
-    # Every northwind article names its stylesheet, icon and script first: with three per
-    # page, what the stylesheet names (fonts.css, the masthead) is never asked for.
+    # Every northwind article names its stylesheet first: with one requisite per page, what
+    # the stylesheet names (fonts.css, the masthead) is never asked for, whichever page a
+    # concurrent crawl happened to fetch main.css for (a cap of 3 made that order matter).
     found = _requisite_paths(crawls.counted)
-    assert {"/northwind/static/main.css", "/northwind/img/favicon.gif",
-            "/northwind/static/app.js"} <= found
+    assert "/northwind/static/main.css" in found
     assert "/northwind/static/fonts.css" not in found
     assert "/northwind/img/masthead.png" not in found
 
