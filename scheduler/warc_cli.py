@@ -53,12 +53,7 @@ def reindex(ctx: Context, wait: bool) -> None:
     except ArchiveBusy:
         raise CommandError(f"{ctx.db_path} is being written by a crawl or an ingest; run "
                            "reindex again when it has finished, or without --no-wait") from None
-    click.echo(f"reindexed {len(report.files)} WARC file(s): "
-               f"{report.total('inserted')} articles, {report.total('updated')} updates, "
-               f"{report.total('duplicate')} duplicates, {len(report.errors)} error(s)")
-    for error in report.errors[:10]:
-        click.echo(f"warning: {error}", err=True)
-    _echo_notices(report.notices)
+    _echo_report("reindexed", report)
 
 
 @click.command()
@@ -83,12 +78,7 @@ def ingest(ctx: Context, follow: bool, interval: float) -> None:
     config = ctx.config() if Path(ctx.config_path).exists() else None
 
     def summary(report: IngestReport) -> None:
-        click.echo(f"ingested {len(report.files)} WARC file(s): "
-                   f"{report.total('inserted')} articles, {report.total('updated')} updates, "
-                   f"{report.total('duplicate')} duplicates, {len(report.errors)} error(s)")
-        for error in report.errors[:10]:
-            click.echo(f"warning: {error}", err=True)
-        _echo_notices(report.notices)
+        _echo_report("ingested", report)
         stamp_pending_files(ctx, config)  # [evidence] tsa_url: tokens the TSA still owes
 
     if not follow:
@@ -189,6 +179,16 @@ def import_cmd(ctx: Context, paths: tuple[Path, ...], source: str) -> None:
         click.echo(f"mediawatch: error: {line}", err=True)
     if errors:
         sys.exit(2)
+
+
+def _echo_report(done: str, report: IngestReport) -> None:
+    """The one-line summary of an ingest or reindex, then its errors and notices."""
+    click.echo(f"{done} {len(report.files)} WARC file(s): "
+               f"{report.total('inserted')} articles, {report.total('updated')} updates, "
+               f"{report.total('duplicate')} duplicates, {len(report.errors)} error(s)")
+    for error in report.errors[:10]:
+        click.echo(f"warning: {error}", err=True)
+    _echo_notices(report.notices)
 
 
 def _echo_notices(notices: list[str], limit: int = 10) -> None:

@@ -14,8 +14,8 @@ import os
 import re
 import socket
 import uuid
-from collections.abc import Callable
-from contextlib import suppress
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -233,6 +233,14 @@ class RotatingWarcWriter:
         when the answer becomes a revisit record instead of a response record. The three
         records go to the same file; rotation happens before, never in between.
         """
+        with self._unit():
+            return self._write_exchange(ex, prior)
+
+    @contextmanager
+    def _unit(self) -> Iterator[None]:
+        """Rotate when due, then run the block as one unit: a write in it that fails (a full
+        disk) leaves none of it in the file, which ends where the unit began; a new file
+        whose warcinfo record did not fit is removed."""
         start = 0
         try:
             if self._file is None or self._file.tell() >= self.max_size:
@@ -240,10 +248,8 @@ class RotatingWarcWriter:
                 self._open()
             assert self._file is not None
             start = self._file.tell()
-            return self._write_exchange(ex, prior)
+            yield
         except OSError:
-            # No half exchange in a file: it ends where this one began; a file whose
-            # warcinfo record did not fit is removed.
             if start:
                 self.abort(start)
             elif self._file is not None:
@@ -332,14 +338,9 @@ class RotatingWarcWriter:
 
         Rotation happens before the record, as for exchanges; a write that fails (a full
         disk) cuts the file back to where the record began."""
-        start = 0
-        try:
-            if self._file is None or self._file.tell() >= self.max_size:
-                self.close()
-                self._open()
+        with self._unit():
             assert self._file is not None
             assert self._writer is not None
-            start = self._file.tell()
             record = self._writer.create_warc_record(
                 uri, "resource", payload=io.BytesIO(payload), length=len(payload),
                 warc_content_type=content_type,
@@ -348,10 +349,6 @@ class RotatingWarcWriter:
             location = self._write(record)
             self._file.flush()
             return location
-        except OSError:
-            if start:
-                self.abort(start)
-            raise
 
     def _revisit_record(self, url: str, profile: str, http_headers: StatusAndHeaders,
                         warc_headers: dict[str, str], prior: PriorCapture | None,
