@@ -19,6 +19,7 @@ import re
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from archive.warc.cdxj import index_closed_warc
 from archive.warc.notices import QuietArchiveIterator as ArchiveIterator
 from archive.warc.writer import RotatingWarcWriter
 
@@ -42,7 +43,8 @@ def write_crawl_state(directory: Path, source: str, state: dict[str, Any],
     """Write ``state`` (JSON-able) as the one metadata record of a new crawl-state file in
     ``directory``; the closed file's path."""
     writer = RotatingWarcWriter(directory, source + SUFFIX, host=host,
-                                software="mediawatch cluster worker")
+                                software="mediawatch cluster worker",
+                                on_close=index_closed_warc)
     payload = json.dumps(state, ensure_ascii=False, sort_keys=True).encode("utf-8")
     writer.write_resource(STATE_URN + source, payload, "application/json",
                           when or datetime.now(UTC), record_type="metadata")
