@@ -70,6 +70,11 @@ def sweep(redis: Any, queue_name: str) -> int:
 def _work(url: str, queue_name: str, name: str, lease: float) -> None:
     """One RQ worker process's life (the target of each child)."""
     die_with_parent()
+    # Loaded once here, not in every work-horse: each job's fork inherits them, so a crawl
+    # starts in milliseconds instead of importing Scrapy and the page objects again.
+    import crawler.crawl  # noqa: F401
+    import scheduler.cluster.crawljob  # noqa: F401
+
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     worker = CrawlWorker([queue_name], connection=connect(url), name=name,
                          job_monitoring_interval=max(1, int(lease / 3)),
