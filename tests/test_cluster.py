@@ -24,7 +24,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -36,6 +36,9 @@ from scheduler.newsroom.server import Newsroom
 from scheduler.newsroom.sources import render_sources
 from tests.conftest import MEDIAWATCH
 from tests.redis_server import RedisServer
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 DEADLINE = 60.0
 LEASE = 3
