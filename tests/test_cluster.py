@@ -255,8 +255,9 @@ def test_three_workers_and_an_ingest_give_the_single_process_archive(
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(30) == 0
     # Workers never had an archive: none exists anywhere in their folders.
+    crawled = [n for n in ("w1", "w2", "w3") if (cluster.tmp / n / "snapshots").is_dir()]
+    assert len(crawled) >= 2  # the second round may have gone to the third
     for name in ("w1", "w2", "w3"):
-        assert (cluster.tmp / name / "snapshots").is_dir()
         assert not list((cluster.tmp / name).rglob("archive.db*"))
 
 
