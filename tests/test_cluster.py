@@ -249,6 +249,10 @@ def test_three_workers_and_an_ingest_give_the_single_process_archive(
     newsrooms.edition(1)
     runs = json.loads(run(cluster.config, cluster.archive, "runs", "--format", "json"))
     assert sorted(r["source"] for r in runs) == ["anatolia"] * 2 + ["northwind"] * 2
+    status = json.loads(run(cluster.config, cluster.archive, "cluster", "--format", "json"))
+    assert len(status["workers"]) == 3
+    assert (status["queued"], status["running"], status["failed"]) == ([], [], [])
+    assert status["ingest_backlog"] == {"files": 0, "bytes": 0, "open": 0}
     ingest.send_signal(signal.SIGTERM)
     assert ingest.wait(30) == 0  # a clean exit
     for proc in workers:
@@ -307,6 +311,23 @@ def test_redis_restarted_mid_run_loses_no_job(cluster: Cluster, newsrooms: Newsr
     finally:
         room.slow_seconds = 0.3
     assert not differences(export(cluster.config, cluster.archive), newsrooms.exports[0])
+
+
+def test_schedule_enqueues_due_sources_once(cluster: Cluster) -> None:
+    from rq import Queue
+
+    queue = Queue("mediawatch", connection=connect(cluster.redis.url))
+    service = cluster.spawn("schedule", cluster.archive, "schedule")
+    # Neither source ever ran: both are due now, and become jobs (no worker takes them).
+    wait_until(lambda: len(queue.get_job_ids()) == 2, "two queued jobs",
+               [cluster.log("schedule")])
+    assert sorted(j.meta["source"] for j in queue.get_jobs()) == ["anatolia", "northwind"]
+    out = run(cluster.config, cluster.archive, "crawl", "--cluster", "northwind")
+    assert "northwind: already queued or running" in out
+    assert len(queue.get_job_ids()) == 2
+    service.send_signal(signal.SIGTERM)
+    assert service.wait(30) == 0
+    assert not (cluster.archive / "warcs").exists()  # nothing crawled here
 
 
 def test_the_lease_has_one_holder_and_expires(tmp_path: Path) -> None:
