@@ -164,8 +164,9 @@ class Cluster:
         return self.spawn(name, self.tmp / name, "worker", "--warcs",
                           str(self.archive / "warcs"))
 
-    def ingest(self) -> subprocess.Popen[bytes]:
-        return self.spawn("ingest", self.archive, "ingest", "--follow", "--interval", "0.3")
+    def ingest(self, *options: str) -> subprocess.Popen[bytes]:
+        return self.spawn("ingest", self.archive, *options, "ingest", "--follow",
+                          "--interval", "0.3")
 
     def workers_registered(self, n: int) -> None:
         from rq import Queue, Worker
@@ -228,7 +229,9 @@ def cluster(tmp_path: Path, newsrooms: Newsrooms) -> Iterator[Cluster]:
 def test_three_workers_and_an_ingest_give_the_single_process_archive(
         cluster: Cluster, newsrooms: Newsrooms) -> None:
     workers = [cluster.worker(f"w{n}") for n in (1, 2, 3)]
-    ingest = cluster.ingest()
+    watchlists = cluster.tmp / "watchlists.toml"
+    watchlists.write_text('[[watchlist]]\nname = "s400"\nquery = "S-400"\nmax_age_days = 0\n')
+    ingest = cluster.ingest("--watchlists", str(watchlists))
     cluster.workers_registered(3)
     for edition in (1, 2):
         newsrooms.edition(edition)
@@ -255,6 +258,8 @@ def test_three_workers_and_an_ingest_give_the_single_process_archive(
     assert status["ingest_backlog"] == {"files": 0, "bytes": 0, "open": 0}
     ingest.send_signal(signal.SIGTERM)
     assert ingest.wait(30) == 0  # a clean exit
+    # The watchlist's alerts come from the ingest (workers deliver none).
+    assert "alerts: s400 " in cluster.log("ingest").read_text()
     for proc in workers:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(30) == 0

@@ -36,6 +36,7 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+import re
 import sqlite3
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -172,11 +173,17 @@ class CrawlSession:
         """The source's ``.open`` files: in ``<data>/warcs``, or for a cluster worker in
         every worker's folder of the shared WARC directory (the source's lease says no
         other worker crawls it now, so whatever is open there was left by a dead one)."""
+        assert self.source_id is not None
         pattern = f"{self.source_id}-*.warc.gz.open"
+        # The source's own files only: "a-<time>..." or "a-crawlstate-<time>...", never
+        # those of a source "a-b", which another worker may be writing now.
+        own = re.compile(rf"^{re.escape(self.source_id)}-(?:crawlstate-)?\d{{17}}-\d{{5}}-")
         if self.worker is None:
-            return sorted((self.data_dir / "warcs").glob(pattern))
-        shared = self.worker.shared_dir
-        return sorted({*shared.glob(pattern), *shared.glob(f"*/{pattern}")})
+            found = set((self.data_dir / "warcs").glob(pattern))
+        else:
+            shared = self.worker.shared_dir
+            found = {*shared.glob(pattern), *shared.glob(f"*/{pattern}")}
+        return sorted((p for p in found if own.match(p.name)), key=lambda p: p.name)
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         """The crawl's end, before its files are closed and loaded (the run's ``finished``)."""
