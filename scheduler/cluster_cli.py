@@ -66,7 +66,8 @@ def worker(ctx: Context, concurrency: int, warcs: Path | None) -> None:
 
     settings = settings_of(ctx)
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    for sig in (signal.SIGTERM, signal.SIGINT):  # both: each crawl finishes, then exit
+        signal.signal(sig, lambda *_: stop.set())
     with suppress(KeyboardInterrupt):
         click.echo(f"worker: {concurrency} process(es) on queue {settings.queue!r}; "
                    f"WARC files to {warcs or ctx.warc_dir}")

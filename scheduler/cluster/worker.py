@@ -70,6 +70,9 @@ def sweep(redis: Any, queue_name: str) -> int:
 def _work(url: str, queue_name: str, name: str, lease: float) -> None:
     """One RQ worker process's life (the target of each child)."""
     die_with_parent()
+    # A group of its own: a Ctrl-C in the terminal reaches the supervisor only, which then
+    # asks each worker once for a warm shutdown (RQ takes a second signal as "kill now").
+    os.setpgrp()
     # Loaded once here, not in every work-horse: each job's fork inherits them, so a crawl
     # starts in milliseconds instead of importing Scrapy and the page objects again.
     import crawler.crawl  # noqa: F401
@@ -105,18 +108,20 @@ def run_workers(settings: ClusterSettings, data_dir: Path, warc_dir: Path, concu
         start(slot)
     redis = connect(settings.redis_url)
     beat = max(1.0, settings.lease / 2)
-    while not stop.wait(beat):
-        try:
-            if n := sweep(redis, settings.queue):
-                on_event(f"{n} job(s) of dead workers put back on the queue")
-        except Exception as exc:  # Redis restarting: sweep again at the next beat
-            log.warning("sweep failed: %s", exc)
-        for slot, proc in list(children.items()):
-            if not proc.is_alive() and not stop.is_set():
-                on_event(f"worker {proc.name} exited ({proc.exitcode}); starting another")
-                start(slot)
-    for proc in children.values():  # warm shutdown: each finishes its crawl
-        if proc.pid is not None and proc.is_alive():
-            os.kill(proc.pid, signal.SIGTERM)
-    for proc in children.values():
-        proc.join()
+    try:
+        while not stop.wait(beat):
+            try:
+                if n := sweep(redis, settings.queue):
+                    on_event(f"{n} job(s) of dead workers put back on the queue")
+            except Exception as exc:  # Redis restarting: sweep again at the next beat
+                log.warning("sweep failed: %s", exc)
+            for slot, proc in list(children.items()):
+                if not proc.is_alive() and not stop.is_set():
+                    on_event(f"worker {proc.name} exited ({proc.exitcode}); starting another")
+                    start(slot)
+    finally:
+        for proc in children.values():  # warm shutdown: each finishes its crawl
+            if proc.pid is not None and proc.is_alive():
+                os.kill(proc.pid, signal.SIGTERM)
+        for proc in children.values():
+            proc.join()
