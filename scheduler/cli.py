@@ -24,6 +24,7 @@ from archive.config.files import ConfigError
 from archive.config.sources import Config, load_config
 from archive.store.db import Archive
 from archive.times import parse_utc
+from scheduler.cluster_cli import register as register_cluster
 from scheduler.edits_cli import register as register_edits
 from scheduler.errors import Mediawatch, NotFound
 from scheduler.evidence_cli import register as register_evidence
@@ -136,8 +137,11 @@ def _format(*choices: str) -> Callable[[_F], _F]:
 @click.argument("source_ids", nargs=-1)
 @click.option("--scheduled", is_flag=True,
               help="A scheduled run: honour per-feed poll intervals and source back-off.")
+@click.option("--cluster", "on_cluster", is_flag=True,
+              help="Enqueue the crawls for the cluster's workers instead (needs [cluster] "
+                   "redis_url or MEDIAWATCH_REDIS_URL).")
 @pass_ctx
-def crawl(ctx: Context, source_ids: tuple[str, ...], scheduled: bool) -> None:
+def crawl(ctx: Context, source_ids: tuple[str, ...], scheduled: bool, on_cluster: bool) -> None:
     """Crawl now: every source, or the SOURCE_IDS named. Prints a summary per source."""
     from crawler.crawl import crawl_and_ingest
     from scheduler.monitor.delivery import alert_lines
@@ -146,6 +150,11 @@ def crawl(ctx: Context, source_ids: tuple[str, ...], scheduled: bool) -> None:
     sources = [config.source(s) for s in source_ids] if source_ids else list(config.sources)
     if not sources:
         raise ConfigError(config.path, None, None, "no sources configured")
+    if on_cluster:
+        from scheduler.cluster_cli import enqueue_now
+
+        enqueue_now(ctx, sources, scheduled)
+        return
     with ExitStack() as stack:  # the total is known once the crawl has written its files
         progress = progress_once_known(stack, "loading WARC files")
         summary = crawl_and_ingest(config, sources, ctx.data_dir, scheduled=scheduled,
@@ -418,6 +427,7 @@ def demo(ctx: Context, port: int) -> None:
 register_edits(main)
 register_evidence(main)
 register_warc(main)
+register_cluster(main)
 
 if __name__ == "__main__":
     main()

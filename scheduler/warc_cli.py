@@ -80,6 +80,12 @@ def ingest(ctx: Context, follow: bool, interval: float) -> None:
     def summary(report: IngestReport) -> None:
         _echo_report("ingested", report)
         stamp_pending_files(ctx, config)  # [evidence] tsa_url: tokens the TSA still owes
+        if follow:  # cluster workers deliver no alerts: the ingest that loads their files does
+            from scheduler.monitor.delivery import alert_lines
+
+            for line in alert_lines(ctx.data_dir, ctx.watchlists_path, datetime.now(UTC),
+                                    warn=lambda message: click.echo(message, err=True)):
+                click.echo(line)
 
     if not follow:
         with ctx.archive() as archive:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from archive.config.cluster import ClusterSettings, parse_cluster
 from archive.config.evidence import EvidenceSettings, parse_evidence
 from archive.config.files import ConfigError, no_unknown, parse_toml, read_text
 from archive.config.profiles import (
@@ -181,6 +182,13 @@ class Config:
     crawl: CrawlSettings
     sources: tuple[Source, ...]
     evidence: EvidenceSettings = field(default_factory=EvidenceSettings)
+    #: ``[cluster]`` as written in the file; :attr:`cluster_settings` applies the environment.
+    cluster: ClusterSettings = field(default_factory=ClusterSettings)
+
+    @property
+    def cluster_settings(self) -> ClusterSettings:
+        """``[cluster]`` with ``MEDIAWATCH_REDIS_URL`` applied: the cluster mode in force."""
+        return self.cluster.from_environment()
 
     def source(self, source_id: str) -> Source:
         """The source with this id; :class:`ConfigError` naming the known ids otherwise."""
@@ -213,7 +221,7 @@ def _with_profile_file(src: Source, folder: Path) -> Source:
 def parse_sources(text: str, path: str | Path = "<string>") -> Config:
     """Validate TOML ``text`` into a :class:`Config` (pure; ``path`` is only for messages)."""
     data = parse_toml(text, path)
-    no_unknown(data, {"crawl", "source", "evidence"}, path, None)
+    no_unknown(data, {"crawl", "source", "evidence", "cluster"}, path, None)
     crawl = _parse_crawl(data.get("crawl", {}), path)
     raw_sources = data.get("source", [])
     if not isinstance(raw_sources, list):
@@ -225,7 +233,8 @@ def parse_sources(text: str, path: str | Path = "<string>") -> Config:
             raise ConfigError(path, src.id, "id", "duplicate source id")
         seen.add(src.id)
     return Config(path=str(path), crawl=crawl, sources=sources,
-                  evidence=parse_evidence(data.get("evidence", {}), path))
+                  evidence=parse_evidence(data.get("evidence", {}), path),
+                  cluster=parse_cluster(data.get("cluster", {}), str(path)))
 
 
 # Keys for which 0 would stop the crawl or every request: a limit, not an "off" switch.

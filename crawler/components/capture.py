@@ -43,6 +43,7 @@ from crawler.components.diskspace import (
     low_space,
 )
 from crawler.components.state import IncrementalState, spider_source
+from crawler.components.workermode import WorkerPaths
 from crawler.figures import REQUISITE_BYTES_STAT, WARC_FILES_STAT
 
 if TYPE_CHECKING:
@@ -134,7 +135,9 @@ class WarcCapture:
         data = crawler.settings.get("MEDIAWATCH_DATA")
         if not data:
             raise NotConfigured("MEDIAWATCH_DATA is not set")
-        ext = cls(Path(data) / "warcs", crawler.settings.getint("MEDIAWATCH_WARC_MAX_SIZE"),
+        worker = WorkerPaths.from_settings(crawler.settings)
+        ext = cls(worker.warc_dir if worker else Path(data) / "warcs",
+                  crawler.settings.getint("MEDIAWATCH_WARC_MAX_SIZE"),
                   crawler, crawler.settings.getint("MEDIAWATCH_MIN_FREE_SPACE"),
                   crawler.settings.get("MEDIAWATCH_TSA_URL") or "",
                   crawler.settings.getfloat("MEDIAWATCH_TSA_WAIT", 30.0))
