@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -23,7 +23,7 @@ import click
 from archive.config.files import ConfigError
 from archive.config.sources import Config, load_config
 from archive.store.db import Archive
-from archive.times import parse_utc
+from archive.times import parse_moment
 from scheduler.edits_cli import register as register_edits
 from scheduler.errors import Mediawatch, NotFound
 from scheduler.evidence_cli import register as register_evidence
@@ -168,24 +168,37 @@ def crawl(ctx: Context, source_ids: tuple[str, ...], scheduled: bool) -> None:
 # --------------------------------------------------------------------------- read side
 
 
-def parse_day(value: str | None, *, end: bool = False) -> datetime | None:
-    """A ``--since/--until`` value: ISO date or datetime; a bare date covers the whole day."""
+def parse_day(value: str | None, *, end: bool = False, name: str = "--since",
+              now: datetime | None = None) -> datetime | None:
+    """A ``--since/--until`` value: ISO date or time, ``today``, ``yesterday`` or a time
+    back from now (``24h``, ``7d``, ``2w``); a bare date or day word covers the whole day,
+    so an ``end`` bound is the next midnight (exclusive) (:func:`archive.times.parse_moment`).
+    """
     if value is None:
         return None
     try:
-        parsed = parse_utc(value)
-    except ValueError:
-        raise click.BadParameter(f"not a date: {value!r} (use YYYY-MM-DD)") from None
-    if len(value) <= 10 and end:
-        parsed = datetime.combine(parsed.date(), time.max)
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        return parse_moment(value, now or datetime.now(UTC), end=end)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint=name) from None
+
+
+def parse_range(since: str | None, until: str | None) -> tuple[datetime | None,
+                                                                datetime | None]:
+    """``--since`` and ``--until`` read against one clock; an inverted range is a usage
+    error (exit 2), not an empty result."""
+    now = datetime.now(UTC)
+    start, stop = parse_day(since, now=now), parse_day(until, end=True, name="--until", now=now)
+    if start is not None and stop is not None and start >= stop:
+        raise click.UsageError(f"--since {since} is not before --until {until}")
+    return start, stop
 
 
 @main.command("search")
 @click.argument("query")
 @click.option("--source", help="Only this source id.")
-@click.option("--since", help="Published on or after (YYYY-MM-DD or ISO datetime).")
-@click.option("--until", help="Published on or before.")
+@click.option("--since", help="Published on or after: YYYY-MM-DD, ISO time, today, "
+              "yesterday, or back from now: 24h, 7d, 2w.")
+@click.option("--until", help="Published on or before (same forms).")
 @click.option("--lang", "language", help="Language code, e.g. en, ru, tr.")
 @click.option("--sort", type=click.Choice(["relevance", "newest"]), default="relevance",
               show_default=True)
@@ -196,12 +209,14 @@ def search_cmd(ctx: Context, query: str, source: str | None, since: str | None,
                until: str | None, language: str | None, sort: str, limit: int,
                fmt: str) -> None:
     """Full-text search: words, "phrases", AND/OR/NOT, prefix*, title:word."""
+    from archive.store.known import check_known
     from archive.store.search import SearchQuery, search_page
 
-    q = SearchQuery(text=query, source=source, since=parse_day(since),
-                    until=parse_day(until, end=True), language=language, sort=sort,
-                    limit=limit)
+    start, stop = parse_range(since, until)
+    q = SearchQuery(text=query, source=source, since=start, until=stop, language=language,
+                    sort=sort, limit=limit)
     with ctx.reader() as archive:
+        check_known(archive.db.conn, source=source, language=language)
         page = search_page(archive, q)
     hits = page.hits
     if fmt == "json":
@@ -256,8 +271,12 @@ def extract(ctx: Context, path: Path, url: str | None, source_id: str | None,
 @pass_ctx
 def export(ctx: Context, fmt: str, query: str | None, output: Path | None, sign: bool) -> None:
     """Every article (or the matches of --query): the show fields without versions and
-    captures; or, as wacz, their captures packed for replay tools."""
-    from archive.store.records import EXPORT_FIELDS
+    captures, then provenance (capture_time, warc_file, warc_offset, payload_digest,
+    replay_url, edited, cluster_id); or, as wacz, their captures packed for replay tools."""
+    from archive.store.provenance import EXPORT_COLUMNS, export_rows
+    from archive.store.records import export_sql
+    from archive.store.search import fts_expression
+    from scheduler.monitor.links import resolve_origins
 
     if sign and fmt != "wacz":
         raise click.UsageError("--sign applies to --format wacz only")
@@ -276,12 +295,15 @@ def export(ctx: Context, fmt: str, query: str | None, output: Path | None, sign:
         with ExitStack() as stack, progress_bar(archive.count(query), "exporting articles") as bar:
             out = stack.enter_context(open(output, "w", encoding="utf-8", newline="")) \
                 if output else None
-            rows = counted(archive.export(query), bar)
+            # Replay links name the origin of [web] replay_url or of the last `serve`.
+            origin = resolve_origins(ctx.watchlists().web, ctx.data_dir).replay_url
+            sql = export_sql(fts_expression(query) if query is not None else None)
+            rows = counted(export_rows(archive.db.conn, sql, origin), bar)
             if fmt == "jsonl":
                 for line in to_jsonl(rows):
                     click.echo(line, file=out)
             else:
-                click.echo(to_csv(rows, EXPORT_FIELDS), nl=False, file=out)
+                click.echo(to_csv(rows, EXPORT_COLUMNS), nl=False, file=out)
 
 
 # --------------------------------------------------------------------------- operations
@@ -385,8 +407,11 @@ def serve(ctx: Context, host: str, port: int, replay_port: int,
         raise click.BadParameter(str(exc), param_hint="--allowed-host") from exc
     shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
     origin = f"http://{shown}:{replay_port}"
+    from scheduler.monitor.delivery import atom_feed
+
     ui = create_app(ctx.data_dir, ctx.config_path, origin,
-                    source_rows=web_source_rows(ctx.config_path), hosts=hosts)
+                    source_rows=web_source_rows(ctx.config_path), hosts=hosts,
+                    watchlists_path=ctx.watchlists_path, feed_writer=atom_feed)
     replay = create_replay_app(ctx.data_dir, hosts=hosts, max_payload=ctx.max_page_size(),
                                ui_origin=f"http://{shown}:{port}")
     for number, option in ((port, "--port"), (replay_port, "--replay-port")):

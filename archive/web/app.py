@@ -21,6 +21,10 @@ Pages (HTML) and their JSON twins under ``/api/``:
 ``/edits`` and ``/api/edits``
     the archive's recent edits (versions after the first), newest first, each with the
     kinds of its changes (:mod:`archive.diffs`); ``?since=``, ``?kind=``, ``?source=``.
+``/watchlists/``, ``/watchlists/<name>``, ``/api/watchlists/<name>`` and ``/watchlists/<name>.atom``
+    the morning view: each watchlist's new and changed articles since ``?since=`` (an ISO
+    time, ``yesterday``, ``24h``; default the last 24 h), with a "since my last visit"
+    link kept in the browser's localStorage (:mod:`archive.web.watch`).
 ``/replay-frame/<YYYYmmddHHMMSS>/<url>``
     a banner this origin owns above an ``<iframe sandbox>`` showing the capture from the
     replay origin, which is another port: archived pages must never share cookies, storage
@@ -60,15 +64,19 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
+from archive.config.files import ConfigError
+from archive.config.watchlists import Watchlist, Watchlists, WebLinks, load_watchlists
 from archive.replay.info import citation
 from archive.replay.lookup import ReplayStore
 from archive.replay.rules import parse_timestamp, replay_path
 from archive.store import facets
 from archive.store.connection import connect
 from archive.store.db import Archive
+from archive.store.known import check_known
 from archive.store.schema import ArchiveError
 from archive.store.screenshots import location as screenshot_location
 from archive.store.search import QueryError
+from archive.times import parse_moment, utc_text
 from archive.warc.screenshots import read_screenshot
 from archive.web.hosts import UI_HEADERS, HostGuard
 from archive.web.query import filter_params, parse_filters
@@ -80,6 +88,7 @@ from archive.web.views import (
     search_view,
     sources_view,
 )
+from archive.web.watch import DEFAULT_SINCE, feed_rows, watchlist_view
 
 if TYPE_CHECKING:
     import sqlite3
@@ -88,12 +97,18 @@ if TYPE_CHECKING:
 
     from archive.web.views import SourceRows
 
-__all__ = ["Settings", "create_app", "serve"]
+__all__ = ["FeedWriter", "Settings", "create_app", "serve"]
 
 HERE = Path(__file__).parent
 
 # The export formats and their media types; any other suffix is a 404.
 EXPORT_TYPES = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson; charset=utf-8"}
+
+
+#: Writes an Atom document: ``(name, subtitle, rows, now, origins=WebLinks) -> bytes``
+#: (the alert feeds' writer, :func:`scheduler.monitor.delivery.atom_feed`, which the CLI
+#: passes in: the archive does not import the scheduler).
+FeedWriter = Callable[..., bytes]
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +119,8 @@ class Settings:
     config_path: Path
     replay_origin: str
     source_rows: SourceRows | None
+    watchlists_path: str | None = None
+    feed_writer: FeedWriter | None = None
 
 
 # --------------------------------------------------------------------------- data access
@@ -125,12 +142,27 @@ def _archive(db_path: Path) -> Iterator[Archive]:
         archive.close()
 
 
+def _watchlists(settings: Settings) -> Watchlists:
+    """The watchlists file, read now (a bad file is a ConfigError: a 500 naming it)."""
+    return load_watchlists(settings.watchlists_path,
+                           required=settings.watchlists_path is not None)
+
+
+def _watchlist(settings: Settings, name: str) -> Watchlist:
+    for watchlist in _watchlists(settings):
+        if watchlist.name == name:
+            return watchlist
+    raise HTTPException(404, f"no watchlist {name[:64]!r}")
+
+
 # --------------------------------------------------------------------------- the app
 
 
 def create_app(data_dir: str | Path, config_path: str | Path, replay_origin: str, *,
                source_rows: SourceRows | None = None,
-               hosts: frozenset[str] | None = None) -> Starlette:
+               hosts: frozenset[str] | None = None,
+               watchlists_path: str | None = None,
+               feed_writer: FeedWriter | None = None) -> Starlette:
     """The interface over the archive in ``data_dir``.
 
     ``replay_origin`` (``http://127.0.0.1:8081``) is where replay links and the framed
@@ -138,13 +170,17 @@ def create_app(data_dir: str | Path, config_path: str | Path, replay_origin: str
     the sources page; without it the page lists the sources found in the archive.
     ``hosts`` are the Host names answered (:func:`archive.web.hosts.allowed_hosts`; None:
     any well-formed name, for tests); every response carries
-    :data:`~archive.web.hosts.UI_HEADERS`.
+    :data:`~archive.web.hosts.UI_HEADERS`. ``watchlists_path`` is the watchlists file
+    (None: ``config/watchlists.toml`` when present), re-read on each request so that an
+    edit shows at once; ``feed_writer`` writes their Atom feeds (without it the feeds are
+    404).
     """
     data = Path(data_dir)
     db_path = data / "archive.db"
     if not db_path.exists():
         Archive(db_path).close()  # an empty, migrated archive: the pages work before a crawl
-    settings = Settings(db_path, Path(config_path), replay_origin.rstrip("/"), source_rows)
+    settings = Settings(db_path, Path(config_path), replay_origin.rstrip("/"), source_rows,
+                        watchlists_path, feed_writer)
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.globals["urlencode"] = urlencode
     templates.env.filters["tojson_pretty"] = lambda v: json.dumps(v, ensure_ascii=False,
@@ -227,6 +263,55 @@ def create_app(data_dir: str | Path, config_path: str | Path, replay_origin: str
         with closing(_connect(settings.db_path)) as conn:
             return JSONResponse(edits_view(conn, dict(request.query_params)))
 
+    def watch_since(request: Request) -> datetime:
+        text = (request.query_params.get("since") or "").strip()
+        now = datetime.now(UTC)
+        if not text:
+            return now - DEFAULT_SINCE
+        try:
+            return parse_moment(text, now)
+        except ValueError as exc:
+            raise QueryError(f"since: {exc}") from None
+
+    def watch_list(request: Request) -> Response:
+        since = watch_since(request)
+        rows = []
+        with closing(_connect(settings.db_path)) as conn:
+            for w in _watchlists(settings):
+                view = watchlist_view(conn, w, since)
+                rows.append({"name": w.name, "query": w.query, "new": len(view["new"]),
+                             "changed": len(view["changed"])})
+        return page(request, "watchlists.html", {
+            "watchlists": rows, "since": utc_text(since),
+            "since_param": request.query_params.get("since") or ""})
+
+    def watch_view(request: Request) -> dict[str, Any]:
+        watchlist = _watchlist(settings, request.path_params["name"])
+        since = watch_since(request)
+        with closing(_connect(settings.db_path)) as conn:
+            return watchlist_view(conn, watchlist, since)
+
+    def watch_page(request: Request) -> Response:
+        view = watch_view(request)
+        return page(request, "watchlist.html", {
+            **view, "now": utc_text(datetime.now(UTC)),
+            "since_param": request.query_params.get("since") or ""})
+
+    def api_watch(request: Request) -> Response:
+        return JSONResponse(watch_view(request))
+
+    def watch_feed(request: Request) -> Response:
+        if settings.feed_writer is None:
+            return error(request, 404, "Atom feeds are served by mediawatch serve")
+        view = watch_view(request)
+        web = _watchlists(settings).web
+        origins = WebLinks(web.base_url or str(request.base_url).rstrip("/"),
+                           web.replay_url or settings.replay_origin)
+        document = settings.feed_writer(
+            view["name"], f"{view['query']} (new and changed since {view['since']})",
+            feed_rows(view), datetime.now(UTC), origins=origins)
+        return Response(document, media_type="application/atom+xml; charset=utf-8")
+
     def frame(request: Request) -> Response:
         ts = request.path_params["ts"]
         url = request.path_params["url"]
@@ -265,13 +350,21 @@ def create_app(data_dir: str | Path, config_path: str | Path, replay_origin: str
         f, _ = parse_filters(dict(request.query_params))
         sql_params = facets.export_sql(f)
         conn = _connect(settings.db_path)
+        try:
+            check_known(conn, source=f.source, language=f.language)
+        except QueryError:
+            conn.close()
+            raise
         return StreamingResponse(
-            export_lines(conn, sql_params, fmt),
+            export_lines(conn, sql_params, fmt, settings.replay_origin),
             media_type=EXPORT_TYPES[fmt],
             headers={"Content-Disposition": f'attachment; filename="mediawatch.{fmt}"'})
 
     async def on_query_error(request: Request, exc: Exception) -> Response:
         return error(request, 400, str(exc).splitlines()[0] if str(exc) else "bad request")
+
+    async def on_config_error(request: Request, exc: Exception) -> Response:
+        return error(request, 500, str(exc).splitlines()[0] if str(exc) else "bad config")
 
     async def on_http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
@@ -285,6 +378,11 @@ def create_app(data_dir: str | Path, config_path: str | Path, replay_origin: str
         Route("/articles/{id:path}", article, name="article"),
         Route("/sources", sources, name="sources"),
         Route("/edits", edits, name="edits"),
+        Route("/watchlists/", watch_list, name="watchlists"),
+        # Before the page route, whose {name} would take "x.atom" too.
+        Route("/watchlists/{name}.atom", watch_feed, name="watchlist_feed"),
+        Route("/watchlists/{name}", watch_page, name="watchlist"),
+        Route("/api/watchlists/{name}", api_watch),
         Route("/replay-frame/{ts}/{url:path}", frame, name="frame"),
         Route("/api/search", api_search),
         Route("/api/articles/{id:path}", api_article),
@@ -294,7 +392,7 @@ def create_app(data_dir: str | Path, config_path: str | Path, replay_origin: str
         Mount("/static", app=StaticFiles(directory=str(HERE / "static")), name="static"),
     ]
     app = Starlette(routes=routes, exception_handlers={
-        QueryError: on_query_error, ArchiveError: on_query_error,
+        QueryError: on_query_error, ArchiveError: on_query_error, ConfigError: on_config_error,
         HTTPException: on_http_error},
         middleware=[Middleware(HostGuard, hosts=hosts, headers=UI_HEADERS)])
     app.state.settings = settings

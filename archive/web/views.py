@@ -24,9 +24,11 @@ from archive.store.db import Archive
 from archive.store.edits import recent_edits
 from archive.store.facets import FACET_WINDOW
 from archive.store.health import check_health, health_record
-from archive.store.records import EXPORT_FIELDS, article_dict
+from archive.store.known import check_known
+from archive.store.provenance import EXPORT_COLUMNS, export_rows
+from archive.store.provenance import replay_timestamp as replay_timestamp
 from archive.store.search import COUNT_CAP, RANK_WINDOW, QueryError, SearchQuery, search
-from archive.times import parse_utc
+from archive.times import parse_moment
 
 if TYPE_CHECKING:
     from archive.store.facets import Filters
@@ -92,12 +94,6 @@ def day_chart(days: Sequence[Mapping[str, Any]], width: int = 720,
             "last": bars[-1]["label"]}
 
 
-def replay_timestamp(fetched_at: str) -> str:
-    """``2026-11-29T12:00:05Z`` -> ``20261129120005`` (the replay URL's timestamp)."""
-    digits = "".join(ch for ch in fetched_at if ch.isdigit())
-    return digits[:14].ljust(14, "0")
-
-
 def version_diffs(versions: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """Each version after the first against the one before (:mod:`archive.diffs`):
     ``{version, previous, fetched_at, kinds, changes, fields: [{name, segments}]}``, the
@@ -115,16 +111,16 @@ def version_diffs(versions: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]
 
 def edits_view(conn: sqlite3.Connection, params: Mapping[str, str]) -> dict[str, Any]:
     """The ``/edits`` page: recent edits newest first, filtered by ``since`` (ISO date or
-    time), ``kind`` and ``source``; a bad value raises :class:`QueryError`."""
+    time, ``yesterday``, ``24h``: :func:`archive.times.parse_moment`), ``kind`` and
+    ``source``; a bad value or an unknown source raises :class:`QueryError`."""
     since_text = (params.get("since") or "").strip()
     kind = (params.get("kind") or "").strip()
     source = (params.get("source") or "").strip() or None
     try:
-        since = parse_utc(since_text) if since_text else None
-    except ValueError:
-        raise QueryError(f"since: not a date: {since_text[:40]!r} (use YYYY-MM-DD)") from None
-    if since is not None and since.tzinfo is None:
-        since = since.replace(tzinfo=UTC)
+        since = parse_moment(since_text, datetime.now(UTC)) if since_text else None
+    except ValueError as exc:
+        raise QueryError(f"since: {exc}") from None
+    check_known(conn, source=source)
     if kind and kind not in KINDS:
         raise QueryError(f"kind: not one of {', '.join(KINDS)}: {kind[:40]!r}")
     rows = list(recent_edits(conn, since=since, source=source, kinds=[kind] if kind else (),
@@ -165,7 +161,9 @@ def _rows(conn: sqlite3.Connection, sql_params: tuple[str, Mapping[str, Any]]
 
 
 def search_view(conn: sqlite3.Connection, f: Filters, paging: Paging) -> dict[str, Any]:
-    """One page of the result set ``f`` with its facets (what the page and API show)."""
+    """One page of the result set ``f`` with its facets (what the page and API show); an
+    unknown source or language raises :class:`QueryError` (not an empty page)."""
+    check_known(conn, source=f.source, language=f.language)
     counted = int(_rows(conn, facets.count_sql(f))[0]["n"])
     total = min(counted, COUNT_CAP)
     size = paging.per_page
@@ -234,23 +232,21 @@ def sources_view(archive: Archive, now: datetime,
 
 
 def export_lines(conn: sqlite3.Connection, sql_params: tuple[str, Mapping[str, Any]],
-                  fmt: str) -> Iterator[str]:
-    """The export, one line at a time; closes ``conn`` at the end (or when the client
+                 fmt: str, replay_origin: str | None = None) -> Iterator[str]:
+    """The export, one line at a time, with the provenance columns
+    (:mod:`archive.store.provenance`); closes ``conn`` at the end (or when the client
     goes away and the generator is closed)."""
     try:
         buf = io.StringIO()
         writer = csv.writer(buf)
         if fmt == "csv":
-            writer.writerow(EXPORT_FIELDS)
+            writer.writerow(EXPORT_COLUMNS)
             yield buf.getvalue()
-        conn.row_factory = sqlite3.Row
-        sql, params = sql_params
-        for row in conn.execute(sql, dict(params)):
-            record = article_dict(dict(row), json.loads(row["alias_originals"]))
+        for record in export_rows(conn, sql_params, replay_origin):
             if fmt == "csv":
                 buf.seek(0)
                 buf.truncate()
-                writer.writerow([csv_cell(record.get(c)) for c in EXPORT_FIELDS])
+                writer.writerow([csv_cell(record.get(c)) for c in EXPORT_COLUMNS])
                 yield buf.getvalue()
             else:
                 yield json.dumps(record, ensure_ascii=False) + "\n"
