@@ -236,9 +236,14 @@ def search_cmd(ctx: Context, query: str, source: str | None, since: str | None,
 @_format("text", "json")
 @pass_ctx
 def show(ctx: Context, url_or_id: str, fmt: str) -> None:
-    """One article by id or by any URL it is known under, with versions and captures."""
+    """One article by id (or an unambiguous start of it) or by any URL it is known under,
+    with versions and captures."""
+    from archive.store.prefix import resolve_prefix
+
     with ctx.reader() as archive:
         record = archive.show(url_or_id)
+        if record is None and (full := resolve_prefix(archive.db.conn, url_or_id)):
+            record = archive.show(full)
     if record is None:
         raise NotFound(f"no article known under {url_or_id!r}")
     click.echo(to_json(record) if fmt == "json" else article_text(record))

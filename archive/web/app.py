@@ -48,6 +48,7 @@ import asyncio
 import errno
 import json
 import signal
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, replace
@@ -72,7 +73,7 @@ from archive.replay.rules import parse_timestamp, replay_path
 from archive.store import facets
 from archive.store.connection import connect
 from archive.store.db import Archive
-from archive.store.known import check_known
+from archive.store.known import check_known, known_values
 from archive.store.schema import ArchiveError
 from archive.store.screenshots import location as screenshot_location
 from archive.store.search import QueryError
@@ -85,8 +86,11 @@ from archive.web.views import (
     day_chart,
     edits_view,
     export_lines,
+    highlight,
+    page_numbers,
     search_view,
     sources_view,
+    zoned,
 )
 from archive.web.watch import DEFAULT_SINCE, feed_rows, watchlist_view
 
@@ -100,6 +104,9 @@ if TYPE_CHECKING:
 __all__ = ["FeedWriter", "Settings", "create_app", "serve"]
 
 HERE = Path(__file__).parent
+
+#: Seconds the search form's source and language choices are kept (:class:`Choices`).
+CHOICES_TTL = 60.0
 
 # The export formats and their media types; any other suffix is a 404.
 EXPORT_TYPES = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson; charset=utf-8"}
@@ -140,6 +147,24 @@ def _archive(db_path: Path) -> Iterator[Archive]:
         yield archive
     finally:
         archive.close()
+
+
+class Choices:
+    """The search form's source and language choices: every value in the archive
+    (:func:`archive.store.known.known_values`), read again after :data:`CHOICES_TTL`
+    seconds (a scan of the languages is too slow for every page at a million articles)."""
+
+    def __init__(self) -> None:
+        self.last: dict[str, list[str]] = {"sources": [], "languages": []}
+        self._read_at = float("-inf")
+
+    def get(self, conn: sqlite3.Connection) -> dict[str, list[str]]:
+        """The choices, read from ``conn`` when the last reading is stale."""
+        if time.monotonic() - self._read_at > CHOICES_TTL:
+            self.last = {"sources": known_values(conn, "source"),
+                         "languages": known_values(conn, "language")}
+            self._read_at = time.monotonic()
+        return self.last
 
 
 def _watchlists(settings: Settings) -> Watchlists:
@@ -183,8 +208,13 @@ def create_app(data_dir: str | Path, config_path: str | Path, replay_origin: str
                         watchlists_path, feed_writer)
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.globals["urlencode"] = urlencode
+    templates.env.globals["page_numbers"] = page_numbers
+    templates.env.filters["highlight"] = highlight
+    templates.env.filters["zoned"] = zoned
     templates.env.filters["tojson_pretty"] = lambda v: json.dumps(v, ensure_ascii=False,
                                                                   indent=2)
+
+    choices = Choices()
 
     def page(request: Request, name: str, ctx: dict[str, Any], status: int = 200) -> Response:
         return templates.TemplateResponse(request, name, ctx, status_code=status)
@@ -199,12 +229,15 @@ def create_app(data_dir: str | Path, config_path: str | Path, replay_origin: str
         try:
             f, paging = parse_filters(params)
             with closing(_connect(settings.db_path)) as conn:
+                options = choices.get(conn)
                 view = search_view(conn, f, paging)
         except (QueryError, ArchiveError) as exc:
             return page(request, "search.html", {"error": str(exc), "params": params,
-                                                 "view": None, "chart": None}, 400)
+                                                 "view": None, "chart": None,
+                                                 "choices": choices.last}, 400)
         return page(request, "search.html", {
             "params": params, "view": view, "chart": day_chart(view["days"]), "error": None,
+            "choices": options,
             "link": lambda **kw: "/?" + urlencode({**filter_params(f, replace(paging, page=1)),
                                                    **kw}),
             "export": urlencode(filter_params(f)),
