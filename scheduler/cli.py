@@ -393,17 +393,20 @@ def _print_rows(rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: str
               help="Port of the web interface.")
 @click.option("--replay-port", type=click.IntRange(0, 65535), default=8081, show_default=True,
               help="Port of replay, a separate origin for archived pages.")
+@click.option("--workers", type=click.IntRange(1, 256), default=None,
+              help="Worker processes serving both origins [default: one per core].")
 @click.option("--allowed-host", "allowed", multiple=True, metavar="NAME",
               help="Also answer requests for this host name (repeatable); by default only "
               "the bound address, and localhost/127.0.0.1 when it is loopback.")
 @pass_ctx
-def serve(ctx: Context, host: str, port: int, replay_port: int,
+def serve(ctx: Context, host: str, port: int, replay_port: int, workers: int | None,
           allowed: tuple[str, ...]) -> None:
     """Serve the web interface and replay (two origins) until Ctrl-C or SIGTERM."""
     from archive.replay.app import create_replay_app
-    from archive.web.app import create_app, port_in_use
-    from archive.web.app import serve as serve_apps
+    from archive.web.app import create_app
     from archive.web.hosts import allowed_hosts
+    from archive.web.serving import default_workers, port_in_use
+    from archive.web.serving import serve as serve_apps
     from scheduler.errors import CommandError
 
     try:
@@ -427,8 +430,10 @@ def serve(ctx: Context, host: str, port: int, replay_port: int,
 
         write_serve_origins(ctx.data_dir, f"http://{shown}:{port}", origin)
     try:
+        count = workers or default_workers()
         serve_apps([(ui, host, port), (replay, host, replay_port)], on_started=lambda: click.echo(
-            f"web interface http://{shown}:{port}/  replay {origin}/  (Ctrl-C stops)"))
+            f"web interface http://{shown}:{port}/  replay {origin}/  ({count} worker"
+            f"{'s' if count > 1 else ''}; Ctrl-C stops)"), workers=count)
     except OSError as exc:  # a port in use: serve raises a bare OSError naming no path
         raise CommandError(f"{host}:{port}/{replay_port}: {exc}") from exc
 

@@ -44,12 +44,9 @@ shows is built by :mod:`archive.web.views`.
 
 from __future__ import annotations
 
-import asyncio
-import errno
 import json
-import signal
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -81,6 +78,7 @@ from archive.times import parse_moment, utc_text
 from archive.warc.screenshots import read_screenshot
 from archive.web.hosts import UI_HEADERS, HostGuard
 from archive.web.query import filter_params, parse_filters
+from archive.web.serving import port_in_use, serve
 from archive.web.views import (
     article_view,
     day_chart,
@@ -101,7 +99,7 @@ if TYPE_CHECKING:
 
     from archive.web.views import SourceRows
 
-__all__ = ["FeedWriter", "Settings", "create_app", "serve"]
+__all__ = ["FeedWriter", "Settings", "create_app", "port_in_use", "serve"]
 
 HERE = Path(__file__).parent
 
@@ -430,66 +428,3 @@ def create_app(data_dir: str | Path, config_path: str | Path, replay_origin: str
         middleware=[Middleware(HostGuard, hosts=hosts, headers=UI_HEADERS)])
     app.state.settings = settings
     return app
-
-
-# --------------------------------------------------------------------------- serving
-
-
-def port_in_use(host: str, port: int) -> bool:
-    """Whether ``port`` on ``host`` cannot be bound now (another server has it): checked
-    before starting, so that the CLI can name the port and its option in one line rather
-    than uvicorn logging a bind error."""
-    import socket
-
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
-        try:
-            probe.bind((host, port))
-        except OSError as exc:
-            return exc.errno == errno.EADDRINUSE
-    return False
-
-
-def serve(apps: Sequence[tuple[Starlette, str, int]],
-          on_started: Callable[[], None] | None = None) -> None:
-    """Serve each ``(app, host, port)`` with its own uvicorn server, all in one asyncio loop,
-    until SIGINT or SIGTERM, which stops them all."""
-    import uvicorn
-
-    class _Server(uvicorn.Server):
-        # uvicorn would install its own handlers per server, each replacing the last;
-        # one handler below stops every server instead.
-        @contextmanager
-        def capture_signals(self) -> Iterator[None]:
-            yield
-
-    servers = [_Server(uvicorn.Config(app, host=host, port=port, log_level="warning",
-                                      lifespan="off"))
-               for app, host, port in apps]
-
-    async def main() -> None:
-        loop = asyncio.get_running_loop()
-
-        def stop_all() -> None:
-            for s in servers:
-                s.should_exit = True
-
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop_all)
-        tasks = [asyncio.create_task(s.serve()) for s in servers]
-        while not all(s.started for s in servers):
-            done = [t for t in tasks if t.done()]
-            if done:  # a server that could not bind ends at once: stop the others
-                for s in servers:
-                    s.should_exit = True
-                break
-            await asyncio.sleep(0.05)
-        else:
-            if on_started is not None:
-                on_started()
-        await asyncio.gather(*tasks)
-        if not all(s.started for s in servers):
-            raise OSError("a server could not start (is the port in use?)")
-
-    asyncio.run(main())
