@@ -184,12 +184,14 @@ def parse_day(value: str | None, *, end: bool = False, name: str = "--since",
 
 def parse_range(since: str | None, until: str | None) -> tuple[datetime | None,
                                                                 datetime | None]:
-    """``--since`` and ``--until`` read against one clock; an inverted range is a usage
-    error (exit 2), not an empty result."""
+    """``--since`` and ``--until`` read against one clock; an inverted range is an error
+    (one line, exit 2), not an empty result."""
     now = datetime.now(UTC)
     start, stop = parse_day(since, now=now), parse_day(until, end=True, name="--until", now=now)
     if start is not None and stop is not None and start >= stop:
-        raise click.UsageError(f"--since {since} is not before --until {until}")
+        from archive.store.query import QueryError
+
+        raise QueryError(f"--since {since} is not before --until {until}")
     return start, stop
 
 
