@@ -356,3 +356,23 @@ def test_serve_workers_and_last_visit_marker(crawled: Crawled, watchlists: Path,
         proc.wait(timeout=30)
     assert proc.returncode == 0
     assert not any(os.path.exists(f"/proc/{pid}") for pid in workers)  # stopped with it
+
+
+def test_kept_connections_follow_a_replaced_archive(crawled: Crawled, tmp_path: Path) -> None:
+    """Each worker thread keeps its read-only connection (archive.web.pool), yet a reindex,
+    which replaces archive.db, is seen at the next request."""
+    import shutil
+
+    from archive.store.db import Archive
+
+    data = tmp_path / "data"
+    data.mkdir()
+    shutil.copy(crawled.data / "archive.db", data / "archive.db")
+    ui = TestClient(create_app(data, crawled.config, REPLAY))
+    full = ui.get("/api/search").json()["total"]
+    assert full > 0
+    assert ui.get("/api/search").json()["total"] == full  # the kept connection again
+    Archive(tmp_path / "empty.db").close()
+    os.replace(tmp_path / "empty.db", data / "archive.db")  # as reindex swaps the file
+    assert ui.get("/api/search").json()["total"] == 0
+    assert ui.get("/").status_code == 200

@@ -34,8 +34,9 @@ Pages (HTML) and their JSON twins under ``/api/``:
     streamed row by row.
 
 Errors: a bad query or parameter is a 400 with a one-line message (JSON under ``/api/`` and
-for exports), an unknown article a 404. Each request opens the archive read-only, so the
-interface never writes and runs beside crawls.
+for exports), an unknown article a 404. The archive is only ever opened read-only (one
+connection kept per thread of each worker, :mod:`archive.web.pool`; a streamed export has
+its own), so the interface never writes and runs beside crawls.
 
 This module holds the app (:func:`create_app`: routes, handlers, error pages) and
 :func:`serve`; the query parameters are read by :mod:`archive.web.query`, what each page
@@ -77,6 +78,7 @@ from archive.store.search import QueryError
 from archive.times import parse_moment, utc_text
 from archive.warc.screenshots import read_screenshot
 from archive.web.hosts import UI_HEADERS, HostGuard
+from archive.web.pool import ReadPool
 from archive.web.query import filter_params, parse_filters
 from archive.web.serving import port_in_use, serve
 from archive.web.views import (
@@ -136,15 +138,6 @@ def _connect(db_path: Path) -> sqlite3.Connection:
     if not db_path.is_file():
         raise ArchiveError(f"no archive at {db_path}")
     return connect(db_path, readonly=True, check_same_thread=False)
-
-
-@contextmanager
-def _archive(db_path: Path) -> Iterator[Archive]:
-    archive = Archive.open_readonly(db_path)
-    try:
-        yield archive
-    finally:
-        archive.close()
 
 
 class Choices:
@@ -213,6 +206,16 @@ def create_app(data_dir: str | Path, config_path: str | Path, replay_origin: str
                                                                   indent=2)
 
     choices = Choices()
+    pool = ReadPool(db_path)
+
+    @contextmanager
+    def pooled() -> Iterator[Archive]:
+        # This thread's kept archive (archive.web.pool): not closed after the request.
+        yield pool.archive()
+
+    @contextmanager
+    def pooled_conn() -> Iterator[sqlite3.Connection]:
+        yield pool.archive().db.conn
 
     def page(request: Request, name: str, ctx: dict[str, Any], status: int = 200) -> Response:
         return templates.TemplateResponse(request, name, ctx, status_code=status)
@@ -226,7 +229,7 @@ def create_app(data_dir: str | Path, config_path: str | Path, replay_origin: str
         params = dict(request.query_params)
         try:
             f, paging = parse_filters(params)
-            with closing(_connect(settings.db_path)) as conn:
+            with pooled_conn() as conn:
                 options = choices.get(conn)
                 view = search_view(conn, f, paging)
         except (QueryError, ArchiveError) as exc:
@@ -243,12 +246,12 @@ def create_app(data_dir: str | Path, config_path: str | Path, replay_origin: str
 
     def api_search(request: Request) -> Response:
         f, paging = parse_filters(dict(request.query_params))
-        with closing(_connect(settings.db_path)) as conn:
+        with pooled_conn() as conn:
             view = search_view(conn, f, paging)
         return JSONResponse({"query": filter_params(f, paging), **view})
 
     def article(request: Request) -> Response:
-        with _archive(settings.db_path) as archive:
+        with pooled() as archive:
             view = article_view(archive, request.path_params["id"], settings.replay_origin)
         if view is None:
             return error(request, 404, f"no article {request.path_params['id'][:80]!r}")
@@ -256,7 +259,7 @@ def create_app(data_dir: str | Path, config_path: str | Path, replay_origin: str
 
     def screenshot(request: Request) -> Response:
         aid, version = request.path_params["id"], request.path_params["version"]
-        with _archive(settings.db_path) as archive:
+        with pooled() as archive:
             where = screenshot_location(archive.db, aid, version)
         if where is None:
             return error(request, 404, f"no screenshot of {aid[:80]!r} v{version}")
@@ -268,7 +271,7 @@ def create_app(data_dir: str | Path, config_path: str | Path, replay_origin: str
                         headers={"Cache-Control": "private, max-age=3600"})
 
     def api_article(request: Request) -> Response:
-        with _archive(settings.db_path) as archive:
+        with pooled() as archive:
             view = article_view(archive, request.path_params["id"], settings.replay_origin)
         if view is None:
             return error(request, 404, f"no article {request.path_params['id'][:80]!r}")
@@ -276,22 +279,22 @@ def create_app(data_dir: str | Path, config_path: str | Path, replay_origin: str
                              "copies": view["copies"]})
 
     def sources(request: Request) -> Response:
-        with _archive(settings.db_path) as archive:
+        with pooled() as archive:
             rows = sources_view(archive, datetime.now(UTC), settings.source_rows)
         return page(request, "sources.html", {"sources": rows})
 
     def api_sources(request: Request) -> Response:
-        with _archive(settings.db_path) as archive:
+        with pooled() as archive:
             rows = sources_view(archive, datetime.now(UTC), settings.source_rows)
         return JSONResponse(rows)
 
     def edits(request: Request) -> Response:
-        with closing(_connect(settings.db_path)) as conn:
+        with pooled_conn() as conn:
             view = edits_view(conn, dict(request.query_params))
         return page(request, "edits.html", view)
 
     def api_edits(request: Request) -> Response:
-        with closing(_connect(settings.db_path)) as conn:
+        with pooled_conn() as conn:
             return JSONResponse(edits_view(conn, dict(request.query_params)))
 
     def watch_since(request: Request) -> datetime:
@@ -307,7 +310,7 @@ def create_app(data_dir: str | Path, config_path: str | Path, replay_origin: str
     def watch_list(request: Request) -> Response:
         since = watch_since(request)
         rows = []
-        with closing(_connect(settings.db_path)) as conn:
+        with pooled_conn() as conn:
             for w in _watchlists(settings):
                 view = watchlist_view(conn, w, since)
                 rows.append({"name": w.name, "query": w.query, "new": len(view["new"]),
@@ -319,7 +322,7 @@ def create_app(data_dir: str | Path, config_path: str | Path, replay_origin: str
     def watch_view(request: Request) -> dict[str, Any]:
         watchlist = _watchlist(settings, request.path_params["name"])
         since = watch_since(request)
-        with closing(_connect(settings.db_path)) as conn:
+        with pooled_conn() as conn:
             return watchlist_view(conn, watchlist, since)
 
     def watch_page(request: Request) -> Response:
@@ -357,7 +360,7 @@ def create_app(data_dir: str | Path, config_path: str | Path, replay_origin: str
         with closing(ReplayStore(data)) as store:
             found = store.lookup(url, parse_timestamp(ts))
         capture = found.capture if found is not None else None
-        with _archive(settings.db_path) as archive:
+        with pooled() as archive:
             aid = archive.resolve(url)
             title = archive.db.execute("SELECT title FROM articles WHERE id = ?",
                                        [aid]).fetchone() if aid else None
