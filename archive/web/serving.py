@@ -112,6 +112,10 @@ def _bind(host: str, port: int) -> socket.socket:
     except OSError:
         sock.close()
         raise
+    # Accepted sockets inherit it. Without it a response written in two parts (headers,
+    # body) waits for the client's delayed ACK: 40 ms a request on Linux, measured with
+    # bench/serve.py (asyncio sets it only on sockets it created itself).
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     sock.listen(2048)
     sock.set_inheritable(True)
     return sock
