@@ -180,6 +180,13 @@ def test_cli_relative_times_and_errors(crawled: Crawled) -> None:
     edits = crawled.cli("edits", "--source", "nosuch", check=False)
     assert edits.returncode == 2
     assert "unknown source" in edits.stderr
+    # replay --at takes relative times too: the capture nearest a moment ago.
+    aid, _ = geneva(crawled)
+    url = json.loads(crawled.cli("show", aid, "--format", "json").stdout)["url"]
+    info = json.loads(crawled.cli("replay", url, "--at", "1m", "--info").stdout)
+    assert info["url"] == url
+    bad_at = crawled.cli("replay", url, "--at", "last tuesday", check=False)
+    assert bad_at.returncode == 2
     # The crawls ran moments ago: their edit is within 24h and before now.
     assert "Geneva" in crawled.cli("edits", "--since", "24h").stdout
     assert crawled.cli("edits", "--since", "now").stdout.strip() == "no edits"
