@@ -158,11 +158,12 @@ def highlight(snippet: str | None) -> Markup:
     return Markup(_HIT.sub(r"<mark>\1</mark>", str(escape(snippet or ""))))
 
 
-def zoned(value: str | None) -> str:
+def zoned(value: object) -> str:
     """A stored UTC time for reading, with its zone: ``2026-11-29T12:00:05Z`` ->
     ``2026-11-29 12:00 UTC``; a day-only date stays a day; other text is left alone."""
     if not value:
         return ""
+    value = str(value)
     if len(value) == 10:
         return value
     if value.endswith("Z") and "T" in value:
