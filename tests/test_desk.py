@@ -383,3 +383,30 @@ def test_kept_connections_follow_a_replaced_archive(crawled: Crawled, tmp_path: 
     os.replace(tmp_path / "empty.db", data / "archive.db")  # as reindex swaps the file
     assert ui.get("/api/search").json()["total"] == 0
     assert ui.get("/").status_code == 200
+
+
+def test_serve_workers_do_not_outlive_a_killed_parent(crawled: Crawled,
+                                                      free_port: Callable[[], int]) -> None:
+    import signal
+    import time
+
+    proc = subprocess.Popen(
+        [MEDIAWATCH, "--config", str(crawled.config), "--data", str(crawled.data), "serve",
+         "--port", str(free_port()), "--replay-port", str(free_port()), "--workers", "2"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        assert "2 workers" in proc.stdout.readline()
+        workers = _children(proc.pid)
+        assert len(workers) == 2
+    finally:
+        proc.send_signal(signal.SIGKILL)  # no chance to stop its workers itself
+        proc.wait(timeout=30)
+    deadline = time.monotonic() + 20
+    while any(Path(f"/proc/{pid}").exists() for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    alive = [pid for pid in workers if Path(f"/proc/{pid}").exists()
+             and "Z" not in (Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[:1])]
+    for pid in alive:  # never leave this test's orphans serving
+        os.kill(pid, signal.SIGKILL)
+    assert alive == []

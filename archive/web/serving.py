@@ -121,8 +121,27 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _worker(apps: Sequence[tuple[Starlette, str, int]], sockets: Sequence[socket.socket]) -> None:
+def _die_with_parent() -> None:
+    """Ask Linux to send this worker SIGTERM when the parent dies, even by SIGKILL, so that
+    no orphaned worker keeps the ports (best effort: elsewhere the parent's stop must do)."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def _worker(apps: Sequence[tuple[Starlette, str, int]], sockets: Sequence[socket.socket],
+            parent: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the parent, which stops us
+    # The parent's handler came with the fork; until the servers install theirs, SIGTERM
+    # must end this worker.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _die_with_parent()
+    if os.getppid() != parent:  # the parent died before the request above
+        return
     _run(apps, sockets, None)
 
 
@@ -148,7 +167,8 @@ def serve(apps: Sequence[tuple[Starlette, str, int]],
     started: dict[int, float] = {}
 
     def start() -> Any:
-        process = context.Process(target=_worker, args=(apps, sockets), daemon=True)
+        process = context.Process(target=_worker, args=(apps, sockets, os.getpid()),
+                                   daemon=True)
         process.start()
         started[process.pid or 0] = time.monotonic()
         return process
