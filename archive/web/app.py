@@ -92,7 +92,7 @@ from archive.web.views import (
     sources_view,
     zoned,
 )
-from archive.web.watch import DEFAULT_SINCE, feed_rows, watchlist_view
+from archive.web.watch import DEFAULT_SINCE, WATCH_LIMIT, feed_rows, watchlist_view
 
 if TYPE_CHECKING:
     import sqlite3
@@ -312,11 +312,11 @@ def create_app(data_dir: str | Path, config_path: str | Path, replay_origin: str
         rows = []
         with pooled_conn() as conn:
             for w in _watchlists(settings):
-                view = watchlist_view(conn, w, since)
+                view = watchlist_view(conn, w, since, kinds=False)  # counts only
                 rows.append({"name": w.name, "query": w.query, "new": len(view["new"]),
                              "changed": len(view["changed"])})
         return page(request, "watchlists.html", {
-            "watchlists": rows, "since": utc_text(since),
+            "watchlists": rows, "since": utc_text(since), "limit": WATCH_LIMIT,
             "since_param": request.query_params.get("since") or ""})
 
     def watch_view(request: Request) -> dict[str, Any]:
@@ -328,7 +328,7 @@ def create_app(data_dir: str | Path, config_path: str | Path, replay_origin: str
     def watch_page(request: Request) -> Response:
         view = watch_view(request)
         return page(request, "watchlist.html", {
-            **view, "now": utc_text(datetime.now(UTC)),
+            **view, "now": utc_text(datetime.now(UTC)), "limit": WATCH_LIMIT,
             "since_param": request.query_params.get("since") or ""})
 
     def api_watch(request: Request) -> Response:

@@ -93,14 +93,15 @@ def _rows(conn: sqlite3.Connection, sql_params: tuple[str, dict[str, Any]]
 
 
 def watchlist_view(conn: sqlite3.Connection, watchlist: Watchlist, since: datetime,
-                   limit: int = WATCH_LIMIT) -> dict[str, Any]:
+                   limit: int = WATCH_LIMIT, *, kinds: bool = True) -> dict[str, Any]:
     """One watchlist's page: ``{name, query, since, new: [...], changed: [...]}``; each
-    changed article has ``kinds``, the kinds of its change since ``previous``."""
+    changed article has ``kinds``, the kinds of its change since ``previous`` (classified
+    now, from the versions: skipped with ``kinds=False`` where only counts are shown)."""
     new = _rows(conn, watch_sql(watchlist, since, "new", limit))
     changed = _rows(conn, watch_sql(watchlist, since, "changed", limit))
     for row in changed:
         row["kinds"] = kinds_between(conn, row["id"], row["previous"], row["version"]) \
-            if row["previous"] else []
+            if row["previous"] and kinds else []
     return {"name": watchlist.name, "query": watchlist.query,
             "since": utc_text(since, "since"), "new": new, "changed": changed}
 
