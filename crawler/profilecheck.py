@@ -1,16 +1,23 @@
 """``mediawatch sources --check``: does each source's current profile still parse its pages?
 
-For one source: its newest archived article capture (read from its WARC file where the
-``captures`` table says it is) is parsed again with the source's **current** profile
-(:meth:`Source.at` of now), and the fields it yields are compared with the source's last
-:data:`~archive.store.fieldcheck.BASELINE` articles by the rule of
-:func:`archive.store.fieldcheck.lost_fields` (the ``extraction`` health flag's rule too).
+For one source, the newest archived capture of each of its :data:`CURRENT` most recently
+captured articles (read from the WARC file where the ``captures`` table says it is) is parsed
+again with the source's **current** profile (:meth:`Source.at` of now), and the fields these
+give are compared with the source's last :data:`~archive.store.fieldcheck.BASELINE` articles
+by the rule of :func:`archive.store.fieldcheck.lost_fields` (the ``extraction`` health flag's
+rule too).
 
-The baseline's fields are the archive's (the ``articles`` rows); their methods are those of
-each baseline article's newest capture parsed with the profile valid when it was captured
-(what the archive's own parse did), so a selector that stopped matching shows even where a
-generic fallback still fills the field. A capture parsed as "not an article" counts as an
-article with no fields; a source without any readable capture is reported, not an error.
+Like is compared with like: each baseline article is its newest capture parsed again, with
+the profile valid when that capture was made (what the archive's own parse did), so that a
+selector that stopped matching shows even where a generic fallback still fills the field,
+and a field the archive took from a feed (not the page) is on neither side. A baseline
+article whose capture cannot be read counts with the fields of its ``articles`` row.
+
+Why the newest captures of several articles, not only the newest one: pages of one outlet
+differ (a story without a visible date line, one whose standfirst is missing), and one odd
+page must not raise a broken profile; a field counts as lost when at least half of them lose
+it. A capture parsed as "not an article" counts as an article with no fields. A source with
+no readable capture is reported, not an error.
 """
 
 from __future__ import annotations
@@ -45,32 +52,33 @@ if TYPE_CHECKING:
     from archive.models import CapturedResponse
     from archive.store.db import Archive
 
-__all__ = ["CHECK_COLUMNS", "SourceCheck", "check_source", "check_sources"]
+__all__ = ["CHECK_COLUMNS", "CURRENT", "SourceCheck", "check_source", "check_sources"]
 
 #: ``mediawatch sources --check``'s table columns.
-CHECK_COLUMNS = ("source", "status", "profile", "captured", "baseline", "lost", "capture")
-# How many captures, newest first, are tried before a source is "unreadable".
-_TRIES = 5
-_CAPTURES = """SELECT warc_file, "offset", length, fetched_at, url FROM captures
+CHECK_COLUMNS = ("source", "status", "profile", "checked", "baseline", "lost", "capture")
+#: How many of a source's most recently captured articles are parsed with the current profile.
+CURRENT = 3
+# Article captures of one source (or one article), newest first; a duplicate's capture
+# (an AMP copy, a wire copy) is another page's markup.
+_CAPTURES = """SELECT warc_file, "offset", length, fetched_at, url, article_id FROM captures
 WHERE {where} AND kind = 'article' AND status = 200 AND article_id IS NOT NULL
   AND coalesce(outcome, '') != 'duplicate'
-ORDER BY fetched_at DESC, id DESC LIMIT :tries"""
+ORDER BY fetched_at DESC, id DESC LIMIT :limit"""
 
 
 @dataclass(slots=True)
 class SourceCheck:
     """One source's check: ``status`` is ``ok``, ``flagged``, ``too few articles`` (fewer
-    than :data:`~archive.store.fieldcheck.MIN_BASELINE` to compare with), ``no captures``
-    or ``unreadable``; ``lost`` the fields the newest capture lost (:class:`FieldLoss`)."""
+    than :data:`~archive.store.fieldcheck.MIN_BASELINE` to compare with), ``no captures`` or
+    ``unreadable``; ``captures`` the re-extracted captures (url, captured, fields with their
+    methods), newest first; ``lost`` the fields they lost (:class:`FieldLoss`)."""
 
     source: str
     status: str
     profile: str | None = None
-    capture: str | None = None
-    captured: str | None = None
+    captures: list[dict[str, Any]] = field(default_factory=list)
     baseline: int = 0
     lost: list[FieldLoss] = field(default_factory=list)
-    fields: dict[str, str] = field(default_factory=dict)
     note: str | None = None
 
     @property
@@ -79,16 +87,18 @@ class SourceCheck:
         return bool(self.lost)
 
     def row(self) -> dict[str, Any]:
-        """JSON-ready; the table shows ``lost`` as one line."""
+        """JSON-ready."""
         return {"source": self.source, "status": self.status, "profile": self.profile,
-                "capture": self.capture, "captured": self.captured, "baseline": self.baseline,
-                "lost": [loss.as_dict() for loss in self.lost], "fields": self.fields,
-                "note": self.note}
+                "baseline": self.baseline, "lost": [loss.as_dict() for loss in self.lost],
+                "captures": self.captures, "note": self.note}
 
     def table_row(self) -> dict[str, Any]:
-        """:meth:`row` for the text table."""
-        return {**self.row(), "lost": losses_text(self.lost) or self.note or "",
-                "profile": self.profile or "(source keys)"}
+        """One line of the text table: the newest capture, how many were checked."""
+        newest = self.captures[0] if self.captures else {}
+        return {"source": self.source, "status": self.status,
+                "profile": self.profile or "(source keys)", "checked": len(self.captures),
+                "baseline": self.baseline, "lost": losses_text(self.lost) or self.note or "",
+                "capture": newest.get("url")}
 
 
 def _read(db: sqlite_utils.Database, warc_dir: Path, row: dict[str, Any],
@@ -134,60 +144,62 @@ def _methods(captured: CapturedResponse, source: Source) -> dict[str, str]:
     return {name: methods[name] for name in CHECKED_FIELDS if name in methods}
 
 
-def _captures(db: sqlite_utils.Database, where: str, params: dict[str, Any]
-              ) -> list[dict[str, Any]]:
-    return list(db.query(_CAPTURES.format(where=where), {**params, "tries": _TRIES}))
-
-
 def _baseline(db: sqlite_utils.Database, warc_dir: Path, source: Source,
               max_payload: int) -> list[FieldMethods]:
-    """The source's last articles: their fields from the archive, with the methods their
-    newest readable capture gives under the profile of its capture date."""
+    """The fields of the source's last articles, each from its newest readable capture
+    parsed with the profile of its capture date (else from its ``articles`` row)."""
     rows = db.query("SELECT * FROM articles WHERE source = ? ORDER BY first_seen DESC, pk DESC"
                     " LIMIT ?", [source.id, BASELINE])
     out: list[FieldMethods] = []
     for row in rows:
-        stored = row_fields(row)
-        parsed: dict[str, str] = {}
-        for capture in _captures(db, "article_id = :aid", {"aid": row["id"]}):
+        fields: FieldMethods = row_fields(row)
+        for capture in db.query(_CAPTURES.format(where="article_id = :aid"),
+                                {"aid": row["id"], "limit": 3}):
             try:
-                parsed = _methods(_read(db, warc_dir, capture, max_payload), source)
+                fields = _methods(_read(db, warc_dir, capture, max_payload), source)
             except (WarcError, LookupError):
                 continue
             break
-        out.append({name: parsed.get(name) or how for name, how in stored.items()})
+        out.append(fields)
     return out
 
 
 def check_source(archive: Archive, warc_dir: Path, source: Source,
                  max_payload: int = DEFAULT_MAX_PAYLOAD) -> SourceCheck:
-    """Check ``source``'s current profile against its newest capture (module docstring)."""
+    """Check ``source``'s current profile against its newest captures (module docstring)."""
     db = archive.db
     current = replace(source.at(None), profiles=())  # now's profile, whatever the capture date
     check = SourceCheck(source.id, "no captures", profile=current.profile)
     problems = []
-    for capture in _captures(db, "source = :source", {"source": source.id}):
+    seen: set[str] = set()
+    for capture in db.query(_CAPTURES.format(where="source = :source"),
+                            {"source": source.id, "limit": 20 * CURRENT}):
+        if capture["article_id"] in seen:
+            continue
         try:
             captured = _read(db, warc_dir, capture, max_payload)
         except (WarcError, LookupError) as exc:
             problems.append(str(exc))
             continue
-        check.capture, check.fields = captured.url, _methods(captured, current)
-        check.captured = parse_utc(capture["fetched_at"]).strftime("%Y-%m-%dT%H:%M:%SZ")
-        break
-    if check.capture is None:
+        seen.add(capture["article_id"])
+        check.captures.append({
+            "url": captured.url, "fields": _methods(captured, current),
+            "captured": parse_utc(capture["fetched_at"]).strftime("%Y-%m-%dT%H:%M:%SZ")})
+        if len(check.captures) == CURRENT:
+            break
+    if not check.captures:
         if problems:
             check.status, check.note = "unreadable", problems[0]
         return check
     baseline = _baseline(db, warc_dir, source, max_payload)
     check.baseline = len(baseline)
-    check.lost = lost_fields([check.fields], baseline)
+    check.lost = lost_fields([c["fields"] for c in check.captures], baseline)
     check.status = "flagged" if check.lost else "ok"
     if len(baseline) < MIN_BASELINE:
         check.status = "too few articles"
         check.note = f"{len(baseline)} articles archived; {MIN_BASELINE} needed to judge"
-    if not check.fields:
-        check.note = "the newest capture is not an article with this profile"
+    elif not any(c["fields"] for c in check.captures):
+        check.note = "no capture is an article with this profile"
     return check
 
 
