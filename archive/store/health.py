@@ -84,6 +84,9 @@ class HealthRules:
     extraction_share: float = 0.5
     extraction_rise: float = 0.25
     extraction_baseline: int = BASELINE
+    # The fields-lost rule judges 3 recent articles already (one odd page is outvoted),
+    # as ``sources --check`` judges the newest captures of 3 articles.
+    extraction_min_recent: int = 3
     failing_runs: int = 3
     blocked_runs: int = 2
     runs_window: timedelta = timedelta(days=7)
@@ -259,7 +262,7 @@ def _share(buckets: Iterable[Bucket], field: str) -> tuple[int, int]:
 
 def _fields_lost(recent: Sequence[FieldMethods], baseline: Sequence[FieldMethods],
                  rules: HealthRules) -> str | None:
-    if len(recent) < rules.extraction_min_articles:
+    if len(recent) < rules.extraction_min_recent:
         return None
     losses = lost_fields(recent, baseline)
     if not losses:
