@@ -18,12 +18,13 @@ rows is built by pure functions too (:func:`volume_sql`, :func:`runs_sql`) and e
 ``extraction``
     either of two rules. *Fields lost* (the rule of ``mediawatch sources --check``,
     :func:`archive.store.fieldcheck.lost_fields`): the articles first seen in the last 48 h
-    (at least 5) are compared with the source's last 20 articles first seen before them; a
-    field most of those 20 have (title, lead, body, published, authors, section, tags,
-    short_url, language) that half or more of the recent ones lack, or that most of the 20
-    got from the profile's selectors and half or more of the recent ones by a fallback
-    (only where the archive keeps the method: ``body_method``, ``published_from``), is
-    flagged. *Missing share* (kept: it also judges a source with no 20-article history):
+    (at least 3) are compared with the source's last 20 articles first seen before them
+    (within the 28 days before); a field at least 80 % of those 20 have (title, lead, body,
+    published, authors, section, tags, short_url, language) that half or more of the
+    recent ones lack, or that 80 % of the 20 got from the profile's selectors and half or
+    more of the recent ones by a fallback (only where the archive keeps the method:
+    ``body_method``, ``published_from``), is flagged; fewer than 5 articles before: not
+    judged. *Missing share* (kept: it also judges a source with no 20-article history):
     of the articles first seen in the last 48 h (at least 5), half or more have no body, or
     half or more have no published date, and that share rose by at least 25 points over the
     28 days before (taken as 0 when those had fewer than 5 articles).
@@ -176,18 +177,21 @@ _PRESENT = ",\n  ".join(
 def fields_sql(now: datetime, rules: HealthRules = DEFAULT_RULES
                ) -> tuple[str, dict[str, Any]]:
     """SQL: the checked fields of each source's articles first seen in the extraction window
-    (``recent`` 1) and of its last ``extraction_baseline`` articles before it (``recent`` 0),
-    as 1 or NULL, with ``body_method`` and ``published_from``."""
+    (``recent`` 1) and of its last ``extraction_baseline`` articles in the ``history_days``
+    before it (``recent`` 0), as 1 or NULL, with ``body_method`` and ``published_from``."""
     sql = f"""SELECT * FROM (
   SELECT source, first_seen >= :since AS recent, body_method, published_from,
   {_PRESENT},
   row_number() OVER (PARTITION BY source, first_seen >= :since
                      ORDER BY first_seen DESC, pk DESC) AS n
-  FROM articles WHERE first_seen <= :until)
+  FROM articles WHERE first_seen >= :history AND first_seen <= :until)
 WHERE recent OR n <= :baseline"""
     since = now - rules.extraction_window
+    # The baseline is looked for in the history window only (as the volumes are), so the
+    # query reads weeks of articles after every crawl, never the whole archive.
+    history = since - rules.history_days * _DAY
     return sql, {"since": utc_text(since, "now"), "until": utc_text(now, "now"),
-                 "baseline": rules.extraction_baseline}
+                 "history": utc_text(history, "now"), "baseline": rules.extraction_baseline}
 
 
 def totals_sql() -> str:
