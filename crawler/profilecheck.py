@@ -58,12 +58,15 @@ __all__ = ["CHECK_COLUMNS", "CURRENT", "SourceCheck", "check_source", "check_sou
 CHECK_COLUMNS = ("source", "status", "profile", "checked", "baseline", "lost", "capture")
 #: How many of a source's most recently captured articles are parsed with the current profile.
 CURRENT = 3
-# Article captures of one source (or one article), newest first; a duplicate's capture
-# (an AMP copy, a wire copy) is another page's markup.
-_CAPTURES = """SELECT warc_file, "offset", length, fetched_at, url, article_id FROM captures
-WHERE {where} AND kind = 'article' AND status = 200 AND article_id IS NOT NULL
-  AND coalesce(outcome, '') != 'duplicate'
-ORDER BY fetched_at DESC, id DESC LIMIT :limit"""
+# Article captures of one source (or one article), newest first, revisits included (a
+# recheck of an unchanged page is one). A duplicate's URL (an AMP copy, a wire copy: its
+# first capture's outcome) is another page's markup, and left out.
+_CAPTURES = """SELECT c.warc_file, c."offset", c.length, c.fetched_at, c.url, c.article_id
+FROM captures c
+WHERE {where} AND c.kind = 'article' AND c.status = 200 AND c.article_id IS NOT NULL
+  AND NOT EXISTS (SELECT 1 FROM captures d
+                  WHERE d.url_norm = c.url_norm AND d.outcome = 'duplicate')
+ORDER BY c.fetched_at DESC, c.id DESC LIMIT :limit"""
 
 
 @dataclass(slots=True)
@@ -153,7 +156,7 @@ def _baseline(db: sqlite_utils.Database, warc_dir: Path, source: Source,
     out: list[FieldMethods] = []
     for row in rows:
         fields: FieldMethods = row_fields(row)
-        for capture in db.query(_CAPTURES.format(where="article_id = :aid"),
+        for capture in db.query(_CAPTURES.format(where="c.article_id = :aid"),
                                 {"aid": row["id"], "limit": 3}):
             try:
                 fields = _methods(_read(db, warc_dir, capture, max_payload), source)
@@ -172,7 +175,7 @@ def check_source(archive: Archive, warc_dir: Path, source: Source,
     check = SourceCheck(source.id, "no captures", profile=current.profile)
     problems = []
     seen: set[str] = set()
-    for capture in db.query(_CAPTURES.format(where="source = :source"),
+    for capture in db.query(_CAPTURES.format(where="c.source = :source"),
                             {"source": source.id, "limit": 20 * CURRENT}):
         if capture["article_id"] in seen:
             continue

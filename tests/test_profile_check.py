@@ -21,9 +21,11 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from archive.config.sources import load_sources
+from archive.models import WarcLocation
 from archive.store.db import Archive
 from archive.store.fieldcheck import FieldLoss, lost_fields, row_fields
 from archive.store.health import HealthRules, check_health
+from archive.warc.reader import read_response
 from crawler.extract import extract_pages
 from scheduler.newsroom.server import Newsroom
 from scheduler.newsroom.sources import render_sources
@@ -56,6 +58,7 @@ class Scenario:
     intact: Path  # the newsroom's sources file (no dated profile)
     broken: Path  # the same plus profiles/northwind.toml (broken, from `start`)
     after_a: Path  # a copy of the data folder after crawl A
+    rechecked: Path  # another copy, crawled again: its newest captures are revisits
     after_b: Path  # the data folder after crawl B
     start: datetime  # when the broken profile starts: after crawl A, before crawl B
 
@@ -80,8 +83,18 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Scenario:
                               capture_output=True, text=True, timeout=300, check=False)
         assert done.returncode == 0, done.stderr
         shutil.copytree(data, work / "after_a")
+        shutil.copytree(data, work / "rechecked")
         # Captures are stored to the second: the profile starts in a second of its own.
         time.sleep(1.1)
+        # A recheck of the unchanged stories (due after 1 s) stores revisit records: the
+        # newest captures of a source then hold no payload of their own.
+        recheck = work / "recheck.toml"
+        recheck.write_text(full.replace("[crawl]\n", '[crawl]\nrecheck = ["1s"]\n'),
+                           encoding="utf-8")
+        done = subprocess.run([MEDIAWATCH, "--config", str(recheck), "--data",
+                               str(work / "rechecked"), "crawl", "northwind"],
+                              capture_output=True, text=True, timeout=300, check=False)
+        assert done.returncode == 0, done.stderr
         start = datetime.now(UTC).replace(microsecond=0)
         time.sleep(1.1)
         # Edition 2 changes the listings (one story's headline), so that crawl B reads
@@ -95,7 +108,7 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Scenario:
                                "crawl", "northwind", "anatolia"],
                               capture_output=True, text=True, timeout=300, check=False)
         assert done.returncode == 0, done.stderr
-    return Scenario(intact, broken, work / "after_a", data, start)
+    return Scenario(intact, broken, work / "after_a", work / "rechecked", data, start)
 
 
 def checks(done: subprocess.CompletedProcess[str]) -> dict[str, dict[str, Any]]:
@@ -148,6 +161,25 @@ def test_text_table_and_named_sources(scenario: Scenario) -> None:
     done = scenario.cli(scenario.broken, scenario.after_a, "sources", "--check", "anatolia")
     assert done.returncode == 0, done.stderr
     assert "northwind" not in done.stdout
+
+
+def test_newest_captures_that_are_revisits_are_read_through(scenario: Scenario) -> None:
+    with Archive.open_readonly(scenario.rechecked / "archive.db") as archive:
+        newest = archive.db.execute(
+            'SELECT warc_file, "offset", length, fetched_at FROM captures WHERE source = '
+            "'northwind' AND kind = 'article' AND status = 200 AND article_id IS NOT NULL"
+            " ORDER BY fetched_at DESC, id DESC LIMIT 1").fetchone()
+    assert read_response(scenario.rechecked / "warcs", WarcLocation(*newest[:3])).revisit
+    for config, status in ((scenario.intact, "ok"), (scenario.broken, "flagged")):
+        done = scenario.cli(config, scenario.rechecked, "sources", "--check", "northwind",
+                            "--format", "json")
+        northwind = checks(done)["northwind"]
+        assert northwind["status"] == status, northwind
+        assert len(northwind["captures"]) == 3
+        # The revisit itself was read (its payload from the record it refers to), not
+        # skipped for an older response.
+        assert northwind["captures"][0]["captured"] == newest[3]
+        assert all(c["fields"].get("body") for c in northwind["captures"])
 
 
 def test_health_flag_extraction_fires_on_articles_of_the_broken_profile(
@@ -203,9 +235,6 @@ def test_extract_names_the_profile_window(scenario: Scenario, tmp_path: Path) ->
 
 def _a_page(scenario: Scenario) -> bytes:
     """The body of one northwind article capture of crawl A, as a saved page."""
-    from archive.models import WarcLocation
-    from archive.warc.reader import read_response
-
     with Archive.open_readonly(scenario.after_a / "archive.db") as archive:
         row = archive.db.execute(
             "SELECT warc_file, \"offset\", length FROM captures WHERE source = 'northwind' "
