@@ -24,7 +24,7 @@ from archive.config.sources import load_sources
 from archive.models import WarcLocation
 from archive.store.db import Archive
 from archive.store.fieldcheck import FieldLoss, lost_fields, row_fields
-from archive.store.health import HealthRules, check_health
+from archive.store.health import HealthRules, assess, check_health
 from archive.warc.reader import read_response
 from crawler.extract import extract_pages
 from scheduler.newsroom.server import Newsroom
@@ -276,3 +276,19 @@ def test_row_fields_reads_an_articles_row() -> None:
            "tags": '["NATO"]', "published": "2024-01-01", "published_from": "meta",
            "language": None}
     assert row_fields(row) == {"title": "", "body": "jsonld", "published": "meta", "tags": ""}
+
+
+def test_assess_applies_the_rule_to_recent_articles() -> None:
+    now = datetime(2024, 5, 30, 12, tzinfo=UTC)
+    broken = {**SEL, "body": "trafilatura"}
+
+    def flags(recent: list[dict[str, str]]) -> dict[str, str]:
+        (health,) = assess({"tass": (8, now)}, [], [], {}, now,
+                           fields={"tass": (recent, [SEL] * 5)})
+        return {f.kind: f.detail for f in health.flags}
+
+    assert flags([broken] * 3) == {"extraction": "fields lost in the 3 articles of the last "
+                                   "48 h against the 5 before: body by trafilatura, not "
+                                   "selectors (5/5)"}
+    assert flags([broken] * 2) == {}  # too few recent articles to judge
+    assert flags([SEL] * 3) == {}
