@@ -22,6 +22,7 @@ no readable capture is reported, not an error.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -41,6 +42,8 @@ from archive.warc.payload import DEFAULT_MAX_PAYLOAD
 from archive.warc.reader import StoredResponse, WarcError, read_response
 from crawler.pages.listings import ArticlePage, NotAnArticle
 from crawler.pages.markup import HTML_TYPES
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -128,6 +131,8 @@ def _original(db: sqlite_utils.Database, warc_dir: Path, revisit: StoredResponse
         [info.refers_to_id or "", revisit.captured.url, revisit.digest or ""]).fetchall()
     for warc_file, offset, length in rows:
         original = read_response(warc_dir, WarcLocation(warc_file, offset, length), max_payload)
+        if original.too_large:
+            raise WarcError(f"{warc_file}@{offset}: payload larger than {max_payload} bytes")
         if original.revisit is None:
             return original
     raise LookupError(f"{revisit.captured.url}: the record its revisit refers to is not "
@@ -136,13 +141,17 @@ def _original(db: sqlite_utils.Database, warc_dir: Path, revisit: StoredResponse
 
 def _methods(captured: CapturedResponse, source: Source) -> dict[str, str]:
     """The checked fields of a capture parsed with ``source`` (its profile applied by the
-    capture's date), with their methods; empty when it is not an article."""
+    capture's date), with their methods; empty when it is not an article, or the parser
+    failed on it (as ``ingest`` counts a parse error, and goes on)."""
     if captured.content_type not in HTML_TYPES:
         return {}
     page = ArticlePage(captured, source)
     try:
         methods = page.field_methods()
     except NotAnArticle:
+        return {}
+    except Exception:  # one bad page must not stop the check
+        log.exception("%s: the parser failed", captured.url)
         return {}
     return {name: methods[name] for name in CHECKED_FIELDS if name in methods}
 
