@@ -8,7 +8,9 @@ payload is expanded past ``max_payload`` bytes (``[crawl] max_page_size``), gzip
 A saved page has no URL of its own; without ``--url`` it is parsed under its canonical URL
 (``<link rel=canonical>``, else ``og:url``) when the page names an absolute http(s) one, else
 under :func:`placeholder_url` (``https://saved-page.invalid/<file name>``: ``.invalid`` can
-never be a real host). :attr:`ExtractReport.url_note` says which.
+never be a real host). :attr:`ExtractReport.url_note` says which. A saved page is parsed with
+the source's current profile; an archive record with the profile valid when it was captured
+(:meth:`archive.config.sources.Source.at`). :attr:`Extracted.profile` names the window used.
 
 An archive record that cannot be a web page (a ``file:``, ``urn:``, ``dns:`` target) or is not
 an HTML 200 answer is skipped and counted, never fatal: one odd record must not hide the
@@ -24,7 +26,7 @@ import zlib
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -49,12 +51,15 @@ _ZIP = b"PK\x03\x04"
 
 @dataclass(slots=True)
 class Extracted:
-    """One page: its article and the method behind each field, or why it is not one."""
+    """One page: its article and the method behind each field, or why it is not one;
+    ``profile``: the window of the dated profile it was parsed with (``Source.profile``),
+    None when the source's own keys applied or no source was given."""
 
     url: str
     article: Article | None = None
     error: str | None = None
     methods: dict[str, str] = field(default_factory=dict)
+    profile: str | None = None
 
 
 @dataclass(slots=True)
@@ -142,7 +147,10 @@ def extract_pages(path: Path, *, url: str | None = None, source: Source | None =
         captured = CapturedResponse(
             url=url, status=200, headers=(("Content-Type", "text/html"),), body=body,
             fetched_at=datetime.fromtimestamp(path.stat().st_mtime, UTC))
-        yield _extract(captured, source, report)
+        # A saved page has no capture date (its mtime says when the file was written,
+        # perhaps by a copy): the current profile parses it, as the README says.
+        current = replace(source.at(None), profiles=()) if source else None
+        yield _extract(captured, current, report)
 
 
 def extract_path(path: Path, *, url: str | None = None, source: Source | None = None,
@@ -235,12 +243,13 @@ def _extract(captured: CapturedResponse, source: Source | None,
              report: ExtractReport) -> Extracted:
     report.pages += 1
     page = ArticlePage(captured, source)
+    profile = page.source.profile if page.source else None
     try:
         article = page.to_article()
     except NotAnArticle as exc:
-        return Extracted(captured.url, error=str(exc))
+        return Extracted(captured.url, error=str(exc), profile=profile)
     report.extracted += 1
-    return Extracted(captured.url, article, methods=page.field_methods())
+    return Extracted(captured.url, article, methods=page.field_methods(), profile=profile)
 
 
 __all__ = ["ExtractReport", "Extracted", "extract_pages", "extract_path", "file_kind",

@@ -41,6 +41,7 @@ from scheduler.output import (
     to_table,
 )
 from scheduler.runlog import web_source_rows
+from scheduler.sources_cli import register as register_sources
 from scheduler.warc_cli import register as register_warc
 
 if TYPE_CHECKING:
@@ -372,20 +373,6 @@ def alerts_cmd(ctx: Context, watchlist_name: str | None, limit: int, fmt: str) -
     _print_rows(rows, ALERT_COLUMNS, fmt, "no alerts delivered")
 
 
-@main.command("sources")
-@_format("table", "json")
-@pass_ctx
-def sources_cmd(ctx: Context, fmt: str) -> None:
-    """Each configured source: articles, normal daily volume, new in the last 24 h, last
-    run and health flags."""
-    from scheduler.monitor.health import SOURCE_COLUMNS, source_rows
-
-    config = ctx.config()
-    with ctx.reader() as archive:
-        rows = source_rows(config, archive, datetime.now(UTC))
-    _print_rows(rows, SOURCE_COLUMNS, fmt, None)
-
-
 def _print_rows(rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: str,
                 empty: str | None) -> None:
     if fmt == "json":
@@ -462,6 +449,7 @@ def demo(ctx: Context, port: int) -> None:
 
 
 register_edits(main)
+register_sources(main)
 register_evidence(main)
 register_warc(main)
 register_cluster(main)

@@ -1,5 +1,6 @@
-"""``mediawatch extract``'s output: each page's fields with their methods, the skipped
-records, and the exit code (1 when nothing was extracted). The parsing is
+"""``mediawatch extract``'s output: each page's fields with their methods and the profile
+window it was parsed with, the skipped records, and the exit code (1 when nothing was
+extracted). The parsing is
 :mod:`crawler.extract`."""
 
 from __future__ import annotations
@@ -42,10 +43,13 @@ def run_extract(path: Path, *, url: str | None, source: Source | None, fmt: str,
             click.echo(f"{page.url}: not extracted: {exc}", err=True)
             continue
         if fmt == "json":
-            click.echo(next(iter(to_jsonl([{**record, "methods": page.methods}]))))
+            click.echo(next(iter(to_jsonl([{**record, "methods": page.methods,
+                                            "profile": page.profile}]))))
         else:
             methods = ", ".join(f"{name}={how}" for name, how in page.methods.items())
-            click.echo(article_text(record) + f"\n      methods: {methods}\n" + "=" * 72)
+            profile = (page.profile or "none (the source's own keys)") if source else "none"
+            click.echo(article_text(record) + f"\n      methods: {methods}\n      profile: "
+                       f"{profile}\n" + "=" * 72)
     if report.extracted == 0:
         raise CommandError(f"{report.summary(path.name)}; nothing extracted", exit_code=1)
     if report.skipped or report.extracted < report.pages:

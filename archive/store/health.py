@@ -16,9 +16,18 @@ rows is built by pure functions too (:func:`volume_sql`, :func:`runs_sql`) and e
     7) for low-volume sources until at least 3 articles would be expected; a source too
     sparse even for 7 days is never flagged quiet.
 ``extraction``
-    of the articles first seen in the last 48 h (at least 5), half or more have no body,
-    or half or more have no published date, and that share rose by at least 25 points
-    over the 28 days before (taken as 0 when those had fewer than 5 articles).
+    either of two rules. *Fields lost* (the rule of ``mediawatch sources --check``,
+    :func:`archive.store.fieldcheck.lost_fields`): the articles first seen in the last 48 h
+    (at least 3) are compared with the source's last 20 articles first seen before them
+    (within the 28 days before); a field at least 80 % of those 20 have (title, lead, body,
+    published, authors, section, tags, short_url, language) that half or more of the
+    recent ones lack, or that 80 % of the 20 got from the profile's selectors and half or
+    more of the recent ones by a fallback (only where the archive keeps the method:
+    ``body_method``, ``published_from``), is flagged; fewer than 5 articles before: not
+    judged. *Missing share* (kept: it also judges a source with no 20-article history):
+    of the articles first seen in the last 48 h (at least 5), half or more have no body, or
+    half or more have no published date, and that share rose by at least 25 points over the
+    28 days before (taken as 0 when those had fewer than 5 articles).
 ``failing``
     the last 3 runs of the source (within 7 days) all failed: a status other than ``ok``
     or ``finished``, or every fetched page failed.
@@ -40,6 +49,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from archive.store.fieldcheck import (
+    BASELINE,
+    CHECKED_FIELDS,
+    FieldMethods,
+    losses_text,
+    lost_fields,
+    row_fields,
+)
 from archive.times import parse_utc, utc_text
 
 if TYPE_CHECKING:
@@ -67,6 +84,10 @@ class HealthRules:
     extraction_min_articles: int = 5
     extraction_share: float = 0.5
     extraction_rise: float = 0.25
+    extraction_baseline: int = BASELINE
+    # The fields-lost rule judges 3 recent articles already (one odd page is outvoted),
+    # as ``sources --check`` judges the newest captures of 3 articles.
+    extraction_min_recent: int = 3
     failing_runs: int = 3
     blocked_runs: int = 2
     runs_window: timedelta = timedelta(days=7)
@@ -145,6 +166,34 @@ ORDER BY source, hour"""
     return sql, {"since": utc_text(since, "now"), "until": utc_text(now, "now")}
 
 
+# Each checked field as 1 when the article has it, else NULL (no text is fetched).
+_PRESENT = ",\n  ".join(
+    f"CASE WHEN coalesce({name}, '[]') NOT IN ('[]', '') THEN 1 END AS {name}"
+    if name in ("authors", "tags") else
+    f"CASE WHEN trim(coalesce({name}, '')) != '' THEN 1 END AS {name}"
+    for name in CHECKED_FIELDS)
+
+
+def fields_sql(now: datetime, rules: HealthRules = DEFAULT_RULES
+               ) -> tuple[str, dict[str, Any]]:
+    """SQL: the checked fields of each source's articles first seen in the extraction window
+    (``recent`` 1) and of its last ``extraction_baseline`` articles in the ``history_days``
+    before it (``recent`` 0), as 1 or NULL, with ``body_method`` and ``published_from``."""
+    sql = f"""SELECT * FROM (
+  SELECT source, first_seen >= :since AS recent, body_method, published_from,
+  {_PRESENT},
+  row_number() OVER (PARTITION BY source, first_seen >= :since
+                     ORDER BY first_seen DESC, pk DESC) AS n
+  FROM articles WHERE first_seen >= :history AND first_seen <= :until)
+WHERE recent OR n <= :baseline"""
+    since = now - rules.extraction_window
+    # The baseline is looked for in the history window only (as the volumes are), so the
+    # query reads weeks of articles after every crawl, never the whole archive.
+    history = since - rules.history_days * _DAY
+    return sql, {"since": utc_text(since, "now"), "until": utc_text(now, "now"),
+                 "history": utc_text(history, "now"), "baseline": rules.extraction_baseline}
+
+
 def totals_sql() -> str:
     """SQL: articles per source with the first time one was seen."""
     return ("SELECT source, count(*) AS articles, min(first_seen) AS first_seen"
@@ -215,7 +264,28 @@ def _share(buckets: Iterable[Bucket], field: str) -> tuple[int, int]:
     return missing, total
 
 
-def _extraction(buckets: Sequence[Bucket], now: datetime, rules: HealthRules) -> Flag | None:
+def _fields_lost(recent: Sequence[FieldMethods], baseline: Sequence[FieldMethods],
+                 rules: HealthRules) -> str | None:
+    if len(recent) < rules.extraction_min_recent:
+        return None
+    losses = lost_fields(recent, baseline)
+    if not losses:
+        return None
+    hours = int(rules.extraction_window.total_seconds() // 3600)
+    return (f"fields lost in the {len(recent)} articles of the last {hours} h against the "
+            f"{len(baseline)} before: {losses_text(losses)}")
+
+
+def _extraction(buckets: Sequence[Bucket], now: datetime, rules: HealthRules,
+                fields: tuple[Sequence[FieldMethods], Sequence[FieldMethods]] = ((), ())
+                ) -> Flag | None:
+    lost = _fields_lost(*fields, rules)
+    share = _missing_share(buckets, now, rules)
+    problems = [p for p in (lost, share) if p]
+    return Flag("extraction", "; ".join(problems)) if problems else None
+
+
+def _missing_share(buckets: Sequence[Bucket], now: datetime, rules: HealthRules) -> str | None:
     start = now - rules.extraction_window
     recent = [b for b in buckets if b.hour >= start]
     before = [b for b in buckets if b.hour < start]
@@ -231,7 +301,7 @@ def _extraction(buckets: Sequence[Bucket], now: datetime, rules: HealthRules) ->
             hours = int(rules.extraction_window.total_seconds() // 3600)
             problems.append(f"{missing} of {total} articles in the last {hours} h have {what}"
                             f" ({old_share:.0%} before)")
-    return Flag("extraction", "; ".join(problems)) if problems else None
+    return "; ".join(problems) if problems else None
 
 
 def _runs_flags(runs: Sequence[RunFigures], rules: HealthRules) -> list[Flag]:
@@ -250,9 +320,14 @@ def _runs_flags(runs: Sequence[RunFigures], rules: HealthRules) -> list[Flag]:
 
 def assess(totals: Mapping[str, tuple[int, datetime]], buckets: Iterable[Bucket],
            runs: Iterable[RunFigures], last_runs: Mapping[str, tuple[str, str | None]],
-           now: datetime, rules: HealthRules = DEFAULT_RULES) -> list[SourceHealth]:
+           now: datetime, rules: HealthRules = DEFAULT_RULES,
+           fields: Mapping[str, tuple[Sequence[FieldMethods], Sequence[FieldMethods]]]
+           | None = None) -> list[SourceHealth]:
     """Health of every source named in ``totals`` (articles, first seen), ``runs`` or
-    ``last_runs`` (source -> latest run's start and status), sorted by source id."""
+    ``last_runs`` (source -> latest run's start and status), sorted by source id.
+    ``fields``: per source, the fields of its recent articles and of its baseline
+    (:func:`fields_sql`), for the fields-lost rule of ``extraction``."""
+    fields = fields or {}
     by_source: dict[str, list[Bucket]] = defaultdict(list)
     for bucket in buckets:
         by_source[bucket.source].append(bucket)
@@ -267,7 +342,8 @@ def assess(totals: Mapping[str, tuple[int, datetime]], buckets: Iterable[Bucket]
         normal = normal_daily_volume(mine, first_seen, now, rules)
         flags = [
             flag for flag in (_quiet(mine, runs_by[source], normal, now, rules),
-                              _extraction(mine, now, rules)) if flag is not None
+                              _extraction(mine, now, rules, fields.get(source, ((), ()))))
+            if flag is not None
         ]
         flags += _runs_flags(runs_by[source], rules)
         last_at, last_status = last_runs.get(source, (None, None))
@@ -292,7 +368,12 @@ def check_health(archive: Archive, now: datetime,
                        int(row["failed"]), int(row["blocked"])) for row in db.query(sql, params)]
     last_runs = {row["source"]: (row["started"], row["status"])
                  for row in db.query(last_runs_sql())}
-    return assess(totals, buckets, runs, last_runs, now, rules)
+    sql, params = fields_sql(now, rules)
+    fields: dict[str, tuple[list[FieldMethods], list[FieldMethods]]] = defaultdict(
+        lambda: ([], []))
+    for row in db.query(sql, params):
+        fields[row["source"]][0 if row["recent"] else 1].append(row_fields(row))
+    return assess(totals, buckets, runs, last_runs, now, rules, fields)
 
 
 def health_record(health: SourceHealth | None, source: str) -> dict[str, Any]:
