@@ -16,6 +16,17 @@ beats a day; among those, one that names a moment (its own offset, or a zone-les
 when the source's ``timezone`` is configured) beats one that does not; then the order. So
 a selector's zone-less ``13:15`` gives way to JSON-LD's ``13:15+03:00``, and a feed's
 timestamp beats an unzoned page value but not a zoned one.
+
+Three checks keep a wrong date out (issue 10's failure classes):
+
+- **Never after the capture, never before 1990.** :func:`plausible` drops a candidate that
+  resolves to a moment after the capture (an hour's tolerance for a named offset, fourteen
+  hours, the widest UTC offset, for a guessed zone, the next day for a day).
+- **Day order.** :func:`day_first` settles ``01-11-2023`` from the page's other dates (a
+  ``1. November 2023`` beside it) and else from the page's language.
+- **A second opinion.** When the page's own candidates name days more than a day apart,
+  :func:`agreeing` keeps those on the day htmldate (through trafilatura) finds, so that one
+  stray value (another story's, a comment's) does not win alone.
 """
 
 from __future__ import annotations
@@ -23,15 +34,16 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from crawler.pages.dates import MAX_YEAR, MIN_YEAR, PageDate
 
 __all__ = [
-    "ORIGINS", "ZONES", "DateCandidate", "Dated", "best", "candidates_of", "modified_after",
-    "page_zone", "resolve", "time_zone", "url_date",
+    "MONTH_FIRST_REGIONS", "ORIGINS", "ZONES", "DateCandidate", "Dated", "agreeing", "best",
+    "candidates_of", "day_first", "disagree", "modified_after", "page_zone", "plausible",
+    "printed_day", "resolve", "time_zone", "url_date",
 ]
 
 #: Where a publication date can come from (``published_from``).
@@ -39,6 +51,16 @@ ORIGINS = ("jsonld", "meta", "selector", "visible", "url", "feed", "sitemap")
 #: How a date's offset was decided (``published_zone``): its own offset, the source's
 #: ``timezone``, the offset of the page's other dates, or UTC for want of anything better.
 ZONES = ("offset", "timezone", "page", "utc")
+
+#: English-language regions that write the month first (``en`` alone counts as ``en-US``).
+MONTH_FIRST_REGIONS = frozenset({"", "us", "ph", "ca", "um", "as", "gu", "pr", "vi", "mh",
+                                 "fm", "pw", "mp"})
+# Languages whose numeric dates are year first (2023/11/01): no day-first rule for them.
+_YEAR_FIRST_LANGUAGES = frozenset({"zh", "ja", "ko", "hu", "lt", "mn"})
+# How far after the capture a date may fall: a moment whose offset the page named (clock
+# skew), one whose zone was guessed (the widest UTC offset is 14 hours).
+_FUTURE_NAMED = timedelta(hours=1)
+_FUTURE_GUESSED = timedelta(hours=14)
 
 # /2020/11/29/ or /2020-11-29/ in a path: the CMS's filing day, a day only.
 _URL_DAY = re.compile(r"(?<!\d)((?:19|20)\d{2})[/-](\d{2})[/-](\d{2})(?!\d)")
@@ -143,3 +165,67 @@ def url_date(url: str) -> PageDate | None:
 def candidates_of(origin: str, dates: Sequence[PageDate | None]) -> list[DateCandidate]:
     """The parsed ``dates`` that are not None, as candidates from ``origin``."""
     return [DateCandidate(d, origin) for d in dates if d is not None]
+
+
+def printed_day(candidate: DateCandidate) -> date:
+    """The day ``candidate`` names as the page printed it (in its own offset, if any)."""
+    return candidate.date.value.date()
+
+
+def plausible(dated: Dated, captured: datetime | None) -> bool:
+    """False for a date after the capture (module docstring) or before 1990."""
+    if dated.utc.year < MIN_YEAR:
+        return False
+    if captured is None:
+        return True
+    if captured.tzinfo is None:
+        captured = captured.replace(tzinfo=UTC)
+    if dated.precision == "day":
+        return dated.utc.date() <= captured.astimezone(UTC).date() + timedelta(days=1)
+    named = dated.zone in ("offset", "timezone")
+    return dated.utc <= captured + (_FUTURE_NAMED if named else _FUTURE_GUESSED)
+
+
+def day_first(readings: Sequence[tuple[date, date]], settled: Iterable[date],
+              language: str | None) -> bool | None:
+    """How the page writes its ambiguous numeric dates (``readings``: the month-first and
+    day-first day of each, :func:`~crawler.pages.dates.numeric_readings`).
+
+    The page's other dates decide first: ``settled`` are days its dates name without doubt
+    (ISO, a month name, a number above 12); the order whose readings fall on more of them
+    wins. Else the language (a BCP 47 tag such as ``de`` or ``en-GB``): English of the US
+    and its neighbours (:data:`MONTH_FIRST_REGIONS`) and year-first languages keep the
+    parser's default (None, month first); every other language writes the day first.
+    """
+    if not readings:
+        return None
+    known = set(settled)
+    month_votes = sum(month in known for month, _ in readings)
+    day_votes = sum(day in known for _, day in readings)
+    if month_votes != day_votes:
+        return day_votes > month_votes
+    if not language:
+        return None
+    primary, _, region = language.strip().lower().replace("_", "-").partition("-")
+    if primary == "en":
+        return None if region.split("-")[0] in MONTH_FIRST_REGIONS else True
+    if primary in _YEAR_FIRST_LANGUAGES or not primary.isalpha():
+        return None
+    return True
+
+
+def disagree(candidates: Iterable[DateCandidate]) -> bool:
+    """True when the page's own candidates (not the feed's) name days more than one day
+    apart. One day apart is not a disagreement: the same moment printed in two offsets
+    (``23:30-05:00`` and ``04:30Z``) falls on two days."""
+    days = sorted({printed_day(c) for c in candidates if c.origin not in ("feed", "sitemap")})
+    return len(days) > 1 and (days[-1] - days[0]).days > 1
+
+
+def agreeing(candidates: Sequence[DateCandidate], day: date | None) -> list[DateCandidate]:
+    """The candidates on ``day`` (htmldate's) when they :func:`disagree`; else, or when
+    none is on that day, all of them."""
+    if day is None or not disagree(candidates):
+        return list(candidates)
+    kept = [c for c in candidates if printed_day(c) == day]
+    return kept or list(candidates)
