@@ -110,3 +110,16 @@ def test_htmldate_settles_candidates_that_disagree() -> None:
     assert published(p) == ("2023-03-14", "visible")
     # Without the URL htmldate agrees with the meta tag, which then keeps its precedence.
     assert published(page("disagreeing_dates.html"))[0] == "2023-06-30T12:00:00+00:00"
+
+
+def test_the_date_line_beside_the_headline_when_no_markup_dates_it() -> None:
+    # No date markup or date class; the site header prints today's date and a logo <h1>.
+    detail = page("headline_date_line.html").published_detail
+    assert detail is not None
+    assert (detail.utc.isoformat(), detail.origin) == ("2020-10-13T18:29:00+00:00", "visible")
+
+
+def test_a_camelcase_related_box_is_another_storys() -> None:
+    # "relatedContent" holds the only date-classed elements; the story's date is the
+    # "Datum 28.04.2023" line in the headline's block.
+    assert published(page("related_camelcase.html")) == ("2023-04-28", "visible")

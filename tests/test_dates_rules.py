@@ -141,3 +141,12 @@ def test_salvaged_jsonld_dates() -> None:
 def test_in_other_region(html: str, other: bool) -> None:
     element = Selector(text=f"<html><body>{html}</body></html>").css("#t")[0].root
     assert md.in_other_region(element) is other
+
+
+def test_headline_dates_skip_the_logo_and_other_stories() -> None:
+    html = """<html><body><header><div class="site-logo"><h1>Site</h1></div>
+    <p>1 January 2024</p></header>
+    <div class="story"><h1>Headline</h1><div class="relatedStories"><p>2 January 2024</p></div>
+    <p class="byline">By A. Reporter</p><p>5 March 2023, 10:00</p></div></body></html>"""
+    found = md.headline_dates(Selector(text=html))
+    assert [d.value for d in found] == [datetime(2023, 3, 5, 10, 0)]

@@ -34,8 +34,8 @@ if TYPE_CHECKING:
 __all__ = [
     "AUTHOR_META", "LANGUAGE_META", "LEAD_CSS", "MODIFIED_META", "PUBLISHED_META",
     "SECTION_META", "TAG_META_COMMAS", "TAG_META_LISTS", "TITLE_SEPARATORS", "TRUNCATED",
-    "date_elements", "in_other_region", "is_sentence", "lead_elements", "own_jsonld",
-    "redirect_short_url", "salvaged_jsonld_dates", "visible_date",
+    "date_elements", "headline_dates", "in_other_region", "is_sentence", "lead_elements",
+    "own_jsonld", "redirect_short_url", "salvaged_jsonld_dates", "visible_date",
 ]
 
 PUBLISHED_META = (
@@ -73,6 +73,11 @@ _COMMENT_WORDS = frozenset({"comment", "comments", "reply", "replies", "discussi
                             "respond", "responses", "kommentar", "kommentare", "коммент",
                             "комментарии", "yorum", "yorumlar"})
 _UPDATE_WORDS = frozenset({"modified", "updated", "update", "upd", "mod"})
+# The first word of a camelCase class name ("relatedContent", "teaserList"), which the
+# lowercased class words miss: the words of other stories' boxes.
+_CAMEL_HEAD = re.compile(r"(?:^|[\s_-])([a-z]+)[A-Z]")
+_OTHER_HEADS = frozenset({"related", "recommended", "teaser", "teasers", "popular", "latest",
+                          "more", "mostread", "sidebar", "comment", "comments"})
 _DATE_NODES = ("//body//time[@datetime] | //body//*[contains(translate(@class, 'DATE', "
                "'date'), 'date')]")
 
@@ -86,6 +91,9 @@ def in_other_region(element: Any) -> bool:
         if not isinstance(node.tag, str):
             continue
         if bt.is_elsewhere(node) or not _COMMENT_WORDS.isdisjoint(bt.class_words(node)):
+            return True
+        classes = node.get("class")
+        if classes and not _OTHER_HEADS.isdisjoint(_CAMEL_HEAD.findall(classes)):
             return True
         if "comment" in (node.get("itemtype") or "").lower():
             return True
@@ -111,6 +119,65 @@ def date_elements(selector: Selector) -> Iterator[tuple[Any, str]]:
         if not _UPDATE_WORDS.isdisjoint(bt.class_words(element)) or in_other_region(element):
             continue
         yield element, element.get("datetime") or bt.element_text(element)[:80]
+
+
+_HEADLINE_TEXTS = ".//text()[not(ancestor::script) and not(ancestor::style)]"
+_SHORT_DATE = re.compile(r"^[^\n]{6,40}$")
+_LOGO_WORDS = frozenset({"logo", "brand", "branding", "masthead"})
+_A_YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
+
+
+def headline_dates(selector: Selector, date_format: str | None = None,
+                   dayfirst: bool | None = None, levels: int = 3) -> list[PageDate]:
+    """The dates of short texts (6 to 40 characters, a year in them) in the block around
+    the page's first ``<h1>`` outside other stories' regions: the story's date line when it
+    carries no date class ("13 Oct 2020 18:29" in the headline's meta list, "Datum
+    28.04.2023" under it). The headline's parent first, then up to ``levels`` ancestors:
+    the dates of the first level that has any, in document order, none from
+    :func:`in_other_region`."""
+    headline = next((h.root for h in selector.xpath("//body//h1")
+                     if not in_other_region(h.root) and not _is_logo(h.root)), None)
+    block = headline.getparent() if headline is not None else None
+    for _ in range(levels):
+        if block is None or block.tag in ("body", "html"):
+            break
+        found = []
+        for node in block.xpath(_HEADLINE_TEXTS):
+            text = " ".join(str(node).split())
+            if not _SHORT_DATE.match(text) or not _A_YEAR.search(text):
+                continue
+            if (date := parse_page_date(text, date_format, dayfirst)) is not None and \
+                    not _in_teaser(node.getparent(), block):
+                found.append(date)
+        if found:
+            return found
+        block = block.getparent()
+    return []
+
+
+def _in_teaser(element: Any, block: Any) -> bool:
+    """Between ``element`` and ``block`` (the headline's): a comment, another story's
+    teaser or a list of links. Navigation words are not looked at here: beside the
+    headline a ``nav`` class is a layout's inline list (the date line's own)."""
+    node = element
+    while node is not None and node is not block:
+        words = bt.class_words(node)
+        classes = node.get("class") or ""
+        if not (_COMMENT_WORDS.isdisjoint(words) and _OTHER_HEADS.isdisjoint(words)
+                and _OTHER_HEADS.isdisjoint(_CAMEL_HEAD.findall(classes))):
+            return True
+        if node.tag in ("aside", "footer") or (
+                node.tag == "li" and _is_link_list(node.getparent())):
+            return True
+        node = node.getparent()
+    return False
+
+
+def _is_logo(element: Any) -> bool:
+    """An ``<h1>`` that holds the site's logo (its own or its parent's class says so)."""
+    parent = element.getparent()
+    return any(not _LOGO_WORDS.isdisjoint(bt.class_words(e))
+               for e in (element, parent) if e is not None)
 
 
 def visible_date(selector: Selector, date_format: str | None,

@@ -188,7 +188,9 @@ class PageDates(ParsedPage):
         own objects, :func:`~crawler.pages.metadata.own_jsonld`) > meta > microdata /
         ``<time pubdate>`` > the page's visible date (:func:`~crawler.pages.metadata.
         date_elements`) > the feed / news-sitemap date, none after the capture or before
-        1990. htmldate (trafilatura's date) is a second opinion, not the answer: when the
+        1990; without any of them, the date line beside the headline
+        (:func:`~crawler.pages.metadata.headline_dates`). htmldate (trafilatura's date) is
+        a second opinion, not the answer: when the
         candidates name days more than a day apart, those on its day are kept
         (:func:`~crawler.pages.pubdates.agreeing`); when none of them names a time of day,
         its day and the day in the URL join them. The choice among them and their time
@@ -198,6 +200,11 @@ class PageDates(ParsedPage):
         if self._hint_candidate is not None:
             candidates.append(self._hint_candidate)
         candidates = self._plausible(candidates)
+        if all(c.origin in ("feed", "sitemap") for c in candidates):
+            # No dated markup: the date line beside the headline, before htmldate's guess.
+            fmt = self.source.date_format if self.source else None
+            candidates += self._plausible(pd.candidates_of("visible", md.headline_dates(
+                self.selector, fmt, self._dayfirst)[:1]))
         chosen = pd.best(candidates, zone_known)
         split = pd.disagree(candidates)
         if chosen is not None and chosen.date.has_time and not split:
