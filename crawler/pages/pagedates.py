@@ -81,24 +81,31 @@ class PageDates(ParsedPage):
         return [e.root.get("datetime") for e in self.selector.xpath(xpath)
                 if not md.in_other_region(e.root)]
 
-    def _markup_date_texts(self, ld_key: str, meta_keys: tuple[str, ...]
-                           ) -> list[tuple[str, str]]:
-        """(origin, text) of the JSON-LD, ``<meta>`` and microdata dates, in that order."""
-        found = [("jsonld", v) for v in self._ld_date_texts(ld_key)]
-        found += [("meta", v) for key in meta_keys for v in self._meta.get(key, ())]
-        found += [("microdata", v) for v in self._region_free(
-            f"//*[@itemprop='{ld_key}'][@datetime]")]
-        if ld_key == "datePublished":
-            found += [("pubdate", v) for v in self._region_free("//time[@pubdate][@datetime]")]
-        return found
+    @cached_property
+    def _date_texts(self) -> dict[str, list[tuple[str, str]]]:
+        """(origin, text) of the JSON-LD, ``<meta>`` and microdata dates, in that order,
+        for ``datePublished`` and ``dateModified``: read once, parsed once the page's day
+        order is known."""
+        out = {}
+        for ld_key, meta_keys in (("datePublished", md.PUBLISHED_META),
+                                  ("dateModified", md.MODIFIED_META)):
+            found = [("jsonld", v) for v in self._ld_date_texts(ld_key)]
+            found += [("meta", v) for key in meta_keys for v in self._meta.get(key, ())]
+            found += [("microdata", v) for v in self._region_free(
+                f"//*[@itemprop='{ld_key}'][@datetime]")]
+            if ld_key == "datePublished":
+                found += [("pubdate", v) for v in self._region_free(
+                    "//time[@pubdate][@datetime]")]
+            out[ld_key] = found
+        return out
 
-    def _markup_dates(self, ld_key: str, meta_keys: tuple[str, ...]) -> list[pd.DateCandidate]:
+    def _markup_dates(self, ld_key: str) -> list[pd.DateCandidate]:
         """JSON-LD, then ``<meta>``, then microdata (``itemprop``) and ``<time pubdate>``
         dates, in that order; in JSON-LD and ``<meta>`` a Unix time counts too (these keys
         name dates). Dates in comments and other stories' teasers are not looked at."""
         origins = {"jsonld": "jsonld", "meta": "meta", "microdata": "meta", "pubdate": "visible"}
         found = []
-        for kind, text in self._markup_date_texts(ld_key, meta_keys):
+        for kind, text in self._date_texts[ld_key]:
             value = self._parse(text)
             if value is None and kind in ("jsonld", "meta"):
                 value = parse_unix_time(text)
@@ -117,9 +124,7 @@ class PageDates(ParsedPage):
         the page is ambiguous."""
         texts = [*self._selected_date_texts("published"), *self._selected_date_texts(
             "modified"), *self._visible_texts]
-        for ld_key, meta_keys in (("datePublished", md.PUBLISHED_META),
-                                  ("dateModified", md.MODIFIED_META)):
-            texts += [text for _kind, text in self._markup_date_texts(ld_key, meta_keys)]
+        texts += [text for found in self._date_texts.values() for _kind, text in found]
         readings = [r for r in map(numeric_readings, texts) if r is not None]
         if not readings:
             return None
@@ -138,21 +143,23 @@ class PageDates(ParsedPage):
     def _published_candidates(self) -> list[pd.DateCandidate]:
         """The page's own publication dates in precedence order (no fallbacks)."""
         found = self._selected_dates("published")
-        found += self._markup_dates("datePublished", md.PUBLISHED_META)
+        found += self._markup_dates("datePublished")
         fmt = self.source.date_format if self.source else None
         visible = next(filter(None, (self._parse(t, fmt) for t in self._visible_texts)), None)
         found += pd.candidates_of("visible", [visible])
         return found
 
     @cached_property
+    def _all_modified_candidates(self) -> list[pd.DateCandidate]:
+        return self._selected_dates("modified") + self._markup_dates("dateModified")
+
+    @cached_property
     def _modified_candidates(self) -> list[pd.DateCandidate]:
-        return self._plausible(self._selected_dates("modified") + self._markup_dates(
-            "dateModified", md.MODIFIED_META))
+        return self._plausible(self._all_modified_candidates)
 
     @cached_property
     def _page_zone(self) -> tzinfo | None:
-        return pd.page_zone(self._published_candidates + self._selected_dates("modified") +
-                            self._markup_dates("dateModified", md.MODIFIED_META))
+        return pd.page_zone(self._published_candidates + self._all_modified_candidates)
 
     def _resolve(self, candidate: pd.DateCandidate | None) -> pd.Dated | None:
         return pd.resolve(candidate, self._zone, self._page_zone) if candidate else None
