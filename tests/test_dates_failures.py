@@ -123,3 +123,16 @@ def test_a_camelcase_related_box_is_another_storys() -> None:
     # "relatedContent" holds the only date-classed elements; the story's date is the
     # "Datum 28.04.2023" line in the headline's block.
     assert published(page("related_camelcase.html")) == ("2023-04-28", "visible")
+
+
+def test_published_equal_to_modified_is_an_update_stamp_when_the_date_line_is_earlier() -> None:
+    # JSON-LD and og say published = modified = 20 Jan 09:49Z; the date line prints the
+    # first publication, 19 Jan 12:25 ("Updated 8 hours ago" is not read as 8 o'clock).
+    assert published(page("update_stamp.html")) == ("2020-01-19T12:25:00+00:00", "visible")
+
+
+def test_the_same_moment_in_another_zone_is_not_an_earlier_date() -> None:
+    # "Nov. 19, 2019 5:50 PM" (Pacific, no offset printed) is 01:50Z on the 20th: the
+    # JSON-LD value stays, with its offset.
+    assert published(page("same_moment_two_zones.html")) == (
+        "2019-11-20T01:50:59+00:00", "jsonld")

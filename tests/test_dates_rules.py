@@ -150,3 +150,36 @@ def test_headline_dates_skip_the_logo_and_other_stories() -> None:
     <p class="byline">By A. Reporter</p><p>5 March 2023, 10:00</p></div></body></html>"""
     found = md.headline_dates(Selector(text=html))
     assert [d.value for d in found] == [datetime(2023, 3, 5, 10, 0)]
+
+
+def test_relative_time_beside_a_date_is_not_its_hour() -> None:
+    found = parse_page_date("January 19, 2020 / 12:25 PM / Updated 8 hours ago")
+    assert found is not None
+    assert found.value == datetime(2020, 1, 19, 12, 25)
+    assert parse_page_date("Published 3 hours ago") is None
+
+
+def test_update_stamps() -> None:
+    def dated(value: datetime, zone: str) -> pd.Dated:
+        aware = value if value.tzinfo else value.replace(tzinfo=UTC)
+        return pd.Dated(aware, "second", "meta", None, zone)
+
+    stamp_at = datetime(2020, 1, 20, 9, 49, tzinfo=UTC)
+    stamp = (pd.DateCandidate(PageDate(stamp_at, "second", True), "jsonld"),
+             dated(stamp_at, "offset"))
+
+    def line(value: datetime, zone: str = "page") -> tuple[pd.DateCandidate, pd.Dated]:
+        return (pd.DateCandidate(PageDate(value, "minute", zone == "offset"), "visible"),
+                dated(value, zone))
+
+    modified = [dated(stamp_at, "offset")]
+    assert pd.update_stamps([stamp, line(datetime(2020, 1, 19, 12, 25))], modified) == {0}
+    # 8 hours earlier with a guessed zone: maybe the same moment, nothing dropped.
+    assert pd.update_stamps([stamp, line(datetime(2020, 1, 20, 1, 49))], modified) == set()
+    # ... but with both offsets named, an hour earlier is earlier.
+    assert pd.update_stamps([stamp, line(datetime(2020, 1, 20, 8, 49, tzinfo=UTC),
+                                         "offset")], modified) == {0}
+    # Months earlier is not a first publication the stamp would have replaced.
+    assert pd.update_stamps([stamp, line(datetime(2019, 6, 1, 12, 0))], modified) == set()
+    # Never updated: nothing earlier, nothing dropped.
+    assert pd.update_stamps([stamp], modified) == set()

@@ -127,6 +127,10 @@ _NOISE = re.compile(
     r"обновлено:|güncelleme|güncellendi|yayınlanma|tarihi)\b[:]?",
     re.IGNORECASE,
 )
+# "Updated 8 hours ago": a relative time beside the date; dateutil would take its number
+# for the hour.
+_RELATIVE = re.compile(r"\b\d+\s*(?:seconds?|secs?|minutes?|mins?|hours?|hrs?|days?|weeks?)"
+                       r"\s+ago\b", re.IGNORECASE)
 # Two defaults that differ in every field: a field that comes out different was not in the
 # text, which is how we detect (and refuse) a date with no year, month or day, and tell a
 # day from a time of day and minutes from seconds.
@@ -287,6 +291,7 @@ def _normalize(text: str) -> str:
     )
     # Sputnik prints "23:25 GMT29 November 2020": split a word glued to the day number.
     text = _LETTERS_THEN_DIGIT.sub(r"\1 \2", text)
+    text = _RELATIVE.sub(" ", text)
     text = _NOISE.sub(" ", text)
     return " ".join(text.replace(",", " ").split())
 

@@ -20,7 +20,7 @@ source's ``timezone``; day-only dates keep day precision. What keeps a wrong dat
 from __future__ import annotations
 
 import logging
-from functools import cached_property
+from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any
 
 from crawler.pages import markup as mk
@@ -207,6 +207,10 @@ class PageDates(ParsedPage):
         if self._hint_candidate is not None:
             candidates.append(self._hint_candidate)
         candidates = self._plausible(candidates)
+        resolve = partial(pd.resolve, zone=self._zone, page=self._page_zone)
+        stamps = pd.update_stamps([(c, resolve(c)) for c in candidates],
+                                  map(resolve, self._modified_candidates))
+        candidates = [c for i, c in enumerate(candidates) if i not in stamps]
         if all(c.origin in ("feed", "sitemap") for c in candidates):
             # No dated markup: the date line beside the headline, before htmldate's guess.
             fmt = self.source.date_format if self.source else None

@@ -24,6 +24,9 @@ Three checks keep a wrong date out (issue 10's failure classes):
   hours, the widest UTC offset, for a guessed zone, the next day for a day).
 - **Day order.** :func:`day_first` settles ``01-11-2023`` from the page's other dates (a
   ``1. November 2023`` beside it) and else from the page's language.
+- **Update stamps.** A CMS that rewrites ``datePublished`` on every edit leaves it equal to
+  ``dateModified`` while the date line still prints the first publication:
+  :func:`update_stamps` finds such values when an earlier own date exists.
 - **A second opinion.** When the page's own candidates name days more than a day apart,
   :func:`agreeing` keeps those on the day htmldate (through trafilatura) finds, so that one
   stray value (another story's, a comment's) does not win alone.
@@ -43,7 +46,7 @@ from crawler.pages.dates import MAX_YEAR, MIN_YEAR, PageDate
 __all__ = [
     "MONTH_FIRST_REGIONS", "ORIGINS", "ZONES", "DateCandidate", "Dated", "agreeing", "best",
     "candidates_of", "day_first", "disagree", "modified_after", "page_zone", "plausible",
-    "printed_day", "resolve", "time_zone", "url_date",
+    "printed_day", "resolve", "time_zone", "update_stamps", "url_date",
 ]
 
 #: Where a publication date can come from (``published_from``).
@@ -61,6 +64,8 @@ _YEAR_FIRST_LANGUAGES = frozenset({"zh", "ja", "ko", "hu", "lt", "mn"})
 # skew), one whose zone was guessed (the widest UTC offset is 14 hours).
 _FUTURE_NAMED = timedelta(hours=1)
 _FUTURE_GUESSED = timedelta(hours=14)
+# How much earlier than an update stamp the first publication may be and still be believed.
+_FIRST_PUBLICATION = timedelta(days=30)
 
 # /2020/11/29/ or /2020-11-29/ in a path: the CMS's filing day, a day only.
 _URL_DAY = re.compile(r"(?<!\d)((?:19|20)\d{2})[/-](\d{2})[/-](\d{2})(?!\d)")
@@ -229,3 +234,38 @@ def agreeing(candidates: Sequence[DateCandidate], day: date | None) -> list[Date
         return list(candidates)
     kept = [c for c in candidates if printed_day(c) == day]
     return kept or list(candidates)
+
+
+def update_stamps(published: Sequence[tuple[DateCandidate, Dated]],
+                  modified: Iterable[Dated]) -> set[int]:
+    """Indexes of ``published`` (candidates with their resolved dates) that are the page's
+    modification time rather than its publication: a value with a time equal to a
+    ``modified`` moment, when another of the page's own published values (not the feed's,
+    not itself a stamp) is earlier by less than 30 days. A page never updated has no
+    earlier date, so nothing is dropped there."""
+    moments = {m.utc for m in modified if m.precision != "day"}
+    stamps = {i for i, (c, d) in enumerate(published)
+              if d.precision != "day" and d.utc in moments and c.origin not in ("feed", "sitemap")}
+    if not stamps:
+        return set()
+    latest_i = max(stamps, key=lambda i: published[i][1].utc)
+    latest = published[latest_i][1]
+    for i, (c, d) in enumerate(published):
+        if i in stamps or c.origin in ("feed", "sitemap"):
+            continue
+        gap = latest.utc - d.utc
+        if d.precision == "day":
+            earlier = printed_day(c) < min(printed_day(published[j][0]) for j in stamps)
+        elif _named(d) == _named(latest):
+            earlier = gap > timedelta(0)
+        else:
+            # One offset named, the other guessed: "5:50 PM" beside "01:50Z" the next day is
+            # the same moment; only a gap wider than any offset is a different one.
+            earlier = gap > _FUTURE_GUESSED
+        if earlier and gap < _FIRST_PUBLICATION:
+            return stamps
+    return set()
+
+
+def _named(dated: Dated) -> bool:
+    return dated.zone in ("offset", "timezone")
