@@ -133,6 +133,9 @@ def test_published_equal_to_modified_is_an_update_stamp_when_the_date_line_is_ea
 
 def test_the_same_moment_in_another_zone_is_not_an_earlier_date() -> None:
     # "Nov. 19, 2019 5:50 PM" (Pacific, no offset printed) is 01:50Z on the 20th: the
-    # JSON-LD value stays, with its offset.
-    assert published(page("same_moment_two_zones.html")) == (
-        "2019-11-20T01:50:59+00:00", "jsonld")
+    # JSON-LD moment stays, shown in the newsroom's offset that the date line reveals.
+    p = page("same_moment_two_zones.html")
+    assert published(p) == ("2019-11-19T17:50:59-08:00", "jsonld")
+    assert p.published == datetime(2019, 11, 20, 1, 50, 59, tzinfo=UTC)
+    assert p.published_detail is not None
+    assert p.published_detail.zone == "page"

@@ -183,3 +183,21 @@ def test_update_stamps() -> None:
     assert pd.update_stamps([stamp, line(datetime(2019, 6, 1, 12, 0))], modified) == set()
     # Never updated: nothing earlier, nothing dropped.
     assert pd.update_stamps([stamp], modified) == set()
+
+
+def test_newsroom_offset() -> None:
+    utc = datetime(2019, 11, 20, 1, 50, 59, tzinfo=UTC)
+    chosen = pd.Dated(utc, "second", "jsonld", "2019-11-20T01:50:59+00:00", "offset")
+
+    def line(value: datetime, precision: str = "minute") -> pd.DateCandidate:
+        return pd.DateCandidate(PageDate(value, precision, False), "visible")
+
+    shown = pd.newsroom_offset(chosen, [line(datetime(2019, 11, 19, 17, 50))])
+    assert shown is not None
+    assert (shown.utc, shown.local, shown.zone) == (utc, "2019-11-19T17:50:59-08:00", "page")
+    # Not a whole quarter hour away, or more than 14 hours: another moment, left alone.
+    assert pd.newsroom_offset(chosen, [line(datetime(2019, 11, 19, 17, 47))]) is chosen
+    assert pd.newsroom_offset(chosen, [line(datetime(2019, 11, 19, 1, 50))]) is chosen
+    # A value with a named non-UTC offset is already the newsroom's.
+    moscow = pd.Dated(utc, "second", "jsonld", "2019-11-20T04:50:59+03:00", "offset")
+    assert pd.newsroom_offset(moscow, [line(datetime(2019, 11, 19, 17, 50))]) is moscow

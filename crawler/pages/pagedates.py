@@ -219,7 +219,7 @@ class PageDates(ParsedPage):
         chosen = pd.best(candidates, zone_known)
         split = pd.disagree(candidates)
         if chosen is not None and chosen.date.has_time and not split:
-            return self._resolve(chosen)
+            return pd.newsroom_offset(self._resolve(chosen), candidates)
         # htmldate's day costs a trafilatura run: only when ours disagree or fall short.
         traf = self._traf("date")
         traf_day = parse_page_date(traf) if isinstance(traf, str) else None
@@ -233,7 +233,7 @@ class PageDates(ParsedPage):
             candidates += self._plausible(pd.candidates_of(origin, [traf_day]) +
                                           pd.candidates_of("url", [url_day]))
             chosen = pd.best(candidates, zone_known)
-        return self._resolve(chosen)
+        return pd.newsroom_offset(self._resolve(chosen), candidates)
 
     @cached_property
     def published(self) -> datetime | None:

@@ -37,16 +37,32 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from crawler.pages.dates import MAX_YEAR, MIN_YEAR, PageDate
 
 __all__ = [
-    "MONTH_FIRST_REGIONS", "ORIGINS", "ZONES", "DateCandidate", "Dated", "agreeing", "best",
-    "candidates_of", "day_first", "disagree", "modified_after", "page_zone", "plausible",
-    "printed_day", "resolve", "time_zone", "update_stamps", "url_date",
+    "MONTH_FIRST_REGIONS",
+    "ORIGINS",
+    "ZONES",
+    "DateCandidate",
+    "Dated",
+    "agreeing",
+    "best",
+    "candidates_of",
+    "day_first",
+    "disagree",
+    "modified_after",
+    "newsroom_offset",
+    "page_zone",
+    "plausible",
+    "printed_day",
+    "resolve",
+    "time_zone",
+    "update_stamps",
+    "url_date",
 ]
 
 #: Where a publication date can come from (``published_from``).
@@ -269,3 +285,26 @@ def update_stamps(published: Sequence[tuple[DateCandidate, Dated]],
 
 def _named(dated: Dated) -> bool:
     return dated.zone in ("offset", "timezone")
+
+
+def newsroom_offset(chosen: Dated | None, candidates: Iterable[DateCandidate]) -> Dated | None:
+    """``chosen`` shown in the newsroom's offset when it carries UTC's (``...Z``, ``+00:00``,
+    what many CMSs print) and a zone-less time of the page names the same moment in another
+    offset ("5:50 PM" beside ``01:50:59Z`` the next day: ``-08:00``). The moment is not
+    changed, only ``local`` (and ``zone`` becomes ``page``); a shift must be whole quarter
+    hours within 14 hours, compared at the zone-less value's precision."""
+    if chosen is None or chosen.zone != "offset" or chosen.precision == "day" or \
+            chosen.local is None or datetime.fromisoformat(chosen.local).utcoffset():
+        return chosen
+    moment = chosen.utc.replace(tzinfo=None)
+    for candidate in candidates:
+        value = candidate.date
+        if value.explicit or not value.has_time or candidate.origin in ("feed", "sitemap"):
+            continue
+        base = moment.replace(microsecond=0) if value.precision == "second" else \
+            moment.replace(second=0, microsecond=0)
+        shift = value.value - base
+        if shift and abs(shift) <= _FUTURE_GUESSED and shift.total_seconds() % 900 == 0:
+            local = chosen.utc.astimezone(timezone(shift)).isoformat(timespec="seconds")
+            return Dated(chosen.utc, chosen.precision, chosen.origin, local, "page")
+    return chosen
