@@ -165,7 +165,8 @@ def test_parse_date_gives_an_aware_time_or_none(text: str, date_format: str | No
 
 @FAST
 @given(title=_TEXT.filter(lambda t: t.strip() and t.isprintable()),
-       published=st.datetimes(min_value=datetime(1995, 1, 1), max_value=datetime(2090, 1, 1),
+       # Not after the capture (WHEN): a later date is dropped (issue 10: never in the future).
+       published=st.datetimes(min_value=datetime(1995, 1, 1), max_value=datetime(2024, 5, 4),
                               timezones=st.just(UTC)))
 def test_a_plain_story_is_read_as_one(title: str, published: datetime) -> None:
     """The honest half: a page that is clearly a story gives its headline and date."""

@@ -16,9 +16,10 @@ Field precedence, first value found wins:
 3. trafilatura (body, and title/date/author/tags metadata as a fallback);
 4. the feed / news-sitemap :class:`~archive.models.Hints`.
 
-Datetimes are timezone-aware UTC. Dates are the exception to "first value found wins": a
-value with an offset beats one without, and a zone-less value is read in the source's
-``timezone`` (:mod:`crawler.pages.pubdates`); day-only dates keep day precision.
+Datetimes are timezone-aware UTC. Dates are the exception to "first value found wins": they
+are the inherited fields of :class:`~crawler.pages.pagedates.PageDates` (a value with an
+offset beats one without, a zone-less value is read in the source's ``timezone``, day-only
+dates keep day precision, rules in :mod:`crawler.pages.pubdates`).
 ``body_method`` records where the body came from: ``selectors``, ``jsonld`` (``articleBody``),
 ``trafilatura`` or ``feed`` (the hint's summary).
 """
@@ -28,7 +29,6 @@ from __future__ import annotations
 import logging
 import re
 from functools import cached_property, partial
-from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from archive.config.profiles import rule_matches
@@ -38,13 +38,7 @@ from crawler.pages import boilerplate as bp
 from crawler.pages import markup as mk
 from crawler.pages import metadata as md
 from crawler.pages import pagetype
-from crawler.pages import pubdates as pd
-from crawler.pages.dates import PageDate, parse_page_date, parse_unix_time
-from crawler.pages.parsedpage import ParsedPage
-
-if TYPE_CHECKING:
-    from datetime import datetime, tzinfo
-
+from crawler.pages.pagedates import PageDates
 
 logger = logging.getLogger(__name__)
 
@@ -57,9 +51,10 @@ class NotAnArticle(ValueError):
         super().__init__(f"{url}: not an article: {reason}")
 
 
-class ArticlePage(ParsedPage):
+class ArticlePage(PageDates):
     """An HTML page that may be a news story: the fields, on top of the parsed page
-    (:class:`~crawler.pages.parsedpage.ParsedPage`).
+    (:class:`~crawler.pages.parsedpage.ParsedPage`) and its dates
+    (:class:`~crawler.pages.pagedates.PageDates`).
 
     :meth:`is_article` and :attr:`not_article_reason` apply the rules of
     :mod:`crawler.pages.pagetype`; :meth:`to_article` raises :class:`NotAnArticle` with the reason.
@@ -211,116 +206,6 @@ class ArticlePage(ParsedPage):
             return self._noted("authors", "trafilatura", mk.unique(
                 n for v in traf.split(";") for n in mk.split_names(v)))
         return self._noted("authors", "feed", self.hints.authors)
-
-    @cached_property
-    def _zone(self) -> tzinfo | None:
-        """The source's ``timezone``, if it names one."""
-        name = self.source.timezone if self.source else None
-        return pd.time_zone(name) if name else None
-
-    def _selected_dates(self, field: str) -> list[pd.DateCandidate]:
-        fmt = self.source.date_format if self.source else None
-        values = self._select(field, attributes=("datetime", "content"))
-        return pd.candidates_of("selector", [parse_page_date(v, fmt) for v in values])
-
-    def _markup_dates(self, ld_key: str, meta_keys: tuple[str, ...]) -> list[pd.DateCandidate]:
-        """JSON-LD, then ``<meta>``, then microdata (``itemprop``) dates, in that order; in
-        JSON-LD and ``<meta>`` a Unix time counts too (these keys name dates)."""
-        found = pd.candidates_of("jsonld", [parse_page_date(v) or parse_unix_time(v) for v in
-                                           mk.jsonld_strings(self._ld.get(ld_key))])
-        metas = [v for key in meta_keys for v in self._meta.get(key, ())]
-        found += pd.candidates_of("meta", [parse_page_date(v) or parse_unix_time(v)
-                                           for v in metas])
-        found += pd.candidates_of("meta", [parse_page_date(v) for v in self.selector.xpath(
-            f"//*[@itemprop='{ld_key}']/@datetime").getall()])
-        if ld_key == "datePublished":
-            found += pd.candidates_of("visible", [parse_page_date(v) for v in self.selector.xpath(
-                "//time[@pubdate]/@datetime").getall()])
-        return found
-
-    @cached_property
-    def _published_candidates(self) -> list[pd.DateCandidate]:
-        """The page's own publication dates in precedence order (no fallbacks)."""
-        found = self._selected_dates("published")
-        found += self._markup_dates("datePublished", md.PUBLISHED_META)
-        visible = md.visible_date(self.selector,
-                                  self.source.date_format if self.source else None)
-        found += pd.candidates_of("visible", [visible])
-        return found
-
-    @cached_property
-    def _modified_candidates(self) -> list[pd.DateCandidate]:
-        return self._selected_dates("modified") + self._markup_dates(
-            "dateModified", md.MODIFIED_META)
-
-    @cached_property
-    def _page_zone(self) -> tzinfo | None:
-        return pd.page_zone(self._published_candidates + self._modified_candidates)
-
-    def _resolve(self, candidate: pd.DateCandidate | None) -> pd.Dated | None:
-        return pd.resolve(candidate, self._zone, self._page_zone) if candidate else None
-
-    @cached_property
-    def _hint_candidate(self) -> pd.DateCandidate | None:
-        hint = self.hints.published
-        if hint is None:
-            return None
-        explicit = hint.tzinfo is not None and hint.utcoffset() is not None
-        precision = self.hints.published_precision or "second"
-        return pd.DateCandidate(PageDate(hint, precision, explicit and precision != "day"),
-                                self.hints.published_from or "feed")
-
-    @cached_property
-    def published_detail(self) -> pd.Dated | None:
-        """The publication date with its precision, origin and offset.
-
-        Candidates in precedence order: selector > JSON-LD datePublished > meta > microdata /
-        ``<time pubdate>`` > the page's visible date (:func:`~crawler.pages.metadata.
-        visible_date`) > the feed / news-sitemap date; then, when none of them names a time
-        of day, the day in the URL and trafilatura's (htmldate's) day. The choice among them
-        and their time zone: :mod:`crawler.pages.pubdates`."""
-        zone_known = self._zone is not None
-        candidates = [*self._published_candidates]
-        if self._hint_candidate is not None:
-            candidates.append(self._hint_candidate)
-        chosen = pd.best(candidates, zone_known)
-        if chosen is None or not chosen.date.has_time:
-            # Day-only fallbacks cost a trafilatura run: only when nothing better exists.
-            url_day = pd.url_date(self.response.url)
-            traf = self._traf("date")
-            traf_day = parse_page_date(traf) if isinstance(traf, str) else None
-            origin = "url" if url_day and traf_day and url_day.value.date() == \
-                traf_day.value.date() else "visible"
-            candidates += pd.candidates_of(origin, [traf_day])
-            candidates += pd.candidates_of("url", [url_day])
-            chosen = pd.best(candidates, zone_known)
-        return self._resolve(chosen)
-
-    @cached_property
-    def published(self) -> datetime | None:
-        """Publication time in UTC (a day-only date: that day at 00:00 UTC, see
-        :attr:`published_detail`)."""
-        detail = self.published_detail
-        return detail.utc if detail else None
-
-    @cached_property
-    def modified_detail(self) -> pd.Dated | None:
-        """Last modification: selector > JSON-LD dateModified > meta > microdata, chosen and
-        zoned as :attr:`published_detail`; None when it would come before the publication."""
-        chosen = pd.best(self._modified_candidates, self._zone is not None)
-        found = self._resolve(chosen)
-        kept = pd.modified_after(self.published_detail, found)
-        if found is not None and kept is None:
-            logger.info("%s: modified %s before published %s, dropped", self.response.url,
-                        found.utc.isoformat(), self.published_detail and
-                        self.published_detail.utc.isoformat())
-        return kept
-
-    @cached_property
-    def modified(self) -> datetime | None:
-        """Last modification time in UTC (see :attr:`modified_detail`)."""
-        detail = self.modified_detail
-        return detail.utc if detail else None
 
     @cached_property
     def section(self) -> str | None:
@@ -480,16 +365,6 @@ class ArticlePage(ParsedPage):
             methods["amp_url"] = "link_rel"
         return {field: method for field, method in methods.items()
                 if getattr(article, field, None) not in (None, "", ())}
-
-    def _date_fields(self) -> dict[str, str | None]:
-        published, modified = self.published_detail, self.modified_detail
-        return {
-            "published_local": published.local if published else None,
-            "published_precision": published.precision if published else None,
-            "published_from": published.origin if published else None,
-            "published_zone": published.zone if published else None,
-            "modified_precision": modified.precision if modified else None,
-        }
 
     def _source_id(self) -> str:
         """The source's id; without one, the capture's recorded source, else the host."""

@@ -21,8 +21,10 @@ Decisions, so that callers can rely on them:
   "not in the future" rule would need a clock; callers that have ``fetched_at`` can add it).
 - Strings of digits only are rejected: they are epoch timestamps or ids as often as dates.
 - ``dd.mm.yyyy`` and ``dd/mm/yyyy`` with a day above 12 are unambiguous; with dots the day
-  always comes first (the European convention), with slashes the US order is assumed
-  unless the first number cannot be a month.
+  always comes first (the European convention), with slashes or dashes the US order is
+  assumed unless the first number cannot be a month, or the caller says the page writes
+  the day first (``dayfirst``: a German page's ``01-11-2023`` is the 1st of November;
+  :func:`numeric_readings` gives both readings so that the page's other dates can decide).
 - ``GMT+3`` / ``UTC+03:00`` mean three hours *ahead* of UTC, as news sites intend (dateutil
   alone would follow the inverted POSIX convention).
 - Month names in Russian, Ukrainian, Turkish, German and French are translated to English
@@ -34,13 +36,13 @@ from __future__ import annotations
 import email.utils
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 from dateutil import parser as _dateutil
 
 __all__ = [
-    "MAX_YEAR", "MIN_YEAR", "PRECISIONS", "PageDate", "parse_date", "parse_page_date",
-    "parse_unix_time",
+    "MAX_YEAR", "MIN_YEAR", "PRECISIONS", "PageDate", "numeric_readings", "parse_date",
+    "parse_page_date", "parse_unix_time",
 ]
 
 #: How much of a moment a date names, finest first.
@@ -117,12 +119,18 @@ _YEAR = re.compile(r"(?<!\d)(?:19|20|21)\d{2}(?!\d)")
 _LETTERS_THEN_DIGIT = re.compile(r"([^\W\d_]{2,})(\d)")
 _DIGITS_ONLY = re.compile(r"^\d+$")
 _DOTTED_DATE = re.compile(r"\b\d{1,2}\.\d{1,2}\.\d{2,4}\b")
+# 01-11-2023, 01/11/2023: numbers only, the year last (year-first forms are never day-first).
+_NUMERIC_YEAR_LAST = re.compile(r"(?<![\d./-])(\d{1,2})([-/])(\d{1,2})\2((?:19|20)\d{2})(?!\d)")
 _SEGMENT_SPLIT = re.compile(r"[|()\[\]\n;•·]")
 _NOISE = re.compile(
     r"\b(?:updated|update|published|posted|last modified|modified|on|at|обновлено|опубликовано|"
     r"обновлено:|güncelleme|güncellendi|yayınlanma|tarihi)\b[:]?",
     re.IGNORECASE,
 )
+# "Updated 8 hours ago": a relative time beside the date; dateutil would take its number
+# for the hour.
+_RELATIVE = re.compile(r"\b\d+\s*(?:seconds?|secs?|minutes?|mins?|hours?|hrs?|days?|weeks?)"
+                       r"\s+ago\b", re.IGNORECASE)
 # Two defaults that differ in every field: a field that comes out different was not in the
 # text, which is how we detect (and refuse) a date with no year, month or day, and tell a
 # day from a time of day and minutes from seconds.
@@ -144,12 +152,16 @@ def parse_date(text: str, date_format: str | None = None) -> datetime | None:
     return found.aware() if found is not None else None
 
 
-def parse_page_date(text: str, date_format: str | None = None) -> PageDate | None:
+def parse_page_date(text: str, date_format: str | None = None,
+                    dayfirst: bool | None = None) -> PageDate | None:
     """What ``text`` says about a moment: value, explicit offset or not, precision.
 
     Tries, in order: ``date_format`` (``strptime``, also after translating month names),
     ISO 8601, RFC 822/2822 (``email.utils``), then ``dateutil`` in fuzzy mode on the
-    normalized text and on its bracketed/piped segments. Never raises on junk input.
+    normalized text and on its bracketed/piped segments. ``dayfirst`` says how the page
+    writes an all-numeric, year-last date whose first two numbers could both be the month
+    (``01-11-2023``): True day first, False or None month first (dotted dates are always
+    day first). Never raises on junk input.
     """
     if not isinstance(text, str):
         return None
@@ -171,8 +183,26 @@ def parse_page_date(text: str, date_format: str | None = None) -> PageDate | Non
     if result is None:
         result = _parse_rfc822(text)
     if result is None:
-        result = _parse_fuzzy(text)
+        result = _parse_fuzzy(text, bool(dayfirst))
     return result
+
+
+def numeric_readings(text: str) -> tuple[date, date] | None:
+    """The two days an all-numeric, year-last date with dashes or slashes can be
+    (month first, day first), when both are valid and differ: ``01-11-2023`` gives
+    (2023-01-11, 2023-11-01). None when the text settles the order itself (a number above
+    12, the same number twice, dots, a month name, a year first) or holds no such date."""
+    if not isinstance(text, str):
+        return None
+    match = _NUMERIC_YEAR_LAST.search(text)
+    if match is None:
+        return None
+    first, second, year = int(match.group(1)), int(match.group(3)), int(match.group(4))
+    if first == second or not (1 <= first <= 12 and 1 <= second <= 12):
+        return None
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        return None
+    return date(year, first, second), date(year, second, first)
 
 
 def parse_unix_time(value: object) -> PageDate | None:
@@ -261,11 +291,12 @@ def _normalize(text: str) -> str:
     )
     # Sputnik prints "23:25 GMT29 November 2020": split a word glued to the day number.
     text = _LETTERS_THEN_DIGIT.sub(r"\1 \2", text)
+    text = _RELATIVE.sub(" ", text)
     text = _NOISE.sub(" ", text)
     return " ".join(text.replace(",", " ").split())
 
 
-def _parse_fuzzy(text: str) -> PageDate | None:
+def _parse_fuzzy(text: str, dayfirst: bool = False) -> PageDate | None:
     normalized = _normalize(text)
     candidates = [normalized]
     candidates += [_normalize(s) for s in _SEGMENT_SPLIT.split(text) if s.strip()]
@@ -273,14 +304,16 @@ def _parse_fuzzy(text: str) -> PageDate | None:
         # Without a four-digit year dateutil guesses the century from the clock.
         if not candidate or _DIGITS_ONLY.match(candidate) or not _YEAR.search(candidate):
             continue
-        result = _fuzzy_one(candidate)
+        result = _fuzzy_one(candidate, dayfirst)
         if result is not None:
             return result
     return None
 
 
-def _fuzzy_one(text: str) -> PageDate | None:
-    dayfirst = bool(_DOTTED_DATE.search(text))
+def _fuzzy_one(text: str, dayfirst: bool = False) -> PageDate | None:
+    # dateutil's dayfirst also turns 2023/11/01 into the 11th of January: only year-last.
+    dayfirst = bool(_DOTTED_DATE.search(text)) or (
+        dayfirst and _NUMERIC_YEAR_LAST.search(text) is not None)
     try:
         first = _dateutil.parse(text, default=_DEFAULT_A, fuzzy=True, dayfirst=dayfirst,
                                 tzinfos=_tzinfo)
