@@ -167,8 +167,13 @@ class HandOver:
             return
         files = [path]
         if self._pool is None:
-            with Archive(self.db_path) as archive:
-                left = pending_files(archive, self.warc_dir)
+            try:
+                with Archive(self.db_path) as archive:
+                    left = pending_files(archive, self.warc_dir)
+            except Exception as exc:  # the ingest at the crawl's end meets it and says so
+                log.warning("not loading while crawling: %s: %s", type(exc).__name__, exc)
+                self.off = True
+                return
             if any(p.stat().st_size > MAX_HANDOVER_FILE for p in left):
                 self.off = True
                 return

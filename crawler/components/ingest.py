@@ -25,7 +25,8 @@ ledger skips what is loaded). The stats and outcomes cover both.
 Its progress is the :data:`ingest_progress` signal (``done`` and ``total`` bytes), which
 ``mediawatch crawl`` turns into its progress bar. Stats: ``mediawatch/ingest/outcome/<what>``
 (``inserted``, ``updated``, ``unchanged``, ``duplicate``, ``not_article``, ``parse_error``,
-``removed``, ``blocked``), ``mediawatch/ingest/files`` and ``mediawatch/ingest/errors``.
+``removed``, ``blocked``), ``mediawatch/ingest/files``, ``mediawatch/ingest/errors`` and
+``mediawatch/ingest/handed_over`` (files loaded while the crawl went on).
 """
 
 from __future__ import annotations
@@ -55,6 +56,9 @@ if TYPE_CHECKING:
     from archive.config.sources import Config
 
 log = logging.getLogger(__name__)
+
+#: Files loaded while the crawl went on (:mod:`crawler.handover`).
+HANDED_OVER_STAT = "mediawatch/ingest/handed_over"
 
 #: Sent for each file loaded: ``done`` (its size in bytes) and ``total`` (all the files').
 ingest_progress = object()
@@ -120,6 +124,8 @@ class IngestOnClose:
         """Ingest :meth:`files` and every other closed file not completely loaded (the
         ledger's pending files, of any source); outcomes and problems go to the stats."""
         early = self.handover.finish() if self.handover is not None else IngestReport()
+        if early.files:
+            self.stats.set_value(HANDED_OVER_STAT, len(early.files))
         stop_here("indexed")  # test hook (archive/faults.py)
         try:
             archive = Archive(self.data_dir / "archive.db")
