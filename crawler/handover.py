@@ -17,8 +17,10 @@ ledger, whoever loads it; a file not completely loaded is loaded by the next cra
 ingest). Files left by earlier crawls (the ledger's pending files) are handed over first,
 at the first hand-over, so older captures still load before newer ones; when one of them
 is larger than :data:`MAX_HANDOVER_FILE` the crawl hands nothing over and loads everything
-at its end, as before. The crawl's last file is loaded at its end by the ordinary ingest,
-which spreads it over every parser process.
+at its end, as before. Each file is shared by every parser process (each parses every
+n-th article record), so the crawl's last file, handed over when the crawl ends, is parsed
+on all of them too. A crawl that closed no file before its end (a small one) loads its one
+file at its end through the ordinary ingest.
 """
 
 from __future__ import annotations
@@ -33,12 +35,14 @@ from typing import TYPE_CHECKING
 
 from archive.store import ledger
 from archive.store.db import Archive
+from archive.store.identity import normalize_text
 from archive.store.writerlock import close_inherited
 from archive.warc.reader import Damage, Notice, StoredResponse, WarcError
 from crawler.ingest import (
     BATCH,
     IngestReport,
     Parsed,
+    _stop_after,
     is_article_record,
     parse_record,
     pending_files,
@@ -86,11 +90,12 @@ def without_body(stored: StoredResponse) -> StoredResponse:
     return replace(stored, captured=replace(stored.captured, body=b""))
 
 
-def prepare_file(job: tuple[Path, Config | None, int, int]) -> PreparedFile:
-    """Read and parse the records of a closed file from byte ``start`` on (runs in a parser
-    process): ``job`` is ``(path, config, max_payload, start)``. Never raises for a bad
-    page or a damaged file: those are in the result."""
-    path, config, max_payload, start = job
+def prepare_file(job: tuple[Path, Config | None, int, int, int]) -> PreparedFile:
+    """Read the records of a closed file and parse every ``parts``-th article record from
+    the ``part``-th (runs in a parser process: ``parts`` processes share one file). ``job``
+    is ``(path, config, max_payload, part, parts)``. Never raises for a bad page or a
+    damaged file: those are in the result."""
+    path, config, max_payload, part, parts = job
     out = PreparedFile()
 
     def damaged(damage: Damage) -> None:
@@ -100,14 +105,12 @@ def prepare_file(job: tuple[Path, Config | None, int, int]) -> PreparedFile:
         out.notices.append(str(notice))
 
     try:
-        for stored in read_records(path, max_payload, damaged, noticed):
-            if stored.location.offset < start:
-                continue
+        for n, stored in enumerate(read_records(path, max_payload, damaged, noticed)):
             captured = stored.captured
             # Once per record: the block check reads the body, which does not cross back.
             blocked = block_reason(captured.status, captured.body) is not None
             parsed = None
-            if is_article_record(stored, blocked):
+            if n % parts == part and is_article_record(stored, blocked):
                 source = source_for(config, str(captured.metadata.get("source")))
                 parsed = parse_record((stored, source))
             out.records.append(PreparedRecord(without_body(stored), parsed, blocked))
@@ -116,8 +119,17 @@ def prepare_file(job: tuple[Path, Config | None, int, int]) -> PreparedFile:
     return out
 
 
+def merged(parts: list[PreparedFile]) -> PreparedFile:
+    """One file's parts (:func:`prepare_file` with part 0, 1, ...) as one: the ``n``-th
+    record parsed by part ``n % len(parts)``. Each part read the same records."""
+    first = parts[0]
+    records = [PreparedRecord(r.stored, parts[n % len(parts)].records[n].parsed, r.blocked)
+               for n, r in enumerate(first.records)]
+    return PreparedFile(records, first.damages, first.notices, first.error)
+
+
 def load_prepared(archive: Archive, path: Path, prepared: PreparedFile,
-                  report: IngestReport) -> None:
+                  report: IngestReport, batch: int = BATCH) -> None:
     """Store a prepared file's records the ledger does not have yet, batch by batch, then
     mark the file complete: :func:`crawler.ingest._load_file` with the parsing done."""
     for damage in prepared.damages:
@@ -127,9 +139,9 @@ def load_prepared(archive: Archive, path: Path, prepared: PreparedFile,
         log.info("%s", notice)
         report.notices.append(notice)
     records = prepared.records
-    for at in range(0, len(records), BATCH):
+    for at in range(0, len(records), batch):
         store_batch(archive, path.name, [(r.stored, r.parsed, r.blocked)
-                                         for r in records[at:at + BATCH]], report)
+                                         for r in records[at:at + batch]], report)
     if prepared.error is not None:
         log.error("%s", prepared.error)
         report.errors.append(prepared.error)
@@ -158,7 +170,8 @@ class HandOver:
         self.off = False
         self._handed: set[str] = set()
         self._pool: ProcessPoolExecutor | None = None
-        self._queue: queue.Queue[tuple[Path, Future[PreparedFile]] | None] = queue.Queue()
+        self._queue: queue.Queue[tuple[Path, list[Future[PreparedFile]]] | None] = \
+            queue.Queue()
         self._thread: threading.Thread | None = None
 
     def closed(self, path: Path) -> None:
@@ -178,6 +191,7 @@ class HandOver:
                 self.off = True
                 return
             files = [*left, path]
+            normalize_text("\u00e9")  # builds its table once, before the fork, not per worker
             # fork, in this (the main) thread: the workers inherit the imported parser; they
             # drop the inherited writer lock (an orphan must never hold it).
             self._pool = ProcessPoolExecutor(self.workers, mp_context=get_context("fork"),
@@ -186,9 +200,11 @@ class HandOver:
             if file.name in self._handed:
                 continue
             self._handed.add(file.name)
-            # From the file's start: the ledger's position filters at the store.
-            self._queue.put((file, self._pool.submit(
-                prepare_file, (file, self.config, self.max_payload, 0))))
+            # Every process takes a share of each file, so that the crawl's last file too is
+            # parsed on all of them. The ledger's position filters at the store.
+            self._queue.put((file, [self._pool.submit(
+                prepare_file, (file, self.config, self.max_payload, part, self.workers))
+                for part in range(self.workers)]))
         if self._thread is None:
             self._thread = threading.Thread(target=self._load_all, name="mediawatch-handover",
                                             daemon=True)
@@ -198,11 +214,12 @@ class HandOver:
         while (item := self._queue.get()) is not None:
             if self.off:
                 continue  # drain: what is left is loaded at the crawl's end
-            path, future = item
+            path, futures = item
             try:
-                prepared = future.result()
+                prepared = merged([f.result() for f in futures])
                 with Archive(self.db_path) as archive:
-                    load_prepared(archive, path, prepared, self.report)
+                    load_prepared(archive, path, prepared, self.report,
+                                  _stop_after() or BATCH)
             except Exception as exc:  # the ingest at the crawl's end takes over
                 log.error("loading %s while crawling failed (%s: %s); it is loaded at the "
                           "crawl's end", path.name, type(exc).__name__, exc)

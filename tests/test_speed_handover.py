@@ -18,7 +18,7 @@ from archive.warc.reader import list_warcs
 from archive.warc.writer import Exchange, RotatingWarcWriter
 from crawler.components.capture import WarcCapture
 from crawler.components.ingest import HANDED_OVER_STAT, IngestOnClose
-from crawler.handover import HandOver, load_prepared, prepare_file
+from crawler.handover import HandOver, load_prepared, merged, prepare_file
 from crawler.ingest import IngestReport, ingest_files
 from tests.test_ingest import article_html
 
@@ -73,7 +73,8 @@ def crawl(data: Path, handover: int) -> Crawler:
     crawler = crawler_for(data, MEDIAWATCH_HANDOVER_SIZE=handover)
     capture = crawler.get_extension(WarcCapture)
     ingest = crawler.get_extension(IngestOnClose)
-    assert capture is not None and ingest is not None
+    assert capture is not None
+    assert ingest is not None
     capture.spider_opened(crawler.spider)
     assert capture.writer is not None
     for n, (url, body, status, kind) in enumerate(pages()):
@@ -96,8 +97,8 @@ def test_files_closed_while_crawling_are_loaded_as_the_ordinary_ingest_would(
     files = list_warcs(tmp_path / "handed" / "warcs")
     assert len(files) > 3  # small files: several closed while the crawl went on
     stats = handed.stats.get_stats()
-    # Every file but the last was loaded by the hand-over; the last at the crawl's end.
-    assert stats[HANDED_OVER_STAT] == len(files) - 1
+    # Every file was loaded by the hand-over, the last one (closed at the end) too.
+    assert stats[HANDED_OVER_STAT] == len(files)
     assert sorted(stats["mediawatch/ingest/files"]) == sorted(p.name for p in files)
     with Archive(tmp_path / "handed" / "archive.db") as archive:
         entries = ledger.entries(archive)
@@ -129,8 +130,12 @@ def test_prepared_file_stores_what_the_ordinary_load_stores(tmp_path: Path) -> N
         writer.write_exchange(exchange(n, *page))
     path = writer.close()
     assert path is not None
-    prepared = prepare_file((path, None, 10**7, 0))
+    prepared = prepare_file((path, None, 10**7, 0, 1))
     assert all(r.stored.captured.body == b"" for r in prepared.records)  # bodies stay there
+    # Shared by three processes, each parsing every third record: the same once merged.
+    shares = [prepare_file((path, None, 10**7, part, 3)) for part in range(3)]
+    assert [sum(r.parsed is not None for r in s.records) for s in shares] == [5, 5, 4]
+    assert merged(shares) == prepared
     assert [r.blocked for r in prepared.records].count(True) == 1
     report = IngestReport()
     with Archive(tmp_path / "prepared.db") as archive:

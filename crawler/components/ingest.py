@@ -102,9 +102,9 @@ class IngestOnClose:
             if self.config_path and Path(self.config_path).is_file() else None
 
     def file_closed(self, path: Path, last: bool) -> None:
-        """Hand a file closed while the crawl goes on to the parser processes; the last
-        one is loaded at ``spider_closed`` with the rest."""
-        if last:
+        """Hand a file closed while the crawl goes on to the parser processes, and the last
+        one too when others were; a crawl of one file loads it at ``spider_closed``."""
+        if last and self.handover is None:
             return
         if self.handover is None:
             config = self.config()
