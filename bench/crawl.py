@@ -147,9 +147,11 @@ def main(argv: list[str] | None = None) -> None:
     args.add_argument("--pages", type=Path, help="real-page mode: a directory of pages")
     args.add_argument("--urls", type=int, nargs="+", default=[1000],
                       help="real-page mode: URLs served, one run per value [1000]")
+    args.add_argument("--no-naive", action="store_true",
+                      help="real-page mode: mediawatch only (memory at a large size)")
     opts = args.parse_args(argv)
     if opts.pages is not None:
-        compare_real(opts.pages, opts.urls, opts.concurrency)
+        compare_real(opts.pages, opts.urls, opts.concurrency, naive=not opts.no_naive)
         return
     pages = make_site(opts.articles)
     server, base = serve(pages)
@@ -303,8 +305,10 @@ def measured(cmd: list[str], env: dict[str, str] | None = None) -> Measured:
     return Measured(wall, cpu, peak)
 
 
-def compare_real(page_dir: Path, sizes: list[int], concurrency: int) -> None:
-    """The naive spider and ``mediawatch crawl`` on the same real pages, per size."""
+def compare_real(page_dir: Path, sizes: list[int], concurrency: int,
+                 naive: bool = True) -> None:
+    """The naive spider and ``mediawatch crawl`` on the same real pages, per size
+    (``naive=False``: mediawatch alone, its figures beside zeros)."""
     naive_script = Path(__file__).with_name("naive_spider.py")
     results = []
     for n in sizes:
@@ -325,8 +329,9 @@ def compare_real(page_dir: Path, sizes: list[int], concurrency: int) -> None:
                 sitemaps = ["{base}/sitemap.xml"]
                 allowed_domains = ["127.0.0.1"]
                 """))
-            naive = measured([sys.executable, str(naive_script), base, str(work / "naive"),
-                              str(concurrency)])
+            base_run = measured([sys.executable, str(naive_script), base,
+                                 str(work / "naive"), str(concurrency)]) \
+                if naive else Measured(float("nan"), 0.0, 0)
             mw = measured([sys.executable, "-m", "scheduler.cli", "--config", str(config),
                            "--data", str(work / "data"), "crawl"])
             with sqlite3.connect(work / "data" / "archive.db") as db:
@@ -334,12 +339,12 @@ def compare_real(page_dir: Path, sizes: list[int], concurrency: int) -> None:
         server.shutdown()
         server.server_close()
         results.append({
-            "urls": n, "naive_pages_per_s": round(fetched / naive.wall, 1),
+            "urls": n, "naive_pages_per_s": round(fetched / base_run.wall, 1),
             "mediawatch_pages_per_s": round(fetched / mw.wall, 1),
-            "ratio": round(naive.wall / mw.wall, 3),
-            "naive_cpu_ms_per_page": round(naive.cpu / fetched * 1000, 1),
+            "ratio": round(base_run.wall / mw.wall, 3),
+            "naive_cpu_ms_per_page": round(base_run.cpu / fetched * 1000, 1),
             "mediawatch_cpu_ms_per_page": round(mw.cpu / fetched * 1000, 1),
-            "naive_peak_mb": round(naive.peak_rss / 2**20),
+            "naive_peak_mb": round(base_run.peak_rss / 2**20),
             "mediawatch_peak_mb": round(mw.peak_rss / 2**20),
             "articles": {"pages": row[0], "new": row[1], "updated": row[2],
                          "duplicates": row[3]}})
