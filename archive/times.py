@@ -8,9 +8,26 @@ problem, with time zones and formats of their own: :mod:`crawler.pages.dates` re
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import re
+from datetime import UTC, datetime, timedelta
 
-__all__ = ["NaiveTimeError", "page_date_text", "parse_utc", "utc_text"]
+__all__ = [
+    "NaiveTimeError",
+    "RangeError",
+    "check_range",
+    "page_date_text",
+    "parse_moment",
+    "parse_utc",
+    "utc_text",
+]
+
+#: ``24h``, ``7d``, ``90 min``, ``2w``, optionally followed by ``ago``.
+_RELATIVE = re.compile(r"(\d{1,6})\s*(m|min|mins|minutes?|h|hours?|d|days?|w|weeks?)"
+                       r"(?:\s+ago)?", re.IGNORECASE)
+_UNITS = {"m": timedelta(minutes=1), "h": timedelta(hours=1), "d": timedelta(days=1),
+          "w": timedelta(weeks=1)}
+#: Words naming a whole day, as days before today.
+_DAY_WORDS = {"today": 0, "yesterday": 1}
 
 
 class NaiveTimeError(ValueError):
@@ -85,3 +102,63 @@ def page_date_text(value: datetime, precision: str | None, what: str = "datetime
     """
     text = utc_text(value, what, error)
     return text[:10] if precision == "day" else text
+
+
+class RangeError(ValueError):
+    """A time range whose start is after its end."""
+
+
+def parse_moment(text: str, now: datetime, *, end: bool = False) -> datetime:
+    """A date a user gives (``--since``, ``--until``, ``?since=``) as an aware UTC datetime.
+
+    Accepts ISO 8601 (:func:`parse_utc`), ``now``, ``today``, ``yesterday`` and relative
+    times before ``now``: ``24h``, ``7d``, ``90m`` (minutes), ``2w``, with or without
+    ``ago``. A whole day (a bare ``YYYY-MM-DD``, ``today``, ``yesterday``) starts at its
+    midnight (UTC); with ``end`` it ends at the **next** midnight, so that an end bound is
+    exclusive and still covers the day's last second. Other values are the moment itself.
+
+    >>> now = datetime(2026, 12, 2, 9, 30, tzinfo=UTC)
+    >>> parse_moment("24h", now).isoformat()
+    '2026-12-01T09:30:00+00:00'
+    >>> parse_moment("yesterday", now, end=True).isoformat()
+    '2026-12-02T00:00:00+00:00'
+
+    Raises :class:`ValueError` naming the accepted forms for anything else.
+    """
+    if now.tzinfo is None:
+        raise NaiveTimeError("now must be timezone-aware")
+    value = text.strip().lower() if isinstance(text, str) else ""
+    now = now.astimezone(UTC)
+    if value == "now":
+        return now
+    if value in _DAY_WORDS:
+        day = now.date() - timedelta(days=_DAY_WORDS[value])
+        return _day_bound(datetime(day.year, day.month, day.day, tzinfo=UTC), end)
+    relative = _RELATIVE.fullmatch(value)
+    if relative:
+        try:
+            return now - int(relative.group(1)) * _UNITS[relative.group(2)[0]]
+        except OverflowError:
+            raise ValueError(f"too far back: {text.strip()[:40]!r}") from None
+    try:
+        moment = parse_utc(value.upper())
+    except ValueError:
+        raise ValueError(f"not a date: {str(text).strip()[:40]!r} (use YYYY-MM-DD, an ISO "
+                         "time, today, yesterday, or 24h, 7d, 2w)") from None
+    return _day_bound(moment, end) if len(value) <= 10 else moment
+
+
+def _day_bound(midnight: datetime, end: bool) -> datetime:
+    if not end:
+        return midnight
+    try:
+        return midnight + timedelta(days=1)
+    except OverflowError:
+        raise ValueError(f"out of range: {midnight.date().isoformat()}") from None
+
+
+def check_range(since: datetime | None, until: datetime | None) -> None:
+    """Raise :class:`RangeError` when ``since`` is after ``until`` (an inverted range would
+    silently find nothing)."""
+    if since is not None and until is not None and since > until:
+        raise RangeError(f"since ({utc_text(since)}) is after until ({utc_text(until)})")

@@ -41,13 +41,15 @@ if TYPE_CHECKING:
 
 
 def scrapy_settings(config: Config, data_dir: Path, *, ingest: bool = True,
-                    log_file: Path | None = None) -> Settings:
-    """The project settings with this config, data directory and logging applied."""
+                    log_file: Path | None = None,
+                    extra: dict[str, Any] | None = None) -> Settings:
+    """The project settings with this config, data directory and logging applied
+    (``extra``: more settings, e.g. a cluster worker's, :mod:`crawler.components.workermode`)."""
     settings = Settings()
     settings.setmodule("crawler.settings", priority="project")
     settings.setdict({"MEDIAWATCH_CONFIG": config.path, "MEDIAWATCH_DATA": str(data_dir),
                       "MEDIAWATCH_INGEST": ingest, **config.crawl.scrapy_settings(),
-                      **config.evidence.scrapy_settings()},
+                      **config.evidence.scrapy_settings(), **(extra or {})},
                      priority="cmdline")
     if log_file is not None:
         log_file.parent.mkdir(parents=True, exist_ok=True)
@@ -75,10 +77,11 @@ class IngestProgress:
 def run_crawl(config: Config, sources: list[Source], data_dir: Path, *,
               log_file: Path | None = None, ingest: bool = True, scheduled: bool = False,
               progress: Callable[[int, int], None] | None = None,
+              extra: dict[str, Any] | None = None,
               ) -> list[tuple[Source, dict[str, Any]]]:
     """Crawl ``sources`` concurrently; block until done; each source's Scrapy stats."""
     process = CrawlerProcess(scrapy_settings(config, data_dir, ingest=ingest,
-                                             log_file=log_file))
+                                             log_file=log_file, extra=extra))
     crawlers = []
     tracker = IngestProgress(progress) if progress is not None else None
     handlers = []  # the dispatcher holds handlers weakly: keep them alive for the run

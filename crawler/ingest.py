@@ -43,8 +43,10 @@ from archive.faults import INGEST_STOP_AFTER, stop_here
 from archive.models import Article, Hints
 from archive.store import ledger, screenshots
 from archive.store.db import Archive, CaptureRef, Outcome
+from archive.store.workerstate import apply_crawl_state
 from archive.store.writerlock import close_inherited
 from archive.warc.cdxj import index_missing
+from archive.warc.crawlstate import is_state_file, read_crawl_state
 from archive.warc.importer import import_stamp, imported_source
 from archive.warc.payload import DEFAULT_MAX_PAYLOAD
 from archive.warc.reader import (
@@ -357,6 +359,9 @@ def _load_file(archive: Archive, path: Path, parser: Parser, report: IngestRepor
     if is_screenshot_file(path.name):
         _load_screenshots(archive, path, report)
         return
+    if is_state_file(path.name):
+        _load_crawl_state(archive, path, report)
+        return
     seen = ledger.position(archive, path.name)
     start = seen.loaded_to if seen is not None else 0
     try:
@@ -397,6 +402,21 @@ def _load_screenshots(archive: Archive, path: Path, report: IngestReport) -> Non
                                       f"{record.article_id} v{record.version}, a version "
                                       "not in the archive")
         ledger.advance(archive, path.name, len(found), path.stat().st_size)
+    ledger.finish(archive, path.name, path.stat().st_size)
+
+
+def _load_crawl_state(archive: Archive, path: Path, report: IngestReport) -> None:
+    """Apply a cluster worker's crawl-state record (:mod:`archive.warc.crawlstate`), then
+    mark the file complete; applying it again is harmless."""
+    try:
+        payloads = read_crawl_state(path)
+    except (OSError, ValueError, EOFError) as exc:  # damaged: the next crawl refetches
+        log.error("%s: cannot read crawl state (%s)", path.name, exc)
+        report.errors.append(f"{path.name}: cannot read crawl state ({exc})")
+        payloads = []
+    for payload in payloads:
+        report.records[path.name]["records"] += 1
+        report.records[path.name]["fetch_states"] += apply_crawl_state(archive, payload)
     ledger.finish(archive, path.name, path.stat().st_size)
 
 

@@ -46,6 +46,13 @@ MEDIAWATCH_TSA_WAIT = 30.0
 # Load finished WARC files into archive.db when the spider closes. Cluster workers turn this
 # off and leave ingest to one process.
 MEDIAWATCH_INGEST = True
+# Cluster worker mode (crawler/components/workermode.py): no archive.db; the crawl reads the
+# job's state snapshot, writes WARC files to its folder of the shared WARC directory and
+# its learned state into a crawl-state record there.
+MEDIAWATCH_WORKER = False
+MEDIAWATCH_STATE_DB = ""
+MEDIAWATCH_WARC_DIR = ""
+MEDIAWATCH_SHARED_WARCS = ""
 # Processes parsing articles at ingest (0: one per core, at most 8; MEDIAWATCH_PARSE_WORKERS
 # in the environment overrides that default).
 MEDIAWATCH_INGEST_WORKERS = 0

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -23,7 +23,8 @@ import click
 from archive.config.files import ConfigError
 from archive.config.sources import Config, load_config
 from archive.store.db import Archive
-from archive.times import parse_utc
+from archive.times import parse_moment
+from scheduler.cluster_cli import register as register_cluster
 from scheduler.edits_cli import register as register_edits
 from scheduler.errors import Mediawatch, NotFound
 from scheduler.evidence_cli import register as register_evidence
@@ -136,8 +137,11 @@ def _format(*choices: str) -> Callable[[_F], _F]:
 @click.argument("source_ids", nargs=-1)
 @click.option("--scheduled", is_flag=True,
               help="A scheduled run: honour per-feed poll intervals and source back-off.")
+@click.option("--cluster", "on_cluster", is_flag=True,
+              help="Enqueue the crawls for the cluster's workers instead (needs [cluster] "
+                   "redis_url or MEDIAWATCH_REDIS_URL).")
 @pass_ctx
-def crawl(ctx: Context, source_ids: tuple[str, ...], scheduled: bool) -> None:
+def crawl(ctx: Context, source_ids: tuple[str, ...], scheduled: bool, on_cluster: bool) -> None:
     """Crawl now: every source, or the SOURCE_IDS named. Prints a summary per source."""
     from crawler.crawl import crawl_and_ingest
     from scheduler.monitor.delivery import alert_lines
@@ -146,6 +150,11 @@ def crawl(ctx: Context, source_ids: tuple[str, ...], scheduled: bool) -> None:
     sources = [config.source(s) for s in source_ids] if source_ids else list(config.sources)
     if not sources:
         raise ConfigError(config.path, None, None, "no sources configured")
+    if on_cluster:
+        from scheduler.cluster_cli import enqueue_now
+
+        enqueue_now(ctx, sources, scheduled)
+        return
     with ExitStack() as stack:  # the total is known once the crawl has written its files
         progress = progress_once_known(stack, "loading WARC files")
         summary = crawl_and_ingest(config, sources, ctx.data_dir, scheduled=scheduled,
@@ -168,24 +177,39 @@ def crawl(ctx: Context, source_ids: tuple[str, ...], scheduled: bool) -> None:
 # --------------------------------------------------------------------------- read side
 
 
-def parse_day(value: str | None, *, end: bool = False) -> datetime | None:
-    """A ``--since/--until`` value: ISO date or datetime; a bare date covers the whole day."""
+def parse_day(value: str | None, *, end: bool = False, name: str = "--since",
+              now: datetime | None = None) -> datetime | None:
+    """A ``--since/--until`` value: ISO date or time, ``today``, ``yesterday`` or a time
+    back from now (``24h``, ``7d``, ``2w``); a bare date or day word covers the whole day,
+    so an ``end`` bound is the next midnight (exclusive) (:func:`archive.times.parse_moment`).
+    """
     if value is None:
         return None
     try:
-        parsed = parse_utc(value)
-    except ValueError:
-        raise click.BadParameter(f"not a date: {value!r} (use YYYY-MM-DD)") from None
-    if len(value) <= 10 and end:
-        parsed = datetime.combine(parsed.date(), time.max)
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        return parse_moment(value, now or datetime.now(UTC), end=end)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint=name) from None
+
+
+def parse_range(since: str | None, until: str | None) -> tuple[datetime | None,
+                                                                datetime | None]:
+    """``--since`` and ``--until`` read against one clock; an inverted range is an error
+    (one line, exit 2), not an empty result."""
+    now = datetime.now(UTC)
+    start, stop = parse_day(since, now=now), parse_day(until, end=True, name="--until", now=now)
+    if start is not None and stop is not None and start >= stop:
+        from archive.store.query import QueryError
+
+        raise QueryError(f"--since {since} is not before --until {until}")
+    return start, stop
 
 
 @main.command("search")
 @click.argument("query")
 @click.option("--source", help="Only this source id.")
-@click.option("--since", help="Published on or after (YYYY-MM-DD or ISO datetime).")
-@click.option("--until", help="Published on or before.")
+@click.option("--since", help="Published on or after: YYYY-MM-DD, ISO time, today, "
+              "yesterday, or back from now: 24h, 7d, 2w.")
+@click.option("--until", help="Published on or before (same forms).")
 @click.option("--lang", "language", help="Language code, e.g. en, ru, tr.")
 @click.option("--sort", type=click.Choice(["relevance", "newest"]), default="relevance",
               show_default=True)
@@ -196,12 +220,14 @@ def search_cmd(ctx: Context, query: str, source: str | None, since: str | None,
                until: str | None, language: str | None, sort: str, limit: int,
                fmt: str) -> None:
     """Full-text search: words, "phrases", AND/OR/NOT, prefix*, title:word."""
+    from archive.store.known import check_known
     from archive.store.search import SearchQuery, search_page
 
-    q = SearchQuery(text=query, source=source, since=parse_day(since),
-                    until=parse_day(until, end=True), language=language, sort=sort,
-                    limit=limit)
+    start, stop = parse_range(since, until)
+    q = SearchQuery(text=query, source=source, since=start, until=stop, language=language,
+                    sort=sort, limit=limit)
     with ctx.reader() as archive:
+        check_known(archive.db.conn, source=source, language=language)
         page = search_page(archive, q)
     hits = page.hits
     if fmt == "json":
@@ -221,9 +247,14 @@ def search_cmd(ctx: Context, query: str, source: str | None, since: str | None,
 @_format("text", "json")
 @pass_ctx
 def show(ctx: Context, url_or_id: str, fmt: str) -> None:
-    """One article by id or by any URL it is known under, with versions and captures."""
+    """One article by id (or an unambiguous start of it) or by any URL it is known under,
+    with versions and captures."""
+    from archive.store.prefix import resolve_prefix
+
     with ctx.reader() as archive:
         record = archive.show(url_or_id)
+        if record is None and (full := resolve_prefix(archive.db.conn, url_or_id)):
+            record = archive.show(full)
     if record is None:
         raise NotFound(f"no article known under {url_or_id!r}")
     click.echo(to_json(record) if fmt == "json" else article_text(record))
@@ -256,8 +287,12 @@ def extract(ctx: Context, path: Path, url: str | None, source_id: str | None,
 @pass_ctx
 def export(ctx: Context, fmt: str, query: str | None, output: Path | None, sign: bool) -> None:
     """Every article (or the matches of --query): the show fields without versions and
-    captures; or, as wacz, their captures packed for replay tools."""
-    from archive.store.records import EXPORT_FIELDS
+    captures, then provenance (capture_time, warc_file, warc_offset, payload_digest,
+    replay_url, edited, cluster_id); or, as wacz, their captures packed for replay tools."""
+    from archive.store.provenance import EXPORT_COLUMNS, export_rows
+    from archive.store.records import export_sql
+    from archive.store.search import fts_expression
+    from scheduler.monitor.links import resolve_origins
 
     if sign and fmt != "wacz":
         raise click.UsageError("--sign applies to --format wacz only")
@@ -276,12 +311,15 @@ def export(ctx: Context, fmt: str, query: str | None, output: Path | None, sign:
         with ExitStack() as stack, progress_bar(archive.count(query), "exporting articles") as bar:
             out = stack.enter_context(open(output, "w", encoding="utf-8", newline="")) \
                 if output else None
-            rows = counted(archive.export(query), bar)
+            # Replay links name the origin of [web] replay_url or of the last `serve`.
+            origin = resolve_origins(ctx.watchlists().web, ctx.data_dir).replay_url
+            sql = export_sql(fts_expression(query) if query is not None else None)
+            rows = counted(export_rows(archive.db.conn, sql, origin), bar)
             if fmt == "jsonl":
                 for line in to_jsonl(rows):
                     click.echo(line, file=out)
             else:
-                click.echo(to_csv(rows, EXPORT_FIELDS), nl=False, file=out)
+                click.echo(to_csv(rows, EXPORT_COLUMNS), nl=False, file=out)
 
 
 # --------------------------------------------------------------------------- operations
@@ -366,17 +404,20 @@ def _print_rows(rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: str
               help="Port of the web interface.")
 @click.option("--replay-port", type=click.IntRange(0, 65535), default=8081, show_default=True,
               help="Port of replay, a separate origin for archived pages.")
+@click.option("--workers", type=click.IntRange(1, 256), default=None,
+              help="Worker processes serving both origins [default: one per core].")
 @click.option("--allowed-host", "allowed", multiple=True, metavar="NAME",
               help="Also answer requests for this host name (repeatable); by default only "
               "the bound address, and localhost/127.0.0.1 when it is loopback.")
 @pass_ctx
-def serve(ctx: Context, host: str, port: int, replay_port: int,
+def serve(ctx: Context, host: str, port: int, replay_port: int, workers: int | None,
           allowed: tuple[str, ...]) -> None:
     """Serve the web interface and replay (two origins) until Ctrl-C or SIGTERM."""
     from archive.replay.app import create_replay_app
-    from archive.web.app import create_app, port_in_use
-    from archive.web.app import serve as serve_apps
+    from archive.web.app import create_app
     from archive.web.hosts import allowed_hosts
+    from archive.web.serving import default_workers, port_in_use
+    from archive.web.serving import serve as serve_apps
     from scheduler.errors import CommandError
 
     try:
@@ -385,8 +426,11 @@ def serve(ctx: Context, host: str, port: int, replay_port: int,
         raise click.BadParameter(str(exc), param_hint="--allowed-host") from exc
     shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
     origin = f"http://{shown}:{replay_port}"
+    from scheduler.monitor.delivery import atom_feed
+
     ui = create_app(ctx.data_dir, ctx.config_path, origin,
-                    source_rows=web_source_rows(ctx.config_path), hosts=hosts)
+                    source_rows=web_source_rows(ctx.config_path), hosts=hosts,
+                    watchlists_path=ctx.watchlists_path, feed_writer=atom_feed)
     replay = create_replay_app(ctx.data_dir, hosts=hosts, max_payload=ctx.max_page_size(),
                                ui_origin=f"http://{shown}:{port}")
     for number, option in ((port, "--port"), (replay_port, "--replay-port")):
@@ -397,8 +441,10 @@ def serve(ctx: Context, host: str, port: int, replay_port: int,
 
         write_serve_origins(ctx.data_dir, f"http://{shown}:{port}", origin)
     try:
+        count = workers or default_workers()
         serve_apps([(ui, host, port), (replay, host, replay_port)], on_started=lambda: click.echo(
-            f"web interface http://{shown}:{port}/  replay {origin}/  (Ctrl-C stops)"))
+            f"web interface http://{shown}:{port}/  replay {origin}/  ({count} worker"
+            f"{'s' if count > 1 else ''}; Ctrl-C stops)"), workers=count)
     except OSError as exc:  # a port in use: serve raises a bare OSError naming no path
         raise CommandError(f"{host}:{port}/{replay_port}: {exc}") from exc
 
@@ -418,6 +464,7 @@ def demo(ctx: Context, port: int) -> None:
 register_edits(main)
 register_evidence(main)
 register_warc(main)
+register_cluster(main)
 
 if __name__ == "__main__":
     main()

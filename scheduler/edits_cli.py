@@ -79,7 +79,8 @@ def diff(ctx: Context, url_or_id: str, start: int | None, end: int | None, fmt: 
 
 
 @click.command()
-@click.option("--since", help="Only edits fetched on or after (YYYY-MM-DD or ISO datetime).")
+@click.option("--since", help="Only edits fetched on or after: YYYY-MM-DD, ISO time, "
+              "today, yesterday, or back from now: 24h, 7d.")
 @click.option("--kind", "kinds", multiple=True, type=click.Choice(KINDS),
               help="Only edits with a change of this kind (repeatable).")
 @click.option("--source", help="Only this source id.")
@@ -99,6 +100,10 @@ def edits(ctx: Context, since: str | None, kinds: tuple[str, ...], source: str |
     if dates and (since or kinds):
         raise click.UsageError("--dates takes --source and --limit only")
     with ctx.reader() as archive:
+        if source:
+            from archive.store.known import check_known
+
+            check_known(archive.db.conn, source=source)
         if dates:
             rows = date_flags(archive.db.conn, source=source, limit=limit)
         else:

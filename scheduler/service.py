@@ -36,6 +36,10 @@ How it works:
   to :data:`KILL_GRACE` seconds, then killed; those that did not finish cleanly are logged
   as failed, reason ``interrupted``.
 * Logs go to stderr and ``<data>/logs/schedule-YYYYMMDD.log`` (UTC dates and times).
+* **Cluster mode** (``[cluster] redis_url`` or ``MEDIAWATCH_REDIS_URL``): a due source is
+  enqueued for the crawl workers with its crawl-state snapshot
+  (:mod:`scheduler.cluster.enqueue`) instead of crawled in a subprocess; a source whose
+  last job is still queued or running is not enqueued again.
 """
 
 from __future__ import annotations
@@ -260,8 +264,18 @@ class Service:
         return {sid: t for sid, t in found.items() if t is not None}
 
     def _run_source(self, source_id: str) -> None:
-        """One scheduled crawl (runs in an executor thread): spawn, time-limit, log."""
+        """One scheduled crawl (runs in an executor thread): spawn, time-limit, log; in
+        cluster mode, a job on the queue instead (:mod:`scheduler.cluster.enqueue`)."""
         config = self.config
+        if (cluster := config.cluster_settings).enabled:
+            from scheduler.cluster import connect
+            from scheduler.cluster.enqueue import enqueue_crawls
+
+            for done in enqueue_crawls(connect(cluster.redis_url or ""), cluster, config,
+                                       [config.source(source_id)],
+                                       self.data_dir / "archive.db", scheduled=True):
+                log.info("%s", done.line())
+            return
         started = self.clock()
         run_log = self.data_dir / "logs" / "runs" / f"{source_id}-{started:%Y%m%d}.log"
         run_log.parent.mkdir(parents=True, exist_ok=True)

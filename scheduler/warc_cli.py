@@ -80,6 +80,12 @@ def ingest(ctx: Context, follow: bool, interval: float) -> None:
     def summary(report: IngestReport) -> None:
         _echo_report("ingested", report)
         stamp_pending_files(ctx, config)  # [evidence] tsa_url: tokens the TSA still owes
+        if follow:  # cluster workers deliver no alerts: the ingest that loads their files does
+            from scheduler.monitor.delivery import alert_lines
+
+            for line in alert_lines(ctx.data_dir, ctx.watchlists_path, datetime.now(UTC),
+                                    warn=lambda message: click.echo(message, err=True)):
+                click.echo(line)
 
     if not follow:
         with ctx.archive() as archive:
@@ -96,8 +102,8 @@ def ingest(ctx: Context, follow: bool, interval: float) -> None:
 
 @click.command()
 @click.argument("url")
-@click.option("--at", "at", help="Capture nearest this time (YYYYmmddHHMMSS or ISO date); "
-              "default: the latest.")
+@click.option("--at", "at", help="Capture nearest this time (YYYYmmddHHMMSS, ISO date, or "
+              "back from now: 24h, 7d, yesterday); default: the latest.")
 @click.option("--raw", is_flag=True, help="Body bytes as stored to stdout (status line and "
               "headers to stderr).")
 @click.option("--info", is_flag=True, help="Print the capture it would serve as JSON "
@@ -112,11 +118,16 @@ def replay(ctx: Context, url: str, at: str | None, raw: bool, info: bool) -> Non
     from archive.replay.info import capture_info, distance_note
     from archive.replay.lookup import ReplayStore
     from archive.replay.rules import parse_when
+    from archive.times import parse_moment, utc_text
 
     try:
         when = parse_when(at) if at else datetime.max.replace(tzinfo=UTC)
     except ValueError as exc:  # parse_when signals a bad timestamp with a bare ValueError
-        raise click.BadParameter(str(exc), param_hint="'--at'") from None
+        try:  # a relative time (24h, 7d, yesterday): the moment it names, now
+            when = parse_moment(at or "", datetime.now(UTC))
+        except ValueError:
+            raise click.BadParameter(str(exc), param_hint="'--at'") from None
+        at = utc_text(when)
     found = ReplayStore(ctx.data_dir, ctx.max_page_size()).lookup(url, when)
     if found is None:
         raise NotFound(f"{url}: not in the archive")

@@ -7,7 +7,15 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from archive.store.schema import ArchiveError
-from archive.times import NaiveTimeError, page_date_text, parse_utc, utc_text
+from archive.times import (
+    NaiveTimeError,
+    RangeError,
+    check_range,
+    page_date_text,
+    parse_moment,
+    parse_utc,
+    utc_text,
+)
 
 MOMENT = datetime(2020, 11, 29, 20, 25, tzinfo=UTC)
 
@@ -79,3 +87,48 @@ def test_page_date_text_keeps_a_day_a_day() -> None:
     assert parse_utc(page_date_text(day, "day")) == day
     with pytest.raises(NaiveTimeError):
         page_date_text(datetime(2022, 3, 15), "day")
+
+
+# --------------------------------------------------------------------------- parse_moment
+
+NOW = datetime(2026, 12, 2, 9, 30, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("text", "start", "end"),
+    [
+        pytest.param("24h", NOW - timedelta(hours=24), NOW - timedelta(hours=24), id="hours"),
+        pytest.param("7d", NOW - timedelta(days=7), NOW - timedelta(days=7), id="days"),
+        pytest.param("7 days ago", NOW - timedelta(days=7), NOW - timedelta(days=7), id="ago"),
+        pytest.param("2w", NOW - timedelta(weeks=2), NOW - timedelta(weeks=2), id="weeks"),
+        pytest.param("90m", NOW - timedelta(minutes=90), NOW - timedelta(minutes=90),
+                     id="minutes"),
+        pytest.param("now", NOW, NOW, id="now"),
+        pytest.param("Yesterday", datetime(2026, 12, 1, tzinfo=UTC),
+                     datetime(2026, 12, 2, tzinfo=UTC), id="yesterday-whole-day"),
+        pytest.param("today", datetime(2026, 12, 2, tzinfo=UTC),
+                     datetime(2026, 12, 3, tzinfo=UTC), id="today"),
+        pytest.param("2026-11-01", datetime(2026, 11, 1, tzinfo=UTC),
+                     datetime(2026, 11, 2, tzinfo=UTC), id="day-end-is-next-midnight"),
+        pytest.param("2026-11-01T10:00+03:00", datetime(2026, 11, 1, 7, tzinfo=UTC),
+                     datetime(2026, 11, 1, 7, tzinfo=UTC), id="iso-time-exact"),
+    ],
+)
+def test_parse_moment(text: str, start: datetime, end: datetime) -> None:
+    assert parse_moment(text, NOW) == start
+    assert parse_moment(text, NOW, end=True) == end
+
+
+@pytest.mark.parametrize("text", ["last tuesday", "", "24", "h", "-1d", "999999w",
+                                  "9999-12-31"])
+def test_parse_moment_rejects_with_value_error(text: str) -> None:
+    with pytest.raises(ValueError, match=r"not a date|too far|out of range"):
+        parse_moment(text, NOW, end=True)
+
+
+def test_parse_moment_needs_an_aware_now_and_check_range() -> None:
+    with pytest.raises(NaiveTimeError):
+        parse_moment("24h", NOW.replace(tzinfo=None))
+    check_range(NOW - timedelta(days=1), NOW)
+    with pytest.raises(RangeError):
+        check_range(NOW, NOW - timedelta(days=1))

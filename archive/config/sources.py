@@ -10,23 +10,33 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from archive.config.cluster import ClusterSettings, parse_cluster
 from archive.config.evidence import EvidenceSettings, parse_evidence
 from archive.config.files import ConfigError, no_unknown, parse_toml, read_text
+from archive.config.profiles import (
+    SELECTOR_FIELDS,
+    Profile,
+    check_windows,
+    load_profile_file,
+    parse_language,
+    parse_profiles,
+    parse_selectors,
+    parse_timezone,
+)
 from archive.config.schedules import parse_duration, parse_schedule
+
+if TYPE_CHECKING:
+    from datetime import datetime
 
 __all__ = ["SELECTOR_FIELDS", "Config", "CrawlSettings", "Source", "load_sources",
            "parse_size", "parse_sources"]
 
 SOURCE_ID = re.compile(r"^[a-z0-9_-]+$")
-SELECTOR_FIELDS = frozenset(
-    {"title", "published", "modified", "authors", "lead", "body", "section", "tags", "short_url"}
-)
 SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMG]?B?)\s*$", re.IGNORECASE)
 _SIZE_UNITS = {"": 1, "B": 1, "K": 1024, "KB": 1024, "M": 1024**2, "MB": 1024**2,
                "G": 1024**3, "GB": 1024**3}
@@ -122,6 +132,29 @@ class Source:
     requisites: bool | None = None
     # None: the [crawl] table's screenshots decides.
     screenshots: bool | None = None
+    # Dated site profiles (archive.config.profiles), oldest first; :meth:`at` applies one.
+    profiles: tuple[Profile, ...] = ()
+    # The furniture rules of the applied profile (regexes; see archive.config.profiles).
+    drop: tuple[str, ...] = ()
+    title_strip: tuple[str, ...] = ()
+    tags_exclude: tuple[str, ...] = ()
+    authors_exclude: tuple[str, ...] = ()
+    # The window of the profile :meth:`at` applied ("2024-01-01.."), None: the source's own keys.
+    profile: str | None = None
+
+    def at(self, when: datetime | None) -> Source:
+        """This source as parsed for a capture made at ``when`` (None: now): the fields of
+        the dated profile valid then replace the source's own; with none valid, the source's
+        own ``selectors``/``date_format``/``timezone`` apply, unchanged."""
+        found = next((p for p in self.profiles if p.covers(when)), None)
+        if found is None:
+            return self
+        return replace(
+            self, selectors={**self.selectors, **found.selectors},
+            date_format=found.date_format or self.date_format,
+            timezone=found.timezone or self.timezone, language=found.language or self.language,
+            drop=found.drop, title_strip=found.title_strip, tags_exclude=found.tags_exclude,
+            authors_exclude=found.authors_exclude, profile=found.label)
 
     def follows(self, url: str) -> bool:
         """True when ``url`` matches one of the ``follow`` regexes (all URLs when none set)."""
@@ -149,6 +182,13 @@ class Config:
     crawl: CrawlSettings
     sources: tuple[Source, ...]
     evidence: EvidenceSettings = field(default_factory=EvidenceSettings)
+    #: ``[cluster]`` as written in the file; :attr:`cluster_settings` applies the environment.
+    cluster: ClusterSettings = field(default_factory=ClusterSettings)
+
+    @property
+    def cluster_settings(self) -> ClusterSettings:
+        """``[cluster]`` with ``MEDIAWATCH_REDIS_URL`` applied: the cluster mode in force."""
+        return self.cluster.from_environment()
 
     def source(self, source_id: str) -> Source:
         """The source with this id; :class:`ConfigError` naming the known ids otherwise."""
@@ -164,13 +204,24 @@ def load_sources(path: str | Path) -> Config:
     path = Path(path)
     text = read_text(path)
     assert text is not None  # missing_ok is off: a missing file raised
-    return parse_sources(text, path)
+    config = parse_sources(text, path)
+    return replace(config, sources=tuple(_with_profile_file(src, path.parent / "profiles")
+                                         for src in config.sources))
+
+
+def _with_profile_file(src: Source, folder: Path) -> Source:
+    """``src`` with the profiles of ``folder/<id>.toml`` (if any) after its inline ones."""
+    dated = load_profile_file(folder / f"{src.id}.toml", src.id)
+    if not dated:
+        return src
+    return replace(src, profiles=check_windows((*src.profiles, *dated),
+                                               folder / f"{src.id}.toml", src.id))
 
 
 def parse_sources(text: str, path: str | Path = "<string>") -> Config:
     """Validate TOML ``text`` into a :class:`Config` (pure; ``path`` is only for messages)."""
     data = parse_toml(text, path)
-    no_unknown(data, {"crawl", "source", "evidence"}, path, None)
+    no_unknown(data, {"crawl", "source", "evidence", "cluster"}, path, None)
     crawl = _parse_crawl(data.get("crawl", {}), path)
     raw_sources = data.get("source", [])
     if not isinstance(raw_sources, list):
@@ -182,7 +233,8 @@ def parse_sources(text: str, path: str | Path = "<string>") -> Config:
             raise ConfigError(path, src.id, "id", "duplicate source id")
         seen.add(src.id)
     return Config(path=str(path), crawl=crawl, sources=sources,
-                  evidence=parse_evidence(data.get("evidence", {}), path))
+                  evidence=parse_evidence(data.get("evidence", {}), path),
+                  cluster=parse_cluster(data.get("cluster", {}), str(path)))
 
 
 # Keys for which 0 would stop the crawl or every request: a limit, not an "off" switch.
@@ -245,7 +297,7 @@ def _duration(value: Any, path: str | Path, key: str) -> float:
 
 _SOURCE_KEYS = {"id", "name", "feeds", "sitemaps", "sections", "follow", "allowed_domains",
                 "schedule", "language", "selectors", "date_format", "allow_private",
-                "timezone", "requisites", "screenshots"}
+                "timezone", "requisites", "screenshots", "profile"}
 
 
 def _parse_source(raw: Any, path: str | Path, index: int) -> Source:
@@ -292,13 +344,7 @@ def _parse_source(raw: Any, path: str | Path, index: int) -> Source:
     except ConfigError as exc:
         raise ConfigError(path, sid, "schedule", exc.msg) from None
 
-    selectors = raw.get("selectors", {})
-    if not isinstance(selectors, dict):
-        raise ConfigError(path, sid, "selectors", "must be a table ([source.selectors])")
-    no_unknown(selectors, SELECTOR_FIELDS, path, sid, "selectors.")
-    for key, sel in selectors.items():
-        if not isinstance(sel, str) or not sel.strip():
-            raise ConfigError(path, sid, f"selectors.{key}", "must be a non-empty selector")
+    selectors = parse_selectors(raw.get("selectors", {}), path, sid)
 
     allow_private = raw.get("allow_private")
     if allow_private is not None and not isinstance(allow_private, bool):
@@ -310,16 +356,8 @@ def _parse_source(raw: Any, path: str | Path, index: int) -> Source:
     if screenshots is not None and not isinstance(screenshots, bool):
         raise ConfigError(path, sid, "screenshots", "must be true or false")
 
-    language = text("language")
-    if language is not None and not re.match(r"^[a-z]{2,3}(-[A-Za-z0-9]+)?$", language):
-        raise ConfigError(path, sid, "language", f"not a language code: {language!r}")
-    zone = text("timezone")
-    if zone is not None:
-        try:
-            ZoneInfo(zone)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ConfigError(path, sid, "timezone", f"unknown time zone {zone!r} (use an "
-                              "IANA name such as Europe/Moscow)") from None
+    language = parse_language(text("language"), path, sid)
+    zone = parse_timezone(text("timezone"), path, sid)
     src = Source(
         id=sid,
         name=text("name") or sid,
@@ -330,12 +368,13 @@ def _parse_source(raw: Any, path: str | Path, index: int) -> Source:
         allowed_domains=tuple(d.lower() for d in strings("allowed_domains")),
         schedule=schedule,
         language=language,
-        selectors=dict(selectors),
+        selectors=selectors,
         date_format=text("date_format"),
         timezone=zone,
         allow_private=allow_private,
         requisites=requisites,
         screenshots=screenshots,
+        profiles=parse_profiles(raw.get("profile", []), path, sid),
     )
     if not src.start_urls:
         raise ConfigError(path, sid, "feeds", "needs at least one feed, sitemap or section")

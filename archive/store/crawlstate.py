@@ -154,6 +154,21 @@ def source_states_from(rows: list[tuple[Any, ...]]) -> dict[str, SourceState]:
     return {r[0]: SourceState(r[0], r[1], int(r[2]), _time(r[3]), r[4]) for r in rows}
 
 
+def source_state_at(db_path: Path, source_id: str) -> SourceState | None:
+    """The recorded state of ``source_id`` in the database at ``db_path`` (the archive or a
+    cluster job's snapshot), read-only; None without one."""
+    if not db_path.is_file():
+        return None
+    conn = connect(db_path, readonly=True)
+    try:
+        rows = conn.execute(f"{_SOURCE_SQL} WHERE source = ?", [source_id]).fetchall()
+    except sqlite3.OperationalError:  # no such table: an empty snapshot, an old archive
+        rows = []
+    finally:
+        conn.close()
+    return source_states_from([tuple(r) for r in rows]).get(source_id)
+
+
 def source_states(archive: Archive) -> dict[str, SourceState]:
     """Every recorded source state."""
     return source_states_from([tuple(r) for r in archive.db.execute(_SOURCE_SQL).fetchall()])

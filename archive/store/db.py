@@ -252,9 +252,8 @@ class Archive:
         try:
             with self.transaction():
                 for table in OPERATIONAL_TABLES:
-                    columns = ", ".join(f'"{c}"' for c in self.db[table].columns_dict)
-                    self.db.execute(f"INSERT INTO main.{table} ({columns})"
-                                    f" SELECT {columns} FROM old.{table}")
+                    self.db.execute(_carry_sql(table, list(self.db[table].columns_dict),
+                                               self.db[table].count > 0))
         finally:
             self.db.execute("DETACH DATABASE old")
 
@@ -339,3 +338,19 @@ def _writer_lock(path: Path) -> contextlib.AbstractContextManager[None]:
         log.warning("%s is being rebuilt by mediawatch reindex%s; waiting for it to finish",
                     path, f" (pid {pid})" if pid else "")
     return writer_lock(path, on_wait=waiting)
+
+
+def _carry_sql(table: str, names: list[str], filled: bool) -> str:
+    """Copy ``old.<table>`` into ``main.<table>`` for :meth:`Archive.carry_over`. Tables
+    the WARC files filled already (a cluster worker's crawl-state records: runs, fetch and
+    source states) keep one row per run or URL: the old archive's row wins, a run already
+    there is not logged twice (ids are renumbered then)."""
+    columns = ", ".join(f'"{c}"' for c in names)
+    if not filled:
+        return f"INSERT INTO main.{table} ({columns}) SELECT {columns} FROM old.{table}"
+    if table == "runs":
+        kept = ", ".join(f'"{c}"' for c in names if c != "id")
+        return (f"INSERT INTO main.runs ({kept}) SELECT {kept} FROM old.runs AS o"
+                " WHERE NOT EXISTS (SELECT 1 FROM main.runs AS m WHERE m.source IS o.source"
+                " AND m.started IS o.started) ORDER BY o.id")
+    return f"INSERT OR REPLACE INTO main.{table} ({columns}) SELECT {columns} FROM old.{table}"

@@ -332,9 +332,11 @@ class RotatingWarcWriter:
         return WrittenExchange(location, response_id, written, digest, profile)
 
     def write_resource(self, uri: str, payload: bytes, content_type: str, when: datetime,
-                       headers: dict[str, str] | None = None) -> WarcLocation:
+                       headers: dict[str, str] | None = None,
+                       record_type: str = "resource") -> WarcLocation:
         """Write one ``resource`` record (a screenshot: content made by mediawatch, not
-        fetched) with the extra WARC ``headers`` (``WARC-Refers-To`` and the like).
+        fetched) with the extra WARC ``headers`` (``WARC-Refers-To`` and the like);
+        ``record_type`` ``metadata`` for what a crawl learned (a cluster worker's state).
 
         Rotation happens before the record, as for exchanges; a write that fails (a full
         disk) cuts the file back to where the record began."""
@@ -342,7 +344,7 @@ class RotatingWarcWriter:
             assert self._file is not None
             assert self._writer is not None
             record = self._writer.create_warc_record(
-                uri, "resource", payload=io.BytesIO(payload), length=len(payload),
+                uri, record_type, payload=io.BytesIO(payload), length=len(payload),
                 warc_content_type=content_type,
                 warc_headers_dict={"WARC-Record-ID": _record_id(), "WARC-Date": warc_date(when),
                                    **(headers or {})})

@@ -21,6 +21,10 @@ Pages (HTML) and their JSON twins under ``/api/``:
 ``/edits`` and ``/api/edits``
     the archive's recent edits (versions after the first), newest first, each with the
     kinds of its changes (:mod:`archive.diffs`); ``?since=``, ``?kind=``, ``?source=``.
+``/watchlists/``, ``/watchlists/<name>``, ``/api/watchlists/<name>`` and ``/watchlists/<name>.atom``
+    the morning view: each watchlist's new and changed articles since ``?since=`` (an ISO
+    time, ``yesterday``, ``24h``; default the last 24 h), with a "since my last visit"
+    link kept in the browser's localStorage (:mod:`archive.web.watch`).
 ``/replay-frame/<YYYYmmddHHMMSS>/<url>``
     a banner this origin owns above an ``<iframe sandbox>`` showing the capture from the
     replay origin, which is another port: archived pages must never share cookies, storage
@@ -30,8 +34,9 @@ Pages (HTML) and their JSON twins under ``/api/``:
     streamed row by row.
 
 Errors: a bad query or parameter is a 400 with a one-line message (JSON under ``/api/`` and
-for exports), an unknown article a 404. Each request opens the archive read-only, so the
-interface never writes and runs beside crawls.
+for exports), an unknown article a 404. The archive is only ever opened read-only (one
+connection kept per thread of each worker, :mod:`archive.web.pool`; a streamed export has
+its own), so the interface never writes and runs beside crawls.
 
 This module holds the app (:func:`create_app`: routes, handlers, error pages) and
 :func:`serve`; the query parameters are read by :mod:`archive.web.query`, what each page
@@ -40,11 +45,9 @@ shows is built by :mod:`archive.web.views`.
 
 from __future__ import annotations
 
-import asyncio
-import errno
 import json
-import signal
-from collections.abc import Callable, Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -60,26 +63,36 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
+from archive.config.files import ConfigError
+from archive.config.watchlists import Watchlist, Watchlists, WebLinks, load_watchlists
 from archive.replay.info import citation
 from archive.replay.lookup import ReplayStore
 from archive.replay.rules import parse_timestamp, replay_path
 from archive.store import facets
 from archive.store.connection import connect
 from archive.store.db import Archive
+from archive.store.known import check_known, known_values
 from archive.store.schema import ArchiveError
 from archive.store.screenshots import location as screenshot_location
 from archive.store.search import QueryError
+from archive.times import parse_moment, utc_text
 from archive.warc.screenshots import read_screenshot
 from archive.web.hosts import UI_HEADERS, HostGuard
+from archive.web.pool import ReadPool
 from archive.web.query import filter_params, parse_filters
+from archive.web.serving import port_in_use, serve
 from archive.web.views import (
     article_view,
     day_chart,
     edits_view,
     export_lines,
+    highlight,
+    page_numbers,
     search_view,
     sources_view,
+    zoned,
 )
+from archive.web.watch import DEFAULT_SINCE, WATCH_LIMIT, feed_rows, watchlist_view
 
 if TYPE_CHECKING:
     import sqlite3
@@ -88,12 +101,21 @@ if TYPE_CHECKING:
 
     from archive.web.views import SourceRows
 
-__all__ = ["Settings", "create_app", "serve"]
+__all__ = ["FeedWriter", "Settings", "create_app", "port_in_use", "serve"]
 
 HERE = Path(__file__).parent
 
+#: Seconds the search form's source and language choices are kept (:class:`Choices`).
+CHOICES_TTL = 60.0
+
 # The export formats and their media types; any other suffix is a 404.
 EXPORT_TYPES = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson; charset=utf-8"}
+
+
+#: Writes an Atom document: ``(name, subtitle, rows, now, origins=WebLinks) -> bytes``
+#: (the alert feeds' writer, :func:`scheduler.monitor.delivery.atom_feed`, which the CLI
+#: passes in: the archive does not import the scheduler).
+FeedWriter = Callable[..., bytes]
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +126,8 @@ class Settings:
     config_path: Path
     replay_origin: str
     source_rows: SourceRows | None
+    watchlists_path: str | None = None
+    feed_writer: FeedWriter | None = None
 
 
 # --------------------------------------------------------------------------- data access
@@ -116,13 +140,35 @@ def _connect(db_path: Path) -> sqlite3.Connection:
     return connect(db_path, readonly=True, check_same_thread=False)
 
 
-@contextmanager
-def _archive(db_path: Path) -> Iterator[Archive]:
-    archive = Archive.open_readonly(db_path)
-    try:
-        yield archive
-    finally:
-        archive.close()
+class Choices:
+    """The search form's source and language choices: every value in the archive
+    (:func:`archive.store.known.known_values`), read again after :data:`CHOICES_TTL`
+    seconds (a scan of the languages is too slow for every page at a million articles)."""
+
+    def __init__(self) -> None:
+        self.last: dict[str, list[str]] = {"sources": [], "languages": []}
+        self._read_at = float("-inf")
+
+    def get(self, conn: sqlite3.Connection) -> dict[str, list[str]]:
+        """The choices, read from ``conn`` when the last reading is stale."""
+        if time.monotonic() - self._read_at > CHOICES_TTL:
+            self.last = {"sources": known_values(conn, "source"),
+                         "languages": known_values(conn, "language")}
+            self._read_at = time.monotonic()
+        return self.last
+
+
+def _watchlists(settings: Settings) -> Watchlists:
+    """The watchlists file, read now (a bad file is a ConfigError: a 500 naming it)."""
+    return load_watchlists(settings.watchlists_path,
+                           required=settings.watchlists_path is not None)
+
+
+def _watchlist(settings: Settings, name: str) -> Watchlist:
+    for watchlist in _watchlists(settings):
+        if watchlist.name == name:
+            return watchlist
+    raise HTTPException(404, f"no watchlist {name[:64]!r}")
 
 
 # --------------------------------------------------------------------------- the app
@@ -130,7 +176,9 @@ def _archive(db_path: Path) -> Iterator[Archive]:
 
 def create_app(data_dir: str | Path, config_path: str | Path, replay_origin: str, *,
                source_rows: SourceRows | None = None,
-               hosts: frozenset[str] | None = None) -> Starlette:
+               hosts: frozenset[str] | None = None,
+               watchlists_path: str | None = None,
+               feed_writer: FeedWriter | None = None) -> Starlette:
     """The interface over the archive in ``data_dir``.
 
     ``replay_origin`` (``http://127.0.0.1:8081``) is where replay links and the framed
@@ -138,17 +186,36 @@ def create_app(data_dir: str | Path, config_path: str | Path, replay_origin: str
     the sources page; without it the page lists the sources found in the archive.
     ``hosts`` are the Host names answered (:func:`archive.web.hosts.allowed_hosts`; None:
     any well-formed name, for tests); every response carries
-    :data:`~archive.web.hosts.UI_HEADERS`.
+    :data:`~archive.web.hosts.UI_HEADERS`. ``watchlists_path`` is the watchlists file
+    (None: ``config/watchlists.toml`` when present), re-read on each request so that an
+    edit shows at once; ``feed_writer`` writes their Atom feeds (without it the feeds are
+    404).
     """
     data = Path(data_dir)
     db_path = data / "archive.db"
     if not db_path.exists():
         Archive(db_path).close()  # an empty, migrated archive: the pages work before a crawl
-    settings = Settings(db_path, Path(config_path), replay_origin.rstrip("/"), source_rows)
+    settings = Settings(db_path, Path(config_path), replay_origin.rstrip("/"), source_rows,
+                        watchlists_path, feed_writer)
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.globals["urlencode"] = urlencode
+    templates.env.globals["page_numbers"] = page_numbers
+    templates.env.filters["highlight"] = highlight
+    templates.env.filters["zoned"] = zoned
     templates.env.filters["tojson_pretty"] = lambda v: json.dumps(v, ensure_ascii=False,
                                                                   indent=2)
+
+    choices = Choices()
+    pool = ReadPool(db_path)
+
+    @contextmanager
+    def pooled() -> Iterator[Archive]:
+        # This thread's kept archive (archive.web.pool): not closed after the request.
+        yield pool.archive()
+
+    @contextmanager
+    def pooled_conn() -> Iterator[sqlite3.Connection]:
+        yield pool.archive().db.conn
 
     def page(request: Request, name: str, ctx: dict[str, Any], status: int = 200) -> Response:
         return templates.TemplateResponse(request, name, ctx, status_code=status)
@@ -162,13 +229,16 @@ def create_app(data_dir: str | Path, config_path: str | Path, replay_origin: str
         params = dict(request.query_params)
         try:
             f, paging = parse_filters(params)
-            with closing(_connect(settings.db_path)) as conn:
+            with pooled_conn() as conn:
+                options = choices.get(conn)
                 view = search_view(conn, f, paging)
         except (QueryError, ArchiveError) as exc:
             return page(request, "search.html", {"error": str(exc), "params": params,
-                                                 "view": None, "chart": None}, 400)
+                                                 "view": None, "chart": None,
+                                                 "choices": choices.last}, 400)
         return page(request, "search.html", {
             "params": params, "view": view, "chart": day_chart(view["days"]), "error": None,
+            "choices": options,
             "link": lambda **kw: "/?" + urlencode({**filter_params(f, replace(paging, page=1)),
                                                    **kw}),
             "export": urlencode(filter_params(f)),
@@ -176,12 +246,12 @@ def create_app(data_dir: str | Path, config_path: str | Path, replay_origin: str
 
     def api_search(request: Request) -> Response:
         f, paging = parse_filters(dict(request.query_params))
-        with closing(_connect(settings.db_path)) as conn:
+        with pooled_conn() as conn:
             view = search_view(conn, f, paging)
         return JSONResponse({"query": filter_params(f, paging), **view})
 
     def article(request: Request) -> Response:
-        with _archive(settings.db_path) as archive:
+        with pooled() as archive:
             view = article_view(archive, request.path_params["id"], settings.replay_origin)
         if view is None:
             return error(request, 404, f"no article {request.path_params['id'][:80]!r}")
@@ -189,7 +259,7 @@ def create_app(data_dir: str | Path, config_path: str | Path, replay_origin: str
 
     def screenshot(request: Request) -> Response:
         aid, version = request.path_params["id"], request.path_params["version"]
-        with _archive(settings.db_path) as archive:
+        with pooled() as archive:
             where = screenshot_location(archive.db, aid, version)
         if where is None:
             return error(request, 404, f"no screenshot of {aid[:80]!r} v{version}")
@@ -201,7 +271,7 @@ def create_app(data_dir: str | Path, config_path: str | Path, replay_origin: str
                         headers={"Cache-Control": "private, max-age=3600"})
 
     def api_article(request: Request) -> Response:
-        with _archive(settings.db_path) as archive:
+        with pooled() as archive:
             view = article_view(archive, request.path_params["id"], settings.replay_origin)
         if view is None:
             return error(request, 404, f"no article {request.path_params['id'][:80]!r}")
@@ -209,23 +279,72 @@ def create_app(data_dir: str | Path, config_path: str | Path, replay_origin: str
                              "copies": view["copies"]})
 
     def sources(request: Request) -> Response:
-        with _archive(settings.db_path) as archive:
+        with pooled() as archive:
             rows = sources_view(archive, datetime.now(UTC), settings.source_rows)
         return page(request, "sources.html", {"sources": rows})
 
     def api_sources(request: Request) -> Response:
-        with _archive(settings.db_path) as archive:
+        with pooled() as archive:
             rows = sources_view(archive, datetime.now(UTC), settings.source_rows)
         return JSONResponse(rows)
 
     def edits(request: Request) -> Response:
-        with closing(_connect(settings.db_path)) as conn:
+        with pooled_conn() as conn:
             view = edits_view(conn, dict(request.query_params))
         return page(request, "edits.html", view)
 
     def api_edits(request: Request) -> Response:
-        with closing(_connect(settings.db_path)) as conn:
+        with pooled_conn() as conn:
             return JSONResponse(edits_view(conn, dict(request.query_params)))
+
+    def watch_since(request: Request) -> datetime:
+        text = (request.query_params.get("since") or "").strip()
+        now = datetime.now(UTC)
+        if not text:
+            return now - DEFAULT_SINCE
+        try:
+            return parse_moment(text, now)
+        except ValueError as exc:
+            raise QueryError(f"since: {exc}") from None
+
+    def watch_list(request: Request) -> Response:
+        since = watch_since(request)
+        rows = []
+        with pooled_conn() as conn:
+            for w in _watchlists(settings):
+                view = watchlist_view(conn, w, since, kinds=False)  # counts only
+                rows.append({"name": w.name, "query": w.query, "new": len(view["new"]),
+                             "changed": len(view["changed"])})
+        return page(request, "watchlists.html", {
+            "watchlists": rows, "since": utc_text(since), "limit": WATCH_LIMIT,
+            "since_param": request.query_params.get("since") or ""})
+
+    def watch_view(request: Request) -> dict[str, Any]:
+        watchlist = _watchlist(settings, request.path_params["name"])
+        since = watch_since(request)
+        with pooled_conn() as conn:
+            return watchlist_view(conn, watchlist, since)
+
+    def watch_page(request: Request) -> Response:
+        view = watch_view(request)
+        return page(request, "watchlist.html", {
+            **view, "now": utc_text(datetime.now(UTC)), "limit": WATCH_LIMIT,
+            "since_param": request.query_params.get("since") or ""})
+
+    def api_watch(request: Request) -> Response:
+        return JSONResponse(watch_view(request))
+
+    def watch_feed(request: Request) -> Response:
+        if settings.feed_writer is None:
+            return error(request, 404, "Atom feeds are served by mediawatch serve")
+        view = watch_view(request)
+        web = _watchlists(settings).web
+        origins = WebLinks(web.base_url or str(request.base_url).rstrip("/"),
+                           web.replay_url or settings.replay_origin)
+        document = settings.feed_writer(
+            view["name"], f"{view['query']} (new and changed since {view['since']})",
+            feed_rows(view), datetime.now(UTC), origins=origins)
+        return Response(document, media_type="application/atom+xml; charset=utf-8")
 
     def frame(request: Request) -> Response:
         ts = request.path_params["ts"]
@@ -241,7 +360,7 @@ def create_app(data_dir: str | Path, config_path: str | Path, replay_origin: str
         with closing(ReplayStore(data)) as store:
             found = store.lookup(url, parse_timestamp(ts))
         capture = found.capture if found is not None else None
-        with _archive(settings.db_path) as archive:
+        with pooled() as archive:
             aid = archive.resolve(url)
             title = archive.db.execute("SELECT title FROM articles WHERE id = ?",
                                        [aid]).fetchone() if aid else None
@@ -265,13 +384,21 @@ def create_app(data_dir: str | Path, config_path: str | Path, replay_origin: str
         f, _ = parse_filters(dict(request.query_params))
         sql_params = facets.export_sql(f)
         conn = _connect(settings.db_path)
+        try:
+            check_known(conn, source=f.source, language=f.language)
+        except QueryError:
+            conn.close()
+            raise
         return StreamingResponse(
-            export_lines(conn, sql_params, fmt),
+            export_lines(conn, sql_params, fmt, settings.replay_origin),
             media_type=EXPORT_TYPES[fmt],
             headers={"Content-Disposition": f'attachment; filename="mediawatch.{fmt}"'})
 
     async def on_query_error(request: Request, exc: Exception) -> Response:
         return error(request, 400, str(exc).splitlines()[0] if str(exc) else "bad request")
+
+    async def on_config_error(request: Request, exc: Exception) -> Response:
+        return error(request, 500, str(exc).splitlines()[0] if str(exc) else "bad config")
 
     async def on_http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
@@ -285,6 +412,11 @@ def create_app(data_dir: str | Path, config_path: str | Path, replay_origin: str
         Route("/articles/{id:path}", article, name="article"),
         Route("/sources", sources, name="sources"),
         Route("/edits", edits, name="edits"),
+        Route("/watchlists/", watch_list, name="watchlists"),
+        # Before the page route, whose {name} would take "x.atom" too.
+        Route("/watchlists/{name}.atom", watch_feed, name="watchlist_feed"),
+        Route("/watchlists/{name}", watch_page, name="watchlist"),
+        Route("/api/watchlists/{name}", api_watch),
         Route("/replay-frame/{ts}/{url:path}", frame, name="frame"),
         Route("/api/search", api_search),
         Route("/api/articles/{id:path}", api_article),
@@ -294,71 +426,8 @@ def create_app(data_dir: str | Path, config_path: str | Path, replay_origin: str
         Mount("/static", app=StaticFiles(directory=str(HERE / "static")), name="static"),
     ]
     app = Starlette(routes=routes, exception_handlers={
-        QueryError: on_query_error, ArchiveError: on_query_error,
+        QueryError: on_query_error, ArchiveError: on_query_error, ConfigError: on_config_error,
         HTTPException: on_http_error},
         middleware=[Middleware(HostGuard, hosts=hosts, headers=UI_HEADERS)])
     app.state.settings = settings
     return app
-
-
-# --------------------------------------------------------------------------- serving
-
-
-def port_in_use(host: str, port: int) -> bool:
-    """Whether ``port`` on ``host`` cannot be bound now (another server has it): checked
-    before starting, so that the CLI can name the port and its option in one line rather
-    than uvicorn logging a bind error."""
-    import socket
-
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
-        try:
-            probe.bind((host, port))
-        except OSError as exc:
-            return exc.errno == errno.EADDRINUSE
-    return False
-
-
-def serve(apps: Sequence[tuple[Starlette, str, int]],
-          on_started: Callable[[], None] | None = None) -> None:
-    """Serve each ``(app, host, port)`` with its own uvicorn server, all in one asyncio loop,
-    until SIGINT or SIGTERM, which stops them all."""
-    import uvicorn
-
-    class _Server(uvicorn.Server):
-        # uvicorn would install its own handlers per server, each replacing the last;
-        # one handler below stops every server instead.
-        @contextmanager
-        def capture_signals(self) -> Iterator[None]:
-            yield
-
-    servers = [_Server(uvicorn.Config(app, host=host, port=port, log_level="warning",
-                                      lifespan="off"))
-               for app, host, port in apps]
-
-    async def main() -> None:
-        loop = asyncio.get_running_loop()
-
-        def stop_all() -> None:
-            for s in servers:
-                s.should_exit = True
-
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop_all)
-        tasks = [asyncio.create_task(s.serve()) for s in servers]
-        while not all(s.started for s in servers):
-            done = [t for t in tasks if t.done()]
-            if done:  # a server that could not bind ends at once: stop the others
-                for s in servers:
-                    s.should_exit = True
-                break
-            await asyncio.sleep(0.05)
-        else:
-            if on_started is not None:
-                on_started()
-        await asyncio.gather(*tasks)
-        if not all(s.started for s in servers):
-            raise OSError("a server could not start (is the port in use?)")
-
-    asyncio.run(main())

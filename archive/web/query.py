@@ -2,7 +2,9 @@
 (:class:`~archive.store.facets.Filters`) and the page (:class:`Paging`) it asks for, and
 written back into links.
 
-Parameters: ``q``, ``source``, ``since``, ``until`` (dates, both inclusive), ``lang``, ``tag``,
+Parameters: ``q``, ``source``, ``since``, ``until`` (dates, both inclusive; or times and
+relative times such as ``24h``, ``7d``, ``yesterday``: :func:`archive.times.parse_moment`),
+``lang``, ``tag``,
 ``sort``, ``page``, ``per_page``; dates run from :data:`FIRST_DAY` to :data:`LAST_DAY`. A bad
 value raises :class:`~archive.store.search.QueryError` with a one-line message, which the app
 turns into a 400.
@@ -17,6 +19,7 @@ from datetime import UTC, date, datetime, timedelta
 from archive.store import facets
 from archive.store.facets import Filters
 from archive.store.search import SORTS, QueryError
+from archive.times import parse_moment
 
 __all__ = ["MAX_PAGE", "PAGE_SIZE", "Paging", "filter_params", "parse_filters"]
 
@@ -31,17 +34,22 @@ FIRST_DAY = date(1000, 1, 1)
 LAST_DAY = date(9999, 12, 30)
 
 
-def _day(value: str | None, name: str) -> date | None:
-    if not value:
+def _moment(value: str | None, name: str, now: datetime) -> datetime | None:
+    """A ``since`` (start) or ``until`` (exclusive end: a whole day ends at the next
+    midnight) bound, or None when blank."""
+    if not value or not value.strip():
         return None
     try:
-        day = date.fromisoformat(value.strip()[:10])
-    except ValueError:
-        raise QueryError(f"{name}: not a date: {value[:40]!r} (use YYYY-MM-DD)") from None
-    if not FIRST_DAY <= day <= LAST_DAY:
-        raise QueryError(f"{name}: {day.isoformat()} is out of range "
+        moment = parse_moment(value, now, end=name == "until")
+    except ValueError as exc:
+        raise QueryError(f"{name}: {exc}") from None
+    first = datetime.combine(FIRST_DAY, datetime.min.time(), UTC)
+    last = datetime.combine(LAST_DAY + timedelta(days=1), datetime.min.time(), UTC)
+    inside = first < moment <= last if name == "until" else first <= moment < last
+    if not inside:
+        raise QueryError(f"{name}: {moment.date().isoformat()} is out of range "
                          f"({FIRST_DAY.isoformat()} to {LAST_DAY.isoformat()})")
-    return day
+    return moment
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,16 +61,23 @@ class Paging:
     per_page: int = PAGE_SIZE
 
 
-def parse_filters(params: Mapping[str, str]) -> tuple[Filters, Paging]:
+def parse_filters(params: Mapping[str, str],
+                  now: datetime | None = None) -> tuple[Filters, Paging]:
     """The result set and the page a request's query parameters ask for.
 
     ``q``, ``source``, ``since``, ``until`` (dates, both inclusive), ``lang``, ``tag``,
     ``sort`` (relevance or newest), ``page``, ``per_page`` (1 to 100, default
     :data:`PAGE_SIZE`). Blank values mean no filter. Raises
-    :class:`QueryError` with a one-line message for a bad value.
+    :class:`QueryError` with a one-line message for a bad value, or when ``since`` is
+    after ``until``. Relative times count back from ``now`` (default: the clock).
     """
+    now = now or datetime.now(UTC)
     text = (params.get("q") or "").strip() or None
-    since, until = _day(params.get("since"), "since"), _day(params.get("until"), "until")
+    since = _moment(params.get("since"), "since", now)
+    until = _moment(params.get("until"), "until", now)
+    if since is not None and until is not None and since >= until:
+        raise QueryError(f"since ({params.get('since', '')[:40]}) is not before until "
+                         f"({params.get('until', '')[:40]})")
     sort = params.get("sort") or ("relevance" if text else "newest")
     if sort not in SORTS:
         raise QueryError(f"unknown sort {sort[:40]!r}: use one of {', '.join(SORTS)}")
@@ -71,10 +86,9 @@ def parse_filters(params: Mapping[str, str]) -> tuple[Filters, Paging]:
     filters = Filters(
         text=text,
         source=(params.get("source") or "").strip() or None,
-        since=datetime.combine(since, datetime.min.time(), UTC) if since else None,
+        since=since,
         # until is inclusive for people; the SQL compares "before the next midnight"
-        until=datetime.combine(until + timedelta(days=1), datetime.min.time(), UTC)
-        if until else None,
+        until=until,
         language=(params.get("lang") or "").strip() or None,
         tag=(params.get("tag") or "").strip() or None,
     )
@@ -102,9 +116,9 @@ def filter_params(f: Filters, paging: Paging | None = None) -> dict[str, str]:
         if value:
             out[key] = value
     if f.since:
-        out["since"] = f.since.date().isoformat()
+        out["since"] = _bound_text(f.since)
     if f.until:
-        out["until"] = (f.until - timedelta(days=1)).date().isoformat()
+        out["until"] = _bound_text(f.until, end=True)
     if paging is not None:
         out["sort"] = paging.sort
         if paging.per_page != PAGE_SIZE:
@@ -112,3 +126,12 @@ def filter_params(f: Filters, paging: Paging | None = None) -> dict[str, str]:
         if paging.page > 1:
             out["page"] = str(paging.page)
     return out
+
+
+def _bound_text(moment: datetime, end: bool = False) -> str:
+    """A bound as a parameter again: a day when it falls on midnight (an ``until`` day is
+    the day before its exclusive midnight), else the exact UTC time, so that a link made
+    from ``since=24h`` asks for the same moment, not a moving one."""
+    if (moment.hour, moment.minute, moment.second, moment.microsecond) == (0, 0, 0, 0):
+        return (moment - timedelta(days=1) if end else moment).date().isoformat()
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -13,10 +13,13 @@ import csv
 import io
 import itertools
 import json
+import re
 import sqlite3
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
+
+from markupsafe import Markup, escape
 
 from archive.diffs import KINDS, changes, edit_kinds, field_diffs
 from archive.store import facets
@@ -24,17 +27,33 @@ from archive.store.db import Archive
 from archive.store.edits import recent_edits
 from archive.store.facets import FACET_WINDOW
 from archive.store.health import check_health, health_record
-from archive.store.records import EXPORT_FIELDS, article_dict
+from archive.store.known import check_known
+from archive.store.prefix import resolve_prefix
+from archive.store.provenance import EXPORT_COLUMNS, export_rows
+from archive.store.provenance import replay_timestamp as replay_timestamp
 from archive.store.search import COUNT_CAP, RANK_WINDOW, QueryError, SearchQuery, search
-from archive.times import parse_utc
+from archive.times import parse_moment
 
 if TYPE_CHECKING:
     from archive.store.facets import Filters
     from archive.web.query import Paging
 
-__all__ = ["EDITS_PAGE", "SourceRows", "article_view", "csv_cell", "day_chart", "edits_view",
-           "export_lines",
-           "replay_timestamp", "search_view", "sources_view", "version_diffs"]
+__all__ = [
+    "EDITS_PAGE",
+    "SourceRows",
+    "article_view",
+    "csv_cell",
+    "day_chart",
+    "edits_view",
+    "export_lines",
+    "highlight",
+    "page_numbers",
+    "replay_timestamp",
+    "search_view",
+    "sources_view",
+    "version_diffs",
+    "zoned",
+]
 
 #: Supplied by the caller (the CLI), because schedules live in the crawler's config, which
 #: the archive must not import: ``(archive, now) -> [{source, name, schedule, next_run,
@@ -45,9 +64,16 @@ EDITS_PAGE = 100
 SourceRows = Callable[[Archive, datetime], list[dict[str, Any]]]
 
 
+#: The chart's margins (SVG units): room for the value axis on the left and the dates below.
+CHART_LEFT, CHART_TOP, CHART_BOTTOM = 44, 8, 22
+
+
 def day_chart(days: Sequence[Mapping[str, Any]], width: int = 720,
-              height: int = 120) -> dict[str, Any]:
-    """Bars for a results-per-day chart (SVG coordinates), from ``day_counts_sql`` rows.
+              height: int = 140) -> dict[str, Any]:
+    """A results-per-day bar chart with axes (SVG coordinates), from ``day_counts_sql``
+    rows: ``bars`` (x, y, w, h, n, label), the plot area ``plot`` (x, y, w, h), value ticks
+    ``yticks`` (y, label: 0, the middle and the highest count) and date ticks ``xticks``
+    (x, label: first, last and up to three between).
 
     More than 92 days are shown per month, so a long span stays readable; empty days or
     months in between get no bar but keep their place.
@@ -77,25 +103,72 @@ def day_chart(days: Sequence[Mapping[str, Any]], width: int = 720,
         buckets = counts
         keys = [first + timedelta(days=i) for i in range((last - first).days + 1)]
     top = max(buckets.values())
-    step = width / len(keys)
+    plot_w, plot_h = width - CHART_LEFT - 4, height - CHART_TOP - CHART_BOTTOM
+    step = plot_w / len(keys)
+
+    def label(key: date) -> str:
+        return key.strftime("%Y-%m") if monthly else key.isoformat()
+
     bars = []
     for i, key in enumerate(keys):
         n = buckets.get(key, 0)
         if not n:
             continue
-        h = max(1.0, (height - 14) * n / top)
-        bars.append({"x": round(i * step, 2), "y": round(height - h, 2),
+        h = max(1.0, plot_h * n / top)
+        bars.append({"x": round(CHART_LEFT + i * step, 2),
+                     "y": round(CHART_TOP + plot_h - h, 2),
                      "w": round(max(1.0, step * 0.85), 2), "h": round(h, 2), "n": n,
-                     "label": key.strftime("%Y-%m") if monthly else key.isoformat()})
+                     "label": label(key)})
+    values = sorted({0, top // 2, top}) if top > 1 else [0, top]
+    yticks = [{"y": round(CHART_TOP + plot_h - plot_h * v / top, 2), "label": str(v)}
+              for v in values]
+    spots = sorted({round(i * (len(keys) - 1) / 4) for i in range(5)}) if len(keys) > 1 else [0]
+    xticks = [{"x": round(CHART_LEFT + (i + 0.425) * step, 2), "label": label(keys[i])}
+              for i in spots]
     return {"bars": bars, "width": width, "height": height, "max": top,
             "unit": "month" if monthly else "day", "first": bars[0]["label"],
-            "last": bars[-1]["label"]}
+            "last": bars[-1]["label"], "yticks": yticks, "xticks": xticks,
+            "plot": {"x": CHART_LEFT, "y": CHART_TOP, "w": plot_w, "h": plot_h,
+                     "bottom": CHART_TOP + plot_h}}
 
 
-def replay_timestamp(fetched_at: str) -> str:
-    """``2026-11-29T12:00:05Z`` -> ``20261129120005`` (the replay URL's timestamp)."""
-    digits = "".join(ch for ch in fetched_at if ch.isdigit())
-    return digits[:14].ljust(14, "0")
+def page_numbers(page: int, pages: int, around: int = 2) -> list[int | None]:
+    """The numbered pager: the first and last page, ``around`` pages either side of
+    ``page``, None for each gap (shown as an ellipsis).
+
+    >>> page_numbers(7, 20)
+    [1, None, 5, 6, 7, 8, 9, None, 20]
+    """
+    shown = sorted({1, pages, *range(max(1, page - around), min(pages, page + around) + 1)})
+    out: list[int | None] = []
+    for number in shown:
+        if out and number - (out[-1] or 0) > 1:
+            out.append(None)
+        out.append(number)
+    return out
+
+
+_HIT = re.compile(r"\[([^\[\]]*)\]")
+
+
+def highlight(snippet: str | None) -> Markup:
+    """A search snippet as HTML: the text escaped first, then each hit (``[word]`` from
+    :mod:`archive.store.search`) in ``<mark>``, so no markup of the page's text gets
+    through."""
+    return Markup(_HIT.sub(r"<mark>\1</mark>", str(escape(snippet or ""))))
+
+
+def zoned(value: object) -> str:
+    """A stored UTC time for reading, with its zone: ``2026-11-29T12:00:05Z`` ->
+    ``2026-11-29 12:00 UTC``; a day-only date stays a day; other text is left alone."""
+    if not value:
+        return ""
+    value = str(value)
+    if len(value) == 10:
+        return value
+    if value.endswith("Z") and "T" in value:
+        return value[:16].replace("T", " ") + " UTC"
+    return value
 
 
 def version_diffs(versions: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -115,16 +188,16 @@ def version_diffs(versions: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]
 
 def edits_view(conn: sqlite3.Connection, params: Mapping[str, str]) -> dict[str, Any]:
     """The ``/edits`` page: recent edits newest first, filtered by ``since`` (ISO date or
-    time), ``kind`` and ``source``; a bad value raises :class:`QueryError`."""
+    time, ``yesterday``, ``24h``: :func:`archive.times.parse_moment`), ``kind`` and
+    ``source``; a bad value or an unknown source raises :class:`QueryError`."""
     since_text = (params.get("since") or "").strip()
     kind = (params.get("kind") or "").strip()
     source = (params.get("source") or "").strip() or None
     try:
-        since = parse_utc(since_text) if since_text else None
-    except ValueError:
-        raise QueryError(f"since: not a date: {since_text[:40]!r} (use YYYY-MM-DD)") from None
-    if since is not None and since.tzinfo is None:
-        since = since.replace(tzinfo=UTC)
+        since = parse_moment(since_text, datetime.now(UTC)) if since_text else None
+    except ValueError as exc:
+        raise QueryError(f"since: {exc}") from None
+    check_known(conn, source=source)
     if kind and kind not in KINDS:
         raise QueryError(f"kind: not one of {', '.join(KINDS)}: {kind[:40]!r}")
     rows = list(recent_edits(conn, since=since, source=source, kinds=[kind] if kind else (),
@@ -165,7 +238,9 @@ def _rows(conn: sqlite3.Connection, sql_params: tuple[str, Mapping[str, Any]]
 
 
 def search_view(conn: sqlite3.Connection, f: Filters, paging: Paging) -> dict[str, Any]:
-    """One page of the result set ``f`` with its facets (what the page and API show)."""
+    """One page of the result set ``f`` with its facets (what the page and API show); an
+    unknown source or language raises :class:`QueryError` (not an empty page)."""
+    check_known(conn, source=f.source, language=f.language)
     counted = int(_rows(conn, facets.count_sql(f))[0]["n"])
     total = min(counted, COUNT_CAP)
     size = paging.per_page
@@ -196,8 +271,12 @@ def search_view(conn: sqlite3.Connection, f: Filters, paging: Paging) -> dict[st
 
 
 def article_view(archive: Archive, url_or_id: str, replay_origin: str) -> dict[str, Any] | None:
-    """Everything the article page shows; None for an unknown article."""
+    """Everything the article page shows; None for an unknown article. An unambiguous id
+    prefix names its article; an ambiguous one raises :class:`AmbiguousId`."""
     record = archive.show(url_or_id)
+    if record is None:
+        full = resolve_prefix(archive.db.conn, url_or_id)
+        record = archive.show(full) if full else None
     if record is None:
         return None
     for capture in record["captures"]:
@@ -211,7 +290,17 @@ def article_view(archive: Archive, url_or_id: str, replay_origin: str) -> dict[s
     if sql_params is not None:
         copies = [{k: c[k] for k in ("id", "source", "title", "published", "url")}
                   for c in _rows(conn, sql_params) if facets.is_copy(record, c)]
-    return {"article": record, "diffs": version_diffs(record["versions"]), "copies": copies}
+    return {"article": record, "diffs": version_diffs(record["versions"]), "copies": copies,
+            "archived": archived_capture(record)}
+
+
+def archived_capture(record: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The capture the article page links first: its newest successful (2xx) capture,
+    the archive's copy of what the page last said; None without one."""
+    ok = [c for c in record.get("captures", []) if 200 <= int(c.get("status") or 0) < 300
+          and c.get("frame_url")]
+    chosen = max(ok, key=lambda c: str(c.get("fetched_at")), default=None)
+    return dict(chosen) if chosen is not None else None
 
 
 def sources_view(archive: Archive, now: datetime,
@@ -234,23 +323,21 @@ def sources_view(archive: Archive, now: datetime,
 
 
 def export_lines(conn: sqlite3.Connection, sql_params: tuple[str, Mapping[str, Any]],
-                  fmt: str) -> Iterator[str]:
-    """The export, one line at a time; closes ``conn`` at the end (or when the client
+                 fmt: str, replay_origin: str | None = None) -> Iterator[str]:
+    """The export, one line at a time, with the provenance columns
+    (:mod:`archive.store.provenance`); closes ``conn`` at the end (or when the client
     goes away and the generator is closed)."""
     try:
         buf = io.StringIO()
         writer = csv.writer(buf)
         if fmt == "csv":
-            writer.writerow(EXPORT_FIELDS)
+            writer.writerow(EXPORT_COLUMNS)
             yield buf.getvalue()
-        conn.row_factory = sqlite3.Row
-        sql, params = sql_params
-        for row in conn.execute(sql, dict(params)):
-            record = article_dict(dict(row), json.loads(row["alias_originals"]))
+        for record in export_rows(conn, sql_params, replay_origin):
             if fmt == "csv":
                 buf.seek(0)
                 buf.truncate()
-                writer.writerow([csv_cell(record.get(c)) for c in EXPORT_FIELDS])
+                writer.writerow([csv_cell(record.get(c)) for c in EXPORT_COLUMNS])
                 yield buf.getvalue()
             else:
                 yield json.dumps(record, ensure_ascii=False) + "\n"

@@ -43,6 +43,7 @@ from crawler.components.diskspace import (
     low_space,
 )
 from crawler.components.state import IncrementalState, spider_source
+from crawler.components.workermode import WorkerPaths
 from crawler.figures import REQUISITE_BYTES_STAT, WARC_FILES_STAT
 
 if TYPE_CHECKING:
@@ -146,7 +147,8 @@ class WarcCapture:
         if settings.getbool("MEDIAWATCH_INGEST") and handover:
             # Small files while the crawl's own ingest parses them as they close.
             max_size = min(max_size, handover)
-        ext = cls(Path(data) / "warcs", max_size, crawler,
+        worker = WorkerPaths.from_settings(settings)
+        ext = cls(worker.warc_dir if worker else Path(data) / "warcs", max_size, crawler,
                   settings.getint("MEDIAWATCH_MIN_FREE_SPACE"),
                   settings.get("MEDIAWATCH_TSA_URL") or "",
                   settings.getfloat("MEDIAWATCH_TSA_WAIT", 30.0))

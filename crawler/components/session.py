@@ -36,6 +36,7 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+import re
 import sqlite3
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -47,12 +48,13 @@ from scrapy import Spider, signals
 from scrapy.exceptions import NotConfigured
 
 from archive.faults import stop_here
-from archive.store.crawlstate import source_states
+from archive.store.crawlstate import source_state_at
 from archive.store.db import Archive
 from archive.warc.cdxj import index_closed_warc
 from archive.warc.repair import recover_open_file
 from crawler.components.diskspace import DISK_STAT, is_disk_full, low_space
 from crawler.components.state import spider_source
+from crawler.components.workermode import WorkerPaths
 from crawler.figures import (
     RECOVERED_STAT,
     SKIPPED_STAT,
@@ -95,12 +97,10 @@ class SourceLock:
             self._fd = None
 
 
-def backoff_reason(data_dir: Path, source_id: str, now: datetime) -> str | None:
-    """Why a scheduled run of ``source_id`` must wait, if its source is backing off."""
-    if not (data_dir / "archive.db").is_file():
-        return None
-    with Archive(data_dir / "archive.db") as archive:
-        state = source_states(archive).get(source_id)
+def backoff_reason(db_path: Path, source_id: str, now: datetime) -> str | None:
+    """Why a scheduled run of ``source_id`` must wait, if its source is backing off
+    (``db_path``: the archive, or a cluster job's crawl-state snapshot)."""
+    state = source_state_at(db_path, source_id)
     if state is None or state.backoff_until is None or state.backoff_until <= now:
         return None
     return (f"{state.status}: {state.reason}; backing off until"
@@ -110,8 +110,10 @@ def backoff_reason(data_dir: Path, source_id: str, now: datetime) -> str | None:
 class CrawlSession:
     """Lock, skip and recovery at ``spider_opened``; run row and release at the end."""
 
-    def __init__(self, data_dir: Path, stats: StatsCollector, min_free_space: int = 0):
+    def __init__(self, data_dir: Path, stats: StatsCollector, min_free_space: int = 0,
+                 worker: WorkerPaths | None = None):
         self.data_dir = data_dir
+        self.worker = worker
         self.stats = stats
         self.min_free_space = min_free_space
         self.source_id: str | None = None
@@ -130,7 +132,8 @@ class CrawlSession:
             raise NotConfigured("MEDIAWATCH_DATA is not set")
         assert crawler.stats is not None
         ext = cls(Path(data), crawler.stats,
-                  crawler.settings.getint("MEDIAWATCH_MIN_FREE_SPACE"))
+                  crawler.settings.getint("MEDIAWATCH_MIN_FREE_SPACE"),
+                  WorkerPaths.from_settings(crawler.settings))
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(ext.engine_stopped, signal=signals.engine_stopped)
@@ -142,7 +145,8 @@ class CrawlSession:
         source = spider_source(spider)
         self.source_id = source.id if source is not None else spider.name
         if getattr(spider, "scheduled", False) is True:
-            self.skipped = backoff_reason(self.data_dir, self.source_id, self.started)
+            state_db = self.worker.state_db if self.worker else self.data_dir / "archive.db"
+            self.skipped = backoff_reason(state_db, self.source_id, self.started)
         if self.skipped is None:
             self.skipped = low_space(self.data_dir, self.min_free_space)
             if self.skipped is not None:
@@ -157,13 +161,29 @@ class CrawlSession:
             log.warning("skipped %s: %s", self.source_id, self.skipped)
             self.stats.set_value(SKIPPED_STAT, self.skipped)
             return
-        self._start_run()
-        warcs = self.data_dir / "warcs"
-        for path in sorted(warcs.glob(f"{self.source_id}-*.warc.gz.open")):
+        if self.worker is None:
+            self._start_run()  # a cluster worker's run travels in its crawl-state record
+        for path in self._left_open():
             self.recovered.append(recover_open_file(path, on_close=index_closed_warc))
             log.warning("recovered %s, left open by an interrupted crawl", path.name)
         if self.recovered:
             self.stats.set_value(RECOVERED_STAT, [str(p) for p in self.recovered])
+
+    def _left_open(self) -> list[Path]:
+        """The source's ``.open`` files: in ``<data>/warcs``, or for a cluster worker in
+        every worker's folder of the shared WARC directory (the source's lease says no
+        other worker crawls it now, so whatever is open there was left by a dead one)."""
+        assert self.source_id is not None
+        pattern = f"{self.source_id}-*.warc.gz.open"
+        # The source's own files only: "a-<time>..." or "a-crawlstate-<time>...", never
+        # those of a source "a-b", which another worker may be writing now.
+        own = re.compile(rf"^{re.escape(self.source_id)}-(?:crawlstate-)?\d{{17}}-\d{{5}}-")
+        if self.worker is None:
+            found = set((self.data_dir / "warcs").glob(pattern))
+        else:
+            shared = self.worker.shared_dir
+            found = {*shared.glob(pattern), *shared.glob(f"*/{pattern}")}
+        return sorted((p for p in found if own.match(p.name)), key=lambda p: p.name)
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         """The crawl's end, before its files are closed and loaded (the run's ``finished``)."""
@@ -174,7 +194,7 @@ class CrawlSession:
         """Log the run (every ``spider_closed`` handler has run by now), then unlock."""
         stop_here("state-saved")  # test hook (archive/faults.py)
         try:
-            if self.source_id is not None:
+            if self.source_id is not None and self.worker is None:
                 self._log_run()
         except (sqlite3.Error, OSError) as exc:
             if not is_disk_full(exc):

@@ -35,10 +35,13 @@ from scrapy import Spider, signals
 
 from archive.config.sources import Source
 from archive.models import FetchState, KnownArticle, SourceState
-from archive.store.crawlstate import CrawlState, save_states, source_states
+from archive.store.crawlstate import CrawlState, save_states, source_state_at, source_states
 from archive.store.db import Archive
+from archive.store.workerstate import state_payload
+from archive.warc.crawlstate import write_crawl_state
 from crawler.components.diskspace import is_disk_full
-from crawler.figures import SKIPPED_STAT, WARC_FILES_STAT
+from crawler.components.workermode import WorkerPaths
+from crawler.figures import SKIPPED_STAT, WARC_FILES_STAT, figures_from_stats, run_record
 from crawler.incremental import Policy, RunHealth, next_source_state
 
 if TYPE_CHECKING:
@@ -68,8 +71,9 @@ class IncrementalState:
     """The archive's view for one crawl, and the fetch states and health it collects."""
 
     def __init__(self, db_path: Path | None, policy: Policy,
-                 stats: StatsCollector | None = None):
+                 stats: StatsCollector | None = None, worker: WorkerPaths | None = None):
         self.db_path = db_path
+        self.worker = worker
         self.policy = policy
         self.stats = stats
         self.source: Source | None = None
@@ -85,8 +89,9 @@ class IncrementalState:
         Without ``MEDIAWATCH_DATA`` the crawl knows nothing and saves nothing.
         """
         data = crawler.settings.get("MEDIAWATCH_DATA")
-        ext = cls(Path(data) / "archive.db" if data else None,
-                  policy_from_settings(crawler.settings), crawler.stats)
+        worker = WorkerPaths.from_settings(crawler.settings)
+        db_path = worker.state_db if worker else Path(data) / "archive.db" if data else None
+        ext = cls(db_path, policy_from_settings(crawler.settings), crawler.stats, worker)
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
         return ext
@@ -164,7 +169,7 @@ class IncrementalState:
         if self.stats is not None and self.stats.get_value(SKIPPED_STAT):
             return  # nothing ran: the source's state stays as it was (back-off included)
         try:
-            after = self._save(reason)
+            after = self._report(reason) if self.worker else self._save(reason)
         except (sqlite3.Error, OSError) as exc:
             if not is_disk_full(exc):
                 raise
@@ -173,6 +178,26 @@ class IncrementalState:
             return
         if self.stats is not None:
             self.stats.set_value("mediawatch/source/status", after.status)
+
+    def _report(self, reason: str) -> SourceState:
+        """A cluster worker's end: the states and the run go into a crawl-state record
+        (:mod:`archive.warc.crawlstate`), applied when the ingest loads it after the
+        crawl's captures; the source's state before this run is the snapshot's."""
+        assert self.source is not None
+        assert self.worker is not None
+        now = datetime.now(UTC)
+        before = source_state_at(self.worker.state_db, self.source.id) \
+            or SourceState(self.source.id)
+        after = next_source_state(before, self.health, now, self.policy)
+        stats: dict[str, Any] = self.stats.get_stats() if self.stats else {}
+        figures = replace(figures_from_stats(self.source.id, stats), finish_reason=reason,
+                          source_status=after.status)
+        run = run_record(figures, {}, self.started, now)
+        written = [Path(p).name for p in stats.get(WARC_FILES_STAT) or []]
+        payload = state_payload(self.source.id, self.recorded(), after, run, written,
+                                reason == "finished", now)
+        write_crawl_state(self.worker.warc_dir, self.source.id, payload, now)
+        return after
 
     def _save(self, reason: str) -> SourceState:
         assert self.source is not None

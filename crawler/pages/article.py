@@ -26,10 +26,12 @@ value with an offset beats one without, and a zone-less value is read in the sou
 from __future__ import annotations
 
 import logging
+import re
 from functools import cached_property, partial
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from archive.config.profiles import rule_matches
 from archive.models import Article
 from crawler.pages import bodytext as bt
 from crawler.pages import boilerplate as bp
@@ -81,13 +83,20 @@ class ArticlePage(ParsedPage):
             candidates.append(("h1", h1[0]))
         candidates.append(("title_element", self.selector.xpath("//title/text()").get()))
         for method, candidate in candidates:
-            if candidate and candidate.strip():
+            candidate = self._profile_title(candidate)
+            if candidate:
                 return self._noted("title", method, self._strip_site_name(candidate))
         traf = self._traf("title")
         if traf:
             return self._noted("title", "trafilatura",
                                self._strip_site_name(mk.normalize_space(traf)))
         return self._noted("title", "feed", self.hints.title)
+
+    def _profile_title(self, title: str | None) -> str | None:
+        """``title`` without what the profile's ``title_strip`` rules remove."""
+        for pattern in self.source.title_strip if self.source and title else ():
+            title = re.sub(pattern, "", title or "", flags=re.IGNORECASE)
+        return title.strip() if title else None
 
     def _strip_site_name(self, title: str) -> str:
         title = mk.normalize_space(title)
@@ -105,10 +114,12 @@ class ArticlePage(ParsedPage):
         trim = partial(bt.clean_paragraphs, title=self.title, section=self.section,
                        authors=self.authors, tags=self.tags)
         source_id = self.source.id if self.source else None
+        drop = self.source.drop if self.source else ()
 
         def clean(paras: list[str]) -> list[str]:
             # Teasers and promos between paragraphs go first, so that the edges trimmed
             # next are the article's own.
+            paras = [p for p in paras if not rule_matches(drop, p)]
             return trim(bp.drop_boilerplate(paras, source_id))
 
         selected = self._select("body", body=True)
@@ -190,7 +201,9 @@ class ArticlePage(ParsedPage):
         groups.append(("microdata", [n for e in self.selector.xpath(
             "//*[@itemprop='author']//*[@itemprop='name'] | //a[@rel='author']")
             for n in mk.split_names(bt.element_text(e.root))]))
+        skip = self.source.authors_exclude if self.source else ()
         for method, group in groups:
+            group = [name for name in group if not rule_matches(skip, name)]
             if group:
                 return self._noted("authors", method, mk.unique(group))
         traf = self._traf("author")
@@ -339,8 +352,10 @@ class ArticlePage(ParsedPage):
             groups.append(("meta", list(self._meta.get(key, ()))))
         for key in md.TAG_META_COMMAS:
             groups.append(("meta", [t for v in self._meta.get(key, ()) for t in v.split(",")]))
+        skip = self.source.tags_exclude if self.source else ()
         for method, group in groups:
-            cleaned = mk.unique(mk.normalize_space(t) for t in group)
+            cleaned = mk.unique(t for t in (mk.normalize_space(t) for t in group)
+                                if t and not rule_matches(skip, t))
             if cleaned:
                 return self._noted("tags", method, cleaned)
         traf = self._traf("tags")

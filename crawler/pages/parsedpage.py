@@ -35,9 +35,11 @@ class ParsedPage:
     def __init__(self, response: CapturedResponse, source: Source | None = None,
                  hints: Hints | None = None):
         self.response = response
-        self.source = source
+        # The profile valid when the page was captured (archive.config.profiles): a capture
+        # from 2021 is parsed with the 2021 markup's selectors, whenever it is (re)parsed.
+        self.source = source.at(response.fetched_at) if source else None
         self.hints = hints or Hints()
-        self._selectors = dict(source.selectors) if source else {}
+        self._selectors = dict(self.source.selectors) if self.source else {}
         # field -> the method that produced its value (see :meth:`field_methods`)
         self._methods: dict[str, str] = {}
 
