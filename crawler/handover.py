@@ -51,6 +51,7 @@ from crawler.ingest import (
     store_batch,
 )
 from crawler.pages.blockpage import block_reason
+from crawler.sidefiles import is_side_file
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -187,7 +188,9 @@ class HandOver:
                 log.warning("not loading while crawling: %s: %s", type(exc).__name__, exc)
                 self.off = True
                 return
-            if any(p.stat().st_size > MAX_HANDOVER_FILE for p in left):
+            # A large leftover, or one that holds no captures (screenshots, crawl states):
+            # the ingest at the crawl's end loads everything, in order.
+            if any(p.stat().st_size > MAX_HANDOVER_FILE or is_side_file(p.name) for p in left):
                 self.off = True
                 return
             files = [*left, path]

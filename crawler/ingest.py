@@ -41,12 +41,10 @@ from urllib.parse import urljoin
 from archive.config.sources import Config, Source
 from archive.faults import INGEST_STOP_AFTER, stop_here
 from archive.models import Article, Hints
-from archive.store import ledger, screenshots
+from archive.store import ledger
 from archive.store.db import Archive, CaptureRef, Outcome
-from archive.store.workerstate import apply_crawl_state
 from archive.store.writerlock import close_inherited
 from archive.warc.cdxj import index_missing
-from archive.warc.crawlstate import is_state_file, read_crawl_state
 from archive.warc.importer import import_stamp, imported_source
 from archive.warc.payload import DEFAULT_MAX_PAYLOAD
 from archive.warc.reader import (
@@ -57,10 +55,10 @@ from archive.warc.reader import (
     iter_responses,
     list_warcs,
 )
-from archive.warc.screenshots import is_screenshot_file, iter_screenshots
 from crawler.pages.blockpage import block_reason
 from crawler.pages.listings import ArticlePage, NotAnArticle
 from crawler.pages.markup import HTML_TYPES
+from crawler.sidefiles import is_side_file, load_side_file
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -356,11 +354,8 @@ def _load_file(archive: Archive, path: Path, parser: Parser, report: IngestRepor
     this load resumes a killed one or races another process loading the same file.
     After each batch, the test hook :func:`archive.faults.stop_here` (``loading``);
     ``stop_after`` is no longer read (the hook reads :data:`STOP_HOOK` itself)."""
-    if is_screenshot_file(path.name):
-        _load_screenshots(archive, path, report)
-        return
-    if is_state_file(path.name):
-        _load_crawl_state(archive, path, report)
+    if is_side_file(path.name):
+        load_side_file(archive, path, report)
         return
     seen = ledger.position(archive, path.name)
     start = seen.loaded_to if seen is not None else 0
@@ -379,44 +374,6 @@ def _load_file(archive: Archive, path: Path, parser: Parser, report: IngestRepor
         # reported.
         log.error("%s", exc)
         report.errors.append(str(exc))
-    ledger.finish(archive, path.name, path.stat().st_size)
-
-
-def _load_screenshots(archive: Archive, path: Path, report: IngestReport) -> None:
-    """Link the screenshot records of ``path`` to their versions and mark it complete, in
-    one transaction (a screenshot file is small; linking again is harmless)."""
-    counts = report.records[path.name]
-    try:
-        found = list(iter_screenshots(path))
-    except (OSError, ValueError, EOFError) as exc:  # damaged: what it says is lost
-        log.error("%s: cannot read screenshots (%s)", path.name, exc)
-        report.errors.append(f"{path.name}: cannot read screenshots ({exc})")
-        found = []
-    with archive.transaction():
-        for record in found:
-            counts["records"] += 1
-            if screenshots.link(archive.db, record):
-                counts["screenshots"] += 1
-            else:
-                report.notices.append(f"{path.name}@{record.location.offset}: screenshot of "
-                                      f"{record.article_id} v{record.version}, a version "
-                                      "not in the archive")
-        ledger.advance(archive, path.name, len(found), path.stat().st_size)
-    ledger.finish(archive, path.name, path.stat().st_size)
-
-
-def _load_crawl_state(archive: Archive, path: Path, report: IngestReport) -> None:
-    """Apply a cluster worker's crawl-state record (:mod:`archive.warc.crawlstate`), then
-    mark the file complete; applying it again is harmless."""
-    try:
-        payloads = read_crawl_state(path)
-    except (OSError, ValueError, EOFError) as exc:  # damaged: the next crawl refetches
-        log.error("%s: cannot read crawl state (%s)", path.name, exc)
-        report.errors.append(f"{path.name}: cannot read crawl state ({exc})")
-        payloads = []
-    for payload in payloads:
-        report.records[path.name]["records"] += 1
-        report.records[path.name]["fetch_states"] += apply_crawl_state(archive, payload)
     ledger.finish(archive, path.name, path.stat().st_size)
 
 
