@@ -8,13 +8,26 @@ Both run in their own process with the same concurrency and no delay. Prints a t
 with one JSON line of the figures.
 
     python bench/crawl.py [--articles 2000] [--concurrency 16]
+
+Real-page mode (issue 10): ``--pages DIR`` serves the ``*.html`` / ``*.html.gz`` pages of DIR
+(e.g. ``../shared/eval/aeb/html``) under ``--urls`` URLs each (several sizes, e.g. ``--urls
+1000 5000``), every payload unique (a per-URL nonce comment) and gzip-encoded on the wire,
+listed in one sitemap, and crawls them with the naive spider (``bench/naive_spider.py``:
+Scrapy + ``trafilatura.extract`` + warcio) and with ``mediawatch crawl`` in the same run.
+Prints pages/s, the ratio, CPU seconds per page and the peak
+resident memory of each crawl's whole process tree (sampled from ``/proc``).
+
+    python bench/crawl.py --pages ../shared/eval/aeb/html --urls 1000 5000
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
+import os
 import random
+import resource
 import sqlite3
 import subprocess
 import sys
@@ -22,6 +35,7 @@ import tempfile
 import textwrap
 import threading
 import time
+from dataclasses import dataclass
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -130,7 +144,15 @@ def main(argv: list[str] | None = None) -> None:
     args = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     args.add_argument("--articles", type=int, default=2000)
     args.add_argument("--concurrency", type=int, default=16)
+    args.add_argument("--pages", type=Path, help="real-page mode: a directory of pages")
+    args.add_argument("--urls", type=int, nargs="+", default=[1000],
+                      help="real-page mode: URLs served, one run per value [1000]")
+    args.add_argument("--no-naive", action="store_true",
+                      help="real-page mode: mediawatch only (memory at a large size)")
     opts = args.parse_args(argv)
+    if opts.pages is not None:
+        compare_real(opts.pages, opts.urls, opts.concurrency, naive=not opts.no_naive)
+        return
     pages = make_site(opts.articles)
     server, base = serve(pages)
     fetched = opts.articles + 2  # + robots.txt + sitemap
@@ -173,6 +195,169 @@ def main(argv: list[str] | None = None) -> None:
                       "ratio": round(ratio, 3), "fetch_s": round(fetch, 2),
                       "ingest_s": round(mw - fetch, 2), "articles_stored": new,
                       "warc_bytes": warc_bytes}))
+
+
+# --- real-page mode ---------------------------------------------------------------------
+
+def real_site(page_dir: Path, n: int) -> dict[str, tuple[bytes, str, bool]]:
+    """Path -> (payload, content type, gzip-encoded) for robots.txt, a sitemap (with BASE
+    for the base URL) and ``n`` URLs over the pages of ``page_dir``, each with a nonce."""
+    sources = sorted(p for p in page_dir.iterdir() if p.name.endswith((".html", ".html.gz")))
+    if not sources:
+        raise SystemExit(f"no *.html / *.html.gz pages in {page_dir}")
+    bodies = [gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw
+              for raw in (p.read_bytes() for p in sources)]
+    site: dict[str, tuple[bytes, str, bool]] = {
+        "/robots.txt": (b"User-agent: *\nDisallow: /private/\n", "text/plain", False)}
+    paths = [f"/story/{i:05d}.html" for i in range(n)]
+    for i, path in enumerate(paths):
+        body = bodies[i % len(bodies)] + f"\n<!-- nonce {i} {path} -->\n".encode()
+        site[path] = (gzip.compress(body, 6, mtime=0), "text/html; charset=utf-8", True)
+    entries = "".join(f"<url><loc>BASE{p}</loc></url>" for p in paths)
+    site["/sitemap.xml"] = (
+        ('<?xml version="1.0" encoding="UTF-8"?><urlset xmlns='
+         f'"http://www.sitemaps.org/schemas/sitemap/0.9">{entries}</urlset>').encode(),
+        "application/xml", False)
+    return site
+
+
+def serve_real(site: dict[str, tuple[bytes, str, bool]]) -> tuple[ThreadingHTTPServer, str]:
+    """Serve ``site`` on a free loopback port, gzip-encoded pages as such."""
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:
+            found = site.get(self.path.split("?")[0])
+            if found is None:
+                self.send_response(404)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            body, ctype, gzipped = found
+            if not gzipped:
+                body = body.replace(b"BASE", base.encode())
+            self.send_response(200)
+            self.send_header("Content-Type", ctype)
+            if gzipped:
+                self.send_header("Content-Encoding", "gzip")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, base
+
+
+def _tree_rss(root: int) -> int:
+    """Resident bytes of ``root`` and all its descendants, from /proc."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    page = os.sysconf("SC_PAGE_SIZE")
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+            statm = Path(f"/proc/{entry}/statm").read_text()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        children.setdefault(int(fields[1]), []).append(int(entry))
+        rss[int(entry)] = int(statm.split()[1]) * page
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        total += rss.get(pid, 0)
+        todo.extend(children.get(pid, ()))
+    return total
+
+
+@dataclass
+class Measured:
+    """Wall seconds, CPU seconds of the whole process tree, peak summed RSS in bytes."""
+
+    wall: float
+    cpu: float
+    peak_rss: int
+
+
+def measured(cmd: list[str], env: dict[str, str] | None = None) -> Measured:
+    """Run ``cmd`` (must succeed), sampling its process tree's memory every 50 ms."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, env=env)
+    peak = 0
+    while proc.poll() is None:
+        peak = max(peak, _tree_rss(proc.pid))
+        time.sleep(0.05)
+    wall = time.perf_counter() - start
+    if proc.returncode:
+        raise SystemExit(f"{cmd[:4]} failed with exit code {proc.returncode}")
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return Measured(wall, cpu, peak)
+
+
+def compare_real(page_dir: Path, sizes: list[int], concurrency: int,
+                 naive: bool = True) -> None:
+    """The naive spider and ``mediawatch crawl`` on the same real pages, per size
+    (``naive=False``: mediawatch alone, its figures beside zeros)."""
+    naive_script = Path(__file__).with_name("naive_spider.py")
+    results = []
+    for n in sizes:
+        server, base = serve_real(real_site(page_dir, n))
+        fetched = n + 2  # + robots.txt + sitemap
+        with tempfile.TemporaryDirectory() as tmp:
+            work = Path(tmp)
+            config = work / "sources.toml"
+            config.write_text(textwrap.dedent(f"""\
+                [crawl]
+                delay = 0
+                concurrency = {concurrency}
+                per_domain_concurrency = {concurrency}
+                allow_private = true
+                requisites = false
+                [[source]]
+                id = "bench"
+                sitemaps = ["{base}/sitemap.xml"]
+                allowed_domains = ["127.0.0.1"]
+                """))
+            base_run = measured([sys.executable, str(naive_script), base,
+                                 str(work / "naive"), str(concurrency)]) \
+                if naive else Measured(float("nan"), 0.0, 0)
+            mw = measured([sys.executable, "-m", "scheduler.cli", "--config", str(config),
+                           "--data", str(work / "data"), "crawl"])
+            with sqlite3.connect(work / "data" / "archive.db") as db:
+                row = db.execute("select pages, new, updated, duplicates from runs").fetchone()
+        server.shutdown()
+        server.server_close()
+        results.append({
+            "urls": n, "naive_pages_per_s": round(fetched / base_run.wall, 1),
+            "mediawatch_pages_per_s": round(fetched / mw.wall, 1),
+            "ratio": round(base_run.wall / mw.wall, 3),
+            "naive_cpu_ms_per_page": round(base_run.cpu / fetched * 1000, 1),
+            "mediawatch_cpu_ms_per_page": round(mw.cpu / fetched * 1000, 1),
+            "naive_peak_mb": round(base_run.peak_rss / 2**20),
+            "mediawatch_peak_mb": round(mw.peak_rss / 2**20),
+            "articles": {"pages": row[0], "new": row[1], "updated": row[2],
+                         "duplicates": row[3]}})
+        print(json.dumps(results[-1]), file=sys.stderr)  # as it goes: runs are long
+    print(f"real pages from {page_dir}, concurrency {concurrency}, gzip on the wire, loopback")
+    print(f"{'urls':>6} {'crawler':18} {'pages/s':>8} {'CPU ms/page':>12} {'peak MB':>8}")
+    for r in results:
+        for who in ("naive", "mediawatch"):
+            print(f"{r['urls']:>6} {who:18} {r[f'{who}_pages_per_s']:8.1f} "
+                  f"{r[f'{who}_cpu_ms_per_page']:12.1f} {r[f'{who}_peak_mb']:8}")
+        print(f"{'':6} mediawatch / naive throughput: {r['ratio']:.2f}x  "
+              f"(articles: {r['articles']})")
+    print(json.dumps({"bench": "crawl-real", "pages": str(page_dir), "runs": results}))
 
 
 if __name__ == "__main__":

@@ -41,12 +41,10 @@ from urllib.parse import urljoin
 from archive.config.sources import Config, Source
 from archive.faults import INGEST_STOP_AFTER, stop_here
 from archive.models import Article, Hints
-from archive.store import ledger, screenshots
+from archive.store import ledger
 from archive.store.db import Archive, CaptureRef, Outcome
-from archive.store.workerstate import apply_crawl_state
 from archive.store.writerlock import close_inherited
 from archive.warc.cdxj import index_missing
-from archive.warc.crawlstate import is_state_file, read_crawl_state
 from archive.warc.importer import import_stamp, imported_source
 from archive.warc.payload import DEFAULT_MAX_PAYLOAD
 from archive.warc.reader import (
@@ -57,10 +55,10 @@ from archive.warc.reader import (
     iter_responses,
     list_warcs,
 )
-from archive.warc.screenshots import is_screenshot_file, iter_screenshots
 from crawler.pages.blockpage import block_reason
 from crawler.pages.listings import ArticlePage, NotAnArticle
 from crawler.pages.markup import HTML_TYPES
+from crawler.sidefiles import is_side_file, load_side_file
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -163,15 +161,19 @@ def parse_record(job: tuple[StoredResponse, Source]) -> Parsed:
         return Parsed(None, "parse_error", f"{type(exc).__name__}: {exc}")
 
 
-def is_article_record(stored: StoredResponse) -> bool:
+def is_article_record(stored: StoredResponse, blocked: bool | None = None) -> bool:
     """Only the final 200 answer to an article request is parsed: redirect hops, error
     answers, feeds and sitemaps are evidence, recorded as captures only; so are revisits
     (they repeat a capture already indexed), block pages (a captcha is not an article) and
-    payloads over ``max_page_size`` (never expanded: a gzip bomb stays a capture)."""
+    payloads over ``max_page_size`` (never expanded: a gzip bomb stays a capture).
+    ``blocked``: the record's block check, when the caller has it already."""
     captured = stored.captured
-    return (captured.metadata.get("kind") == "article" and captured.status == 200
-            and stored.revisit is None and not stored.too_large
-            and block_reason(200, captured.body) is None)
+    if not (captured.metadata.get("kind") == "article" and captured.status == 200
+            and stored.revisit is None and not stored.too_large):
+        return False
+    if blocked is None:
+        blocked = block_reason(200, captured.body) is not None
+    return not blocked
 
 
 def capture_ref(stored: StoredResponse) -> CaptureRef:
@@ -195,8 +197,9 @@ def capture_ref(stored: StoredResponse) -> CaptureRef:
 
 
 def store_record(archive: Archive, stored: StoredResponse, parsed: Parsed | None,
-                 report: IngestReport) -> None:
-    """Record one capture and upsert its article, if it parsed into one."""
+                 report: IngestReport, blocked: bool | None = None) -> None:
+    """Record one capture and upsert its article, if it parsed into one. ``blocked``: the
+    record's block check when the caller made it (a record whose body was dropped)."""
     capture = capture_ref(stored)
     source_id = capture.source or "unknown"
     counts = report.records[stored.location.file]
@@ -210,7 +213,9 @@ def store_record(archive: Archive, stored: StoredResponse, parsed: Parsed | None
         archive.record_capture(capture)
         return
     if parsed is None:
-        if block_reason(capture.status, stored.captured.body):
+        if blocked is None:
+            blocked = block_reason(capture.status, stored.captured.body) is not None
+        if blocked:
             report.count(source_id, "blocked")
         if stored.revisit is not None:
             if archive.record_revisit(capture) and capture.kind == "article":
@@ -319,6 +324,26 @@ def _stop_after() -> int | None:
     return int(value) if value.isdigit() and int(value) > 0 else None
 
 
+def store_batch(archive: Archive, name: str,
+                items: list[tuple[StoredResponse, Parsed | None, bool | None]],
+                report: IngestReport) -> int:
+    """Store parsed records of the file ``name`` in one transaction together with the
+    ledger's new position, read again inside it (records another loader stored meanwhile
+    are left out); then the test hook ``loading``. Returns the ledger's position."""
+    with archive.transaction():
+        now = ledger.position(archive, name)
+        start = now.loaded_to if now is not None else 0
+        todo = [item for item in items if item[0].location.offset >= start]
+        for stored, result, blocked in todo:
+            store_record(archive, stored, result, report, blocked)
+        if todo:
+            last = todo[-1][0].location
+            start = last.offset + last.length
+            ledger.advance(archive, name, len(todo), start)
+    stop_here("loading")  # test hook (archive/faults.py; see STOP_HOOK)
+    return start
+
+
 def _load_file(archive: Archive, path: Path, parser: Parser, report: IngestReport,
                batch_size: int, stop_after: int | None,
                reader: Callable[[Path], Iterator[StoredResponse]] = iter_responses) -> None:
@@ -329,11 +354,8 @@ def _load_file(archive: Archive, path: Path, parser: Parser, report: IngestRepor
     this load resumes a killed one or races another process loading the same file.
     After each batch, the test hook :func:`archive.faults.stop_here` (``loading``);
     ``stop_after`` is no longer read (the hook reads :data:`STOP_HOOK` itself)."""
-    if is_screenshot_file(path.name):
-        _load_screenshots(archive, path, report)
-        return
-    if is_state_file(path.name):
-        _load_crawl_state(archive, path, report)
+    if is_side_file(path.name):
+        load_side_file(archive, path, report)
         return
     seen = ledger.position(archive, path.name)
     start = seen.loaded_to if seen is not None else 0
@@ -343,61 +365,15 @@ def _load_file(archive: Archive, path: Path, parser: Parser, report: IngestRepor
             if not batch:
                 continue
             parsed = parser.parse(batch)
-            with archive.transaction():
-                now = ledger.position(archive, path.name)
-                start = now.loaded_to if now is not None else 0
-                todo = [(s, p) for s, p in zip(batch, parsed, strict=True)
-                        if s.location.offset >= start]
-                for stored, result in todo:
-                    store_record(archive, stored, result, report)
-                if todo:
-                    last = todo[-1][0].location
-                    ledger.advance(archive, path.name, len(todo), last.offset + last.length)
-            stop_here("loading")  # test hook (archive/faults.py; see STOP_HOOK)
+            start = store_batch(archive, path.name,
+                                [(s, p, None) for s, p in zip(batch, parsed, strict=True)],
+                                report)
     except WarcError as exc:
         # An unreadable file (damaged regions are skipped, not raised): what was read is
         # in; the file is marked complete so it is not retried forever, and the error is
         # reported.
         log.error("%s", exc)
         report.errors.append(str(exc))
-    ledger.finish(archive, path.name, path.stat().st_size)
-
-
-def _load_screenshots(archive: Archive, path: Path, report: IngestReport) -> None:
-    """Link the screenshot records of ``path`` to their versions and mark it complete, in
-    one transaction (a screenshot file is small; linking again is harmless)."""
-    counts = report.records[path.name]
-    try:
-        found = list(iter_screenshots(path))
-    except (OSError, ValueError, EOFError) as exc:  # damaged: what it says is lost
-        log.error("%s: cannot read screenshots (%s)", path.name, exc)
-        report.errors.append(f"{path.name}: cannot read screenshots ({exc})")
-        found = []
-    with archive.transaction():
-        for record in found:
-            counts["records"] += 1
-            if screenshots.link(archive.db, record):
-                counts["screenshots"] += 1
-            else:
-                report.notices.append(f"{path.name}@{record.location.offset}: screenshot of "
-                                      f"{record.article_id} v{record.version}, a version "
-                                      "not in the archive")
-        ledger.advance(archive, path.name, len(found), path.stat().st_size)
-    ledger.finish(archive, path.name, path.stat().st_size)
-
-
-def _load_crawl_state(archive: Archive, path: Path, report: IngestReport) -> None:
-    """Apply a cluster worker's crawl-state record (:mod:`archive.warc.crawlstate`), then
-    mark the file complete; applying it again is harmless."""
-    try:
-        payloads = read_crawl_state(path)
-    except (OSError, ValueError, EOFError) as exc:  # damaged: the next crawl refetches
-        log.error("%s: cannot read crawl state (%s)", path.name, exc)
-        report.errors.append(f"{path.name}: cannot read crawl state ({exc})")
-        payloads = []
-    for payload in payloads:
-        report.records[path.name]["records"] += 1
-        report.records[path.name]["fetch_states"] += apply_crawl_state(archive, payload)
     ledger.finish(archive, path.name, path.stat().st_size)
 
 

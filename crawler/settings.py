@@ -33,6 +33,10 @@ NEWSPIDER_MODULE = "crawler.spiders"
 MEDIAWATCH_CONFIG = os.environ.get("MEDIAWATCH_CONFIG", "config/sources.toml")
 MEDIAWATCH_DATA = os.environ.get("MEDIAWATCH_DATA", "data")
 MEDIAWATCH_WARC_MAX_SIZE = 1024**3
+# Parse while fetching (crawler/handover.py): with the crawl's own ingest on, WARC files close
+# at this size (if smaller than the max size) and each is parsed and loaded while the crawl
+# goes on. 0: one file per crawl, parsed at its end.
+MEDIAWATCH_HANDOVER_SIZE = 4 * 1024**2
 # Stop the crawl cleanly below this much free space in MEDIAWATCH_DATA (0: no check).
 MEDIAWATCH_MIN_FREE_SPACE = 200 * 1024**2
 # [evidence] tsa_url: every closed WARC file is timestamped there (empty: none asked for).

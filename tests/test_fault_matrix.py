@@ -67,7 +67,9 @@ from tests.test_service import newsroom_sources, wait_until
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
-TIMES = ("first_seen", "last_seen")
+# Capture times, and where the capture landed (export provenance: which file, at which
+# offset, replayed at which time): a re-run writes other files with other record ids.
+TIMES = ("first_seen", "last_seen", "capture_time", "warc_file", "warc_offset", "replay_url")
 
 # id -> the environment that stops the crawl there.
 STAGES: dict[str, dict[str, str]] = {

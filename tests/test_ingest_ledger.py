@@ -46,7 +46,9 @@ if TYPE_CHECKING:
     from archive.warc.reader import StoredResponse
 
 STOP_AFTER = 3
-TIMES = ("first_seen", "last_seen")
+# Capture times, and where the capture landed (export provenance: which file, at which
+# offset, replayed at which time): a re-run writes other files with other record ids.
+TIMES = ("first_seen", "last_seen", "capture_time", "warc_file", "warc_offset", "replay_url")
 
 
 def cli(config: Path, data: Path, *args: str, env: dict[str, str] | None = None,

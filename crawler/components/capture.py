@@ -53,6 +53,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 META_KEY = "mediawatch"
 
+#: Sent for each WARC file closed (and indexed): ``path``, and ``last`` (True for the file
+#: closed at the crawl's end). :class:`crawler.components.ingest.IngestOnClose` hands the
+#: others to its parser processes while the crawl goes on (:mod:`crawler.handover`).
+warc_file_closed = object()
+
 
 def header_pairs(headers: Headers) -> tuple[tuple[str, str], ...]:
     """Every value of every header, decoded latin-1 as HTTP/1.1 defines them."""
@@ -128,6 +133,7 @@ class WarcCapture:
         self.tsa_url = tsa_url
         self.tsa_wait = tsa_wait
         self.stamper: TimestampQueue | None = None
+        self.closing = False  # the crawl's end: the file closed now is its last
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> WarcCapture:
@@ -135,12 +141,17 @@ class WarcCapture:
         data = crawler.settings.get("MEDIAWATCH_DATA")
         if not data:
             raise NotConfigured("MEDIAWATCH_DATA is not set")
-        worker = WorkerPaths.from_settings(crawler.settings)
-        ext = cls(worker.warc_dir if worker else Path(data) / "warcs",
-                  crawler.settings.getint("MEDIAWATCH_WARC_MAX_SIZE"),
-                  crawler, crawler.settings.getint("MEDIAWATCH_MIN_FREE_SPACE"),
-                  crawler.settings.get("MEDIAWATCH_TSA_URL") or "",
-                  crawler.settings.getfloat("MEDIAWATCH_TSA_WAIT", 30.0))
+        settings = crawler.settings
+        max_size = settings.getint("MEDIAWATCH_WARC_MAX_SIZE")
+        handover = settings.getint("MEDIAWATCH_HANDOVER_SIZE")
+        if settings.getbool("MEDIAWATCH_INGEST") and handover:
+            # Small files while the crawl's own ingest parses them as they close.
+            max_size = min(max_size, handover)
+        worker = WorkerPaths.from_settings(settings)
+        ext = cls(worker.warc_dir if worker else Path(data) / "warcs", max_size, crawler,
+                  settings.getint("MEDIAWATCH_MIN_FREE_SPACE"),
+                  settings.get("MEDIAWATCH_TSA_URL") or "",
+                  settings.getfloat("MEDIAWATCH_TSA_WAIT", 30.0))
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.response_downloaded, signal=signals.response_downloaded)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
@@ -165,6 +176,7 @@ class WarcCapture:
         index_closed_warc(path)
         if self.stamper is not None:
             self.stamper.submit(path)
+        self.crawler.signals.send_catch_log(warc_file_closed, path=path, last=self.closing)
 
     def response_downloaded(self, response: Response, request: Request, spider: Spider) -> None:
         """Write one exchange; a failure to write is logged and counted, never fatal."""
@@ -222,6 +234,7 @@ class WarcCapture:
         """Close (and so rename) the last file: rotation at the end of every crawl."""
         if self.writer is None:
             return
+        self.closing = True
         try:
             self.writer.close()
         except OSError as exc:  # its index did not fit: the file itself is closed

@@ -16,10 +16,17 @@ sources in one process (``mediawatch crawl`` without ids) the ingests run one af
 in the order the crawls end, never interleaved. Article parsing fans out to
 ``MEDIAWATCH_INGEST_WORKERS`` processes (0: :func:`crawler.ingest.default_workers`).
 
+While the crawl goes on, each WARC file the capture closes (small files:
+``MEDIAWATCH_HANDOVER_SIZE``) is handed to parser processes and loaded by a thread
+(:class:`crawler.handover.HandOver`), so parsing runs while fetching continues; at
+``spider_closed`` the ingest waits for those loads, then loads the rest as above (the
+ledger skips what is loaded). The stats and outcomes cover both.
+
 Its progress is the :data:`ingest_progress` signal (``done`` and ``total`` bytes), which
 ``mediawatch crawl`` turns into its progress bar. Stats: ``mediawatch/ingest/outcome/<what>``
 (``inserted``, ``updated``, ``unchanged``, ``duplicate``, ``not_article``, ``parse_error``,
-``removed``, ``blocked``), ``mediawatch/ingest/files`` and ``mediawatch/ingest/errors``.
+``removed``, ``blocked``), ``mediawatch/ingest/files``, ``mediawatch/ingest/errors`` and
+``mediawatch/ingest/handed_over`` (files loaded while the crawl went on).
 """
 
 from __future__ import annotations
@@ -35,16 +42,23 @@ from scrapy.exceptions import NotConfigured
 from archive.config.sources import load_config
 from archive.faults import stop_here
 from archive.store.db import Archive
+from crawler.components.capture import warc_file_closed
 from crawler.components.diskspace import DISK_STAT, is_disk_full
 from crawler.figures import INGEST_OUTCOME, RECOVERED_STAT, WARC_FILES_STAT
-from crawler.ingest import ingest_files, pending_files
+from crawler.handover import HandOver
+from crawler.ingest import IngestReport, default_workers, ingest_files, pending_files
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from scrapy.signalmanager import SignalManager
     from scrapy.statscollectors import StatsCollector
 
+    from archive.config.sources import Config
+
 log = logging.getLogger(__name__)
+
+#: Files loaded while the crawl went on (:mod:`crawler.handover`).
+HANDED_OVER_STAT = "mediawatch/ingest/handed_over"
 
 #: Sent for each file loaded: ``done`` (its size in bytes) and ``total`` (all the files').
 ingest_progress = object()
@@ -54,12 +68,15 @@ class IngestOnClose:
     """On ``spider_closed``, ingest the recovered files and the files this crawl wrote."""
 
     def __init__(self, data_dir: Path, config_path: str | None, stats: StatsCollector,
-                 signals: SignalManager, workers: int | None = None):
+                 signals: SignalManager, workers: int | None = None,
+                 max_payload: int = 0):
         self.data_dir = data_dir
         self.config_path = config_path
         self.stats = stats
         self.signals = signals
         self.workers = workers
+        self.max_payload = max_payload
+        self.handover: HandOver | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> IngestOnClose:
@@ -72,9 +89,30 @@ class IngestOnClose:
         assert crawler.stats is not None
         ext = cls(Path(settings["MEDIAWATCH_DATA"]), settings.get("MEDIAWATCH_CONFIG"),
                   crawler.stats, crawler.signals,
-                  settings.getint("MEDIAWATCH_INGEST_WORKERS") or None)
+                  settings.getint("MEDIAWATCH_INGEST_WORKERS") or None,
+                  settings.getint("DOWNLOAD_MAXSIZE"))
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
+        if settings.getint("MEDIAWATCH_HANDOVER_SIZE"):
+            crawler.signals.connect(ext.file_closed, signal=warc_file_closed)
         return ext
+
+    def config(self) -> Config | None:
+        """The crawl's config (None when there is no config file)."""
+        return load_config(self.config_path) \
+            if self.config_path and Path(self.config_path).is_file() else None
+
+    def file_closed(self, path: Path, last: bool) -> None:
+        """Hand a file closed while the crawl goes on to the parser processes, and the last
+        one too when others were; a crawl of one file loads it at ``spider_closed``."""
+        if last and self.handover is None:
+            return
+        if self.handover is None:
+            config = self.config()
+            max_payload = config.crawl.max_page_size if config is not None \
+                else self.max_payload
+            self.handover = HandOver(self.data_dir / "archive.db", self.data_dir / "warcs",
+                                     config, self.workers or default_workers(), max_payload)
+        self.handover.closed(path)
 
     def files(self) -> list[Path]:
         """The recovered files and the files the capture closed, as the stats list them."""
@@ -85,11 +123,14 @@ class IngestOnClose:
     def spider_closed(self, spider: Spider) -> None:
         """Ingest :meth:`files` and every other closed file not completely loaded (the
         ledger's pending files, of any source); outcomes and problems go to the stats."""
+        early = self.handover.finish() if self.handover is not None else IngestReport()
+        if early.files:
+            self.stats.set_value(HANDED_OVER_STAT, len(early.files))
         stop_here("indexed")  # test hook (archive/faults.py)
         try:
             archive = Archive(self.data_dir / "archive.db")
             try:
-                self._ingest(archive)
+                self._ingest(archive, early)
             finally:
                 archive.close()
         except (sqlite3.Error, OSError) as exc:
@@ -103,25 +144,27 @@ class IngestOnClose:
             return
         stop_here("loaded")  # test hook (archive/faults.py)
 
-    def _ingest(self, archive: Archive) -> None:
-        own = self.files()
-        names = {p.name for p in own}
+    def _ingest(self, archive: Archive, report: IngestReport) -> None:
+        """Load what is not loaded yet, adding to ``report`` (the loads while crawling)."""
+        loaded = set(report.files)
+        own = [p for p in self.files() if p.name not in loaded]
+        names = {p.name for p in own} | loaded
         # Files a killed crawl or ingest left behind, or crawls without ingest wrote: the
         # ledger, not this crawl's memory, says what is missing. One ingest_files call takes
         # them all in capture-time order, so older leftovers load before this crawl's files.
         left = [p for p in pending_files(archive, self.data_dir / "warcs")
                 if p.name not in names]
         files = [*own, *left]
-        if not files:
+        if not files and not report.files:
             return
-        config = load_config(self.config_path) \
-            if self.config_path and Path(self.config_path).is_file() else None
         total = sum(p.stat().st_size for p in files)
 
         def progress(done: int) -> None:
             self.signals.send_catch_log(ingest_progress, done=done, total=total)
 
-        report = ingest_files(archive, files, config, workers=self.workers, progress=progress)
+        if files:
+            ingest_files(archive, files, self.config(), report, workers=self.workers,
+                         progress=progress)
         for outcomes in report.outcomes.values():
             for what, n in outcomes.items():
                 self.stats.inc_value(INGEST_OUTCOME + what, n)

@@ -27,6 +27,9 @@ HTML_TYPES = frozenset({"text/html", "application/xhtml+xml", ""})
 # C0 controls except tab, LF and CR. A regex removes them ~20x faster than str.translate
 # with a dict (which looks every character up in the table); same result.
 _CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]+")
+# The same characters one by one: ``c in text`` is a fast C search, and nearly every page
+# holds none of them, so 29 such searches beat one pass of the regex (~10x).
+_CONTROL_LIST = tuple(chr(c) for c in (*range(0, 9), 11, 12, *range(14, 32)))
 # Two-letter ISO 639-1 codes: "utf-8" in a Content-Language meta is not Ute.
 ISO_639_1 = words(
     "aa ab ae af ak am an ar as av ay az ba be bg bh bi bm bn bo br bs ca ce ch co cr cs cu "
@@ -77,7 +80,10 @@ def html_selector(text: str) -> Selector:
 
 def strip_control_chars(text: str) -> str:
     """``text`` without C0 control characters other than tab, LF and CR."""
-    return _CONTROL_CHARS.sub("", text)
+    for char in _CONTROL_LIST:
+        if char in text:
+            return _CONTROL_CHARS.sub("", text)
+    return text
 
 
 def unescape_entities(text: str) -> str:

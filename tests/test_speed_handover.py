@@ -1,0 +1,168 @@
+"""Parse while fetching (:mod:`crawler.handover`): files closed during a crawl are parsed by
+worker processes that read them themselves and loaded by a thread, through the ledger; the
+archive is the one the ordinary ingest builds from the same files."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from scrapy import Spider
+from scrapy.utils.test import get_crawler
+
+from archive.config.sources import Source
+from archive.store import ledger
+from archive.store.db import Archive
+from archive.warc.reader import list_warcs
+from archive.warc.writer import Exchange, RotatingWarcWriter
+from crawler.components.capture import WarcCapture
+from crawler.components.ingest import HANDED_OVER_STAT, IngestOnClose
+from crawler.handover import HandOver, load_prepared, merged, prepare_file
+from crawler.ingest import IngestReport, ingest_files
+from tests.test_ingest import article_html
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from scrapy.crawler import Crawler
+
+WIRE = Source(id="wire", name="Wire", feeds=("http://127.0.0.1:9/rss.xml",))
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+CHALLENGE = b"<html><title>Just a moment...</title><p>Checking your browser</p></html>"
+
+
+class WireSpider(Spider):
+    name = "wire"
+    source = WIRE
+    scheduled = False
+
+
+def pages() -> list[tuple[str, bytes, int, str]]:
+    """Articles (one changed later, one repeated), a block page, a 404, a feed."""
+    out = [(f"http://127.0.0.1:9/a/{n}.html", article_html(n), 200, "article")
+           for n in range(12)]
+    out.insert(3, ("http://127.0.0.1:9/a/blocked.html", CHALLENGE, 200, "article"))
+    out.insert(5, ("http://127.0.0.1:9/a/gone.html", b"gone", 404, "article"))
+    out.insert(7, ("http://127.0.0.1:9/rss.xml", b"<rss><channel/></rss>", 200, "feed"))
+    out.append(("http://127.0.0.1:9/a/2.html", article_html(2, " Updated."), 200, "article"))
+    out.append(("http://127.0.0.1:9/a/4.html", article_html(4), 200, "article"))
+    return out
+
+
+def exchange(n: int, url: str, body: bytes, status: int, kind: str) -> Exchange:
+    return Exchange(url=url, method="GET", request_target="/", request_headers=(),
+                    protocol="HTTP/1.1", status=status, reason="OK",
+                    headers=(("Content-Type", "text/html; charset=utf-8"),), body=body,
+                    fetched_at=T0 + timedelta(seconds=n),
+                    metadata={"source": "wire", "kind": kind})
+
+
+def crawler_for(data: Path, **settings: Any) -> Crawler:
+    crawler = get_crawler(WireSpider, {
+        "MEDIAWATCH_DATA": str(data), "MEDIAWATCH_CONFIG": "", "MEDIAWATCH_INGEST": True,
+        "MEDIAWATCH_INGEST_WORKERS": 2, "MEDIAWATCH_WARC_MAX_SIZE": 10**9,
+        "EXTENSIONS": {"crawler.components.capture.WarcCapture": 100,
+                       "crawler.components.ingest.IngestOnClose": 200}, **settings})
+    crawler.spider = crawler._create_spider()
+    return crawler
+
+
+def crawl(data: Path, handover: int) -> Crawler:
+    """Drive the capture and the ingest through their handlers, as a crawl does."""
+    crawler = crawler_for(data, MEDIAWATCH_HANDOVER_SIZE=handover)
+    capture = crawler.get_extension(WarcCapture)
+    ingest = crawler.get_extension(IngestOnClose)
+    assert capture is not None
+    assert ingest is not None
+    capture.spider_opened(crawler.spider)
+    assert capture.writer is not None
+    for n, (url, body, status, kind) in enumerate(pages()):
+        capture.writer.write_exchange(exchange(n, url, body, status, kind))
+    capture.spider_closed(crawler.spider)
+    ingest.spider_closed(crawler.spider)
+    return crawler
+
+
+def archived(data: Path) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    """The export without capture times and locations, and the table counts."""
+    with Archive(data / "archive.db") as archive:
+        rows = [json.loads(json.dumps(row, default=str)) for row in archive.export()]
+        return rows, archive.stats()
+
+
+def test_files_closed_while_crawling_are_loaded_as_the_ordinary_ingest_would(
+        tmp_path: Path) -> None:
+    handed = crawl(tmp_path / "handed", handover=2000)
+    files = list_warcs(tmp_path / "handed" / "warcs")
+    assert len(files) > 3  # small files: several closed while the crawl went on
+    stats = handed.stats.get_stats()
+    # Every file was loaded by the hand-over, the last one (closed at the end) too.
+    assert stats[HANDED_OVER_STAT] == len(files)
+    assert sorted(stats["mediawatch/ingest/files"]) == sorted(p.name for p in files)
+    with Archive(tmp_path / "handed" / "archive.db") as archive:
+        entries = ledger.entries(archive)
+        assert {n: (e.complete, e.size) for n, e in entries.items()} == {
+            p.name: (True, p.stat().st_size) for p in files}
+    # The same files loaded by `mediawatch reindex`'s path, from scratch, one at a time.
+    with Archive(tmp_path / "again.db") as fresh:
+        ingest_files(fresh, files, None, workers=1)
+    rows, counts = archived(tmp_path / "handed")
+    with Archive(tmp_path / "again.db") as fresh:
+        again = [json.loads(json.dumps(row, default=str)) for row in fresh.export()]
+        assert counts == fresh.stats()
+    assert rows == again
+    assert stats["mediawatch/ingest/outcome/inserted"] == 12
+    assert stats["mediawatch/ingest/outcome/updated"] == 1
+    assert stats["mediawatch/ingest/outcome/blocked"] == 1
+
+
+def test_without_handover_one_file_is_loaded_at_the_end(tmp_path: Path) -> None:
+    crawler = crawl(tmp_path, handover=0)
+    assert len(list_warcs(tmp_path / "warcs")) == 1
+    assert crawler.stats.get_value(HANDED_OVER_STAT) is None
+    assert crawler.stats.get_value("mediawatch/ingest/outcome/inserted") == 12
+
+
+def test_prepared_file_stores_what_the_ordinary_load_stores(tmp_path: Path) -> None:
+    writer = RotatingWarcWriter(tmp_path / "warcs", "wire", host="test", clock=lambda: T0)
+    for n, page in enumerate(pages()):
+        writer.write_exchange(exchange(n, *page))
+    path = writer.close()
+    assert path is not None
+    prepared = prepare_file((path, None, 10**7, 0, 1))
+    assert all(r.stored.captured.body == b"" for r in prepared.records)  # bodies stay there
+    # Shared by three processes, each parsing every third record: the same once merged.
+    shares = [prepare_file((path, None, 10**7, part, 3)) for part in range(3)]
+    assert [sum(r.parsed is not None for r in s.records) for s in shares] == [5, 5, 4]
+    assert merged(shares) == prepared
+    assert [r.blocked for r in prepared.records].count(True) == 1
+    report = IngestReport()
+    with Archive(tmp_path / "prepared.db") as archive:
+        load_prepared(archive, path, prepared, report)
+        load_prepared(archive, path, prepared, IngestReport())  # again: the ledger skips
+        assert ledger.position(archive, path.name).complete  # type: ignore[union-attr]
+        got = (list(archive.export()), archive.stats())
+    ordinary = IngestReport()
+    with Archive(tmp_path / "ordinary.db") as archive:
+        ingest_files(archive, [path], None, ordinary, workers=1)
+        want = (list(archive.export()), archive.stats())
+    assert json.dumps(got, default=str) == json.dumps(want, default=str)
+    assert report.outcomes == ordinary.outcomes
+    assert report.files == ordinary.files == [path.name]
+
+
+def test_an_archive_that_cannot_be_opened_leaves_the_files_to_the_ingest_at_the_end(
+        tmp_path: Path) -> None:
+    writer = RotatingWarcWriter(tmp_path / "warcs", "wire", host="test", clock=lambda: T0)
+    for n, page in enumerate(pages()[:4]):
+        writer.write_exchange(exchange(n, *page))
+    path = writer.close()
+    assert path is not None
+    (tmp_path / "archive.db").mkdir()  # no database can be opened there
+    handover = HandOver(tmp_path / "archive.db", tmp_path / "warcs", None, 1, 10**7)
+    handover.closed(path)  # never raises into the crawl
+    assert handover.off
+    assert handover.finish().files == []
+    with Archive(tmp_path / "later.db") as archive:
+        assert ingest_files(archive, [path], None, workers=1).files == [path.name]
