@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from archive.models import Article
+from crawler.pages import bodypick as bpk
 from crawler.pages import bodytext as bt
 from crawler.pages import boilerplate as bp
 from crawler.pages import markup as mk
@@ -127,15 +128,26 @@ class ArticlePage(ParsedPage):
                 ld_kept = clean(bt.text_paragraphs(ld_body))
         # A long articleBody without paragraph breaks loses the structure the body
         # promises; trafilatura gets the same text with its paragraphs.
-        if ld_kept and (len(ld_kept) > 1 or len(ld_kept[0]) < 1000):
-            return "\n\n".join(ld_kept), "jsonld"
+        ld_first = bool(ld_kept) and (len(ld_kept) > 1 or len(ld_kept[0]) < 1000)
         text = self._traf("text")
-        if isinstance(text, str) and text.strip():
-            kept = clean(bt.text_paragraphs(text))
-            if kept:
-                return "\n\n".join(kept), "trafilatura"
-        if ld_kept:
-            return "\n\n".join(ld_kept), "jsonld"
+        traf = clean(bt.text_paragraphs(text)) if isinstance(text, str) else []
+        density = clean(bpk.density_paragraphs(self.selector.root))
+        candidates = [("jsonld", ld_kept)] if ld_first else []
+        candidates += [("trafilatura", traf), ("jsonld", ld_kept), ("density", density)]
+        chosen = bpk.choose(candidates)
+        size = len("".join(chosen[1])) if chosen else 0
+        if chosen is None or chosen[0] != candidates[0][0] or size < pagetype.MIN_ARTICLE_CHARS \
+                or len("".join(density)) >= bpk.FRAGMENT_RATIO * size:
+            # The preferred extraction is missing, short or a fragment: trafilatura's
+            # recall mode is one more candidate (a second run, so only then).
+            recall = bt.run_trafilatura_recall(self.html, self.response.url)
+            candidates.insert(-1, ("trafilatura", clean(bt.text_paragraphs(recall))))
+            chosen = bpk.choose(candidates)
+        if chosen is not None:
+            method, paras = chosen
+            if method != "density":
+                paras = bpk.with_missing_lead(paras, density)
+            return "\n\n".join(paras), method
         if self.hints.summary:
             return self.hints.summary, "feed"
         return None, None

@@ -327,3 +327,18 @@ def run_trafilatura(html_text: str, url: str, fetched_at: datetime | None) -> Do
     except Exception as exc:  # a third-party extractor must not take the crawl down
         logger.warning("%s: trafilatura failed: %s: %s", url, type(exc).__name__, exc)
         return None
+
+
+def run_trafilatura_recall(html_text: str, url: str) -> str:
+    """trafilatura's text in ``favor_recall`` mode, no metadata: a second opinion on the
+    body when the precision run looks like a fragment ("" when it finds nothing or fails)."""
+    import trafilatura
+
+    try:
+        return trafilatura.extract(
+            html_text, url=url, favor_recall=True, include_tables=False, with_metadata=False,
+            include_comments=False, include_images=False, include_links=False,
+            deduplicate=False) or ""
+    except Exception as exc:  # a third-party extractor must not take the crawl down
+        logger.warning("%s: trafilatura (recall) failed: %s: %s", url, type(exc).__name__, exc)
+        return ""

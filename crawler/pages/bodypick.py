@@ -1,0 +1,189 @@
+"""Choosing the body among several extractions, and our own paragraph-density pick.
+
+trafilatura's ``favor_precision`` mode is the best single extractor on news pages, but it
+fails in ways one can see by comparing it with other extractions of the same page:
+
+- it collapses to a fragment (a reprint notice of 260 characters where the article has
+  3,200) or returns nothing;
+- it keeps one of several containers an article is split into (ad slots or "chunks"
+  between them), losing the second half;
+- it skips the first paragraph when the page styles it apart (a lead ``<p>`` in its own
+  ``<div>``).
+
+So the body is chosen among *candidates* (trafilatura's precision and recall modes, the
+JSON-LD ``articleBody``, :func:`density_paragraphs`) by :func:`choose`: the preferred one
+wins unless another candidate *contains* it (nine tenths of its word 4-grams) and is at
+least :data:`FRAGMENT_RATIO` times longer, in which case the preferred one was a fragment
+of the other. Containment is what makes this safe: a longer candidate that adds comments
+or a sidebar but does not contain the preferred text is never taken.
+
+:func:`density_paragraphs` is the readability idea, kept small: the element holding the
+most paragraph text in its direct ``<p>`` children (link text, furniture and short lines
+not counted) is the body; it grows to its parent while the parent adds paragraph text
+(another chunk of the same story) and is itself mostly that text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from crawler.pages import bodytext as bt
+from crawler.pages.markup import words
+
+#: A candidate this many times longer than the preferred one, containing it, wins.
+FRAGMENT_RATIO = 2.0
+#: A candidate this many times shorter than two others that agree is an outlier.
+OUTLIER_RATIO = 4.0
+#: Share of the shorter of two texts the longer must hold for them to agree.
+AGREE = 0.8
+#: Share of the shorter text's 4-grams the longer one must hold to contain it.
+CONTAINED = 0.9
+#: Shortest paragraph that counts as story text in :func:`density_paragraphs`.
+MIN_PROSE = 60
+_TOKEN = re.compile(r"\w+")
+_CLIMB = 5  # levels above the densest element searched for more of the story
+_ELSEWHERE_TAGS = frozenset(("nav", "aside", "footer"))
+_ELSEWHERE_WORDS = words(
+    "comment comments commentlist discussion sidebar related relatedposts recommended "
+    "recommendations footer nav navigation menu promo popular mostread teaser teasers widget "
+    "newsletter")
+
+
+def grams(text: str, n: int = 4) -> set[tuple[str, ...]]:
+    """The word n-grams of ``text`` (case-folded; a shorter text gives one shorter gram)."""
+    tokens = _TOKEN.findall(text.casefold())
+    if len(tokens) < n:
+        return {tuple(tokens)} if tokens else set()
+    return {tuple(tokens[i:i + n]) for i in range(len(tokens) - n + 1)}
+
+
+def containment(big: str, small: str) -> float:
+    """Share of ``small``'s word 4-grams that occur in ``big`` (1.0 for an empty small)."""
+    inner = grams(small)
+    return len(inner & grams(big)) / len(inner) if inner else 1.0
+
+
+def choose(candidates: Sequence[tuple[str, list[str]]]) -> tuple[str, list[str]] | None:
+    """The body among ``(method, paragraphs)`` candidates in order of preference.
+
+    The first non-empty candidate wins unless it is a fragment of another: that one is at
+    least :data:`FRAGMENT_RATIO` times longer and contains it (:data:`CONTAINED`). Then the
+    shortest such candidate is taken instead, and checked the same way again. Last, a
+    choice that two other candidates both outgrow :data:`OUTLIER_RATIO` times while agreeing
+    with each other (the shorter holds :data:`AGREE` of its 4-grams in the longer) is an
+    outlier (a notice, a caption): the shorter of the two is taken.
+    """
+    present = [(m, p) for m, p in candidates if p]
+    if not present:
+        return None
+    sizes = [sum(len(x) for x in p) for _, p in present]
+    texts = ["\n".join(p) for _, p in present]
+    chosen = 0
+    for _ in present:  # each step takes a strictly longer candidate: bounded
+        larger = [i for i in range(len(present)) if sizes[i] >= FRAGMENT_RATIO * sizes[chosen]
+                  and containment(texts[i], texts[chosen]) >= CONTAINED]
+        if not larger:
+            break
+        chosen = min(larger, key=lambda i: sizes[i])
+    # An outlier: two other extractions agree on a text many times longer.
+    far = sorted((i for i in range(len(present)) if sizes[i] >= OUTLIER_RATIO * sizes[chosen]),
+                 key=lambda i: sizes[i])
+    for n, short in enumerate(far):
+        if any(containment(texts[long], texts[short]) >= AGREE for long in far[n + 1:]):
+            chosen = short
+            break
+    return present[chosen]
+
+
+def with_missing_lead(body: list[str], around: list[str]) -> list[str]:
+    """``body`` with the story-text paragraphs that ``around`` (a wider extraction of the
+    same page) has right before the body's first paragraph: a first paragraph the
+    extractor skipped because the page styled it apart."""
+    if not body or not around:
+        return body
+    first = body[0]
+    try:
+        index = around.index(first)
+    except ValueError:
+        return body
+    missing: list[str] = []
+    for para in reversed(around[:index]):
+        if len(para) < MIN_PROSE or not para.rstrip().endswith((".", "!", "?", "\u201d", '"',
+                                                                  "\u3002", "»")):
+            break
+        if para in body:
+            break
+        missing.insert(0, para)
+    return missing + body
+
+
+def density_paragraphs(root: Any) -> list[str]:
+    """The page's main text by paragraph density (module docstring); [] when the page has
+    no paragraph of story text."""
+    scores: dict[Any, int] = {}
+    for para in root.iter("p"):
+        parent = para.getparent()
+        if parent is None:
+            continue
+        length = _prose_length(para)
+        if length:
+            scores[parent] = scores.get(parent, 0) + length
+    if not scores:
+        return []
+    furniture = [e for e in scores if _in_furniture(e)]
+    for element in furniture:
+        del scores[element]
+    if not scores:
+        return []
+    best = max(scores, key=lambda e: scores[e])
+    prose = _subtree_prose(best, scores)
+    node = best
+    for _ in range(_CLIMB):
+        node = node.getparent()
+        if node is None or node.tag in ("body", "html"):
+            break
+        wider = _subtree_prose(node, scores)
+        if wider < 1.2 * prose:  # a wrapper adding no story text: look further up
+            continue
+        visible = sum(len(p) for p in bt.paragraphs(node, body=True))
+        if wider < 0.6 * visible:  # the wider element is mostly something else
+            break
+        best, prose = node, wider
+    return bt.paragraphs(best, body=True)
+
+
+def _prose_length(para: Any) -> int:
+    """Characters of story text in a ``<p>``: 0 for a short line or one mostly links."""
+    text = " ".join(para.itertext())
+    length = len(text.strip())
+    if length < MIN_PROSE:
+        return 0
+    links = sum(len(" ".join(a.itertext())) for a in para.iter("a"))
+    return 0 if links > 0.5 * length else length
+
+
+def _in_furniture(element: Any) -> bool:
+    """Inside navigation, a footer, an aside, comments or a list of other stories. Only
+    these strong signs: a CMS's article and body classes carry "tag-x" and "category-y"."""
+    node = element
+    while node is not None and node.tag not in ("body", "html"):
+        tag = node.tag if isinstance(node.tag, str) else ""
+        if tag in _ELSEWHERE_TAGS or bt.class_words(node) & _ELSEWHERE_WORDS:
+            return True
+        node = node.getparent()
+    return False
+
+
+def _subtree_prose(element: Any, scores: dict[Any, int]) -> int:
+    return sum(v for e, v in scores.items() if e is element or _is_ancestor(element, e))
+
+
+def _is_ancestor(ancestor: Any, element: Any) -> bool:
+    node = element.getparent()
+    while node is not None:
+        if node is ancestor:
+            return True
+        node = node.getparent()
+    return False
