@@ -131,7 +131,8 @@ class ArticlePage(ParsedPage):
         ld_first = bool(ld_kept) and (len(ld_kept) > 1 or len(ld_kept[0]) < 1000)
         text = self._traf("text")
         traf = clean(bt.text_paragraphs(text)) if isinstance(text, str) else []
-        density = clean(bpk.density_paragraphs(self.selector.root))
+        main = bpk.main_element(self.selector.root)
+        density = clean(bt.paragraphs(main, body=True)) if main is not None else []
         candidates = [("jsonld", ld_kept)] if ld_first else []
         candidates += [("trafilatura", traf), ("jsonld", ld_kept), ("density", density)]
         chosen = bpk.choose(candidates)
@@ -145,8 +146,7 @@ class ArticlePage(ParsedPage):
             chosen = bpk.choose(candidates)
         if chosen is not None:
             method, paras = chosen
-            if method != "density":
-                paras = bpk.with_missing_lead(paras, density)
+            paras = bpk.with_missing_lead(paras, main)
             return "\n\n".join(paras), method
         if self.hints.summary:
             return self.hints.summary, "feed"

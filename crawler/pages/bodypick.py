@@ -29,6 +29,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from crawler.pages import boilerplate as bp
 from crawler.pages import bodytext as bt
 from crawler.pages.markup import words
 
@@ -43,6 +44,10 @@ CONTAINED = 0.9
 #: Shortest paragraph that counts as story text in :func:`density_paragraphs`.
 MIN_PROSE = 60
 _TOKEN = re.compile(r"\w+")
+_SENTENCE_ENDS = (".", "!", "?", "\u201d", '"', "\u3002", "»")
+_STANDFIRST_WORDS = words(
+    "lead lede dek deck standfirst summary subtitle subheadline subhead description announce "
+    "excerpt teaser kicker strapline abstract quote")
 _CLIMB = 5  # levels above the densest element searched for more of the story
 _ELSEWHERE_TAGS = frozenset(("nav", "aside", "footer"))
 _ELSEWHERE_WORDS = words(
@@ -97,31 +102,46 @@ def choose(candidates: Sequence[tuple[str, list[str]]]) -> tuple[str, list[str]]
     return present[chosen]
 
 
-def with_missing_lead(body: list[str], around: list[str]) -> list[str]:
-    """``body`` with the story-text paragraphs that ``around`` (a wider extraction of the
-    same page) has right before the body's first paragraph: a first paragraph the
-    extractor skipped because the page styled it apart."""
-    if not body or not around:
+def with_missing_lead(body: list[str], main: Any) -> list[str]:
+    """``body`` with the story-text paragraphs found right before its first paragraph in
+    the main element's parent (:func:`main_element`): a first paragraph the extractors
+    skipped because the page put it in a ``<div>`` of its own. A standfirst (an element
+    whose class says lead, dek, summary... or one inside a ``<header>``) is not taken:
+    it is the ``lead`` field, and benchmarks count it out of the body."""
+    parent = main.getparent() if main is not None else None
+    if not body or parent is None or parent.tag in ("body", "html"):
         return body
-    first = body[0]
+    around = bt.paragraphs(parent, body=True)
     try:
-        index = around.index(first)
+        index = around.index(body[0])
     except ValueError:
         return body
+    standfirsts = {para for element in parent.iter() if _is_standfirst(element)
+                   for para in bt.paragraphs(element, body=True)}
     missing: list[str] = []
     for para in reversed(around[:index]):
-        if len(para) < MIN_PROSE or not para.rstrip().endswith((".", "!", "?", "\u201d", '"',
-                                                                  "\u3002", "»")):
-            break
-        if para in body:
+        if (len(para) < MIN_PROSE or not para.rstrip().endswith(_SENTENCE_ENDS)
+                or para in body or para in standfirsts or bp.is_boilerplate(para)):
             break
         missing.insert(0, para)
     return missing + body
 
 
+def _is_standfirst(element: Any) -> bool:
+    tag = element.tag if isinstance(element.tag, str) else ""
+    return tag == "header" or bool(bt.class_words(element) & _STANDFIRST_WORDS)
+
+
 def density_paragraphs(root: Any) -> list[str]:
     """The page's main text by paragraph density (module docstring); [] when the page has
     no paragraph of story text."""
+    main = main_element(root)
+    return bt.paragraphs(main, body=True) if main is not None else []
+
+
+def main_element(root: Any) -> Any | None:
+    """The element holding the page's main text by paragraph density (module docstring),
+    None when the page has no paragraph of story text."""
     scores: dict[Any, int] = {}
     for para in root.iter("p"):
         parent = para.getparent()
@@ -131,12 +151,12 @@ def density_paragraphs(root: Any) -> list[str]:
         if length:
             scores[parent] = scores.get(parent, 0) + length
     if not scores:
-        return []
+        return None
     furniture = [e for e in scores if _in_furniture(e)]
     for element in furniture:
         del scores[element]
     if not scores:
-        return []
+        return None
     best = max(scores, key=lambda e: scores[e])
     prose = _subtree_prose(best, scores)
     node = best
@@ -151,7 +171,7 @@ def density_paragraphs(root: Any) -> list[str]:
         if wider < 0.6 * visible:  # the wider element is mostly something else
             break
         best, prose = node, wider
-    return bt.paragraphs(best, body=True)
+    return best
 
 
 def _prose_length(para: Any) -> int:
