@@ -123,7 +123,7 @@ class ArticlePage(ParsedPage):
         ld_kept: list[str] = []
         ld_body = self._ld.get("articleBody")
         if isinstance(ld_body, str):
-            ld_body = mk.unescape_entities(ld_body).strip()
+            ld_body = bt.unescape_all(ld_body).strip()
             if len(ld_body) >= pagetype.MIN_ARTICLE_CHARS and not md.TRUNCATED.search(ld_body):
                 ld_kept = clean(bt.text_paragraphs(ld_body))
         # A long articleBody without paragraph breaks loses the structure the body

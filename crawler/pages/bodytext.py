@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 from parsel import Selector, SelectorList
 
 from crawler.pages.dates import parse_date
-from crawler.pages.markup import normalize_space, words
+from crawler.pages.markup import normalize_space, unescape_entities, words
 
 if TYPE_CHECKING:
     from trafilatura.settings import Document
@@ -206,6 +206,17 @@ def text_paragraphs(text: str) -> list[str]:
         sel = Selector(text=f"<div>{text}</div>")
         return paragraphs(sel.root, body=True)
     return [p for p in (normalize_space(line) for line in text.splitlines()) if p]
+
+
+def unescape_all(text: str) -> str:
+    """``text`` with HTML entities decoded, also when escaped twice or three times
+    (``&amp;quot;`` in a JSON-LD ``articleBody``): a body never means a literal entity."""
+    for _ in range(3):
+        decoded = unescape_entities(text)
+        if decoded == text:
+            break
+        text = decoded
+    return text
 
 
 def is_date_line(line: str) -> bool:
