@@ -39,7 +39,8 @@ def test_an_article_split_into_chunks_keeps_its_second_half() -> None:
     page = page_of(html)
     paras = (page.body or "").split("\n\n")
     assert len(paras) == 8
-    assert paras[0].startswith(FIRST) and paras[-1].endswith(LAST)
+    assert paras[0].startswith(FIRST)
+    assert paras[-1].endswith(LAST)
     assert "Advertisement" not in (page.body or "")
     assert page.body_method == "density"
 
@@ -48,7 +49,8 @@ def test_a_first_paragraph_in_its_own_div_is_kept() -> None:
     html = fixture("lead_apart.html")
     assert FIRST not in precision_text(html)  # the failure this fixture reproduces
     body = page_of(html).body or ""
-    assert body.startswith(FIRST) and body.endswith(LAST)
+    assert body.startswith(FIRST)
+    assert body.endswith(LAST)
     assert body.count("\n\n") == 7
 
 
@@ -102,4 +104,5 @@ def test_density_pick_skips_comments_and_sidebars() -> None:
             f"<p>Reader {n} writes a long comment that goes on and on about the story and "
             "the ministers and the plan.</p>" for n in range(30)) + "</div></main>")
     paras = bpk.density_paragraphs(page_of(html).selector.root)
-    assert len(paras) == 8 and not any(p.startswith("Reader") for p in paras)
+    assert len(paras) == 8
+    assert not any(p.startswith("Reader") for p in paras)

@@ -29,8 +29,8 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from crawler.pages import boilerplate as bp
 from crawler.pages import bodytext as bt
+from crawler.pages import boilerplate as bp
 from crawler.pages.markup import words
 
 #: A candidate this many times longer than the preferred one, containing it, wins.
