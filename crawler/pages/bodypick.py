@@ -48,6 +48,7 @@ _SENTENCE_ENDS = (".", "!", "?", "\u201d", '"', "\u3002", "»")
 _STANDFIRST_WORDS = words(
     "lead lede dek deck standfirst summary subtitle subheadline subhead description announce "
     "excerpt teaser kicker strapline abstract quote")
+_HEADING_TAGS = frozenset(("header", "h1", "h2", "h3", "h4", "h5", "h6"))
 _CLIMB = 5  # levels above the densest element searched for more of the story
 _ELSEWHERE_TAGS = frozenset(("nav", "aside", "footer"))
 _ELSEWHERE_WORDS = words(
@@ -105,8 +106,8 @@ def choose(candidates: Sequence[tuple[str, list[str]]]) -> tuple[str, list[str]]
 def with_missing_lead(body: list[str], main: Any) -> list[str]:
     """``body`` with the story-text paragraphs found right before its first paragraph in
     the main element's parent (:func:`main_element`): a first paragraph the extractors
-    skipped because the page put it in a ``<div>`` of its own. A standfirst (an element
-    whose class says lead, dek, summary... or one inside a ``<header>``) is not taken:
+    skipped because the page put it in a ``<div>`` of its own. A standfirst or a headline
+    (an element whose class says lead, dek, summary..., a heading, a ``<header>``) is not taken:
     it is the ``lead`` field, and benchmarks count it out of the body."""
     parent = main.getparent() if main is not None else None
     if not body or parent is None or parent.tag in ("body", "html"):
@@ -129,7 +130,7 @@ def with_missing_lead(body: list[str], main: Any) -> list[str]:
 
 def _is_standfirst(element: Any) -> bool:
     tag = element.tag if isinstance(element.tag, str) else ""
-    return tag == "header" or bool(bt.class_words(element) & _STANDFIRST_WORDS)
+    return tag in _HEADING_TAGS or bool(bt.class_words(element) & _STANDFIRST_WORDS)
 
 
 def density_paragraphs(root: Any) -> list[str]:
