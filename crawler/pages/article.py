@@ -103,8 +103,10 @@ class ArticlePage(ParsedPage):
 
     @cached_property
     def _body_and_method(self) -> tuple[str | None, str | None]:
+        headlines = [bt.element_text(e.root) for e in self.selector.xpath("//h1")]
         trim = partial(bt.clean_paragraphs, title=self.title, section=self.section,
-                       authors=self.authors, tags=self.tags)
+                       authors=self.authors, tags=self.tags, headlines=headlines,
+                       captions=bt.caption_texts(self.selector))
         source_id = self.source.id if self.source else None
 
         def clean(paras: list[str]) -> list[str]:

@@ -57,6 +57,9 @@ WIDGET_WORDS = words(
     "categories footer sidebar nav navigation menu popup modal cookie cookies consent gdpr "
     "widget follow donate sronly visuallyhidden"
 )
+# class words of a caption; a ``data-component`` naming a media block (BBC's
+# "video-block", "caption-block") holds a caption too
+_CAPTION_WORDS = frozenset(("caption", "captions", "figcaption", "video", "image", "media"))
 _WORD_SPLIT = re.compile(r"[-_\s]+")
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 _PHRASES = (
@@ -72,7 +75,8 @@ _PHRASES = (
     "to participate in the discussion", "log in or register", "log in", "register", "sign in",
     "sign up", "поделиться", "читайте также", "читать также", "подписаться", "комментарии",
     "обсуждение", "правила сообщества", "слушать", "paylaş", "yorumlar", "yorum yap",
-    "ilgili haberler", "abone ol",
+    "ilgili haberler", "abone ol", "media playback is unsupported on your device",
+    "text size", "print article", "order reprints",
 )
 _PHRASE_LINE = re.compile(
     r"^(?:(?:" + "|".join(re.escape(p) for p in sorted(_PHRASES, key=len, reverse=True))
@@ -241,10 +245,15 @@ def is_menu_line(line: str) -> bool:
 
 def clean_paragraphs(paras: Iterable[str], *, title: str | None = None,
                      section: str | None = None, authors: Iterable[str] = (),
-                     tags: Iterable[str] = ()) -> list[str]:
-    """Drop furniture lines (see the module docstring)."""
+                     tags: Iterable[str] = (), headlines: Iterable[str] = (),
+                     captions: Iterable[str] = ()) -> list[str]:
+    """Drop furniture lines (see the module docstring). ``headlines`` (the page's ``<h1>``
+    texts, which may differ from the title) are trimmed at the edges like the title;
+    ``captions`` (photo and video captions of the page) go wherever they are: a body that
+    starts with a video's caption is a player's text, not the story's."""
     tag_set = {t.casefold() for t in tags}
-    edge = {v.casefold() for v in (title, section) if v}
+    edge = {v.casefold() for v in (title, section, *headlines) if v}
+    caption_set = {c.casefold() for c in captions if c}
     for name in authors:
         edge.update({name.casefold(), f"by {name}".casefold()})
     title_key = title.casefold() if title else None
@@ -259,12 +268,31 @@ def clean_paragraphs(paras: Iterable[str], *, title: str | None = None,
                 or (bool(_COPYRIGHT.match(line)) and len(line) < 200)
                 or (bool(_TEASER_PREFIX.match(line)) and len(line) < 200))
 
-    kept = [p for p in paras if not is_phrase_line(p) and p.casefold() != title_key]
+    kept = [p for p in paras if not is_phrase_line(p) and p.casefold() != title_key
+            and p.casefold() not in caption_set]
     while kept and is_edge(kept[0]):
         kept.pop(0)
     while kept and is_edge(kept[-1]):
         kept.pop()
     return kept
+
+
+def caption_texts(sel: Selector) -> set[str]:
+    """The page's photo and video captions (``figcaption``, elements whose class names a
+    caption, ``data-component`` media and caption blocks), whole and paragraph by
+    paragraph."""
+    found: set[str] = set()
+    for match in sel.xpath("//figcaption | //body//*[contains(@class, 'caption')] | "
+                           "//body//*[@data-component]"):
+        root = match.root
+        component = set(_WORD_SPLIT.split((root.get("data-component") or "").lower()))
+        if root.tag != "figcaption" and not (class_words(root) | component) & _CAPTION_WORDS:
+            continue  # "f_caption_muted_videos_on" on a <body> is no caption
+        paras = paragraphs(match.root)
+        found.update(paras)
+        found.add(normalize_space(" ".join(paras)))
+    found.discard("")
+    return found
 
 
 def select(sel: Selector, selector: str, url: str) -> SelectorList[Selector]:

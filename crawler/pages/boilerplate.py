@@ -90,6 +90,8 @@ BOILERPLATE_LINES: tuple[str, ...] = (
     r"(?: credits?| by| source)?\s*[:©].{0,120}",
     r"\((?:photo|image|picture)s? (?:by|credit|courtesy)\b.{0,120}\)",
     r".{0,100}\b(?:photos?|images?)\s*(?:©|\(c\)|courtesy of|credit:).{0,80}",
+    # a player's or a picture's label: "Media caption, Drone footage...", "Image source, AFP"
+    r"(?:media|video|image|photo) (?:caption|source)\s*[,:]?.{0,200}",
 )
 
 #: Per-source additions (source id -> patterns), for an outlet's own phrasing.
