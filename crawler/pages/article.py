@@ -20,7 +20,8 @@ Datetimes are timezone-aware UTC. Dates are the exception to "first value found 
 value with an offset beats one without, and a zone-less value is read in the source's
 ``timezone`` (:mod:`crawler.pages.pubdates`); day-only dates keep day precision.
 ``body_method`` records where the body came from: ``selectors``, ``jsonld`` (``articleBody``),
-``trafilatura`` or ``feed`` (the hint's summary).
+``trafilatura``, ``trafilatura_recall``, ``density`` (the candidates of
+:mod:`crawler.pages.bodypick`) or ``feed`` (the hint's summary).
 """
 
 from __future__ import annotations
@@ -122,34 +123,14 @@ class ArticlePage(ParsedPage):
                 return "\n\n".join(kept), "selectors"
             logger.warning("%s: body selector %r matched no text", self.response.url,
                            self._selectors.get("body"))
-        ld_kept: list[str] = []
         ld_body = self._ld.get("articleBody")
-        if isinstance(ld_body, str):
-            ld_body = bt.unescape_all(ld_body).strip()
-            if len(ld_body) >= pagetype.MIN_ARTICLE_CHARS and not md.TRUNCATED.search(ld_body):
-                ld_kept = clean(bt.text_paragraphs(ld_body))
-        # A long articleBody without paragraph breaks loses the structure the body
-        # promises; trafilatura gets the same text with its paragraphs.
-        ld_first = bool(ld_kept) and (len(ld_kept) > 1 or len(ld_kept[0]) < 1000)
         text = self._traf("text")
-        traf = clean(bt.text_paragraphs(text)) if isinstance(text, str) else []
-        main = bpk.main_element(self.selector.root)
-        density = clean(bt.paragraphs(main, body=True)) if main is not None else []
-        candidates = [("jsonld", ld_kept)] if ld_first else []
-        candidates += [("trafilatura", traf), ("jsonld", ld_kept), ("density", density)]
-        chosen = bpk.choose(candidates)
-        size = len("".join(chosen[1])) if chosen else 0
-        if chosen is None or chosen[0] != candidates[0][0] or size < pagetype.MIN_ARTICLE_CHARS \
-                or len("".join(density)) >= bpk.FRAGMENT_RATIO * size:
-            # The preferred extraction is missing, short or a fragment: trafilatura's
-            # recall mode is one more candidate (a second run, so only then).
-            recall = bt.run_trafilatura_recall(self.html, self.response.url)
-            candidates.insert(-1, ("trafilatura", clean(bt.text_paragraphs(recall))))
-            chosen = bpk.choose(candidates)
+        chosen = bpk.pick_body(
+            self.selector.root, clean, traf_text=text if isinstance(text, str) else None,
+            ld_body=ld_body if isinstance(ld_body, str) else None,
+            recall=partial(bt.run_trafilatura_recall, self.html, self.response.url))
         if chosen is not None:
-            method, paras = chosen
-            paras = bpk.with_missing_lead(paras, main)
-            return "\n\n".join(paras), method
+            return "\n\n".join(chosen[1]), chosen[0]
         if self.hints.summary:
             return self.hints.summary, "feed"
         return None, None

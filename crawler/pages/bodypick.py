@@ -26,12 +26,13 @@ not counted) is the body; it grows to its parent while the parent adds paragraph
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from crawler.pages import bodytext as bt
 from crawler.pages import boilerplate as bp
 from crawler.pages.markup import words
+from crawler.pages.metadata import TRUNCATED
 
 #: A candidate this many times longer than the preferred one, containing it, wins.
 FRAGMENT_RATIO = 2.0
@@ -41,6 +42,8 @@ OUTLIER_RATIO = 4.0
 AGREE = 0.8
 #: Share of the shorter text's 4-grams the longer one must hold to contain it.
 CONTAINED = 0.9
+#: A body shorter than this is suspect (the page type's minimum without article markup).
+MIN_BODY_CHARS = 200
 #: Shortest paragraph that counts as story text in :func:`density_paragraphs`.
 MIN_PROSE = 60
 _TOKEN = re.compile(r"\w+")
@@ -69,6 +72,42 @@ def containment(big: str, small: str) -> float:
     """Share of ``small``'s word 4-grams that occur in ``big`` (1.0 for an empty small)."""
     inner = grams(small)
     return len(inner & grams(big)) / len(inner) if inner else 1.0
+
+
+def pick_body(root: Any, clean: Callable[[list[str]], list[str]], *, traf_text: str | None,
+              ld_body: str | None, recall: Callable[[], str]) -> tuple[str, list[str]] | None:
+    """The body of a page without a body selector: ``(method, paragraphs)`` or None.
+
+    Candidates, each cleaned by ``clean``, in order of preference: the JSON-LD
+    ``articleBody`` when it has paragraphs (or is short), trafilatura's precision text
+    (``traf_text``), the JSON-LD body otherwise, and :func:`density_paragraphs`. When the
+    preferred one is missing, short, a fragment (:func:`choose`) or under half the density
+    pick, trafilatura's recall mode (``recall()``, a second run, so only then) joins them.
+    The chosen body then gets back a first paragraph the page styled apart
+    (:func:`with_missing_lead`).
+    """
+    ld_kept: list[str] = []
+    if ld_body:
+        ld_body = bt.unescape_all(ld_body).strip()
+        if len(ld_body) >= MIN_BODY_CHARS and not TRUNCATED.search(ld_body):
+            ld_kept = clean(bt.text_paragraphs(ld_body))
+    # A long articleBody without paragraph breaks loses the structure the body promises;
+    # trafilatura gets the same text with its paragraphs.
+    ld_first = bool(ld_kept) and (len(ld_kept) > 1 or len(ld_kept[0]) < 1000)
+    traf = clean(bt.text_paragraphs(traf_text)) if traf_text else []
+    main = main_element(root)
+    density = clean(bt.paragraphs(main, body=True)) if main is not None else []
+    candidates = [("jsonld", ld_kept)] if ld_first else []
+    candidates += [("trafilatura", traf), ("jsonld", ld_kept), ("density", density)]
+    chosen = choose(candidates)
+    size = sum(len(p) for p in chosen[1]) if chosen else 0
+    if chosen is None or chosen[0] != candidates[0][0] or size < MIN_BODY_CHARS \
+            or sum(len(p) for p in density) >= FRAGMENT_RATIO * size:
+        candidates.insert(-1, ("trafilatura_recall", clean(bt.text_paragraphs(recall()))))
+        chosen = choose(candidates)
+    if chosen is None:
+        return None
+    return chosen[0], with_missing_lead(chosen[1], main)
 
 
 def choose(candidates: Sequence[tuple[str, list[str]]]) -> tuple[str, list[str]] | None:
