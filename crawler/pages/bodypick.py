@@ -96,7 +96,8 @@ def pick_body(root: Any, clean: Callable[[list[str]], list[str]], *, traf_text: 
     ld_first = bool(ld_kept) and (len(ld_kept) > 1 or len(ld_kept[0]) < 1000)
     traf = clean(bt.text_paragraphs(traf_text)) if traf_text else []
     main = main_element(root)
-    density = clean(bt.paragraphs(main, body=True)) if main is not None else []
+    inside = bt.paragraphs(main, body=True) if main is not None else []
+    density = clean(inside)
     candidates = [("jsonld", ld_kept)] if ld_first else []
     candidates += [("trafilatura", traf), ("jsonld", ld_kept), ("density", density)]
     chosen = choose(candidates)
@@ -107,7 +108,7 @@ def pick_body(root: Any, clean: Callable[[list[str]], list[str]], *, traf_text: 
         chosen = choose(candidates)
     if chosen is None:
         return None
-    return chosen[0], with_missing_lead(chosen[1], main)
+    return chosen[0], with_missing_lead(chosen[1], main, inside)
 
 
 def choose(candidates: Sequence[tuple[str, list[str]]]) -> tuple[str, list[str]] | None:
@@ -142,28 +143,26 @@ def choose(candidates: Sequence[tuple[str, list[str]]]) -> tuple[str, list[str]]
     return present[chosen]
 
 
-def with_missing_lead(body: list[str], main: Any) -> list[str]:
-    """``body`` with the story-text paragraphs found right before its first paragraph in
-    the main element's parent (:func:`main_element`): a first paragraph the extractors
-    skipped because the page put it in a ``<div>`` of its own. A standfirst or a headline
-    (an element whose class says lead, dek, summary..., a heading, a ``<header>``) is not taken:
-    it is the ``lead`` field, and benchmarks count it out of the body."""
-    parent = main.getparent() if main is not None else None
-    if not body or parent is None or parent.tag in ("body", "html"):
+def with_missing_lead(body: list[str], main: Any, inside: list[str]) -> list[str]:
+    """``body`` with the story-text paragraphs found right before the main element
+    (:func:`main_element`), in its preceding siblings, when the body starts where the main
+    element's paragraphs (``inside``) do: a first paragraph the extractors skipped
+    because the page put it in a ``<div>`` of its own. A standfirst or a headline (an
+    element whose class says lead, dek, summary..., a heading, a ``<header>``) is not
+    taken: it is the ``lead`` field, and benchmarks count it out of the body."""
+    if not body or main is None or body[0] not in inside[:2]:
         return body
-    around = bt.paragraphs(parent, body=True)
-    try:
-        index = around.index(body[0])
-    except ValueError:
-        return body
-    standfirsts = {para for element in parent.iter() if _is_standfirst(element)
-                   for para in bt.paragraphs(element, body=True)}
     missing: list[str] = []
-    for para in reversed(around[:index]):
-        if (len(para) < MIN_PROSE or not para.rstrip().endswith(_SENTENCE_ENDS)
-                or para in body or para in standfirsts or bp.is_boilerplate(para)):
+    for sibling in main.itersiblings(preceding=True):
+        if not isinstance(sibling.tag, str) or bt.is_furniture(sibling):
+            continue
+        if any(_is_standfirst(e) for e in sibling.iter()):
             break
-        missing.insert(0, para)
+        for para in reversed(bt.paragraphs(sibling, body=True)):
+            if (len(para) < MIN_PROSE or not para.rstrip().endswith(_SENTENCE_ENDS)
+                    or para in body or bp.is_boilerplate(para)):
+                return missing + body
+            missing.insert(0, para)
     return missing + body
 
 
@@ -192,19 +191,25 @@ def main_element(root: Any) -> Any | None:
             scores[parent] = scores.get(parent, 0) + length
     if not scores:
         return None
-    furniture = [e for e in scores if _in_furniture(e)]
-    for element in furniture:
-        del scores[element]
+    furniture: dict[Any, bool] = {}
+    scores = {e: v for e, v in scores.items() if not _in_furniture(e, furniture)}
     if not scores:
         return None
+    # story text under each element: its own <p> children's and its descendants'
+    totals: dict[Any, int] = {}
+    for element, value in scores.items():
+        node = element
+        while node is not None:
+            totals[node] = totals.get(node, 0) + value
+            node = node.getparent()
     best = max(scores, key=lambda e: scores[e])
-    prose = _subtree_prose(best, scores)
+    prose = totals[best]
     node = best
     for _ in range(_CLIMB):
         node = node.getparent()
         if node is None or node.tag in ("body", "html"):
             break
-        wider = _subtree_prose(node, scores)
+        wider = totals.get(node, 0)
         if wider < 1.2 * prose:  # a wrapper adding no story text: look further up
             continue
         visible = sum(len(p) for p in bt.paragraphs(node, body=True))
@@ -224,26 +229,23 @@ def _prose_length(para: Any) -> int:
     return 0 if links > 0.5 * length else length
 
 
-def _in_furniture(element: Any) -> bool:
+def _in_furniture(element: Any, memo: dict[Any, bool]) -> bool:
     """Inside navigation, a footer, an aside, comments or a list of other stories. Only
-    these strong signs: a CMS's article and body classes carry "tag-x" and "category-y"."""
+    these strong signs: a CMS's article and body classes carry "tag-x" and "category-y".
+    ``memo`` holds the answers for ancestors already seen."""
+    seen: list[Any] = []
     node = element
+    found = False
     while node is not None and node.tag not in ("body", "html"):
+        if node in memo:
+            found = memo[node]
+            break
+        seen.append(node)
         tag = node.tag if isinstance(node.tag, str) else ""
         if tag in _ELSEWHERE_TAGS or bt.class_words(node) & _ELSEWHERE_WORDS:
-            return True
+            found = True
+            break
         node = node.getparent()
-    return False
-
-
-def _subtree_prose(element: Any, scores: dict[Any, int]) -> int:
-    return sum(v for e, v in scores.items() if e is element or _is_ancestor(element, e))
-
-
-def _is_ancestor(ancestor: Any, element: Any) -> bool:
-    node = element.getparent()
-    while node is not None:
-        if node is ancestor:
-            return True
-        node = node.getparent()
-    return False
+    for node in seen:
+        memo[node] = found
+    return found
