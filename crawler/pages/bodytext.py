@@ -60,6 +60,8 @@ WIDGET_WORDS = words(
 # class words of a caption; a ``data-component`` naming a media block (BBC's
 # "video-block", "caption-block") holds a caption too
 _CAPTION_WORDS = frozenset(("caption", "captions", "figcaption", "video", "image", "media"))
+_CAPTION_XPATH = ("//figcaption | //body//*[contains(@class, 'caption')] | "
+                  "//body//*[@data-component]")
 _WORD_SPLIT = re.compile(r"[-_\s]+")
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 _PHRASES = (
@@ -282,8 +284,7 @@ def caption_texts(sel: Selector) -> set[str]:
     caption, ``data-component`` media and caption blocks), whole and paragraph by
     paragraph."""
     found: set[str] = set()
-    for match in sel.xpath("//figcaption | //body//*[contains(@class, 'caption')] | "
-                           "//body//*[@data-component]"):
+    for match in sel.xpath(_CAPTION_XPATH):
         root = match.root
         component = set(_WORD_SPLIT.split((root.get("data-component") or "").lower()))
         if root.tag != "figcaption" and not (class_words(root) | component) & _CAPTION_WORDS:
