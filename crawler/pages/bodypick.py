@@ -42,8 +42,12 @@ OUTLIER_RATIO = 4.0
 AGREE = 0.8
 #: Share of the shorter text's 4-grams the longer one must hold to contain it.
 CONTAINED = 0.9
+#: Characters of a candidate compared by :func:`containment` (a long book chapter's worth).
+MAX_GRAM_CHARS = 200_000
 #: A body shorter than this is suspect (the page type's minimum without article markup).
 MIN_BODY_CHARS = 200
+#: Longest ``<p>`` that counts as story text in :func:`density_paragraphs`.
+MAX_PARAGRAPH = 100_000
 #: Shortest paragraph that counts as story text in :func:`density_paragraphs`.
 MIN_PROSE = 60
 _TOKEN = re.compile(r"\w+")
@@ -61,8 +65,10 @@ _ELSEWHERE_WORDS = words(
 
 
 def grams(text: str, n: int = 4) -> set[tuple[str, ...]]:
-    """The word n-grams of ``text`` (case-folded; a shorter text gives one shorter gram)."""
-    tokens = _TOKEN.findall(text.casefold())
+    """The word n-grams of ``text`` (case-folded; a shorter text gives one shorter gram),
+    of its first :data:`MAX_GRAM_CHARS` characters only: a hostile 50 MB paragraph would
+    otherwise make millions of tuples, and no story is that long."""
+    tokens = _TOKEN.findall(text[:MAX_GRAM_CHARS].casefold())
     if len(tokens) < n:
         return {tuple(tokens)} if tokens else set()
     return {tuple(tokens[i:i + n]) for i in range(len(tokens) - n + 1)}
@@ -220,10 +226,10 @@ def main_element(root: Any) -> Any | None:
 
 
 def _prose_length(para: Any) -> int:
-    """Characters of story text in a ``<p>``: 0 for a short line or one mostly links."""
-    text = " ".join(para.itertext())
-    length = len(text.strip())
-    if length < MIN_PROSE:
+    """Characters of story text in a ``<p>``: 0 for a short line, one mostly links, or
+    one longer than :data:`MAX_PARAGRAPH` (no story's paragraph; a hostile page's is)."""
+    length = sum(len(t) for t in para.itertext())
+    if length < MIN_PROSE or length > MAX_PARAGRAPH:
         return 0
     links = sum(len(" ".join(a.itertext())) for a in para.iter("a"))
     return 0 if links > 0.5 * length else length
