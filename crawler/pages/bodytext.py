@@ -15,8 +15,11 @@ How body text is made, whichever extractor found it:
 3. A paragraph whose text is nine tenths link text is a teaser for another story.
 4. :func:`clean_paragraphs` then drops lines made only of known furniture phrases
    ("Listen Live", "Get short URL", "Community standards", "Discussion"...) anywhere, and
-   at the start and end of the body the title, the section, the authors, a bare date line,
-   the tags line, menu/breadcrumb rows, copyright lines and "Read more:" teasers.
+   at the start and end of the body the title, the page's ``<h1>``, the section, the
+   authors, a bare date line, the tags line, menu/breadcrumb rows, copyright lines and
+   "Read more:" teasers; photo and video captions (:func:`caption_texts`) go anywhere.
+
+Which extraction becomes the body is decided in :mod:`crawler.pages.bodypick`.
 """
 
 from __future__ import annotations
