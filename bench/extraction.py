@@ -8,7 +8,7 @@ normalized, precision and recall averaged over pages, F1 of the means). trafilat
 the same pages in its default and ``favor_precision`` modes. A page mediawatch refuses
 ("not an article") scores an empty prediction.
 
-    python bench/extraction.py [AEB_DIR] [--show-worst 5]
+    python bench/extraction.py [AEB_DIR] [--show-worst 5] [--dump out.json]
 """
 
 from __future__ import annotations
@@ -67,6 +67,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("aeb_dir", nargs="?", type=Path, default=DEFAULT)
     ap.add_argument("--show-worst", type=int, default=0, help="print the N worst pages")
+    ap.add_argument("--dump", type=Path, help="write every system's output per page as JSON")
     args = ap.parse_args()
     truth_file = args.aeb_dir / "ground-truth.json"
     if not truth_file.is_file():
@@ -98,12 +99,14 @@ def main() -> int:
                "trafilatura_precision": traf(True)}
     pairs: dict[str, list[tuple[str, str]]] = {name: [] for name in systems}
     ours: list[tuple[float, str]] = []
+    dumped: dict[str, dict[str, str]] = {}
     for key, expected in sorted(truth.items()):
         path = args.aeb_dir / "html" / f"{key}.html.gz"
         html = gzip.decompress(path.read_bytes())
         for name, system in systems.items():
             predicted = system(html, expected["url"])
             pairs[name].append((expected["articleBody"], predicted))
+            dumped.setdefault(key, {"url": expected["url"]})[name] = predicted
             if name == "mediawatch":
                 tp = page_score(expected["articleBody"], predicted)[0]
                 ours.append((tp, expected["url"]))
@@ -115,6 +118,8 @@ def main() -> int:
               f"{f['accuracy']:7.4f}")
     for tp, url in sorted(ours)[:args.show_worst]:
         print(f"  worst: {tp:.3f} {url}")
+    if args.dump:
+        args.dump.write_text(json.dumps(dumped, ensure_ascii=False, indent=1))
     print(json.dumps(figures))
     return 0
 

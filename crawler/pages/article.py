@@ -21,7 +21,8 @@ are the inherited fields of :class:`~crawler.pages.pagedates.PageDates` (a value
 offset beats one without, a zone-less value is read in the source's ``timezone``, day-only
 dates keep day precision, rules in :mod:`crawler.pages.pubdates`).
 ``body_method`` records where the body came from: ``selectors``, ``jsonld`` (``articleBody``),
-``trafilatura`` or ``feed`` (the hint's summary).
+``trafilatura``, ``trafilatura_recall``, ``density`` (the candidates of
+:mod:`crawler.pages.bodypick`) or ``feed`` (the hint's summary).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from urllib.parse import urlsplit
 
 from archive.config.profiles import rule_matches
 from archive.models import Article
+from crawler.pages import bodypick as bpk
 from crawler.pages import bodytext as bt
 from crawler.pages import boilerplate as bp
 from crawler.pages import markup as mk
@@ -106,8 +108,10 @@ class ArticlePage(PageDates):
 
     @cached_property
     def _body_and_method(self) -> tuple[str | None, str | None]:
+        headlines = [bt.element_text(e.root) for e in self.selector.xpath("//h1")]
         trim = partial(bt.clean_paragraphs, title=self.title, section=self.section,
-                       authors=self.authors, tags=self.tags)
+                       authors=self.authors, tags=self.tags, headlines=headlines,
+                       captions=bt.caption_texts(self.selector))
         source_id = self.source.id if self.source else None
         drop = self.source.drop if self.source else ()
 
@@ -125,23 +129,14 @@ class ArticlePage(PageDates):
                 return "\n\n".join(kept), "selectors"
             logger.warning("%s: body selector %r matched no text", self.response.url,
                            self._selectors.get("body"))
-        ld_kept: list[str] = []
         ld_body = self._ld.get("articleBody")
-        if isinstance(ld_body, str):
-            ld_body = mk.unescape_entities(ld_body).strip()
-            if len(ld_body) >= pagetype.MIN_ARTICLE_CHARS and not md.TRUNCATED.search(ld_body):
-                ld_kept = clean(bt.text_paragraphs(ld_body))
-        # A long articleBody without paragraph breaks loses the structure the body
-        # promises; trafilatura gets the same text with its paragraphs.
-        if ld_kept and (len(ld_kept) > 1 or len(ld_kept[0]) < 1000):
-            return "\n\n".join(ld_kept), "jsonld"
         text = self._traf("text")
-        if isinstance(text, str) and text.strip():
-            kept = clean(bt.text_paragraphs(text))
-            if kept:
-                return "\n\n".join(kept), "trafilatura"
-        if ld_kept:
-            return "\n\n".join(ld_kept), "jsonld"
+        chosen = bpk.pick_body(
+            self.selector.root, clean, traf_text=text if isinstance(text, str) else None,
+            ld_body=ld_body if isinstance(ld_body, str) else None,
+            recall=partial(bt.run_trafilatura_recall, self.html, self.response.url))
+        if chosen is not None:
+            return "\n\n".join(chosen[1]), chosen[0]
         if self.hints.summary:
             return self.hints.summary, "feed"
         return None, None

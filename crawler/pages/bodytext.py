@@ -15,8 +15,11 @@ How body text is made, whichever extractor found it:
 3. A paragraph whose text is nine tenths link text is a teaser for another story.
 4. :func:`clean_paragraphs` then drops lines made only of known furniture phrases
    ("Listen Live", "Get short URL", "Community standards", "Discussion"...) anywhere, and
-   at the start and end of the body the title, the section, the authors, a bare date line,
-   the tags line, menu/breadcrumb rows, copyright lines and "Read more:" teasers.
+   at the start and end of the body the title, the page's ``<h1>``, the section, the
+   authors, a bare date line, the tags line, menu/breadcrumb rows, copyright lines and
+   "Read more:" teasers; photo and video captions (:func:`caption_texts`) go anywhere.
+
+Which extraction becomes the body is decided in :mod:`crawler.pages.bodypick`.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 from parsel import Selector, SelectorList
 
 from crawler.pages.dates import parse_date
-from crawler.pages.markup import normalize_space, words
+from crawler.pages.markup import normalize_space, unescape_entities, words
 
 if TYPE_CHECKING:
     from trafilatura.settings import Document
@@ -57,6 +60,11 @@ WIDGET_WORDS = words(
     "categories footer sidebar nav navigation menu popup modal cookie cookies consent gdpr "
     "widget follow donate sronly visuallyhidden"
 )
+# class words of a caption; a ``data-component`` naming a media block (BBC's
+# "video-block", "caption-block") holds a caption too
+_CAPTION_WORDS = frozenset(("caption", "captions", "figcaption", "video", "image", "media"))
+_CAPTION_XPATH = ("//figcaption | //body//*[contains(@class, 'caption')] | "
+                  "//body//*[@data-component]")
 _WORD_SPLIT = re.compile(r"[-_\s]+")
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 _PHRASES = (
@@ -72,7 +80,8 @@ _PHRASES = (
     "to participate in the discussion", "log in or register", "log in", "register", "sign in",
     "sign up", "поделиться", "читайте также", "читать также", "подписаться", "комментарии",
     "обсуждение", "правила сообщества", "слушать", "paylaş", "yorumlar", "yorum yap",
-    "ilgili haberler", "abone ol",
+    "ilgili haberler", "abone ol", "media playback is unsupported on your device",
+    "text size", "print article", "order reprints",
 )
 _PHRASE_LINE = re.compile(
     r"^(?:(?:" + "|".join(re.escape(p) for p in sorted(_PHRASES, key=len, reverse=True))
@@ -208,6 +217,17 @@ def text_paragraphs(text: str) -> list[str]:
     return [p for p in (normalize_space(line) for line in text.splitlines()) if p]
 
 
+def unescape_all(text: str) -> str:
+    """``text`` with HTML entities decoded, also when escaped twice or three times
+    (``&amp;quot;`` in a JSON-LD ``articleBody``): a body never means a literal entity."""
+    for _ in range(3):
+        decoded = unescape_entities(text)
+        if decoded == text:
+            break
+        text = decoded
+    return text
+
+
 def is_date_line(line: str) -> bool:
     """A short line that is nothing but a date ("23:25 GMT29 November 2020")."""
     if len(line) > 60 or len(line.split()) > 8 or line.rstrip().endswith((".", "!", "?", "…")):
@@ -230,10 +250,15 @@ def is_menu_line(line: str) -> bool:
 
 def clean_paragraphs(paras: Iterable[str], *, title: str | None = None,
                      section: str | None = None, authors: Iterable[str] = (),
-                     tags: Iterable[str] = ()) -> list[str]:
-    """Drop furniture lines (see the module docstring)."""
+                     tags: Iterable[str] = (), headlines: Iterable[str] = (),
+                     captions: Iterable[str] = ()) -> list[str]:
+    """Drop furniture lines (see the module docstring). ``headlines`` (the page's ``<h1>``
+    texts, which may differ from the title) are trimmed at the edges like the title;
+    ``captions`` (photo and video captions of the page) go wherever they are: a body that
+    starts with a video's caption is a player's text, not the story's."""
     tag_set = {t.casefold() for t in tags}
-    edge = {v.casefold() for v in (title, section) if v}
+    edge = {v.casefold() for v in (title, section, *headlines) if v}
+    caption_set = {c.casefold() for c in captions if c}
     for name in authors:
         edge.update({name.casefold(), f"by {name}".casefold()})
     title_key = title.casefold() if title else None
@@ -248,12 +273,30 @@ def clean_paragraphs(paras: Iterable[str], *, title: str | None = None,
                 or (bool(_COPYRIGHT.match(line)) and len(line) < 200)
                 or (bool(_TEASER_PREFIX.match(line)) and len(line) < 200))
 
-    kept = [p for p in paras if not is_phrase_line(p) and p.casefold() != title_key]
+    kept = [p for p in paras if not is_phrase_line(p) and p.casefold() != title_key
+            and p.casefold() not in caption_set]
     while kept and is_edge(kept[0]):
         kept.pop(0)
     while kept and is_edge(kept[-1]):
         kept.pop()
     return kept
+
+
+def caption_texts(sel: Selector) -> set[str]:
+    """The page's photo and video captions (``figcaption``, elements whose class names a
+    caption, ``data-component`` media and caption blocks), whole and paragraph by
+    paragraph."""
+    found: set[str] = set()
+    for match in sel.xpath(_CAPTION_XPATH):
+        root = match.root
+        component = set(_WORD_SPLIT.split((root.get("data-component") or "").lower()))
+        if root.tag != "figcaption" and not (class_words(root) | component) & _CAPTION_WORDS:
+            continue  # "f_caption_muted_videos_on" on a <body> is no caption
+        paras = paragraphs(match.root)
+        found.update(paras)
+        found.add(normalize_space(" ".join(paras)))
+    found.discard("")
+    return found
 
 
 def select(sel: Selector, selector: str, url: str) -> SelectorList[Selector]:
@@ -327,3 +370,18 @@ def run_trafilatura(html_text: str, url: str, fetched_at: datetime | None) -> Do
     except Exception as exc:  # a third-party extractor must not take the crawl down
         logger.warning("%s: trafilatura failed: %s: %s", url, type(exc).__name__, exc)
         return None
+
+
+def run_trafilatura_recall(html_text: str, url: str) -> str:
+    """trafilatura's text in ``favor_recall`` mode, no metadata: a second opinion on the
+    body when the precision run looks like a fragment ("" when it finds nothing or fails)."""
+    import trafilatura
+
+    try:
+        return trafilatura.extract(
+            html_text, url=url, favor_recall=True, include_tables=False, with_metadata=False,
+            include_comments=False, include_images=False, include_links=False,
+            deduplicate=False) or ""
+    except Exception as exc:  # a third-party extractor must not take the crawl down
+        logger.warning("%s: trafilatura (recall) failed: %s: %s", url, type(exc).__name__, exc)
+        return ""
