@@ -41,8 +41,8 @@ def test_bad_config_is_one_line_and_exit_2(tmp_path: Path) -> None:
     assert code == 2
     assert err.strip() == (f"mediawatch: error: {bad}: source 'x': key 'feed_urls': unknown key "
                            "(allowed: allow_private, allowed_domains, date_format, feeds, follow,"
-                           " id, language, name, requisites, schedule, screenshots, sections,"
-                           " selectors, sitemaps, timezone)")
+                           " id, language, name, profile, requisites, schedule, screenshots,"
+                           " sections, selectors, sitemaps, timezone)")
 
 
 def test_read_commands_on_an_empty_archive(tmp_path: Path) -> None:

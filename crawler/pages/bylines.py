@@ -13,6 +13,8 @@ import re
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
+from lxml import etree
+
 from crawler.pages import bodytext as bt
 from crawler.pages import markup as mk
 
@@ -36,6 +38,7 @@ _TOPIC_HREF = re.compile(r"/(?:topics?|tags?|keywords?)/[^/]+|/t-\d+/?$", re.IGN
 _AUTHOR_HREF = re.compile(r"/(?:authors?|experts?|people|profiles?|staff|journalists?|"
                           r"contributors?|columnists?|byline)/[^/?#]+", re.IGNORECASE)
 _ELSEWHERE_TAGS = {"nav", "footer", "aside", "form"}
+_HEADINGS = {"h1", "h2", "h3"}
 _COMMENTS = re.compile(r"comment|reply|disqus", re.IGNORECASE)
 # Han ideographs, kana, Hangul: a page in these scripts says its language by its letters.
 _HAN = re.compile(r"[\u4e00-\u9fff]")
@@ -90,17 +93,19 @@ def topic_links(selector: Selector) -> list[str]:
     ``/tag/``, DW's ``/t-123``) or ``rel=tag``, inside a box named for tags or topics, or
     else after the headline and outside the text's paragraphs; never in navigation, footers,
     asides, forms or comments (the site's menus are not topics, an inline link is not one)."""
-    after_headline = {a.root for a in selector.xpath("(//h1)[1]/following::a[@href]")}
     found = []
-    for anchor in selector.xpath("//body//a[@href]"):
-        element = anchor.root
+    after_headline = False
+    # One pass in document order (an XPath "following::" set costs more than the page).
+    for element in selector.root.iter("h1", "a"):
+        if element.tag == "h1":
+            after_headline = True
+            continue
         href = urlsplit(element.get("href") or "").path
         if not (_TOPIC_HREF.search(href) or "tag" in (element.get("rel") or "").split()):
             continue
         # DW prints "related topics" in an <aside> after the text: an aside may hold topics.
         if _outside_story(element, aside=True) or not (_boxed(element) or (
-                element in after_headline and not any(
-                    e.tag == "p" for e in element.iterancestors()))):
+                after_headline and not any(e.tag == "p" for e in element.iterancestors()))):
             continue
         text = bt.element_text(element)
         if text and len(text) <= 60 and len(text.split()) <= 6:
@@ -114,8 +119,7 @@ def author_links(selector: Selector) -> list[str]:
     and comments; a link whose text is not a name ("All articles") is skipped."""
     names: list[str] = []
     block = None
-    for anchor in selector.xpath("//body//a[@href]"):
-        element = anchor.root
+    for element in selector.root.iter("a"):
         if not _AUTHOR_HREF.search(urlsplit(element.get("href") or "").path):
             continue
         if _outside_story(element):
@@ -138,13 +142,19 @@ def author_links(selector: Selector) -> list[str]:
 def strip_glued_suffix(title: str, selector: Selector) -> str:
     """``title`` without a site suffix glued on without spaces ("Headline-新华网",
     "Headline_Site"), when the rest is printed as an element's whole text on the page
-    (the headline itself): a dash inside a headline stays."""
+    (a heading, or an element whose class says title or headline): a dash inside a
+    headline stays."""
     match = re.match(r"^(.{8,}?)\s*[-_|–—]\s*([^\s\-_|–—]{1,20})$", title)
     if not match:
         return title
     head = match.group(1).strip()
-    if selector.xpath("//body//*[normalize-space(.)=$head]", head=head):
-        return head
+    # Only headline-like elements are compared, in one pass: the text of every element of a
+    # large page would cost more than the rest of the title.
+    for element in selector.root.iter(etree.Element):
+        cls = element.get("class") or ""
+        if (element.tag in _HEADINGS or "title" in cls or "headline" in cls) and \
+                " ".join(" ".join(element.itertext()).split()) == head:
+            return head
     return title
 
 
