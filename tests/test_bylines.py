@@ -54,3 +54,12 @@ def test_script_language_names_cjk_only() -> None:
     assert bl.script_language(ko) == "ko"
     assert bl.script_language("Министерство обороны перебросило две батареи ПВО.") is None
     assert bl.script_language("short") is None
+
+
+def test_a_suffix_of_several_parts_goes_when_the_headline_is_printed() -> None:
+    page = Selector("<html><body><h1>Ukraine: goals, chances, risks</h1></body></html>")
+    assert bl.strip_glued_suffix("Ukraine: goals, chances, risks | DW | 28.04.2023", page) == \
+        "Ukraine: goals, chances, risks"
+    # Without the headline printed, nothing is cut.
+    assert bl.strip_glued_suffix("Ukraine: goals | DW", Selector("<p>x</p>")) == \
+        "Ukraine: goals | DW"

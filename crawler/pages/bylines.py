@@ -39,6 +39,8 @@ _AUTHOR_HREF = re.compile(r"/(?:authors?|experts?|people|profiles?|staff|journal
                           r"contributors?|columnists?|byline)/[^/?#]+", re.IGNORECASE)
 _ELSEWHERE_TAGS = {"nav", "footer", "aside", "form"}
 _HEADINGS = {"h1", "h2", "h3"}
+# Where a title may end and a site suffix begin: a separator, with or without spaces.
+_SUFFIX_CUT = re.compile(r"\s*[-_|–—]\s*(?=\S)")
 _COMMENTS = re.compile(r"comment|reply|disqus", re.IGNORECASE)
 # Han ideographs, kana, Hangul: a page in these scripts says its language by its letters.
 _HAN = re.compile(r"[\u4e00-\u9fff]")
@@ -140,22 +142,25 @@ def author_links(selector: Selector) -> list[str]:
 
 
 def strip_glued_suffix(title: str, selector: Selector) -> str:
-    """``title`` without a site suffix glued on without spaces ("Headline-新华网",
-    "Headline_Site"), when the rest is printed as an element's whole text on the page
-    (a heading, or an element whose class says title or headline): a dash inside a
-    headline stays."""
-    match = re.match(r"^(.{8,}?)\s*[-_|–—]\s*([^\s\-_|–—]{1,20})$", title)
-    if not match:
+    """``title`` without a site suffix the " - Site Name" rule did not take: glued on
+    without spaces ("Headline-新华网", "Headline_Site") or several parts long
+    ("Headline | DW | 28.04.2023"), when the rest is printed on the page as the whole text of
+    a heading or of an element whose class says title or headline. The longest such head
+    wins, so a dash inside a headline stays."""
+    cuts = [m.start() for m in _SUFFIX_CUT.finditer(title) if m.start() >= 8]
+    if not cuts:
         return title
-    head = match.group(1).strip()
+    heads = {title[:cut].strip() for cut in cuts}
     # Only headline-like elements are compared, in one pass: the text of every element of a
     # large page would cost more than the rest of the title.
+    printed = set()
     for element in selector.root.iter(etree.Element):
         cls = element.get("class") or ""
-        if (element.tag in _HEADINGS or "title" in cls or "headline" in cls) and \
-                " ".join(" ".join(element.itertext()).split()) == head:
-            return head
-    return title
+        if element.tag in _HEADINGS or "title" in cls or "headline" in cls:
+            text = " ".join(" ".join(element.itertext()).split())
+            if text in heads:
+                printed.add(text)
+    return max(printed, key=len) if printed else title
 
 
 def script_language(text: str) -> str | None:
