@@ -37,6 +37,7 @@ from archive.models import Article
 from crawler.pages import bodypick as bpk
 from crawler.pages import bodytext as bt
 from crawler.pages import boilerplate as bp
+from crawler.pages import bylines as bl
 from crawler.pages import markup as mk
 from crawler.pages import metadata as md
 from crawler.pages import pagetype
@@ -104,7 +105,7 @@ class ArticlePage(PageDates):
         parts = md.TITLE_SEPARATORS.split(title)
         if len(parts) > 1 and parts[-1].casefold() in names:
             return mk.normalize_space(title[: title.rfind(parts[-1])]).rstrip("|-–—:·•» ")
-        return title
+        return bl.strip_glued_suffix(title, self.selector)  # "Headline-新华网"
 
     @cached_property
     def _body_and_method(self) -> tuple[str | None, str | None]:
@@ -179,7 +180,8 @@ class ArticlePage(PageDates):
     @cached_property
     def authors(self) -> tuple[str, ...]:
         """Authors: selector (every match) > JSON-LD author > meta > microdata / rel=author
-        > trafilatura > feed authors. URLs, e-mail addresses and handles are dropped."""
+        > links to author pages (:func:`~crawler.pages.bylines.author_links`) > trafilatura >
+        feed authors. URLs, e-mail addresses, handles and ``authors_exclude`` are dropped."""
         groups: list[tuple[str, list[str]]] = [
             ("selectors", [n for v in self._select("authors") for n in mk.split_names(v)]),
             ("jsonld", [n for v in mk.jsonld_strings(self._ld.get("author"))
@@ -192,7 +194,7 @@ class ArticlePage(PageDates):
             "//*[@itemprop='author']//*[@itemprop='name'] | //a[@rel='author']")
             for n in mk.split_names(bt.element_text(e.root))]))
         skip = self.source.authors_exclude if self.source else ()
-        for method, group in groups:
+        for method, group in bl.then(groups, "links", bl.author_links, self.selector):
             group = [name for name in group if not rule_matches(skip, name)]
             if group:
                 return self._noted("authors", method, mk.unique(group))
@@ -219,35 +221,31 @@ class ArticlePage(PageDates):
     @cached_property
     def tags(self) -> tuple[str, ...]:
         """Tags: selector (every match) > JSON-LD keywords > article:tag > keywords-style
-        meta (comma separated) > trafilatura > feed/sitemap tags."""
-        selected = self._select("tags")
-        if len(selected) == 1 and "," in selected[0]:
-            selected = selected[0].split(",")
-        groups = [("selectors", selected)]
-        keywords = self._ld.get("keywords")
-        ld = mk.jsonld_strings(keywords)
-        groups.append(("jsonld", [t for v in ld for t in v.split(",")]
-                       if isinstance(keywords, str) else ld))
+        meta (comma separated) > topic links (:func:`~crawler.pages.bylines.topic_links`) >
+        trafilatura > feed/sitemap tags. One value joined with commas or semicolons is split;
+        ``tags_exclude`` matches and the article's own authors are dropped."""
+        groups = [("selectors", bl.split_list(self._select("tags")))]
+        groups.append(("jsonld", bl.split_list(mk.jsonld_strings(self._ld.get("keywords")))))
         for key in md.TAG_META_LISTS:
-            groups.append(("meta", list(self._meta.get(key, ()))))
+            groups.append(("meta", bl.split_list(list(self._meta.get(key, ())))))
         for key in md.TAG_META_COMMAS:
             groups.append(("meta", [t for v in self._meta.get(key, ()) for t in v.split(",")]))
         skip = self.source.tags_exclude if self.source else ()
-        for method, group in groups:
-            cleaned = mk.unique(t for t in (mk.normalize_space(t) for t in group)
-                                if t and not rule_matches(skip, t))
+        people = {name.casefold() for name in self.authors}  # a byline is not a topic
+        for method, group in bl.then(groups, "links", bl.topic_links, self.selector):
+            cleaned = mk.unique(t for t in (mk.normalize_space(t) for t in group) if t and
+                                t.casefold() not in people and not rule_matches(skip, t))
             if cleaned:
                 return self._noted("tags", method, cleaned)
-        traf = self._traf("tags")
-        if traf:
-            return self._noted("tags", "trafilatura",
-                               mk.unique(mk.normalize_space(t) for t in traf))
+        if traf := self._traf("tags"):
+            return self._noted("tags", "trafilatura", mk.unique(map(mk.normalize_space, traf)))
         return self._noted("tags", "feed", self.hints.tags)
 
     @cached_property
     def language(self) -> str | None:
         """Primary language subtag: ``<html lang>`` > og:locale / meta > JSON-LD inLanguage
-        > Content-Language header > source language > feed language."""
+        > Content-Language header > source language > feed language > the script of the
+        text (Chinese, Japanese, Korean: :func:`~crawler.pages.bylines.script_language`)."""
         candidates = [
             ("html_lang", self.selector.xpath("/html/@lang | /html/@*[name()='xml:lang']").get()),
             ("meta", self.meta_first(("og:locale",))), ("jsonld", self._ld_text("inLanguage")),
@@ -259,7 +257,8 @@ class ArticlePage(PageDates):
             code = mk.language_code(candidate)
             if code:
                 return self._noted("language", method, code)
-        return None
+        script = bl.script_language(" ".join(filter(None, (self.title, self.body))))
+        return self._noted("language", "script", script) if script else None
 
     @cached_property
     def canonical_url(self) -> str | None:
