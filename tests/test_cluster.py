@@ -84,6 +84,10 @@ def run(config: Path, data: Path, *args: str) -> str:
     return result.stdout
 
 
+RUN_SPECIFIC = ("first_seen", "last_seen", "capture_time", "warc_file", "warc_offset",
+                "replay_url")
+
+
 def differences(got: list[dict[str, object]], want: list[dict[str, object]]) -> list[str]:
     """Readable differences of two exports (empty when equal)."""
     if len(got) != len(want):
@@ -93,9 +97,10 @@ def differences(got: list[dict[str, object]], want: list[dict[str, object]]) -> 
 
 
 def export(config: Path, data: Path) -> list[dict[str, object]]:
-    """The archive's export without the capture times (a run's clock, not its content)."""
+    """The archive's export without the capture times and where the capture sits (a run's
+    clock and its WARC file layout, not its content; the payload digest stays compared)."""
     rows = [json.loads(line) for line in run(config, data, "export").splitlines()]
-    return [{k: v for k, v in r.items() if k not in ("first_seen", "last_seen")} for r in rows]
+    return [{k: v for k, v in r.items() if k not in RUN_SPECIFIC} for r in rows]
 
 
 @dataclass
