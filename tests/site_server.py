@@ -63,6 +63,19 @@ def _feed(base: str, locs: list[str]) -> bytes:
             f"<link>{base}/</link>{items}</channel></rss>").encode()
 
 
+def _hinted_feed(base: str, locs: list[str]) -> bytes:
+    items = "".join(f"<item><title>Story {loc}</title><link>{base}{loc}</link>"
+                    "<dc:creator>Desk Writer</dc:creator></item>" for loc in locs)
+    return ('<?xml version="1.0"?><rss version="2.0" '
+            'xmlns:dc="http://purl.org/dc/elements/1.1/"><channel><title>t</title>'
+            f"<link>{base}/</link>{items}</channel></rss>").encode()
+
+
+def _section(base: str, locs: list[str]) -> bytes:
+    links = "".join(f'<li><a href="{base}{loc}">Story {loc}</a></li>' for loc in locs)
+    return f"<html><body><h2>Latest</h2><ul>{links}</ul></body></html>".encode()
+
+
 def _article(path: str) -> bytes:
     return (f"<html><head><title>{path}</title></head><body><h1>Article {path}</h1>"
             f"<p>{'Some words of the story. ' * 20}</p></body></html>").encode()
@@ -71,7 +84,9 @@ def _article(path: str) -> bytes:
 class Handler(BaseHTTPRequestHandler):
     """Routes: ``/chain/N.xml`` (an index naming ``N+1``, for ever), ``/wide.xml`` (an index
     of 1000 sitemaps), ``/leaf/N.xml`` (one article each), ``/feed/NAME.xml`` (12 slow
-    articles under ``/NAME/``), and articles (``/.../art-N``)."""
+    articles under ``/NAME/``), ``/hinted/feed.xml`` and ``/hinted/section.html`` (the same
+    6 articles, the feed naming their author; ``?delay=S`` holds the answer S seconds), and
+    articles (``/.../art-N``)."""
 
     server: Site
 
@@ -89,7 +104,15 @@ class Handler(BaseHTTPRequestHandler):
 
     def _answer(self) -> None:
         base, path = self.server.base_url, self.path
-        if path.startswith("/chain/"):
+        path, _, query = path.partition("?")
+        if query.startswith("delay="):
+            time.sleep(float(query.removeprefix("delay=")))
+        hinted = [f"/hinted/art-{n}" for n in range(6)]
+        if path == "/hinted/feed.xml":
+            body, kind = _hinted_feed(base, hinted), "xml"
+        elif path == "/hinted/section.html":
+            body, kind = _section(base, hinted), "html"
+        elif path.startswith("/chain/"):
             n = int(path.removeprefix("/chain/").removesuffix(".xml"))
             body, kind = _index(base, [f"/chain/{n + 1}.xml", f"/leaf/{n}.xml"]), "xml"
         elif path == "/wide.xml":

@@ -23,7 +23,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from scrapy import Request, Spider
+from scrapy import Request, Spider, signals
+from scrapy.exceptions import DontCloseSpider
 from scrapy.spidermiddlewares.httperror import HttpError
 
 from archive.config.sources import Source, load_config
@@ -64,6 +65,24 @@ _ERROR_STATUSES = list(range(400, 600))
 REQUISITE_OF = "mediawatch_requisite_of"
 
 
+@dataclass(frozen=True, slots=True)
+class ListedLink:
+    """One listing's mention of an article link, waiting for the listing phase to end."""
+
+    kind: str  # the listing's kind: feed, sitemap or section
+    via: str  # the listing URL
+    link: str
+    hints: Hints | None
+    why: str
+
+    def rank(self) -> tuple[int, int, str]:
+        """Which mention's hints a request carries when several listings name the same
+        article: feeds first (they say the most), then the most filled-in hints, then the
+        listing URL, so the choice never depends on which listing answered first."""
+        filled = len(self.hints.to_json()) if self.hints is not None else 0
+        return LISTING_KINDS.index(self.kind), -filled, self.via
+
+
 @dataclass(slots=True)
 class RequisiteBudget:
     """What one article page's requisites have used of the per-page caps."""
@@ -93,6 +112,9 @@ class SourceSpider(Spider):
         self._sitemaps = 0
         self._sitemaps_dropped: dict[str, int] = {}
         self._requisites: dict[str, RequisiteBudget] = {}  # by article page URL
+        # Article links found by listings, by request URL, requested when the crawl has no
+        # listing left to fetch (see _request_listed).
+        self._listed_links: dict[str, list[ListedLink]] = {}
 
     @classmethod
     def update_settings(cls, settings: Any) -> None:
@@ -118,6 +140,7 @@ class SourceSpider(Spider):
             spider.source = config.source(str(spider._source_arg))
         if spider.source.allowed_domains:
             spider.allowed_domains = list(spider.source.allowed_domains)
+        crawler.signals.connect(spider._request_listed, signal=signals.spider_idle)
         return spider
 
     @property
@@ -323,9 +346,30 @@ class SourceSpider(Spider):
                     self._inc("mediawatch/articles/skipped_known")
                     continue
                 # A known article is fetched again through the link its text came from.
-                yield self._article_request(known.link if known else link.url, response.url,
-                                            link.hints, why)
+                found = known.link if known else link.url
+                self._listed_links.setdefault(strip_tracking(found), []).append(
+                    ListedLink(kind, response.url, found, link.hints, why))
         self._listed(listing, kind, before, response, unchanged=False, total=total, new=new)
+
+    def _request_listed(self) -> None:
+        """When every listing has answered (the spider is idle), request the articles they
+        named, each once, with the hints of its best-ranked mention (:meth:`ListedLink.rank`).
+
+        Listings are fetched before articles so that an article's hints (the fallback for
+        fields its page lacks: feed authors, summary, tags) do not depend on which listing
+        answered first: two runs over the same site archive the same fields.
+        """
+        if not self._listed_links:
+            return
+        listed, self._listed_links = self._listed_links, {}
+        for url in sorted(listed):
+            best = min(listed[url], key=ListedLink.rank)
+            request = self._article_request(best.link, best.via, best.hints, best.why)
+            # Scheduled from here, the request skips the spider middlewares that would have
+            # set it (RefererMiddleware): a browser following the link would send it.
+            request.headers.setdefault("Referer", best.via)
+            self.crawler.engine.crawl(request)
+        raise DontCloseSpider
 
     def _sitemap_allowed(self, url: str, depth: int, via: str) -> bool:
         """Whether a nested sitemap at ``depth`` below a configured one may be fetched.
