@@ -26,6 +26,12 @@ ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 DESIGNATOR_RE = re.compile(r"\b[A-Za-z]{1,5}-\d")
 CYRILLIC_RE = re.compile(r"[\u0400-\u04FF]")
 ARABIC_RE = re.compile(r"[\u0600-\u06FF]")
+WORD_RE = re.compile(r"[^\W_]+")
+LATIN_RE = re.compile(r"[A-Za-z]")
+# Letters only one of the two Cyrillic languages has: a Russian spelling with і/ї/є/ґ or a
+# Ukrainian one with ы/э/ъ/ё was filed under the wrong language.
+NOT_RUSSIAN_RE = re.compile(r"[іїєґІЇЄҐ]")
+NOT_UKRAINIAN_RE = re.compile(r"[ыэъёЫЭЪЁ]")
 
 # The seed ids the loader (archive/config/entities.py) and its tests rely on, with the kind.
 REQUIRED = {
@@ -127,6 +133,14 @@ def bad_shapes(entities: list[dict[str, Any]]) -> list[str]:
                     CYRILLIC_RE.search(value) or ARABIC_RE.search(value)
                 ):
                     bad.append(f"{ident}.{lang}: {value!r} is not Latin")
+                elif lang == "ru" and NOT_RUSSIAN_RE.search(value):
+                    bad.append(f"{ident}.ru: {value!r} has Ukrainian letters")
+                elif lang == "uk" and NOT_UKRAINIAN_RE.search(value):
+                    bad.append(f"{ident}.uk: {value!r} has Russian letters")
+                elif any(CYRILLIC_RE.search(w) and LATIN_RE.search(w)
+                         for w in WORD_RE.findall(value)):
+                    # A word mixing scripts is a look-alike typo (Latin C in С-400).
+                    bad.append(f"{ident}.{lang}: {value!r} mixes Latin and Cyrillic letters")
     return bad
 
 
@@ -226,6 +240,12 @@ def test_checks_catch_broken_documents() -> None:
     assert bad_shapes([thin]) == ["x: only ['en', 'ru']"]
     assert bad_shapes([_entity("x", ar=["Assad"])]) == ["x.ar: 'Assad' is not Arabic"]
     assert bad_shapes([_entity("x", ru=["Shoigu"])]) == ["x.ru: 'Shoigu' is not Cyrillic"]
+    assert bad_shapes([_entity("x", ru=["Сергій"])]) == ["x.ru: 'Сергій' has Ukrainian letters"]
+    assert bad_shapes([_entity("x", uk=["Пётр"])]) == ["x.uk: 'Пётр' has Russian letters"]
+    latin_c = "\u0043у-57"  # Latin C, then Cyrillic у: the look-alike typo
+    assert bad_shapes([_entity("x", ru=[latin_c])]) == [
+        f"x.ru: {latin_c!r} mixes Latin and Cyrillic letters"
+    ]
     weapon = _entity("s-1", kind="weapon", name="S-1", ru=["S-1"])
     assert designators_without_cyrillic([weapon]) == ["s-1"]
     assert designators_without_cyrillic([{**weapon, "uk": ["С-1"]}]) == []
