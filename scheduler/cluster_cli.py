@@ -17,11 +17,13 @@ from scheduler.errors import CommandError
 from scheduler.output import to_table
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from archive.config.cluster import ClusterSettings
-    from archive.config.sources import Source
+    from archive.config.sources import Config, Source
     from scheduler.cli import Context
 
-__all__ = ["cluster", "enqueue_now", "register", "settings_of", "worker"]
+__all__ = ["cluster", "cluster_round", "enqueue_now", "register", "settings_of", "worker"]
 
 
 def settings_of(ctx: Context) -> ClusterSettings:
@@ -35,6 +37,17 @@ def settings_of(ctx: Context) -> ClusterSettings:
         raise CommandError(f"no cluster configured: set [cluster] redis_url in "
                            f"{ctx.config_path} or {REDIS_ENV}")
     return settings
+
+
+def cluster_round(config: Config | None, warc_dir: Path,
+                  db_path: Path) -> Callable[[], None] | None:
+    """What ``ingest --follow`` runs before each round in cluster mode (object store,
+    orphaned ``.open`` files: :mod:`scheduler.cluster.ingestside`); None otherwise."""
+    from archive.config.cluster import ClusterSettings
+    from scheduler.cluster.ingestside import before_round
+
+    base = config.cluster if config is not None else ClusterSettings()
+    return before_round(base.from_environment(), warc_dir, db_path)
 
 
 def enqueue_now(ctx: Context, sources: list[Source], scheduled: bool = False) -> None:
