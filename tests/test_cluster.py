@@ -36,11 +36,13 @@ from scheduler.newsroom.server import Newsroom
 from scheduler.newsroom.sources import render_sources
 from tests.conftest import MEDIAWATCH
 from tests.redis_server import RedisServer, redis_binary
+from tests.s3_server import S3Server
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-DEADLINE = 60.0
+# Generous: the CI machine is slow and shared; a wait ends as soon as its condition holds.
+DEADLINE = 240.0
 LEASE = 3
 SLOW_PAGE = "madrid-summit.html"
 ENV = {k: v for k, v in os.environ.items() if k != "MEDIAWATCH_REDIS_URL"}
@@ -148,6 +150,7 @@ class Cluster:
     redis: RedisServer
     config: Path
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=lambda: dict(ENV))
 
     @property
     def archive(self) -> Path:
@@ -160,15 +163,15 @@ class Cluster:
         with open(self.log(name), "ab") as out:
             proc = subprocess.Popen(
                 [MEDIAWATCH, "--config", str(self.config), "--data", str(data), *args],
-                stdout=out, stderr=subprocess.STDOUT, env=ENV)
+                stdout=out, stderr=subprocess.STDOUT, env=self.env)
         self.procs[name] = proc
         return proc
 
-    def worker(self, name: str) -> subprocess.Popen[bytes]:
+    def worker(self, name: str, shared: bool = True) -> subprocess.Popen[bytes]:
         """``mediawatch worker`` with a data folder of its own, writing to the archive's
-        WARC folder (the shared directory)."""
-        return self.spawn(name, self.tmp / name, "worker", "--warcs",
-                          str(self.archive / "warcs"))
+        WARC folder (the shared directory), or else to its own (an object store's spool)."""
+        shared_dir = ("--warcs", str(self.archive / "warcs")) if shared else ()
+        return self.spawn(name, self.tmp / name, "worker", *shared_dir)
 
     def ingest(self, *options: str) -> subprocess.Popen[bytes]:
         return self.spawn("ingest", self.archive, *options, "ingest", "--follow",
@@ -198,11 +201,15 @@ class Cluster:
                 return False
         wait_until(done, f"jobs {jobs}", [self.log(k) for k in self.procs])
 
-    def wait_loaded(self) -> None:
+    def wait_loaded(self, also: Callable[[], bool] = lambda: True) -> None:
         def loaded() -> bool:
             files, _, opened = ingest_backlog(self.archive / "warcs", self.archive / "archive.db")
-            return files == 0 and opened == 0 and (self.archive / "archive.db").exists()
+            return files == 0 and opened == 0 and (self.archive / "archive.db").exists() \
+                and also()
         wait_until(loaded, "the ingest to load every file", [self.log("ingest")])
+
+    def runs(self) -> list[dict[str, object]]:
+        return list(json.loads(run(self.config, self.archive, "runs", "--format", "json")))
 
     def stop_all(self) -> None:
         for proc in self.procs.values():
@@ -322,6 +329,91 @@ def test_redis_restarted_mid_run_loses_no_job(cluster: Cluster, newsrooms: Newsr
     finally:
         room.slow_seconds = 0.3
     assert not differences(export(cluster.config, cluster.archive), newsrooms.exports[0])
+
+
+def test_workers_hand_over_warc_files_through_an_object_store(
+        cluster: Cluster, newsrooms: Newsrooms) -> None:
+    """``[cluster] warc_store``: workers write into a spool of their own and upload each
+    closed file; the ingest downloads and loads them; the archive is the same."""
+    from archive.warc.objectstore import StoreLocation, list_objects
+
+    s3 = S3Server(cluster.tmp / "s3").start()
+    try:
+        s3.client().create_bucket(Bucket="desk")
+        cluster.env.update(s3.env)
+        cluster.config.write_text(cluster.config.read_text() + 'warc_store = "s3://desk/warcs"\n')
+        workers = [cluster.worker(f"w{n}", shared=False) for n in (1, 2)]
+        cluster.ingest()
+        cluster.workers_registered(2)
+        jobs = cluster.enqueue()
+        cluster.wait_finished(jobs)
+        client = s3.client()
+
+        def all_downloaded() -> bool:
+            with connect_db(cluster.archive / "archive.db", readonly=True) as db:
+                done = {r[0] for r in db.execute("SELECT name FROM warc_files WHERE complete")}
+            return {n for _, _, n, _ in list_objects(client, StoreLocation("desk", "warcs"))} \
+                <= done
+        cluster.wait_loaded(all_downloaded)
+        assert not differences(export(cluster.config, cluster.archive), newsrooms.exports[0])
+        objects = list(list_objects(client, StoreLocation("desk", "warcs")))
+        assert {n for _, _, n, _ in objects} == \
+            {p.name for p in (cluster.archive / "warcs").rglob("*.warc.gz")}
+        assert len({w for _, w, _, _ in objects}) == 2  # one folder per worker that crawled
+        for proc in workers:
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(60) == 0
+        # Uploaded files leave the workers' spools; nothing ever went to a shared folder.
+        for name in ("w1", "w2"):
+            assert not list((cluster.tmp / name).rglob("*.warc.gz*"))
+    finally:
+        s3.stop()
+
+
+def test_a_crawl_skipped_for_a_held_lease_logs_its_run(cluster: Cluster) -> None:
+    redis = connect(cluster.redis.url)
+    other = SourceLease(redis, "mediawatch", "northwind", "someone else", 600)
+    assert other.acquire()
+    cluster.worker("w1")
+    cluster.ingest()
+    cluster.workers_registered(1)
+    jobs = cluster.enqueue("northwind")
+    cluster.wait_finished(jobs)
+    wait_until(lambda: cluster.runs() != [], "the skipped run's row", [cluster.log("ingest")])
+    (row,) = cluster.runs()
+    assert (row["source"], row["status"]) == ("northwind", "skipped")
+    assert "lease held by someone else" in str(row["reason"])
+    cluster.wait_loaded()
+    assert not list((cluster.archive / "warcs").rglob("northwind-2*.warc.gz"))  # not crawled
+
+
+def test_the_ingest_recovers_what_a_dead_worker_left(cluster: Cluster,
+                                                     newsrooms: Newsrooms) -> None:
+    """A worker killed mid-crawl whose source no worker crawls again: the ingest closes
+    the ``.open`` file it left (once the source's lease is free) and loads it."""
+    room = newsrooms.rooms[0]
+    room.slow_seconds = 60.0
+    try:
+        first = cluster.worker("w1")
+        cluster.workers_registered(1)
+        mark = len(room.hits)
+        cluster.enqueue("northwind")
+        wait_until(lambda: any(SLOW_PAGE in p for _, p in room.hits[mark:]), "the slow page",
+                   [cluster.log("w1")])
+        left = list((cluster.archive / "warcs").rglob("northwind-*.warc.gz.open"))
+        assert left, "the crawl has an open WARC file"
+        first.send_signal(signal.SIGKILL)
+        first.wait()
+        cluster.ingest()
+        cluster.wait_loaded()
+    finally:
+        room.slow_seconds = 0.3
+    recovered = [p.with_name(p.name.removesuffix(".open")) for p in left]
+    with connect_db(cluster.archive / "archive.db", readonly=True) as db:
+        complete = {r[0] for r in db.execute("SELECT name FROM warc_files WHERE complete")}
+        articles = db.execute("SELECT count(*) FROM articles").fetchone()[0]
+    assert {p.name for p in recovered} <= complete
+    assert articles > 0  # what the dead crawl captured is in the archive
 
 
 def test_schedule_enqueues_due_sources_once(cluster: Cluster) -> None:
