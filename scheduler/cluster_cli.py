@@ -101,7 +101,7 @@ def cluster(ctx: Context, fmt: str) -> None:
 
     settings = settings_of(ctx)
     status = cluster_status(connect(settings.redis_url or ""), settings.queue,
-                            ctx.warc_dir, ctx.db_path)
+                            ctx.warc_dir, ctx.db_path, warc_store=settings.warc_store)
     if fmt == "json":
         click.echo(json.dumps(status.as_json(), indent=2, default=str))
         return
@@ -117,6 +117,9 @@ def cluster(ctx: Context, fmt: str) -> None:
                                        "retries_left", "error"]))
     click.echo(f"ingest backlog: {status.backlog_files} closed WARC file(s), "
                f"{status.backlog_bytes:,} bytes; {status.open_files} still open")
+    if status.store_backlog is not None:
+        click.echo(f"object store {settings.warc_store}: {status.store_backlog[0]} file(s), "
+                   f"{status.store_backlog[1]:,} bytes not loaded yet")
 
 
 def register(group: click.Group) -> None:

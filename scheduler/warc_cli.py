@@ -88,7 +88,10 @@ def ingest(ctx: Context, follow: bool, interval: float) -> None:
                                     warn=lambda message: click.echo(message, err=True)):
                 click.echo(line)
 
+    cluster = cluster_round(config, ctx.warc_dir, ctx.db_path)  # None on one machine
     if not follow:
+        if cluster is not None:
+            cluster()
         with ctx.archive() as archive:
             total = sum(p.stat().st_size for p in pending_files(archive, ctx.warc_dir))
             with progress_bar(total, "loading WARC files") as bar:
@@ -99,7 +102,7 @@ def ingest(ctx: Context, follow: bool, interval: float) -> None:
     # Ctrl-C: the batch in progress is rolled back, so the ledger stays consistent.
     with suppress(KeyboardInterrupt):
         follow_dir(ctx.db_path, ctx.warc_dir, config, stop, interval, summary,
-                   before_round=cluster_round(config, ctx.warc_dir, ctx.db_path))
+                   before_round=cluster)
 
 
 @click.command()

@@ -43,7 +43,9 @@ if TYPE_CHECKING:
 
 # Generous: the CI machine is slow and shared; a wait ends as soon as its condition holds.
 DEADLINE = 240.0
-LEASE = 3
+# Long enough that a loaded machine never loses a live crawl's lease or RQ heartbeat (either
+# would start a second crawl of the source), short enough that a dead worker's job comes back.
+LEASE = 8
 SLOW_PAGE = "madrid-summit.html"
 ENV = {k: v for k, v in os.environ.items() if k != "MEDIAWATCH_REDIS_URL"}
 ENV["MEDIAWATCH_ALLOW_PRIVATE"] = "1"
@@ -79,9 +81,10 @@ def wait_until(condition: Callable[[], bool], what: str, logs: list[Path] | None
         time.sleep(0.1)
 
 
-def run(config: Path, data: Path, *args: str) -> str:
+def run(config: Path, data: Path, *args: str, env: dict[str, str] | None = None) -> str:
     result = subprocess.run([MEDIAWATCH, "--config", str(config), "--data", str(data), *args],
-                            capture_output=True, text=True, timeout=120, env=ENV, check=False)
+                            capture_output=True, text=True, timeout=900, env=env or ENV,
+                            check=False)
     assert result.returncode == 0, result.stderr
     return result.stdout
 
@@ -270,12 +273,12 @@ def test_three_workers_and_an_ingest_give_the_single_process_archive(
     assert (status["queued"], status["running"], status["failed"]) == ([], [], [])
     assert status["ingest_backlog"] == {"files": 0, "bytes": 0, "open": 0}
     ingest.send_signal(signal.SIGTERM)
-    assert ingest.wait(30) == 0  # a clean exit
+    assert ingest.wait(DEADLINE) == 0  # a clean exit
     # The watchlist's alerts come from the ingest (workers deliver none).
     assert "alerts: s400 " in cluster.log("ingest").read_text()
     for proc in workers:
         proc.send_signal(signal.SIGTERM)
-        assert proc.wait(30) == 0
+        assert proc.wait(DEADLINE) == 0
     # Workers never had an archive: none exists anywhere in their folders.
     crawled = [n for n in ("w1", "w2", "w3") if (cluster.tmp / n / "snapshots").is_dir()]
     assert len(crawled) >= 2  # the second round may have gone to the third
@@ -360,9 +363,13 @@ def test_workers_hand_over_warc_files_through_an_object_store(
         assert {n for _, _, n, _ in objects} == \
             {p.name for p in (cluster.archive / "warcs").rglob("*.warc.gz")}
         assert len({w for _, w, _, _ in objects}) == 2  # one folder per worker that crawled
+        status = json.loads(run(cluster.config, cluster.archive, "cluster", "--format", "json",
+                                env=cluster.env))
+        assert status["ingest_backlog"] == {"files": 0, "bytes": 0, "open": 0,
+                                            "store_files": 0, "store_bytes": 0}
         for proc in workers:
             proc.send_signal(signal.SIGTERM)
-            assert proc.wait(60) == 0
+            assert proc.wait(DEADLINE) == 0
         # Uploaded files leave the workers' spools; nothing ever went to a shared folder.
         for name in ("w1", "w2"):
             assert not list((cluster.tmp / name).rglob("*.warc.gz*"))
@@ -429,7 +436,7 @@ def test_schedule_enqueues_due_sources_once(cluster: Cluster) -> None:
     assert "northwind: already queued or running" in out
     assert len(queue.get_job_ids()) == 2
     service.send_signal(signal.SIGTERM)
-    assert service.wait(30) == 0
+    assert service.wait(DEADLINE) == 0
     assert not (cluster.archive / "warcs").exists()  # nothing crawled here
 
 
@@ -437,18 +444,25 @@ def test_the_lease_has_one_holder_and_expires(tmp_path: Path) -> None:
     redis_server = RedisServer(tmp_path / "redis").start()
     try:
         redis = connect(redis_server.url)
-        mine = SourceLease(redis, "q", "northwind", "a", 0.5)
-        theirs = SourceLease(redis, "q", "northwind", "b", 0.5)
+        # Long leases for the holder rules (no clock in them), a short one for the expiry.
+        mine = SourceLease(redis, "q", "northwind", "a", 600)
+        theirs = SourceLease(redis, "q", "northwind", "b", 600)
         assert mine.acquire()
         assert not theirs.acquire()
         assert not theirs.renew()
         theirs.release()  # not theirs to release
         assert mine.holder() == "a"
-        assert mine.renew()
-        wait_until(lambda: mine.holder() is None, "the lease to expire", deadline=5)
-        assert not mine.renew()
-        assert theirs.acquire()
+        redis.pexpire(mine.key, 1000)
+        assert mine.renew()  # its full life again
+        assert redis.pttl(mine.key) > 500_000
         mine.release()
+        assert mine.holder() is None
+        short = SourceLease(redis, "q", "northwind", "a", 1)
+        assert short.acquire()
+        wait_until(lambda: short.holder() is None, "the lease to expire")
+        assert not short.renew()
+        assert theirs.acquire()
+        short.release()
         assert theirs.holder() == "b"
         theirs.release()
         assert theirs.holder() is None

@@ -16,10 +16,12 @@ import pytest
 from archive.config.cluster import ClusterSettings
 from archive.config.files import ConfigError
 from archive.config.sources import parse_sources
+from archive.store.db import Archive
 from archive.warc.crawlstate import write_crawl_state
 from archive.warc.objectstore import StoreLocation, download_new, list_objects, upload
 from archive.warc.reader import list_warcs
 from archive.warc.writer import RotatingWarcWriter
+from crawler.ingest import ingest_files
 from scheduler.cluster import connect
 from scheduler.cluster.ingestside import orphan_source, recover_orphans
 from scheduler.cluster.lease import SourceLease
@@ -213,3 +215,19 @@ def test_the_ingest_recovers_the_open_file_of_a_dead_worker(tmp_path: Path) -> N
         assert SourceLease(redis, "q", "free", "x", 3).holder() is None  # released
     finally:
         server.stop()
+
+
+def test_cluster_status_counts_the_objects_not_loaded(client: Any, s3: S3Server,
+                                                      tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from scheduler.cluster.status import store_backlog
+
+    for key, value in s3.env.items():
+        monkeypatch.setenv(key, value)
+    path = closed_warc(tmp_path / "spool" / "w1", "a")
+    upload(client, WHERE, "w1", path)
+    url = f"s3://{BUCKET}/desk/warcs"
+    assert store_backlog(url, tmp_path / "archive.db") == (1, path.stat().st_size)
+    with Archive(tmp_path / "archive.db") as archive:
+        ingest_files(archive, download_new(client, WHERE, tmp_path / "warcs"), None)
+    assert store_backlog(url, tmp_path / "archive.db") == (0, 0)
