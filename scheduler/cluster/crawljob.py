@@ -7,7 +7,10 @@ a fresh Twisted reactor. The crawl is the one ``mediawatch crawl`` runs
 crawl's view of the archive; WARC files go to ``<shared WARC dir>/<worker name>/`` as
 ``.open`` and are renamed when closed; what the crawl learned goes into a crawl-state
 record beside them; the ``.open`` files a dead worker left for this source are recovered
-first. The ingest (``mediawatch ingest --follow``) loads them all.
+first. With an object store (``[cluster] warc_store``) the folder is the worker's local
+spool and :class:`scheduler.cluster.publish.Publisher` uploads each closed file. A job that
+does not crawl (the lease held elsewhere, a back-off) sends a ``skipped`` run row in a
+crawl-state file. The ingest (``mediawatch ingest --follow``) loads them all.
 
 The worker process sets where things go in its environment (:mod:`scheduler.cluster.worker`):
 ``MEDIAWATCH_WORKER_DATA`` (its own data folder: config, snapshot, locks, logs) and
