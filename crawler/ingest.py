@@ -432,15 +432,20 @@ def ingest_new(archive: Archive, warc_dir: Path, config: Config | None,
 
 def follow(db_path: Path, warc_dir: Path, config: Config | None, stop: Event,
            interval: float, on_report: Callable[[IngestReport], None],
-           workers: int | None = None) -> None:
+           workers: int | None = None,
+           before_round: Callable[[], None] | None = None) -> None:
     """Load the pending files of ``warc_dir`` (:func:`ingest_new`), then again every
     ``interval`` seconds, until ``stop`` is set (``mediawatch ingest --follow``).
 
     Polling, not inotify: it works the same on network file systems, where the crawl
     workers of the cluster mode write. The archive is opened for each round and closed
     between rounds, so a ``reindex`` can take its turn (and the next round writes to the
-    new file). ``on_report`` receives each round that loaded something."""
+    new file). ``on_report`` receives each round that loaded something; ``before_round``
+    runs before each (the cluster's: fetch files from an object store, recover the open
+    files of dead workers, :mod:`scheduler.cluster.ingestside`)."""
     while True:
+        if before_round is not None:
+            before_round()
         with Archive(db_path) as archive:
             report = ingest_new(archive, warc_dir, config, workers=workers)
         if report.files:

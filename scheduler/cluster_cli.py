@@ -17,11 +17,13 @@ from scheduler.errors import CommandError
 from scheduler.output import to_table
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from archive.config.cluster import ClusterSettings
-    from archive.config.sources import Source
+    from archive.config.sources import Config, Source
     from scheduler.cli import Context
 
-__all__ = ["cluster", "enqueue_now", "register", "settings_of", "worker"]
+__all__ = ["cluster", "cluster_round", "enqueue_now", "register", "settings_of", "worker"]
 
 
 def settings_of(ctx: Context) -> ClusterSettings:
@@ -35,6 +37,17 @@ def settings_of(ctx: Context) -> ClusterSettings:
         raise CommandError(f"no cluster configured: set [cluster] redis_url in "
                            f"{ctx.config_path} or {REDIS_ENV}")
     return settings
+
+
+def cluster_round(config: Config | None, warc_dir: Path,
+                  db_path: Path) -> Callable[[], None] | None:
+    """What ``ingest --follow`` runs before each round in cluster mode (object store,
+    orphaned ``.open`` files: :mod:`scheduler.cluster.ingestside`); None otherwise."""
+    from archive.config.cluster import ClusterSettings
+    from scheduler.cluster.ingestside import before_round
+
+    base = config.cluster if config is not None else ClusterSettings()
+    return before_round(base.from_environment(), warc_dir, db_path)
 
 
 def enqueue_now(ctx: Context, sources: list[Source], scheduled: bool = False) -> None:
@@ -88,7 +101,7 @@ def cluster(ctx: Context, fmt: str) -> None:
 
     settings = settings_of(ctx)
     status = cluster_status(connect(settings.redis_url or ""), settings.queue,
-                            ctx.warc_dir, ctx.db_path)
+                            ctx.warc_dir, ctx.db_path, warc_store=settings.warc_store)
     if fmt == "json":
         click.echo(json.dumps(status.as_json(), indent=2, default=str))
         return
@@ -104,6 +117,9 @@ def cluster(ctx: Context, fmt: str) -> None:
                                        "retries_left", "error"]))
     click.echo(f"ingest backlog: {status.backlog_files} closed WARC file(s), "
                f"{status.backlog_bytes:,} bytes; {status.open_files} still open")
+    if status.store_backlog is not None:
+        click.echo(f"object store {settings.warc_store}: {status.store_backlog[0]} file(s), "
+                   f"{status.store_backlog[1]:,} bytes not loaded yet")
 
 
 def register(group: click.Group) -> None:

@@ -73,6 +73,7 @@ def ingest(ctx: Context, follow: bool, interval: float) -> None:
 
     from crawler.ingest import follow as follow_dir
     from crawler.ingest import ingest_new, pending_files
+    from scheduler.cluster_cli import cluster_round
     from scheduler.evidence_cli import stamp_pending_files
 
     config = ctx.config() if Path(ctx.config_path).exists() else None
@@ -87,7 +88,10 @@ def ingest(ctx: Context, follow: bool, interval: float) -> None:
                                     warn=lambda message: click.echo(message, err=True)):
                 click.echo(line)
 
+    cluster = cluster_round(config, ctx.warc_dir, ctx.db_path)  # None on one machine
     if not follow:
+        if cluster is not None:
+            cluster()
         with ctx.archive() as archive:
             total = sum(p.stat().st_size for p in pending_files(archive, ctx.warc_dir))
             with progress_bar(total, "loading WARC files") as bar:
@@ -97,7 +101,8 @@ def ingest(ctx: Context, follow: bool, interval: float) -> None:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     # Ctrl-C: the batch in progress is rolled back, so the ledger stays consistent.
     with suppress(KeyboardInterrupt):
-        follow_dir(ctx.db_path, ctx.warc_dir, config, stop, interval, summary)
+        follow_dir(ctx.db_path, ctx.warc_dir, config, stop, interval, summary,
+                   before_round=cluster)
 
 
 @click.command()

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-__all__ = ["RedisServer", "redis_binary"]
+__all__ = ["RedisServer", "free_port", "redis_binary"]
 
 
 def redis_binary() -> str:
@@ -29,7 +29,8 @@ def redis_binary() -> str:
     return found
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 now."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
@@ -42,7 +43,7 @@ class RedisServer:
     def __init__(self, directory: Path):
         self.binary = redis_binary()
         self.directory = directory
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -55,7 +56,7 @@ class RedisServer:
              "--appendonly", "yes", "--appendfsync", "always", "--dir", str(self.directory)],
             stdout=log, stderr=subprocess.STDOUT)
         log.close()
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 60  # a loaded machine starts it slowly
         while time.monotonic() < deadline:
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as s:

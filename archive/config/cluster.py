@@ -7,7 +7,10 @@ enqueue one job per source's crawl and ``mediawatch worker`` processes run them
 (:mod:`scheduler.cluster`). ``queue`` (default ``mediawatch``): the queue's name, so
 several archives can share one Redis. ``lease`` (a duration, default ``60s``): how long a
 source's lease lives without renewal, i.e. how soon after a worker dies its source is
-crawled again (workers renew it every third of that).
+crawled again (workers renew it every third of that). ``warc_store`` (optional,
+``s3://bucket/prefix``): WARC files reach the ingest through S3-compatible object storage
+instead of a shared directory (:mod:`archive.warc.objectstore`; endpoint and credentials
+from the standard ``AWS_*`` environment variables).
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ class ClusterSettings:
     redis_url: str | None = None
     queue: str = "mediawatch"
     lease: float = 60.0
+    warc_store: str | None = None
 
     @property
     def enabled(self) -> bool:
@@ -46,7 +50,7 @@ class ClusterSettings:
         if not url:
             return self
         check_redis_url(url, REDIS_ENV, REDIS_ENV)
-        return ClusterSettings(url, self.queue, self.lease)
+        return ClusterSettings(url, self.queue, self.lease, self.warc_store)
 
 
 def check_redis_url(value: str, path: str, key: str) -> str:
@@ -54,6 +58,14 @@ def check_redis_url(value: str, path: str, key: str) -> str:
     parts = urlsplit(value)
     if parts.scheme not in _SCHEMES or not (parts.netloc or parts.path):
         raise ConfigError(path, None, key, f"not a redis:// URL: {value!r}")
+    return value
+
+
+def check_store_url(value: str, path: str, key: str) -> str:
+    """``value`` when it is an ``s3://bucket[/prefix]`` URL; else :class:`ConfigError`."""
+    parts = urlsplit(value)
+    if parts.scheme != "s3" or not parts.netloc or parts.query or parts.fragment:
+        raise ConfigError(path, None, key, f"not an s3://bucket/prefix URL: {value!r}")
     return value
 
 
@@ -69,6 +81,8 @@ def parse_cluster(raw: Any, path: str) -> ClusterSettings:
             raise ConfigError(path, None, name, "must be a non-empty string")
         if key == "redis_url":
             values[key] = check_redis_url(value.strip(), path, name)
+        elif key == "warc_store":
+            values[key] = check_store_url(value.strip(), path, name)
         elif key == "queue":
             values[key] = value.strip()
         else:

@@ -1,6 +1,6 @@
 """Where a cluster worker's crawl reads and writes: the settings of the worker mode.
 
-``MEDIAWATCH_WORKER = True`` (set by :mod:`scheduler.cluster.job` for each job) makes the
+``MEDIAWATCH_WORKER = True`` (set by :mod:`scheduler.cluster.crawljob` for each job) makes the
 components run without ``archive.db``: the crawl's view of the archive is the job's
 snapshot (``MEDIAWATCH_STATE_DB``, :mod:`archive.store.snapshot`); WARC files go to the
 worker's own folder of the shared WARC directory (``MEDIAWATCH_WARC_DIR``, a sub-folder of

@@ -17,7 +17,9 @@ The task queue is **RQ** (python-rq), not one written here, and not Celery or Dr
 Modules: :mod:`.lease` (one source on one worker at a time), :mod:`.enqueue` (the
 coordinator: snapshot and enqueue), :mod:`.crawljob` (what a worker runs per job),
 :mod:`.worker` (``mediawatch worker``: RQ workers and the abandoned-job sweep),
-:mod:`.status` (``mediawatch cluster``).
+:mod:`.status` (``mediawatch cluster``), :mod:`.publish` (a worker's uploads to an S3 object
+store, ``[cluster] warc_store``), :mod:`.ingestside` (what ``ingest --follow`` does first
+each round: download from the store, close the ``.open`` files of dead workers).
 """
 
 from __future__ import annotations

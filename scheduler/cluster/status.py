@@ -1,6 +1,7 @@
 """``mediawatch cluster``: the workers, the queued, running and failed crawls, and the
 ingest backlog (closed WARC files in the shared directory that the ledger does not have
-completely yet), as rows for the CLI's tables."""
+completely yet; with an object store, also the objects it has not downloaded and loaded),
+as rows for the CLI's tables."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ if TYPE_CHECKING:
 
     from redis import Redis
 
-__all__ = ["ClusterStatus", "cluster_status", "ingest_backlog"]
+__all__ = ["ClusterStatus", "cluster_status", "ingest_backlog", "store_backlog"]
 
 
 @dataclass(slots=True)
@@ -27,13 +28,17 @@ class ClusterStatus:
     backlog_files: int = 0
     backlog_bytes: int = 0
     open_files: int = 0
+    #: With ``[cluster] warc_store``: objects not loaded yet (files, bytes); else None.
+    store_backlog: tuple[int, int] | None = None
 
     def as_json(self) -> dict[str, Any]:
         """Everything, JSON-able."""
+        backlog = {"files": self.backlog_files, "bytes": self.backlog_bytes,
+                   "open": self.open_files}
+        if self.store_backlog is not None:
+            backlog["store_files"], backlog["store_bytes"] = self.store_backlog
         return {"workers": self.workers, "queued": self.queued, "running": self.running,
-                "failed": self.failed, "ingest_backlog": {"files": self.backlog_files,
-                                                          "bytes": self.backlog_bytes,
-                                                          "open": self.open_files}}
+                "failed": self.failed, "ingest_backlog": backlog}
 
 
 def _ago(when: datetime | None, now: datetime) -> str:
@@ -52,7 +57,8 @@ def _job_row(job: Any, now: datetime) -> dict[str, Any]:
 
 
 def cluster_status(redis: Redis, queue_name: str, warc_dir: Path, db_path: Path,
-                   now: datetime | None = None, failed_limit: int = 20) -> ClusterStatus:
+                   now: datetime | None = None, failed_limit: int = 20,
+                   warc_store: str | None = None) -> ClusterStatus:
     """The cluster's state now (``archive.db`` opened read-only for the backlog)."""
     from rq import Queue, Worker
     from rq.job import Job
@@ -76,7 +82,20 @@ def cluster_status(redis: Redis, queue_name: str, warc_dir: Path, db_path: Path,
     status.failed = rows(queue.failed_job_registry.get_job_ids(desc=True)[:failed_limit])
     files, size, opened = ingest_backlog(warc_dir, db_path)
     status.backlog_files, status.backlog_bytes, status.open_files = files, size, opened
+    if warc_store:
+        status.store_backlog = store_backlog(warc_store, db_path)
     return status
+
+
+def store_backlog(warc_store: str, db_path: Path) -> tuple[int, int]:
+    """Objects of the WARC store the ledger does not have completely (count, bytes)."""
+    from archive.warc.objectstore import StoreLocation, list_objects, s3_client
+    from scheduler.cluster.ingestside import loaded_names
+
+    done = loaded_names(db_path)
+    sizes = [size for _, _, name, size in
+             list_objects(s3_client(), StoreLocation.parse(warc_store)) if name not in done]
+    return len(sizes), sum(sizes)
 
 
 def ingest_backlog(warc_dir: Path, db_path: Path) -> tuple[int, int, int]:
