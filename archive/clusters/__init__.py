@@ -1,0 +1,23 @@
+"""Stories across outlets: which articles tell the same story, stored at ingest.
+
+Rules (each a symmetric test on two articles, so the clusters do not depend on the order in
+which articles arrive):
+
+``title``
+    Media Cloud's same-source rule: the same normalized title (:func:`~.shingles.title_key`)
+    from the same source, published within :data:`~.linking.TITLE_WINDOW` (7 days).
+``text``
+    near-duplicates (wire copies, rewrites, cuts), any source or language: the estimated
+    Jaccard similarity of the word shingles of title + lead + body, normalized to Latin
+    letters (:func:`~.shingles.normalize`) so that a copy in another script shares shingles,
+    is at least :data:`~.linking.TEXT_THRESHOLD`, within :data:`~.linking.TEXT_WINDOW`.
+    Candidates come from a MinHash LSH index (datasketch) held in process per ingest run
+    (:mod:`.index`), fed from the signatures stored in the archive.
+``entities``
+    coverage of one event in different languages: at least
+    :data:`~.linking.MIN_SHARED_ENTITIES` shared gazetteer entities, at least one of them a
+    person or a weapon system, published within :data:`~.linking.ENTITY_WINDOW` (48 h).
+
+Linked articles form clusters (connected components; :func:`~.linking.components`), whose
+id is the smallest member id. Articles stay separate articles: a cluster links them.
+"""

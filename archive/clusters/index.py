@@ -1,0 +1,209 @@
+"""Linking articles into stories at ingest: the in-process MinHash LSH of one ingest run.
+
+:class:`StoryIndex` is made per :class:`~archive.store.db.Archive` handle
+(:func:`index_for`), i.e. per ingest run. It never rebuilds the LSH from scratch per
+article: it loads, lazily, the stored signatures (``story_signatures``) of the time window
+around the articles it links, and every row any process wrote since it last looked (the
+table's ``seq``), so it sees the whole window whatever wrote it. For each article whose
+text, date, title, source or language changed since its signature was made it stores the
+new signature, recomputes the article's links with every rule
+(:mod:`archive.clusters.linking`) and the clusters they touch.
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import TYPE_CHECKING, Any
+
+from datasketch import MinHashLSH
+
+from archive.clusters.linking import (
+    ENTITY_WINDOW,
+    MIN_SHARED_ENTITIES,
+    MIN_SHINGLES,
+    MIN_JACCARD,
+    TEXT_WINDOW,
+    TITLE_WINDOW,
+    Link,
+    StoryKey,
+    entity_link,
+    language_of,
+    moment,
+    text_link,
+)
+from archive.clusters.minhash import NUM_PERM, from_bytes, signature, to_bytes
+from archive.clusters.shingles import shingles, title_key
+from archive.store import clusters as store
+from archive.times import parse_utc
+
+if TYPE_CHECKING:
+    import sqlite3
+    from collections.abc import Iterable
+    from datetime import datetime
+
+__all__ = ["LSH_PARAMS", "MAX_ENTRIES", "StoryIndex", "index_for", "link_stories"]
+
+#: Bands x rows of the LSH (42 x 3 = 126 of the 128 permutations): a pair shares a band
+#: with probability 1 - (1 - J**3)**42: 0.49 at J = 0.25 (:data:`MIN_JACCARD`), 0.68 at
+#: 0.3, 0.99 at 0.5, 0.05 at 0.1 (such candidates fail the check, which costs microseconds).
+#: Set by hand: datasketch's optimizer weighs misses and false candidates equally, and a
+#: missed copy costs more here than a check.
+LSH_PARAMS = (42, 3)
+#: An ingest run that linked more articles than this starts its in-memory index again
+#: (loading the windows it needs anew): memory stays bounded on a long reindex.
+MAX_ENTRIES = 200_000
+_WIDEST = max(TEXT_WINDOW, TITLE_WINDOW, ENTITY_WINDOW)
+
+
+def _key_of(row: dict[str, Any]) -> tuple[StoryKey, str]:
+    text = " ".join(filter(None, (row["title"], row["lead"], row["body"])))
+    grams = shingles(text)
+    sig = signature(grams) if len(grams) >= MIN_SHINGLES else None
+    key = StoryKey(id=row["id"], source=row["source"], language=language_of(row["language"]),
+                   title_key=title_key(row["title"]),
+                   at=moment(row["published"], row["first_seen"]), signature=sig,
+                   size=len(grams))
+    return key, row["content_hash"]
+
+
+def _unchanged(row: dict[str, Any]) -> bool:
+    # The signature row still describes the article: same text, date, source, language.
+    if row["s_content_hash"] is None:
+        return False
+    at = moment(row["published"], row["first_seen"])
+    return (row["s_content_hash"] == row["content_hash"] and row["s_source"] == row["source"]
+            and row["s_language"] == language_of(row["language"])
+            and parse_utc(row["s_at"]) == at and row["s_title_key"] == title_key(row["title"]))
+
+
+class StoryIndex:
+    """The MinHash LSH of one ingest run over a connection (see the module docstring)."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self._reset()
+
+    def _reset(self) -> None:
+        self.lsh = MinHashLSH(threshold=MIN_JACCARD, num_perm=NUM_PERM, params=LSH_PARAMS)
+        self.entries: dict[str, StoryKey] = {}
+        self.seq = 0
+        self.lo: datetime | None = None
+        self.hi: datetime | None = None
+        self.loaded = 0  # signature rows read from the database (for the bench)
+
+    # -- the in-memory window ----------------------------------------------------------
+
+    def _put(self, row: tuple[Any, ...]) -> None:
+        seq, aid, source, language, tkey, at, minhash, size = row
+        self.seq = max(self.seq, seq)
+        self.loaded += 1
+        if aid in self.entries:
+            self.lsh.remove(aid)
+            del self.entries[aid]
+        if minhash is None:
+            return
+        key = StoryKey(aid, source, language, tkey, parse_utc(at), from_bytes(minhash), size)
+        self.entries[aid] = key
+        self.lsh.insert(aid, key.signature)
+
+    def _refresh(self) -> None:
+        # Rows written since the last look (by this run or any other writer).
+        for row in store.signatures_since(self.conn, self.seq):
+            self._put(row)
+
+    def _cover(self, at: datetime) -> None:
+        """Load the stored signatures of ``[at - window, at + window]`` not loaded yet."""
+        lo, hi = at - TEXT_WINDOW, at + TEXT_WINDOW
+        if self.lo is None or self.hi is None:
+            ranges = [(lo, hi)]
+        else:
+            ranges = [r for r in ((lo, self.lo), (self.hi, hi)) if r[0] < r[1]]
+        for a, b in ranges:
+            for row in store.signatures_between(self.conn, a, b):
+                if row[1] not in self.entries:
+                    self._put(row)
+        self.lo = lo if self.lo is None else min(self.lo, lo)
+        self.hi = hi if self.hi is None else max(self.hi, hi)
+
+    # -- linking -------------------------------------------------------------------------
+
+    def _links(self, key: StoryKey) -> list[Link]:
+        links: list[Link] = []
+        if key.signature is not None:
+            self._cover(key.at)
+            for other in sorted(self.lsh.query(key.signature)):
+                found = text_link(key, self.entries[other])
+                if found is not None:
+                    links.append(found)
+        if key.title_key:
+            for other, _at in store.title_matches(self.conn, key.id, key.source, key.title_key,
+                                                 key.at - TITLE_WINDOW, key.at + TITLE_WINDOW):
+                links.append(Link.of(key.id, other, "title", 1.0))
+        if key.language is not None:
+            shared = store.shared_entities(self.conn, key.id, key.at - ENTITY_WINDOW,
+                                           key.at + ENTITY_WINDOW, MIN_SHARED_ENTITIES)
+            kinds = store.entity_kinds(self.conn, set().union(*shared.values()))
+            others = {r["id"]: r for r in store.story_rows(self.conn, shared)}
+            for other, entities in sorted(shared.items()):
+                row = others.get(other)
+                if row is None:
+                    continue
+                other_key = StoryKey(other, row["source"], language_of(row["language"]), "",
+                                     moment(row["published"], row["first_seen"]), None)
+                found = entity_link(key, other_key, entities, kinds)
+                if found is not None:
+                    links.append(found)
+        # One row per pair and rule (a title match may also be found as text).
+        return sorted(set(links))
+
+    def update(self, ids: Iterable[str]) -> int:
+        """Link the articles ``ids`` whose stored signature no longer describes them (or
+        have none) and recompute the clusters they touch; returns how many were linked.
+        Call it inside the transaction that stored the articles."""
+        if len(self.entries) > MAX_ENTRIES:
+            self._reset()
+        changed: list[StoryKey] = []
+        for row in store.story_rows(self.conn, ids):
+            if _unchanged(row):
+                continue
+            key, content_hash = _key_of(row)
+            store.save_signature(self.conn, key.id, key.source, key.language, key.title_key,
+                                 key.at, content_hash,
+                                 to_bytes(key.signature) if key.signature is not None else None,
+                                 key.size)
+            changed.append(key)
+        if not changed:
+            return 0
+        self._refresh()  # this batch's own signatures too: articles of one batch link
+        seeds: set[str] = set()
+        for key in changed:
+            links = self._links(key)
+            seeds |= store.replace_links(self.conn, key.id,
+                                         [(x.a, x.b, x.kind, x.score) for x in links])
+            seeds.add(key.id)
+            seeds.update(x.a if x.b == key.id else x.b for x in links)
+        store.recluster(self.conn, seeds)
+        return len(changed)
+
+
+_INDEXES: weakref.WeakKeyDictionary[object, StoryIndex] = weakref.WeakKeyDictionary()
+
+
+def index_for(owner: object, conn: sqlite3.Connection) -> StoryIndex:
+    """The :class:`StoryIndex` of ``owner`` (an open archive: one per ingest run)."""
+    index = _INDEXES.get(owner)
+    if index is None or index.conn is not conn:
+        index = _INDEXES[owner] = StoryIndex(conn)
+    return index
+
+
+def link_stories(owner: object, conn: sqlite3.Connection, ids: Iterable[str]) -> int:
+    """Link the articles ``ids`` just stored (:meth:`StoryIndex.update` on
+    :func:`index_for`); on an error the index is dropped, since the transaction that
+    stored its new rows rolls back."""
+    index = index_for(owner, conn)
+    try:
+        return index.update(ids)
+    except BaseException:
+        _INDEXES.pop(owner, None)
+        raise
