@@ -234,7 +234,8 @@ def test_cross_language_link_through_shared_entities(
                 fetched_at=T0 + timedelta(days=9), digest="sha1:x", record_id=f"<{offset}>",
                 kind="article", source=item.source))
         a, b = archive.resolve(en.url), archive.resolve(other.url)
-        assert a is not None and b is not None
+        assert a is not None
+        assert b is not None
         _tag(archive, a, "person:aydin", "weapon:s-400", "place:idlib", "country:turkey",
              "country:russia")
         _tag(archive, b, *second)

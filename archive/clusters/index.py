@@ -19,9 +19,9 @@ from datasketch import MinHashLSH
 
 from archive.clusters.linking import (
     ENTITY_WINDOW,
+    MIN_JACCARD,
     MIN_SHARED_ENTITIES,
     MIN_SHINGLES,
-    MIN_JACCARD,
     TEXT_WINDOW,
     TITLE_WINDOW,
     Link,

@@ -4,11 +4,12 @@
 Tables (all derived from the articles, so ``mediawatch reindex`` rebuilds them):
 
 ``story_signatures``
-    one row per article: what the linking rules read (:class:`archive.clusters.linking.
-    StoryKey`: source, language, title key, the moment ``at`` used by the windows, the
-    MinHash signature as bytes, NULL for a text too short to compare, and the number of
-    shingles it was made from) and the content hash it was made from. ``seq`` grows with every write (AUTOINCREMENT), so an ingest run's LSH
-    index picks up rows any process wrote since it last looked.
+    one row per article: what the linking rules read (source, language, title key, the
+    moment ``at`` used by the windows, the MinHash signature as bytes, NULL for a text too
+    short to compare, and its number of shingles: :class:`archive.clusters.linking.
+    StoryKey`) and the content hash it was made from. ``seq`` grows with every write
+    (AUTOINCREMENT), so an ingest run's LSH index picks up rows any process wrote since it
+    last looked.
 ``story_links``
     one row per linked pair (``a < b``) and rule (``title``, ``text``, ``entities``) with its
     score (Jaccard estimate, shared entity count, 1 for the title rule).
@@ -42,6 +43,7 @@ __all__ = [
     "cluster_sizes",
     "entity_kinds",
     "first_member",
+    "group_hits",
     "recluster",
     "replace_links",
     "save_signature",
@@ -319,3 +321,23 @@ def cluster_of(conn: sqlite3.Connection, article_id: str) -> dict[str, Any]:
     members = sorted((dict(zip(names, r, strict=True)) for r in cursor), key=_order_key)
     return {"id": cid, "first": members[0]["id"] if members else article_id,
             "members": members}
+
+
+def group_hits(conn: sqlite3.Connection, hits: Iterable[Mapping[str, Any]]
+               ) -> list[dict[str, Any]]:
+    """Search hits folded into one row per cluster (``search --group``, the UI's "one row
+    per story"): the first hit of each cluster in result order stands for it, with
+    ``cluster`` (its id), ``cluster_size`` (members in the archive) and ``grouped`` (how
+    many of ``hits`` belong to it). A post-step over any result list: the search itself
+    is untouched."""
+    hits = [dict(h) for h in hits]
+    cid = cluster_ids(conn, [h["id"] for h in hits])
+    sizes = cluster_sizes(conn, cid.values())
+    out: dict[str, dict[str, Any]] = {}
+    for hit in hits:
+        c = cid[hit["id"]]
+        if c in out:
+            out[c]["grouped"] += 1
+            continue
+        out[c] = {**hit, "cluster": c, "cluster_size": sizes[c], "grouped": 1}
+    return list(out.values())
