@@ -130,3 +130,34 @@ def test_grouped_search_page_and_api(client: TestClient) -> None:
     assert 'name="group" value="1" checked' in page.text
     assert "2 articles in this story" in page.text
     assert client.get("/api/search", params={"q": "Idlib", "group": "x"}).status_code == 400
+
+
+def test_one_event_in_english_russian_and_turkish_through_shared_entities(
+        crawled: Crawled, tmp_path: Path) -> None:
+    """The S-400 story, its wire copy, and the Russian and Turkish coverage of the same
+    event: linked across languages once the entity tagging (issue 11 part 1, table
+    ``article_entities``, created here as that migration does) has tagged them."""
+    from archive.clusters.index import rebuild_clusters
+
+    keys = ["s400", "aa_wire_s400", "ru_s400", "aa_tr_s400"]
+    ids = {k: _show(crawled, k)["id"] for k in keys}
+    copy = tmp_path / "entities.db"
+    with sqlite3.connect(crawled.data / "archive.db") as src, sqlite3.connect(copy) as dst:
+        src.backup(dst)
+    with sqlite3.connect(copy) as conn:
+        conn.execute("CREATE TABLE article_entities (article_id TEXT, entity_id TEXT)")
+        # What the gazetteer finds in each text (names as the stories spell them).
+        tags = {"s400": ["weapon:s-400", "place:idlib", "country:turkey", "country:russia"],
+                "aa_wire_s400": ["weapon:s-400", "place:idlib", "country:turkey"],
+                "ru_s400": ["weapon:s-400", "place:idlib", "country:turkey", "country:russia"],
+                "aa_tr_s400": ["weapon:s-400", "country:turkey", "country:russia"]}
+        conn.executemany("INSERT INTO article_entities VALUES (?, ?)",
+                         [(ids[k], e) for k, es in tags.items() for e in es])
+        rebuild_clusters(conn)
+        found = dict(conn.execute("SELECT article_id, cluster_id FROM cluster_members"))
+        kinds = {r[0] for r in conn.execute("SELECT kind FROM story_links")}
+    assert len({found.get(ids[k]) for k in keys}) == 1, found
+    assert kinds == {"text", "entities"}
+    # Without the tags, only the wire copy is linked (the archive as crawled).
+    assert {a for a, _c in _clusters(crawled.data / "archive.db")} == {
+        ids["s400"], ids["aa_wire_s400"]}

@@ -41,7 +41,8 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
     from datetime import datetime
 
-__all__ = ["LSH_PARAMS", "MAX_ENTRIES", "StoryIndex", "index_for", "link_stories"]
+__all__ = ["LSH_PARAMS", "MAX_ENTRIES", "StoryIndex", "index_for", "link_stories",
+           "rebuild_clusters"]
 
 #: Bands x rows of the LSH (42 x 3 = 126 of the 128 permutations): a pair shares a band
 #: with probability 1 - (1 - J**3)**42: 0.49 at J = 0.25 (:data:`MIN_JACCARD`), 0.68 at
@@ -184,6 +185,19 @@ class StoryIndex:
             seeds.update(x.a if x.b == key.id else x.b for x in links)
         store.recluster(self.conn, seeds)
         return len(changed)
+
+
+def rebuild_clusters(conn: sqlite3.Connection, batch: int = 500) -> int:
+    """Drop every signature, link and cluster and link the whole archive again, in date
+    order (migration 0011 on an archive that already has articles; after a change of the
+    rules or of the entity tagging). Returns the number of articles linked. The result is
+    the one ingest gives: the rules do not depend on the order."""
+    for table in ("story_signatures", "story_links", "cluster_members"):
+        conn.execute(f"DELETE FROM {table}")
+    ids = [r[0] for r in conn.execute(
+        "SELECT id FROM articles ORDER BY coalesce(published, first_seen), id")]
+    index = StoryIndex(conn)
+    return sum(index.update(ids[start : start + batch]) for start in range(0, len(ids), batch))
 
 
 _INDEXES: weakref.WeakKeyDictionary[object, StoryIndex] = weakref.WeakKeyDictionary()

@@ -93,13 +93,9 @@ def _story_clusters(db: Database) -> None:
     # gets its clusters too (the result is the one a reindex gives: the rules are
     # order-independent).
     db.executescript(_TABLES)
-    from archive.clusters.index import StoryIndex  # the rules import this module
+    from archive.clusters.index import rebuild_clusters  # the rules import this module
 
-    ids = [r[0] for r in db.execute(
-        "SELECT id FROM articles ORDER BY coalesce(published, first_seen), id")]
-    index = StoryIndex(db.conn)
-    for start in range(0, len(ids), 500):
-        index.update(ids[start : start + 500])
+    rebuild_clusters(db.conn)
 
 
 # --------------------------------------------------------------------------- writing
