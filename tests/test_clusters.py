@@ -187,7 +187,7 @@ def test_clusters_do_not_depend_on_the_order_articles_arrive_in(tmp_path: Path) 
     assert states[0] == states[1] == states[2]
 
 
-def test_migration_links_articles_already_archived(archive: Archive) -> None:
+def test_rebuild_links_articles_already_archived(archive: Archive) -> None:
     a, b = store(archive, [article("a", "x", "One", WIRE, T0),
                            article("b", "y", "Two", WIRE, T0)])
     expected = _state(archive)

@@ -189,9 +189,10 @@ class StoryIndex:
 
 def rebuild_clusters(conn: sqlite3.Connection, batch: int = 500) -> int:
     """Drop every signature, link and cluster and link the whole archive again, in date
-    order (migration 0011 on an archive that already has articles; after a change of the
-    rules or of the entity tagging). Returns the number of articles linked. The result is
-    the one ingest gives: the rules do not depend on the order."""
+    order (an archive that had articles before migration 0011, a change of the rules or of
+    the entity tagging; ``reindex`` does the same from the WARC files). Returns the number
+    of articles linked. The result is the one ingest gives: the rules do not depend on the
+    order."""
     for table in ("story_signatures", "story_links", "cluster_members"):
         conn.execute(f"DELETE FROM {table}")
     ids = [r[0] for r in conn.execute(

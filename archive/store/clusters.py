@@ -89,13 +89,10 @@ CREATE INDEX cluster_members_cluster ON cluster_members(cluster_id);
 @MIGRATIONS(name="0011_story_clusters")
 def _story_clusters(db: Database) -> None:
     # Clusters are stored at ingest (they were computed per page view before). Articles
-    # already archived are linked here, in date order, so an archive that is not reindexed
-    # gets its clusters too (the result is the one a reindex gives: the rules are
-    # order-independent).
+    # archived before this migration are not linked here: at a million articles that takes
+    # a quarter of an hour under the writer lock at the first open. `mediawatch reindex`
+    # links them (or archive.clusters.index.rebuild_clusters on the open archive).
     db.executescript(_TABLES)
-    from archive.clusters.index import rebuild_clusters  # the rules import this module
-
-    rebuild_clusters(db.conn)
 
 
 # --------------------------------------------------------------------------- writing
