@@ -360,7 +360,7 @@ def link_batch(archive: Archive, locations: list[WarcLocation]) -> None:
     ids = {row[0] for loc in locations for row in conn.execute(
         'SELECT article_id FROM captures WHERE warc_file = ? AND "offset" = ?'
         " AND article_id IS NOT NULL", [loc.file, loc.offset])}
-    link_stories(archive, conn, ids)
+    link_stories(conn, ids)
 
 
 def _load_file(archive: Archive, path: Path, parser: Parser, report: IngestReport,

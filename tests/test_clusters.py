@@ -51,7 +51,7 @@ def store(archive: Archive, items: list[Article], offset: int = 0) -> list[str]:
             aid = archive.resolve(item.url)
             assert aid is not None
             ids.append(aid)
-        link_stories(archive, archive.db.conn, ids)
+        link_stories(archive.db.conn, ids)
     return ids
 
 
@@ -239,7 +239,7 @@ def test_cross_language_link_through_shared_entities(
         _tag(archive, a, "person:aydin", "weapon:s-400", "place:idlib", "country:turkey",
              "country:russia")
         _tag(archive, b, *second)
-        link_stories(archive, archive.db.conn, [a, b])
+        link_stories(archive.db.conn, [a, b])
     assert (set(members(archive)) == {a, b}) is linked
 
 
@@ -256,7 +256,7 @@ def test_entity_kinds_from_an_entities_table(archive: Archive) -> None:
         _tag(archive, b, "Q1", "Q2", "Q3")
         # A re-link happens when an article changes: here the tags of a new version.
         archive.db.execute("DELETE FROM story_signatures")
-        link_stories(archive, archive.db.conn, [a, b])
+        link_stories(archive.db.conn, [a, b])
     assert set(members(archive)) == {a, b}
 
 
@@ -278,7 +278,7 @@ def test_order_with_entities_too(tmp_path: Path) -> None:
                     # The tags belong to the article (its text), not to its arrival.
                     _tag(archive, aid, "person:aydin", "weapon:s-400",
                          f"place:{int(item.url[-1]) % 2}", "country:turkey")
-                    link_stories(archive, archive.db.conn, [aid])
+                    link_stories(archive.db.conn, [aid])
             results.append(_state(archive))
     assert results[0][0]
     assert results[0] == results[1]

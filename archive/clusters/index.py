@@ -1,7 +1,7 @@
 """Linking articles into stories at ingest: the in-process MinHash LSH of one ingest run.
 
-:class:`StoryIndex` is made per :class:`~archive.store.db.Archive` handle
-(:func:`index_for`), i.e. per ingest run. It never rebuilds the LSH from scratch per
+:class:`StoryIndex` is kept per process and database file (:func:`index_for`): an ingest
+run, or the rounds of ``ingest --follow``. It never rebuilds the LSH from scratch per
 article: it loads, lazily, the stored signatures (``story_signatures``) of the time window
 around the articles it links, and every row any process wrote since it last looked (the
 table's ``seq``), so it sees the whole window whatever wrote it. For each article whose
@@ -12,14 +12,14 @@ new signature, recomputes the article's links with every rule
 
 from __future__ import annotations
 
-import weakref
+import os
 from typing import TYPE_CHECKING, Any
 
-from datasketch import MinHashLSH
+import numpy as np
 
+from archive.clusters.bands import BandIndex
 from archive.clusters.linking import (
     ENTITY_WINDOW,
-    MIN_JACCARD,
     MIN_SHARED_ENTITIES,
     MIN_SHINGLES,
     TEXT_WINDOW,
@@ -29,9 +29,9 @@ from archive.clusters.linking import (
     entity_link,
     language_of,
     moment,
-    text_link,
+    text_score,
 )
-from archive.clusters.minhash import NUM_PERM, from_bytes, signature, to_bytes
+from archive.clusters.minhash import NUM_PERM, signature, to_bytes
 from archive.clusters.shingles import shingles, title_key
 from archive.store import clusters as store
 from archive.times import parse_utc
@@ -41,14 +41,14 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
     from datetime import datetime
 
-__all__ = ["LSH_PARAMS", "MAX_ENTRIES", "StoryIndex", "index_for", "link_stories",
+__all__ = ["LSH_PARAMS", "MAX_ENTRIES", "StoryIndex", "forget", "index_for", "link_stories",
            "rebuild_clusters"]
 
 #: Bands x rows of the LSH (42 x 3 = 126 of the 128 permutations): a pair shares a band
-#: with probability 1 - (1 - J**3)**42: 0.49 at J = 0.25 (:data:`MIN_JACCARD`), 0.68 at
+#: with probability 1 - (1 - J**3)**42: 0.49 at J = 0.25 (the rule's minimum), 0.68 at
 #: 0.3, 0.99 at 0.5, 0.05 at 0.1 (such candidates fail the check, which costs microseconds).
-#: Set by hand: datasketch's optimizer weighs misses and false candidates equally, and a
-#: missed copy costs more here than a check.
+#: Set by hand: an optimizer weighing misses and false candidates equally picks fewer
+#: bands, and a missed copy costs more here than a check.
 LSH_PARAMS = (42, 3)
 #: An ingest run that linked more articles than this starts its in-memory index again
 #: (loading the windows it needs anew): memory stays bounded on a long reindex.
@@ -85,8 +85,7 @@ class StoryIndex:
         self._reset()
 
     def _reset(self) -> None:
-        self.lsh = MinHashLSH(threshold=MIN_JACCARD, num_perm=NUM_PERM, params=LSH_PARAMS)
-        self.entries: dict[str, StoryKey] = {}
+        self.bands = BandIndex(NUM_PERM, *LSH_PARAMS)
         self.seq = 0
         self.lo: datetime | None = None
         self.hi: datetime | None = None
@@ -94,23 +93,31 @@ class StoryIndex:
 
     # -- the in-memory window ----------------------------------------------------------
 
-    def _put(self, row: tuple[Any, ...]) -> None:
-        seq, aid, source, language, tkey, at, minhash, size = row
-        self.seq = max(self.seq, seq)
-        self.loaded += 1
-        if aid in self.entries:
-            self.lsh.remove(aid)
-            del self.entries[aid]
-        if minhash is None:
-            return
-        key = StoryKey(aid, source, language, tkey, parse_utc(at), from_bytes(minhash), size)
-        self.entries[aid] = key
-        self.lsh.insert(aid, key.signature)
+    def _put(self, rows: list[tuple[Any, ...]], skip_known: bool = False) -> None:
+        """Add signature rows (:func:`archive.store.clusters.signatures_since` columns)."""
+        ids: list[str] = []
+        sigs: list[bytes] = []
+        ats: list[int] = []
+        sizes: list[int] = []
+        for seq, aid, _source, _language, _tkey, at, minhash, size in rows:
+            self.seq = max(self.seq, seq)
+            self.loaded += 1
+            if skip_known and aid in self.bands.row_of:
+                continue
+            if minhash is None:
+                self.bands.remove(aid)  # its text became too short to compare
+                continue
+            ids.append(aid)
+            sigs.append(minhash)
+            ats.append(int(parse_utc(at).timestamp()))
+            sizes.append(size)
+        if ids:
+            matrix = np.frombuffer(b"".join(sigs), dtype="<u4").reshape(len(ids), NUM_PERM)
+            self.bands.add(ids, matrix.astype(np.uint32), ats, sizes)
 
     def _refresh(self) -> None:
         # Rows written since the last look (by this run or any other writer).
-        for row in store.signatures_since(self.conn, self.seq):
-            self._put(row)
+        self._put(store.signatures_since(self.conn, self.seq))
 
     def _cover(self, at: datetime) -> None:
         """Load the stored signatures of ``[at - window, at + window]`` not loaded yet."""
@@ -120,9 +127,8 @@ class StoryIndex:
         else:
             ranges = [r for r in ((lo, self.lo), (self.hi, hi)) if r[0] < r[1]]
         for a, b in ranges:
-            for row in store.signatures_between(self.conn, a, b):
-                if row[1] not in self.entries:
-                    self._put(row)
+            # Rows already held are as new or newer (refreshed by seq): keep those.
+            self._put(store.signatures_between(self.conn, a, b), skip_known=True)
         self.lo = lo if self.lo is None else min(self.lo, lo)
         self.hi = hi if self.hi is None else max(self.hi, hi)
 
@@ -132,10 +138,17 @@ class StoryIndex:
         links: list[Link] = []
         if key.signature is not None:
             self._cover(key.at)
-            for other in sorted(self.lsh.query(key.signature)):
-                found = text_link(key, self.entries[other])
-                if found is not None:
-                    links.append(found)
+            sig = np.asarray(key.signature.hashvalues, dtype=np.uint32)
+            rows = self.bands.query(sig)
+            near = np.abs(self.bands.ats[rows] - int(key.at.timestamp())) <= \
+                TEXT_WINDOW.total_seconds()
+            rows = rows[near]
+            for row, jaccard in zip(rows.tolist(), self.bands.jaccard(sig, rows).tolist(),
+                                    strict=True):
+                score = text_score(jaccard, key.size, int(self.bands.sizes[row]))
+                other = self.bands.ids[row]
+                if score is not None and other != key.id:
+                    links.append(Link.of(key.id, other, "text", score))
         if key.title_key:
             for other, _at in store.title_matches(self.conn, key.id, key.source, key.title_key,
                                                  key.at - TITLE_WINDOW, key.at + TITLE_WINDOW):
@@ -161,7 +174,7 @@ class StoryIndex:
         """Link the articles ``ids`` whose stored signature no longer describes them (or
         have none) and recompute the clusters they touch; returns how many were linked.
         Call it inside the transaction that stored the articles."""
-        if len(self.entries) > MAX_ENTRIES:
+        if len(self.bands) > MAX_ENTRIES:
             self._reset()
         changed: list[StoryKey] = []
         for row in store.story_rows(self.conn, ids):
@@ -197,28 +210,55 @@ def rebuild_clusters(conn: sqlite3.Connection, batch: int = 500) -> int:
         conn.execute(f"DELETE FROM {table}")
     ids = [r[0] for r in conn.execute(
         "SELECT id FROM articles ORDER BY coalesce(published, first_seen), id")]
+    forget(conn)
     index = StoryIndex(conn)
     return sum(index.update(ids[start : start + batch]) for start in range(0, len(ids), batch))
 
 
-_INDEXES: weakref.WeakKeyDictionary[object, StoryIndex] = weakref.WeakKeyDictionary()
+_INDEXES: dict[tuple[str, int], StoryIndex] = {}
 
 
-def index_for(owner: object, conn: sqlite3.Connection) -> StoryIndex:
-    """The :class:`StoryIndex` of ``owner`` (an open archive: one per ingest run)."""
-    index = _INDEXES.get(owner)
-    if index is None or index.conn is not conn:
-        index = _INDEXES[owner] = StoryIndex(conn)
+def _file_key(conn: sqlite3.Connection) -> tuple[str, int] | None:
+    # The database file (path and inode: reindex swaps a new file in under the same name).
+    path = next((r[2] for r in conn.execute("PRAGMA database_list") if r[1] == "main"), "")
+    if not path:
+        return None
+    try:
+        return path, os.stat(path).st_ino
+    except OSError:
+        return None
+
+
+def index_for(conn: sqlite3.Connection) -> StoryIndex:
+    """The :class:`StoryIndex` of this process for the database file of ``conn``: kept
+    while the process lives, so ``ingest --follow`` and the scheduler, which open the
+    archive again for each round, load the window's signatures once, not every round (what
+    other processes wrote meanwhile comes in by ``seq``)."""
+    key = _file_key(conn)
+    if key is None:
+        return StoryIndex(conn)
+    index = _INDEXES.get(key)
+    if index is None:
+        index = _INDEXES[key] = StoryIndex(conn)
+    index.conn = conn
     return index
 
 
-def link_stories(owner: object, conn: sqlite3.Connection, ids: Iterable[str]) -> int:
+def forget(conn: sqlite3.Connection) -> None:
+    """Drop this process's index of the database of ``conn`` (after a rollback or a
+    rebuild: its memory no longer matches the tables)."""
+    key = _file_key(conn)
+    if key is not None:
+        _INDEXES.pop(key, None)
+
+
+def link_stories(conn: sqlite3.Connection, ids: Iterable[str]) -> int:
     """Link the articles ``ids`` just stored (:meth:`StoryIndex.update` on
     :func:`index_for`); on an error the index is dropped, since the transaction that
     stored its new rows rolls back."""
-    index = index_for(owner, conn)
+    index = index_for(conn)
     try:
         return index.update(ids)
     except BaseException:
-        _INDEXES.pop(owner, None)
+        forget(conn)
         raise

@@ -36,6 +36,7 @@ __all__ = [
     "language_of",
     "moment",
     "text_link",
+    "text_score",
     "title_link",
 ]
 
@@ -125,6 +126,16 @@ def containment(jaccard: float, n: int, m: int) -> float:
     return min(1.0, jaccard * (n + m) / ((1 + jaccard) * min(n, m)))
 
 
+def text_score(jaccard: float, n: int, m: int) -> float | None:
+    """The text rule on a pair's Jaccard estimate and shingle counts: the containment when
+    the pair is a copy (Jaccard >= :data:`MIN_JACCARD` and containment >=
+    :data:`TEXT_THRESHOLD`), else None. The time window is checked by the caller."""
+    if jaccard < MIN_JACCARD:
+        return None
+    score = containment(jaccard, n, m)
+    return score if score >= TEXT_THRESHOLD else None
+
+
 def text_link(a: StoryKey, b: StoryKey) -> Link | None:
     """The near-duplicate rule: within the window, estimated Jaccard >=
     :data:`MIN_JACCARD` and containment >= :data:`TEXT_THRESHOLD` (the score)."""
@@ -132,11 +143,8 @@ def text_link(a: StoryKey, b: StoryKey) -> Link | None:
         return None
     if not _within(a, b, TEXT_WINDOW):
         return None
-    jaccard = similarity(a.signature, b.signature)
-    if jaccard < MIN_JACCARD:
-        return None
-    score = containment(jaccard, a.size, b.size)
-    return Link.of(a.id, b.id, "text", score) if score >= TEXT_THRESHOLD else None
+    score = text_score(similarity(a.signature, b.signature), a.size, b.size)
+    return Link.of(a.id, b.id, "text", score) if score is not None else None
 
 
 def entity_link(a: StoryKey, b: StoryKey, shared: Iterable[str],
