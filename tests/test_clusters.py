@@ -39,8 +39,8 @@ def article(key: str, source: str, title: str, body: str, when: datetime,
                    body=body, published=when, language=language)
 
 
-def store(archive: Archive, items: list[Article], offset: int = 0) -> list[str]:
-    """Upsert ``items`` and link them as the ingest does (one batch); their ids."""
+def upsert(archive: Archive, items: list[Article], offset: int = 0) -> list[str]:
+    """Upsert ``items`` (not linked); their ids."""
     ids = []
     with archive.transaction():
         for i, item in enumerate(items):
@@ -51,6 +51,13 @@ def store(archive: Archive, items: list[Article], offset: int = 0) -> list[str]:
             aid = archive.resolve(item.url)
             assert aid is not None
             ids.append(aid)
+    return ids
+
+
+def store(archive: Archive, items: list[Article], offset: int = 0) -> list[str]:
+    """Upsert ``items`` and link them as the ingest does (one batch); their ids."""
+    with archive.transaction():
+        ids = upsert(archive, items, offset)
         link_stories(archive.db.conn, ids)
     return ids
 
@@ -282,3 +289,20 @@ def test_order_with_entities_too(tmp_path: Path) -> None:
             results.append(_state(archive))
     assert results[0][0]
     assert results[0] == results[1]
+
+
+def test_an_ingest_run_loads_only_the_signatures_of_its_window(archive: Archive) -> None:
+    old = [article(f"old{n}", "x", f"Old {n}", OTHER + f" {n}", T0 + timedelta(hours=n))
+           for n in range(5)]
+    recent = [article(f"new{n}", "y", f"New {n}", WIRE + f" {n}", T0 + timedelta(days=60 + n))
+              for n in range(3)]
+    store(archive, old + recent)
+    index = StoryIndex(archive.db.conn)  # the next ingest run
+    with archive.transaction():
+        (fresh,) = upsert(archive, [article("c", "z", "Copy", WIRE, T0 + timedelta(days=61))],
+                          offset=50)
+        index.update([fresh])
+    # Rows read: the copy (by seq, and again with its window) and the three recent ones.
+    assert index.loaded == 5
+    assert set(index.bands.row_of) == {archive.resolve(a.url) for a in recent} | {fresh}
+    assert members(archive)[fresh] == min(members(archive))

@@ -53,7 +53,6 @@ LSH_PARAMS = (42, 3)
 #: An ingest run that linked more articles than this starts its in-memory index again
 #: (loading the windows it needs anew): memory stays bounded on a long reindex.
 MAX_ENTRIES = 200_000
-_WIDEST = max(TEXT_WINDOW, TITLE_WINDOW, ENTITY_WINDOW)
 
 
 def _key_of(row: dict[str, Any]) -> tuple[StoryKey, str]:
@@ -86,7 +85,9 @@ class StoryIndex:
 
     def _reset(self) -> None:
         self.bands = BandIndex(NUM_PERM, *LSH_PARAMS)
-        self.seq = 0
+        # Rows written from now on come in by seq; older ones only with their window (a
+        # fresh index must not read the whole table).
+        self.seq = store.last_seq(self.conn)
         self.lo: datetime | None = None
         self.hi: datetime | None = None
         self.loaded = 0  # signature rows read from the database (for the bench)

@@ -44,6 +44,7 @@ __all__ = [
     "entity_kinds",
     "first_member",
     "group_hits",
+    "last_seq",
     "recluster",
     "replace_links",
     "save_signature",
@@ -130,6 +131,11 @@ def save_signature(conn: sqlite3.Connection, article_id: str, source: str,
 
 
 _SIGNATURE_COLUMNS = "seq, article_id, source, language, title_key, at, minhash, shingles"
+
+
+def last_seq(conn: sqlite3.Connection) -> int:
+    """The ``seq`` of the last signature row written (0 for none)."""
+    return int(conn.execute("SELECT coalesce(max(seq), 0) FROM story_signatures").fetchone()[0])
 
 
 def signatures_since(conn: sqlite3.Connection, seq: int) -> list[tuple[Any, ...]]:
