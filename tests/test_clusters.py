@@ -307,3 +307,26 @@ def test_an_ingest_run_loads_only_the_signatures_of_its_window(archive: Archive)
     recent_ids = {archive.resolve(a.url) for a in recent}
     assert set(index.bands.row_of) == recent_ids | {fresh}
     assert members(archive)[fresh] == min({fresh} | recent_ids)
+
+
+def test_band_index_finds_the_same_candidates_however_it_was_filled() -> None:
+    import numpy as np
+
+    from archive.clusters.bands import BandIndex
+
+    rng = np.random.default_rng(5)
+    sigs = rng.integers(0, 2**32, (600, 128), dtype=np.uint32)
+    sigs[1, :60] = sigs[0, :60]  # shares bands with 0
+    ids = [f"a{i}" for i in range(600)]
+    bulk, single = BandIndex(128, 42, 3), BandIndex(128, 42, 3)
+    bulk.add(ids, sigs, list(range(600)), [50] * 600)  # sorted at once
+    for i in range(600):  # one by one: the pending dict, then sorts
+        single.add([ids[i]], sigs[i : i + 1], [i], [50])
+    for index in (bulk, single):
+        found = [index.ids[r] for r in index.query(sigs[0])]
+        assert found == ["a0", "a1"]
+        assert index.jaccard(sigs[0], index.query(sigs[0])).tolist()[0] == 1.0
+        index.remove("a1")
+        assert [index.ids[r] for r in index.query(sigs[0])] == ["a0"]
+        index.add(["a1"], sigs[1:2], [1], [50])  # back, in a new row
+        assert sorted(index.ids[r] for r in index.query(sigs[0])) == ["a0", "a1"]

@@ -102,7 +102,9 @@ class BandIndex:
         self.ids.extend(ids)
         for row, aid in enumerate(ids, start):
             self.row_of[aid] = row
-        if end - self._sorted > max(4096, self._sorted // 4):
+        # A bulk load (a window read from the database) is sorted at once; single
+        # articles wait in the dict until they are a quarter of the sorted part.
+        if len(ids) >= 256 or end - self._sorted > max(4096, self._sorted // 4):
             self._sort()
         else:
             keys = band_keys(sigs, self.bands, self.rows)
