@@ -10,7 +10,7 @@ Why not ``MinHashLSH`` itself (measured on this machine, 20,000 random signature
 permutations): at 42 bands of 3 rows it costs 12.8 MB and 463 us per entry (1.3 GB and
 46 s to load the 100,000 articles of a busy week), at 16 x 8 still 5.5 MB per thousand,
 since each band keeps a Python set per key. This index loads 100,000 signatures in about
-4 s with a peak of 200 MB (120 MB held). The signatures themselves are datasketch's
+a few seconds (bench/stories.py). The signatures themselves are datasketch's
 (:mod:`archive.clusters.minhash`), and a pair's Jaccard estimate is the same (the share of
 equal values).
 """
@@ -86,8 +86,9 @@ class BandIndex:
             setattr(self, name, grown)
 
     def add(self, ids: Sequence[str], sigs: np.ndarray, ats: Sequence[int],
-            sizes: Sequence[int]) -> None:
-        """Add (or replace) entries: ``sigs`` is ``(len(ids), num_perm)`` uint32."""
+            sizes: Sequence[int], defer: bool = False) -> None:
+        """Add (or replace) entries: ``sigs`` is ``(len(ids), num_perm)`` uint32. With
+        ``defer`` they are not searchable until :meth:`sort` (a load in chunks sorts once)."""
         if not ids:
             return
         for aid in ids:
@@ -104,8 +105,10 @@ class BandIndex:
             self.row_of[aid] = row
         # A bulk load (a window read from the database) is sorted at once; single
         # articles wait in the dict until they are a quarter of the sorted part.
+        if defer:
+            return
         if len(ids) >= 256 or end - self._sorted > max(4096, self._sorted // 4):
-            self._sort()
+            self.sort()
         else:
             keys = band_keys(sigs, self.bands, self.rows)
             for row, row_keys in enumerate(keys.tolist(), start):
@@ -118,8 +121,8 @@ class BandIndex:
         if row is not None:
             self.alive[row] = False
 
-    def _sort(self) -> None:
-        # Everything (dead rows dropped) into the sorted part.
+    def sort(self) -> None:
+        """Put every entry (dead ones dropped) into the sorted part."""
         n = len(self.ids)
         live = np.flatnonzero(self.alive[:n]).astype(np.int32)
         keys = band_keys(self.sigs[live], self.bands, self.rows).ravel()

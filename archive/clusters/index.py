@@ -12,6 +12,7 @@ new signature, recomputes the article's links with every rule
 
 from __future__ import annotations
 
+import itertools
 import os
 from typing import TYPE_CHECKING, Any
 
@@ -94,27 +95,34 @@ class StoryIndex:
 
     # -- the in-memory window ----------------------------------------------------------
 
-    def _put(self, rows: list[tuple[Any, ...]], skip_known: bool = False) -> None:
-        """Add signature rows (:func:`archive.store.clusters.signatures_since` columns)."""
-        ids: list[str] = []
-        sigs: list[bytes] = []
-        ats: list[int] = []
-        sizes: list[int] = []
-        for seq, aid, _source, _language, _tkey, at, minhash, size in rows:
-            self.seq = max(self.seq, seq)
-            self.loaded += 1
-            if skip_known and aid in self.bands.row_of:
-                continue
-            if minhash is None:
-                self.bands.remove(aid)  # its text became too short to compare
-                continue
-            ids.append(aid)
-            sigs.append(minhash)
-            ats.append(int(parse_utc(at).timestamp()))
-            sizes.append(size)
-        if ids:
-            matrix = np.frombuffer(b"".join(sigs), dtype="<u4").reshape(len(ids), NUM_PERM)
-            self.bands.add(ids, matrix.astype(np.uint32), ats, sizes)
+    def _put(self, rows: Iterable[tuple[Any, ...]], skip_known: bool = False) -> None:
+        """Add signature rows (:func:`archive.store.clusters.signatures_since` columns), in
+        chunks (a week of a busy archive is 100,000 rows), sorted into the index once."""
+        added = False
+        rows = iter(rows)
+        while chunk := list(itertools.islice(rows, 5000)):
+            ids: list[str] = []
+            sigs: list[bytes] = []
+            ats: list[int] = []
+            sizes: list[int] = []
+            for seq, aid, _source, _language, _tkey, at, minhash, size in chunk:
+                self.seq = max(self.seq, seq)
+                self.loaded += 1
+                if skip_known and aid in self.bands.row_of:
+                    continue
+                if minhash is None:
+                    self.bands.remove(aid)  # its text became too short to compare
+                    continue
+                ids.append(aid)
+                sigs.append(minhash)
+                ats.append(int(parse_utc(at).timestamp()))
+                sizes.append(size)
+            if ids:
+                matrix = np.frombuffer(b"".join(sigs), dtype="<u4").reshape(len(ids), NUM_PERM)
+                self.bands.add(ids, matrix, ats, sizes, defer=True)
+                added = True
+        if added:
+            self.bands.sort()
 
     def _refresh(self) -> None:
         # Rows written since the last look (by this run or any other writer).

@@ -24,7 +24,7 @@ read through :func:`shared_entities`, which finds nothing while that table is mi
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from archive.store.schema import MIGRATIONS
@@ -138,20 +138,20 @@ def last_seq(conn: sqlite3.Connection) -> int:
     return int(conn.execute("SELECT coalesce(max(seq), 0) FROM story_signatures").fetchone()[0])
 
 
-def signatures_since(conn: sqlite3.Connection, seq: int) -> list[tuple[Any, ...]]:
+def signatures_since(conn: sqlite3.Connection, seq: int) -> Iterator[tuple[Any, ...]]:
     """Signature rows written after ``seq`` (columns: seq, article_id, source, language,
     title_key, at, minhash, shingles), in ``seq`` order."""
-    return conn.execute(f"SELECT {_SIGNATURE_COLUMNS} FROM story_signatures WHERE seq > ?"
-                        " ORDER BY seq", [seq]).fetchall()
+    return iter(conn.execute(f"SELECT {_SIGNATURE_COLUMNS} FROM story_signatures"
+                             " WHERE seq > ? ORDER BY seq", [seq]))
 
 
 def signatures_between(conn: sqlite3.Connection, lo: datetime, hi: datetime
-                       ) -> list[tuple[Any, ...]]:
+                       ) -> Iterator[tuple[Any, ...]]:
     """Signature rows (as :func:`signatures_since`) whose ``at`` is in ``[lo, hi]`` and that
     have a MinHash."""
-    return conn.execute(f"SELECT {_SIGNATURE_COLUMNS} FROM story_signatures"
-                        " WHERE at BETWEEN ? AND ? AND minhash IS NOT NULL",
-                        [utc_text(lo), utc_text(hi)]).fetchall()
+    return iter(conn.execute(f"SELECT {_SIGNATURE_COLUMNS} FROM story_signatures"
+                             " WHERE at BETWEEN ? AND ? AND minhash IS NOT NULL",
+                             [utc_text(lo), utc_text(hi)]))
 
 
 def title_matches(conn: sqlite3.Connection, article_id: str, source: str, title_key: str,
