@@ -119,8 +119,10 @@ class StoryIndex:
                 sizes.append(size)
             if ids:
                 matrix = np.frombuffer(b"".join(sigs), dtype="<u4").reshape(len(ids), NUM_PERM)
-                self.bands.add(ids, matrix, ats, sizes, defer=True)
-                added = True
+                # A batch's few rows go in as they are; a window's thousands sort once.
+                bulk = len(ids) >= 256
+                self.bands.add(ids, matrix, ats, sizes, defer=bulk)
+                added = added or bulk
         if added:
             self.bands.sort()
 
