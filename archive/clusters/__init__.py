@@ -7,12 +7,14 @@ which articles arrive):
     Media Cloud's same-source rule: the same normalized title (:func:`~.shingles.title_key`)
     from the same source, published within :data:`~.linking.TITLE_WINDOW` (7 days).
 ``text``
-    near-duplicates (wire copies, rewrites, cuts), any source or language: the estimated
-    Jaccard similarity of the word shingles of title + lead + body, normalized to Latin
-    letters (:func:`~.shingles.normalize`) so that a copy in another script shares shingles,
-    is at least :data:`~.linking.TEXT_THRESHOLD`, within :data:`~.linking.TEXT_WINDOW`.
-    Candidates come from a MinHash LSH index (datasketch) held in process per ingest run
-    (:mod:`.index`), fed from the signatures stored in the archive.
+    near-duplicates (wire copies, rewrites, cuts), any source or language, within
+    :data:`~.linking.TEXT_WINDOW`: the word shingles of title + lead + body, normalized to
+    Latin letters (:func:`~.shingles.normalize`) so that a copy in another script shares
+    shingles, compared by MinHash (datasketch): at least :data:`~.linking.TEXT_THRESHOLD`
+    of the shorter text's shingles in the other and a Jaccard estimate of at least
+    :data:`~.linking.MIN_JACCARD`. Candidates come from a banded LSH index
+    (:mod:`.bands`) held in process (:mod:`.index`), fed from the signatures stored in the
+    archive.
 ``entities``
     coverage of one event in different languages: at least
     :data:`~.linking.MIN_SHARED_ENTITIES` shared gazetteer entities, at least one of them a
