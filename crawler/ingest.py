@@ -64,6 +64,8 @@ if TYPE_CHECKING:
     from pathlib import Path
     from threading import Event
 
+    from archive.models import WarcLocation
+
 log = logging.getLogger(__name__)
 
 _NAME = re.compile(r"^(?P<source>.+?)-(?P<ts>\d{17})-(?P<serial>\d{5})-.*\.warc(\.gz)?$")
@@ -336,12 +338,29 @@ def store_batch(archive: Archive, name: str,
         todo = [item for item in items if item[0].location.offset >= start]
         for stored, result, blocked in todo:
             store_record(archive, stored, result, report, blocked)
+        link_batch(archive, [s.location for s, result, _b in todo
+                             if result is not None and result.article is not None])
         if todo:
             last = todo[-1][0].location
             start = last.offset + last.length
             ledger.advance(archive, name, len(todo), start)
     stop_here("loading")  # test hook (archive/faults.py; see STOP_HOOK)
     return start
+
+
+def link_batch(archive: Archive, locations: list[WarcLocation]) -> None:
+    """Link the articles of these just stored captures into stories (clusters stored at
+    ingest: :mod:`archive.clusters`), in the transaction that stored them."""
+    if not locations:
+        return
+    # Imported here: datasketch loads scipy (0.8 s), which commands that never ingest skip.
+    from archive.clusters.index import link_stories
+
+    conn = archive.db.conn
+    ids = {row[0] for loc in locations for row in conn.execute(
+        'SELECT article_id FROM captures WHERE warc_file = ? AND "offset" = ?'
+        " AND article_id IS NOT NULL", [loc.file, loc.offset])}
+    link_stories(conn, ids)
 
 
 def _load_file(archive: Archive, path: Path, parser: Parser, report: IngestReport,

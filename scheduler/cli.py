@@ -215,28 +215,33 @@ def parse_range(since: str | None, until: str | None) -> tuple[datetime | None,
 @click.option("--sort", type=click.Choice(["relevance", "newest"]), default="relevance",
               show_default=True)
 @click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True)
+@click.option("--group", is_flag=True, help="One row per story (cluster of copies and "
+              "coverage across outlets), with its size: cluster_size.")
 @_format("table", "json", "csv")
 @pass_ctx
 def search_cmd(ctx: Context, query: str, source: str | None, since: str | None,
                until: str | None, language: str | None, sort: str, limit: int,
-               fmt: str) -> None:
+               group: bool, fmt: str) -> None:
     """Full-text search: words, "phrases", AND/OR/NOT, prefix*, title:word."""
+    from archive.store.clusters import group_hits
     from archive.store.known import check_known
     from archive.store.search import SearchQuery, search_page
 
     start, stop = parse_range(since, until)
+    # Grouped: up to 5 hits per row fetched, then folded (a post-step over the results).
     q = SearchQuery(text=query, source=source, since=start, until=stop, language=language,
-                    sort=sort, limit=limit)
+                    sort=sort, limit=min(1000, limit * 5) if group else limit)
     with ctx.reader() as archive:
         check_known(archive.db.conn, source=source, language=language)
         page = search_page(archive, q)
-    hits = page.hits
+        hits = group_hits(archive.db.conn, page.hits)[:limit] if group else page.hits
+    columns = (*SEARCH_COLUMNS, "cluster_size") if group else SEARCH_COLUMNS
     if fmt == "json":
         click.echo(to_json(hits))
     elif fmt == "csv":
-        click.echo(to_csv(hits, [*SEARCH_COLUMNS, "url", "language"]), nl=False)
+        click.echo(to_csv(hits, [*columns, "url", "language"]), nl=False)
     else:
-        click.echo(to_table(hits, SEARCH_COLUMNS) if hits else "no matches")
+        click.echo(to_table(hits, columns) if hits else "no matches")
     # On stderr, so that JSON and CSV output stay data only.
     total = f"{page.total:,}" if page.total_exact else f"more than {page.total:,}"
     note = f"ranked among the newest {page.ranked_within:,}; " if page.ranked_within else ""

@@ -58,8 +58,8 @@ def run_step(args: Sequence[str], echo: Echo) -> None:
 def run_demo(data_dir: Path, port: int, echo: Echo) -> None:
     """Serve the sample newsroom on 127.0.0.1:``port`` (0: any free port), write a sources
     file for it to ``<data_dir>/newsroom-sources.toml``, crawl it, let the newsroom edit one
-    article, crawl again, then run a search and ``show`` the edited article (its two
-    versions). Every line of output goes to ``echo``."""
+    article, crawl again, then run a search (and the same grouped by story) and ``show``
+    the edited article (its two versions). Every line of output goes to ``echo``."""
     data_dir = Path(data_dir)
     with Newsroom(port=port) as newsroom:
         config_path = data_dir / "newsroom-sources.toml"
@@ -73,5 +73,7 @@ def run_demo(data_dir: Path, port: int, echo: Echo) -> None:
             run_step([*common, "crawl"], echo)
         echo(f"\n== mediawatch search {DEMO_QUERY!r}")
         run_step([*common, "search", DEMO_QUERY, "--limit", "5"], echo)
+        echo(f"\n== mediawatch search {DEMO_QUERY!r} --group (one row per story across outlets)")
+        run_step([*common, "search", DEMO_QUERY, "--limit", "5", "--group"], echo)
         echo("\n== mediawatch show <short URL of the edited article>")
         run_step([*common, "show", newsroom.base_url + DEMO_SHOW], echo)

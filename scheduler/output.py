@@ -101,7 +101,7 @@ def to_table(rows: Sequence[dict[str, Any]], columns: Sequence[str],
 
 def article_text(record: Mapping[str, Any]) -> str:
     """An article for reading (``show``, ``extract``): header fields, lead and body, then
-    aliases, versions and captures."""
+    aliases, versions, the story's other outlets (its cluster) and captures."""
     lines = [record.get("title") or "(no title)", ""]
     for key in ARTICLE_FIELDS:
         value = record.get(key)
@@ -115,6 +115,12 @@ def article_text(record: Mapping[str, Any]) -> str:
     if record.get("versions"):
         lines += ["", "Versions:"] + [f"  v{v['version']}  {v['fetched_at']}  {v.get('title')}"
                                       for v in record["versions"]]
+    cluster = record.get("cluster") or {}
+    if len(cluster.get("members") or []) > 1:
+        lines += ["", f"Story across outlets (cluster {cluster['id']}, first: "
+                      f"{cluster['first']}):"] + [
+            f"  {m['published'] or m['first_seen']}  {m['source']}  {m['id']}  {m['title']}"
+            for m in cluster["members"]]
     if record.get("captures"):
         lines += ["", "Captures:"] + [
             f"  {c['fetched_at']}  {c['status']}  {c['warc_file']}@{c['offset']}+{c['length']}"

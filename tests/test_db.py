@@ -78,7 +78,7 @@ def test_insert(archive: Archive) -> None:
     assert outcome is Outcome.INSERTED
     shown = archive.show(STORY_ID)
     assert shown is not None
-    assert {k: v for k, v in shown.items() if k not in ("versions", "captures")} == {
+    assert {k: v for k, v in shown.items() if k not in ("versions", "captures", "cluster")} == {
         "id": STORY_ID,
         "url": DESKTOP,
         "canonical_url": CANONICAL,
@@ -107,6 +107,9 @@ def test_insert(archive: Archive) -> None:
         "removed_at": None,
     }
     assert [v["version"] for v in shown["versions"]] == [1]
+    # Alone in its story: a cluster of one (tests/test_clusters.py has the rest).
+    assert shown["cluster"]["id"] == STORY_ID
+    assert [m["id"] for m in shown["cluster"]["members"]] == [STORY_ID]
     assert shown["captures"] == [
         {
             "warc_file": "crawl-1.warc.gz",
@@ -504,6 +507,7 @@ def test_migrations_are_applied_once(tmp_path: Path) -> None:
                 "0001_initial", "0002_operations", "0003_capture_revisits",
                 "0004_date_ordered_rowids", "0005_fts_content_quoted", "0006_fts_filter_column",
                 "0007_ingest_ledger", "0008_published_detail", "0009_screenshots",
+                "0011_story_clusters",
             ]
             assert again.stats()["articles"] == 1
 

@@ -130,7 +130,7 @@ def test_unknown_article_and_route_are_json_404(client: TestClient) -> None:
     assert client.get("/articles/nope").status_code == 404
 
 
-def test_api_article_has_aliases_versions_diff_captures_and_copies(client: TestClient) -> None:
+def test_api_article_has_aliases_versions_diff_captures_and_cluster(client: TestClient) -> None:
     hit = api(client, "/api/search?q=Geneva summit strategic stability")["hits"][0]
     article = api(client, f"/api/articles/{hit['id']}")
     assert len(article["versions"]) == 2
@@ -145,7 +145,10 @@ def test_api_article_has_aliases_versions_diff_captures_and_copies(client: TestC
     short = api(client, "/api/search?q=Idlib S-400 Deliveries")["hits"][0]
     by_short = api(client, f"/api/articles/{short['short_url']}")
     assert short["short_url"] in by_short["aliases"]
-    assert [c["source"] for c in by_short["copies"]] == ["anatolia"]
+    # The wire copy, linked at ingest; Anatolia ran it first (00:10+03:00 = 21:10Z).
+    assert [m["source"] for m in by_short["cluster"]["members"]] == ["anatolia", "northwind"]
+    assert by_short["cluster"]["first"] == by_short["cluster"]["members"][0]["id"]
+    assert [m["delay"] for m in by_short["timeline"]] == ["first", "+2 h 15 min"]
 
 
 def test_article_page_shows_text_aliases_diff_and_replay_links(client: TestClient) -> None:
@@ -242,14 +245,6 @@ def test_facet_sql_pushes_every_filter_into_sql() -> None:
     assert "MATCH :match" in sql
     assert "LIMIT :facet_window" in sql
     assert params["match"] == '("S-400") AND "src61" AND "lang656e" AND "tag7379726961"'
-
-
-def test_copy_rule() -> None:
-    text = "one two three four five six seven eight nine ten"
-    assert facets.is_copy({"id": "a", "title": "T!", "body": "x"}, {"id": "b", "title": "t"})
-    assert facets.is_copy({"id": "a", "body": text}, {"id": "b", "body": text + " more words"})
-    assert not facets.is_copy({"id": "a", "body": text}, {"id": "b", "body": "other words"})
-    assert not facets.is_copy({"id": "a", "title": "T"}, {"id": "a", "title": "T"})
 
 
 def test_day_chart_months_for_long_spans() -> None:

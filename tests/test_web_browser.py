@@ -92,7 +92,7 @@ def test_search_open_article_and_replay(page: object, served: Served) -> None:
     p.wait_for_url("**/articles/*")  # type: ignore[attr-defined]
     assert "Turkish FM Says Idlib Escalation" in p.inner_text("h1")  # type: ignore[attr-defined]
     assert "/s/Ab3x" in p.inner_text("#aliases")  # type: ignore[attr-defined]
-    assert "anatolia" in p.inner_text("#copies")  # type: ignore[attr-defined]
+    assert "anatolia" in p.inner_text("#cluster")  # type: ignore[attr-defined]
     shot(p, "article")
 
     p.click("#captures a.replay >> nth=0")  # type: ignore[attr-defined]

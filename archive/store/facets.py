@@ -1,5 +1,5 @@
-"""Facets of a result set: counts per source, day, language and tag; browsing, export rows,
-and the cluster of copies of an article.
+"""Facets of a result set: counts per source, day, language and tag; browsing and export
+rows.
 
 A result set is a :class:`~archive.store.search.Filters` value: search text (the syntax of
 :func:`archive.store.search.fts_expression`; None means every article) plus source, date range,
@@ -14,27 +14,17 @@ exact up to :data:`archive.store.search.COUNT_CAP` (then "more than"), and the c
 language, tag and day cover the newest :data:`FACET_WINDOW` articles of the result set
 (all of it when it is smaller), walked newest first off the date-ordered FTS index.
 
-Copies (:func:`copies_sql`, :func:`is_copy`): the same story published by other outlets or
-under another id. An article B is a copy of A when their titles are equal after
-:func:`title_key` (case, punctuation and spacing ignored), or when at least
-:data:`COPY_SHARE` of the word 5-shingles of the shorter text (lead and body) also occur in
-the other text. Containment rather than Jaccard similarity, because a wire copy is often
-cut or extended by the outlet that runs it: in the sample newsroom the Anatolia copy of a
-Northwind story shares 75 % of its shingles with it, unrelated stories under 2 %.
-Candidates for the text rule are the
-:data:`COPY_CANDIDATES` best full-text matches of the title's words, so the rule costs one
-ranked FTS query, not a scan of the archive.
+Copies of a story in other outlets are no longer computed here when a page is viewed: they
+are linked into clusters at ingest (:mod:`archive.clusters`, :mod:`archive.store.clusters`).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from archive.store.query import QueryError
 from archive.store.schema import FTS_TABLE
-from archive.store.search import Filters, count_sql, match_expression, where_sql
+from archive.store.search import Filters, count_sql, where_sql
 from archive.times import utc_text
 
 if TYPE_CHECKING:
@@ -42,32 +32,23 @@ if TYPE_CHECKING:
     from datetime import datetime
 
 __all__ = [
-    "COPY_CANDIDATES",
-    "COPY_SHARE",
     "FACET_WINDOW",
     "Filters",  # re-exported from archive.store.search, as are count_sql and where_sql
     "browse_sql",
-    "copies_sql",
     "count_sql",
     "counts_sql",
     "day_counts_sql",
     "export_sql",
-    "is_copy",
     "new_per_day_sql",
     "newest_sql",
     "rows",
-    "shingles",
     "tags_of_sql",
-    "title_key",
     "where_sql",
 ]
 
-COPY_SHARE = 0.5
-COPY_CANDIDATES = 20
 #: Facet counts run over this many of the newest articles of a result set.
 FACET_WINDOW = 20_000
 _DATE = "coalesce(a.published, a.first_seen)"
-_WORD = re.compile(r"\w+")
 _FACET_COLUMNS = {"source": "a.source", "language": "lower(a.language)"}
 
 
@@ -146,55 +127,6 @@ def tags_of_sql(ids: Iterable[str]) -> tuple[str, dict[str, Any]]:
     params = {f"id{i}": value for i, value in enumerate(ids)}
     names = ", ".join(f":{name}" for name in params) or "NULL"
     return f"SELECT id, tags FROM articles WHERE id IN ({names})", params
-
-
-# --------------------------------------------------------------------------- copies
-
-
-def title_key(title: str | None) -> str:
-    """A title compared for copies: lowercased words only (punctuation, spacing dropped)."""
-    return " ".join(_WORD.findall((title or "").lower()))
-
-
-def shingles(text: str | None, size: int = 5) -> frozenset[str]:
-    """The word ``size``-shingles of ``text`` (lowercased); a short text is one shingle."""
-    words = _WORD.findall((text or "").lower())
-    if len(words) <= size:
-        return frozenset([" ".join(words)]) if words else frozenset()
-    return frozenset(" ".join(words[i : i + size]) for i in range(len(words) - size + 1))
-
-
-def is_copy(article: Mapping[str, Any], other: Mapping[str, Any]) -> bool:
-    """Whether ``other`` is a copy of ``article`` by the rule in the module docstring."""
-    if article.get("id") == other.get("id"):
-        return False
-    key = title_key(article.get("title"))
-    if key and key == title_key(other.get("title")):
-        return True
-    mine = shingles(f"{article.get('lead') or ''} {article.get('body') or ''}")
-    theirs = shingles(f"{other.get('lead') or ''} {other.get('body') or ''}")
-    if not mine or not theirs:
-        return False
-    return len(mine & theirs) / min(len(mine), len(theirs)) >= COPY_SHARE
-
-
-def copies_sql(article: Mapping[str, Any]) -> tuple[str, dict[str, Any]] | None:
-    """Candidate copies of ``article`` (columns id, source, title, published, url, lead,
-    body): the best :data:`COPY_CANDIDATES` full-text matches of any of its title words.
-    None when the title has no words to search for."""
-    words = sorted({w for w in _WORD.findall((article.get("title") or "").lower())
-                    if len(w) >= 3}, key=lambda w: (-len(w), w))[:12]
-    if not words:
-        return None
-    try:
-        match = match_expression(" OR ".join(f'"{w}"' for w in words), [])
-    except QueryError:
-        return None
-    sql = ("SELECT a.id, a.source, a.title, a.published, a.url, a.lead, a.body\n"
-           f"FROM {FTS_TABLE} JOIN articles AS a ON a.pk = {FTS_TABLE}.rowid\n"
-           f"WHERE {FTS_TABLE} MATCH :match AND a.id != :id\n"
-           f"ORDER BY bm25({FTS_TABLE}, 10.0, 4.0, 1.0) LIMIT :limit")
-    return sql, {"match": match, "id": article.get("id"), "limit": COPY_CANDIDATES}
 
 
 # --------------------------------------------------------------------------- execution

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from archive.store.clusters import cluster_of
 from archive.store.query import fts_expression
 from archive.store.records import article_dict, export_sql
 from archive.store.screenshots import by_version as screenshot_locations
@@ -48,7 +49,8 @@ def resolve(db: sqlite_utils.Database, url_or_id: str) -> str | None:
 
 
 def show(db: sqlite_utils.Database, url_or_id: str) -> dict[str, Any] | None:
-    """Everything about one article: current fields, aliases, versions and captures.
+    """Everything about one article: current fields, aliases, versions, captures and its
+    cluster (:func:`archive.store.clusters.cluster_of`).
 
     Captures are those linked to the article plus unlinked ones of its alias URLs (a
     short link's redirect, a later 404).
@@ -84,6 +86,8 @@ def show(db: sqlite_utils.Database, url_or_id: str) -> dict[str, Any] | None:
             {"id": aid},
         )
     )
+    # The story across outlets (archive.store.clusters): a cluster of one when alone.
+    out["cluster"] = cluster_of(db.conn, aid)
     return out
 
 

@@ -6,13 +6,16 @@ Pages (HTML) and their JSON twins under ``/api/``:
 ``/`` and ``/api/search``
     the search form and a page of results (:data:`~archive.web.query.PAGE_SIZE` per
     page), with the counts per source, language and tag and the results per day. Without a
-    query it lists every article, newest first. Built for a million articles (see
+    query it lists every article, newest first; ``?group=1`` shows one row per story
+    (cluster: :mod:`archive.clusters`) with its member count. Built for a million articles (see
     :mod:`archive.store.search` and :mod:`archive.store.facets`): the total is exact up to
     10,000, facet counts cover the newest 20,000 articles of the result set, relevance
     ranks its newest 2,000; the page says so whenever a result set is larger.
 ``/articles/<id>`` and ``/api/articles/<id>``
     metadata, text, aliases, versions with the diff of each against the one before,
-    captures with replay links, and the copies (rule in :mod:`archive.store.facets`).
+    captures with replay links, and the story across outlets: the cluster stored at ingest
+    (:mod:`archive.clusters`) as a timeline (who, when, how long after the first) with each
+    member's word diff against the first (``timeline`` in the JSON).
 ``/articles/<id>/v<N>/screenshot.png``
     the screenshot of version N (rendered from its capture when ``screenshots`` is on),
     read from its WARC resource record; 404 when that version has none.
@@ -158,6 +161,14 @@ class Choices:
         return self.last
 
 
+def _group(params: dict[str, str]) -> bool:
+    """``?group=1``: one row per story (cluster) in the results."""
+    value = (params.get("group") or "").strip().lower()
+    if value not in ("", "0", "1", "on", "true"):
+        raise QueryError(f"group: use 1 or 0, not {value[:20]!r}")
+    return value in ("1", "on", "true")
+
+
 def _watchlists(settings: Settings) -> Watchlists:
     """The watchlists file, read now (a bad file is a ConfigError: a 500 naming it)."""
     return load_watchlists(settings.watchlists_path,
@@ -229,9 +240,10 @@ def create_app(data_dir: str | Path, config_path: str | Path, replay_origin: str
         params = dict(request.query_params)
         try:
             f, paging = parse_filters(params)
+            group = _group(params)
             with pooled_conn() as conn:
                 options = choices.get(conn)
-                view = search_view(conn, f, paging)
+                view = search_view(conn, f, paging, group)
         except (QueryError, ArchiveError) as exc:
             return page(request, "search.html", {"error": str(exc), "params": params,
                                                  "view": None, "chart": None,
@@ -240,15 +252,19 @@ def create_app(data_dir: str | Path, config_path: str | Path, replay_origin: str
             "params": params, "view": view, "chart": day_chart(view["days"]), "error": None,
             "choices": options,
             "link": lambda **kw: "/?" + urlencode({**filter_params(f, replace(paging, page=1)),
+                                                   **({"group": "1"} if group else {}),
                                                    **kw}),
             "export": urlencode(filter_params(f)),
             "replay_origin": settings.replay_origin})
 
     def api_search(request: Request) -> Response:
-        f, paging = parse_filters(dict(request.query_params))
+        params = dict(request.query_params)
+        f, paging = parse_filters(params)
+        group = _group(params)
         with pooled_conn() as conn:
-            view = search_view(conn, f, paging)
-        return JSONResponse({"query": filter_params(f, paging), **view})
+            view = search_view(conn, f, paging, group)
+        query = {**filter_params(f, paging), **({"group": "1"} if group else {})}
+        return JSONResponse({"query": query, **view})
 
     def article(request: Request) -> Response:
         with pooled() as archive:
@@ -276,7 +292,7 @@ def create_app(data_dir: str | Path, config_path: str | Path, replay_origin: str
         if view is None:
             return error(request, 404, f"no article {request.path_params['id'][:80]!r}")
         return JSONResponse({**view["article"], "diffs": view["diffs"],
-                             "copies": view["copies"]})
+                             "timeline": view["timeline"]})
 
     def sources(request: Request) -> Response:
         with pooled() as archive:

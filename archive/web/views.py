@@ -23,6 +23,7 @@ from markupsafe import Markup, escape
 
 from archive.diffs import KINDS, changes, edit_kinds, field_diffs
 from archive.store import facets
+from archive.store.clusters import group_hits
 from archive.store.db import Archive
 from archive.store.edits import recent_edits
 from archive.store.facets import FACET_WINDOW
@@ -32,7 +33,7 @@ from archive.store.prefix import resolve_prefix
 from archive.store.provenance import EXPORT_COLUMNS, export_rows
 from archive.store.provenance import replay_timestamp as replay_timestamp
 from archive.store.search import COUNT_CAP, RANK_WINDOW, QueryError, SearchQuery, search
-from archive.times import parse_moment
+from archive.times import parse_moment, parse_utc
 
 if TYPE_CHECKING:
     from archive.store.facets import Filters
@@ -42,8 +43,10 @@ __all__ = [
     "EDITS_PAGE",
     "SourceRows",
     "article_view",
+    "cluster_timeline",
     "csv_cell",
     "day_chart",
+    "delay_text",
     "edits_view",
     "export_lines",
     "highlight",
@@ -237,9 +240,12 @@ def _rows(conn: sqlite3.Connection, sql_params: tuple[str, Mapping[str, Any]]
         raise
 
 
-def search_view(conn: sqlite3.Connection, f: Filters, paging: Paging) -> dict[str, Any]:
+def search_view(conn: sqlite3.Connection, f: Filters, paging: Paging,
+                group: bool = False) -> dict[str, Any]:
     """One page of the result set ``f`` with its facets (what the page and API show); an
-    unknown source or language raises :class:`QueryError` (not an empty page)."""
+    unknown source or language raises :class:`QueryError` (not an empty page). ``group``
+    folds the page's hits into one row per story (:func:`archive.store.clusters.group_hits`:
+    ``cluster``, ``cluster_size``, ``grouped``); totals and facets still count articles."""
     check_known(conn, source=f.source, language=f.language)
     counted = int(_rows(conn, facets.count_sql(f))[0]["n"])
     total = min(counted, COUNT_CAP)
@@ -252,6 +258,8 @@ def search_view(conn: sqlite3.Connection, f: Filters, paging: Paging) -> dict[st
                         language=f.language, sort=paging.sort, limit=size, offset=offset,
                         tag=f.tag)
         hits = search(conn, q)
+    if group:
+        hits = group_hits(conn, hits)
     return {
         "total": total,
         "page": paging.page,
@@ -263,6 +271,7 @@ def search_view(conn: sqlite3.Connection, f: Filters, paging: Paging) -> dict[st
         "ranked_within": RANK_WINDOW if paging.sort == "relevance" and f.text is not None
         and counted > RANK_WINDOW else None,
         "hits": hits,
+        "grouped": group,
         "sources": _rows(conn, facets.counts_sql(f, "source")),
         "languages": _rows(conn, facets.counts_sql(f, "language")),
         "tags": _rows(conn, facets.counts_sql(f, "tag", limit=25)),
@@ -284,14 +293,75 @@ def article_view(archive: Archive, url_or_id: str, replay_origin: str) -> dict[s
         capture["ts"] = ts
         capture["replay_url"] = f"{replay_origin}/replay/{ts}/{capture['url']}"
         capture["frame_url"] = f"/replay-frame/{ts}/{capture['url']}"
-    conn = archive.db.conn
-    copies = []
-    sql_params = facets.copies_sql(record)
-    if sql_params is not None:
-        copies = [{k: c[k] for k in ("id", "source", "title", "published", "url")}
-                  for c in _rows(conn, sql_params) if facets.is_copy(record, c)]
-    return {"article": record, "diffs": version_diffs(record["versions"]), "copies": copies,
-            "archived": archived_capture(record)}
+    timeline = cluster_timeline(archive.db.conn, record["cluster"])
+    return {"article": record, "diffs": version_diffs(record["versions"]),
+            "timeline": timeline, "archived": archived_capture(record)}
+
+
+#: Word diffs against the first member are made for this many members at most (a story
+#: run by fifty outlets shows the first fifty).
+TIMELINE_DIFFS = 50
+
+
+def delay_text(seconds: int) -> str:
+    """A delay after the first report, for people: ``first``, ``+45 min``, ``+3 h 05 min``,
+    ``+2 d 4 h``; a negative delay (published before the first, impossible by
+    construction) is shown as is."""
+    if seconds == 0:
+        return "first"
+    sign, seconds = ("-", -seconds) if seconds < 0 else ("+", seconds)
+    minutes, hours, days = seconds // 60 % 60, seconds // 3600 % 24, seconds // 86400
+    if days:
+        return f"{sign}{days} d {hours} h"
+    if hours:
+        return f"{sign}{hours} h {minutes:02d} min"
+    return f"{sign}{minutes} min" if minutes else f"{sign}{seconds} s"
+
+
+def cluster_timeline(conn: sqlite3.Connection, cluster: Mapping[str, Any]
+                     ) -> list[dict[str, Any]]:
+    """The article page's timeline of its cluster (``show``'s ``cluster``): each member in
+    the order it had the story, with ``after_first`` (seconds after the first member's
+    publication; its first capture when it has no date), ``delay`` (:func:`delay_text`),
+    ``language``, ``url`` and, for members in the first member's language, ``fields``:
+    the word diffs of title, lead and body against the first member
+    (:func:`archive.diffs.field_diffs`) and ``same_words``, the share of the first
+    member's words it kept."""
+    members = list(cluster.get("members") or [])
+    if len(members) < 2:
+        return []
+    ids = [m["id"] for m in members]
+    marks = ", ".join("?" * len(ids))
+    columns = ("id", "url", "language", "title", "lead", "body")
+    texts = {r[0]: dict(zip(columns, r, strict=True)) for r in conn.execute(
+        f"SELECT {', '.join(columns)} FROM articles WHERE id IN ({marks})", ids)}
+    first = texts.get(members[0]["id"], {})
+
+    def instant(m: Mapping[str, Any]) -> datetime:
+        return parse_utc(m["published"] or m["first_seen"])
+
+    start = instant(members[0])
+    out = []
+    for n, m in enumerate(members):
+        text = texts.get(m["id"], {})
+        after = int((instant(m) - start).total_seconds())
+        row: dict[str, Any] = {**m, "url": text.get("url"), "language": text.get("language"),
+                               "after_first": after, "delay": delay_text(after)}
+        same_language = (text.get("language") or "").split("-")[0] == \
+            (first.get("language") or "").split("-")[0]
+        if 0 < n <= TIMELINE_DIFFS and same_language:
+            diffs = field_diffs(first, text)
+            row["fields"] = [{"name": f.name, "segments": f.segments} for f in diffs]
+            row["same_words"] = _kept_share(diffs, first)
+        out.append(row)
+    return out
+
+
+def _kept_share(diffs: Sequence[Any], first: Mapping[str, Any]) -> float:
+    # Words of the first member's title, lead and body found unchanged in the member.
+    total = sum(len((first.get(k) or "").split()) for k in ("title", "lead", "body"))
+    removed = sum(len(text.split()) for f in diffs for op, text in f.segments if op == "-")
+    return round(1 - removed / total, 2) if total else 1.0
 
 
 def archived_capture(record: Mapping[str, Any]) -> dict[str, Any] | None:
