@@ -353,7 +353,8 @@ class SourceSpider(Spider):
 
     def _request_listed(self) -> None:
         """When every listing has answered (the spider is idle), request the articles they
-        named, each once, with the hints of its best-ranked mention (:meth:`ListedLink.rank`).
+        named, each once, with the hints of its best-ranked mention (:meth:`ListedLink.rank`)
+        and through its untagged link when a listing gave one.
 
         Listings are fetched before articles so that an article's hints (the fallback for
         fields its page lacks: feed authors, summary, tags) do not depend on which listing
@@ -364,7 +365,11 @@ class SourceSpider(Spider):
         listed, self._listed_links = self._listed_links, {}
         for url in sorted(listed):
             best = min(listed[url], key=ListedLink.rank)
-            request = self._article_request(best.link, best.via, best.hints, best.why)
+            # The link it is fetched through (the archive's key for "the same way in", see
+            # archive.store.identity): an untagged one when any listing gave it, else the
+            # first in order, so this too is the same whichever listing answered first.
+            link = min((m.link for m in listed[url]), key=lambda k: (k != url, k))
+            request = self._article_request(link, best.via, best.hints, best.why)
             # Scheduled from here, the request skips the spider middlewares that would have
             # set it (RefererMiddleware): a browser following the link would send it.
             request.headers.setdefault("Referer", best.via)
