@@ -75,6 +75,28 @@ def test_normalize_transliterates_so_scripts_share_shingles() -> None:
     assert shingles("С-400 для Анкары") == shingles("S-400 dlya Ankary")
 
 
+def test_signatures_are_datasketchs_minhash() -> None:
+    """The signatures computed with numpy (datasketch's import loads scipy: too slow for a
+    crawl's ingest) are datasketch's MinHash, affine32, seed 1, 128 permutations."""
+    from datasketch import MinHash
+
+    from archive.clusters.minhash import from_bytes, signature, similarity, to_bytes
+
+    for text in (WIRE, OTHER, "С-400 для Анкары"):
+        grams = shingles(text)
+        reference = MinHash(num_perm=128, seed=1, scheme="affine32")
+        reference.update_batch([g.encode("utf-8") for g in sorted(grams)])
+        ours = signature(grams)
+        assert ours.tolist() == reference.hashvalues.tolist()
+        assert from_bytes(to_bytes(ours)).tolist() == ours.tolist()
+    a, b = MinHash(num_perm=128, seed=1, scheme="affine32"), MinHash(
+        num_perm=128, seed=1, scheme="affine32")
+    a.update_batch([g.encode() for g in sorted(shingles(WIRE))])
+    b.update_batch([g.encode() for g in sorted(shingles(WIRE.rsplit(".", 3)[0]))])
+    assert similarity(signature(shingles(WIRE)), signature(shingles(WIRE.rsplit(".", 3)[0]))) \
+        == a.jaccard(b)
+
+
 @pytest.mark.parametrize(("links", "expected"), [
     ([], {"a": "a", "b": "b"}),
     ([("b", "c"), ("c", "a")], {"a": "a", "b": "a", "c": "a"}),

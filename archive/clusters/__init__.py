@@ -10,8 +10,9 @@ which articles arrive):
     near-duplicates (wire copies, rewrites, cuts), any source or language, within
     :data:`~.linking.TEXT_WINDOW`: the word shingles of title + lead + body, normalized to
     Latin letters (:func:`~.shingles.normalize`) so that a copy in another script shares
-    shingles, compared by MinHash (datasketch): at least :data:`~.linking.TEXT_THRESHOLD`
-    of the shorter text's shingles in the other and a Jaccard estimate of at least
+    shingles, compared by MinHash (datasketch's, computed with numpy): at least
+    :data:`~.linking.TEXT_THRESHOLD` of the shorter text's shingles in the other and a
+    Jaccard estimate of at least
     :data:`~.linking.MIN_JACCARD`. Candidates come from a banded LSH index
     (:mod:`.bands`) held in process (:mod:`.index`), fed from the signatures stored in the
     archive.

@@ -149,7 +149,7 @@ class StoryIndex:
         links: list[Link] = []
         if key.signature is not None:
             self._cover(key.at)
-            sig = np.asarray(key.signature.hashvalues, dtype=np.uint32)
+            sig = key.signature
             rows = self.bands.query(sig)
             near = np.abs(self.bands.ats[rows] - int(key.at.timestamp())) <= \
                 TEXT_WINDOW.total_seconds()

@@ -17,7 +17,7 @@ from archive.times import parse_utc
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
-    from datasketch import LeanMinHash
+    import numpy as np
 
 __all__ = [
     "DISTINCTIVE_KINDS",
@@ -75,7 +75,7 @@ class StoryKey:
     language: str | None
     title_key: str
     at: datetime  # published, else first seen (UTC)
-    signature: LeanMinHash | None  # None: fewer than MIN_SHINGLES shingles
+    signature: np.ndarray | None  # uint32 MinHash; None: fewer than MIN_SHINGLES shingles
     size: int = 0  # number of shingles
 
 
