@@ -8,8 +8,9 @@ A re-check is the only way an edit the listing does not show (same title in the 
 takedown, is caught, and it costs a request. Fixed checkpoints (``[crawl] recheck``: 1 h,
 6 h, 24 h and 72 h) waste them on outlets that never change a word and miss outlets that
 correct stories a week later. So each source's schedule is learned from the archive: the
-``versions`` table says, for the articles it first saw in the last :data:`LEARN_DAYS` days,
-how many were ever edited (**how often**) and how long after ``first_seen`` each later
+``versions`` table says, for the articles it first saw in the last :data:`LEARN_DAYS` days
+and fetched again since (an article fetched once could not show an edit), how many were
+ever edited (**how often**) and how long after ``first_seen`` each later
 version was captured (**how late**). The rule (:func:`recheck_schedule`):
 
 * **Too little history** (fewer than :data:`MIN_ARTICLES` articles in the window): the

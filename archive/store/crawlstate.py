@@ -38,8 +38,9 @@ def _time(value: str | None) -> datetime | None:
 class EditHabits:
     """What the archive saw of one source's edits (:meth:`CrawlState.edit_habits`, the input
     of :func:`crawler.recheck.recheck_schedule`): ``articles`` first seen in the learning
-    window, how many of them got a later version (``edited``), and ``delays``: seconds from
-    ``first_seen`` to the capture of each later version."""
+    window and fetched again since (only those could show an edit), how many of them got a
+    later version (``edited``), and ``delays``: seconds from ``first_seen`` to the capture
+    of each later version."""
 
     articles: int
     edited: int
@@ -51,8 +52,12 @@ class EditHabits:
         return self.edited / self.articles if self.articles else 0.0
 
 
-# The learning window's articles and their later versions (versions after the first: edits).
-_HABIT_ARTICLES_SQL = "SELECT count(*) FROM articles WHERE source = ? AND first_seen >= ?"
+# The learning window's articles fetched again after their first capture (only those could
+# show an edit), and their later versions (versions after the first: the edits).
+_HABIT_ARTICLES_SQL = """
+SELECT count(*) FROM articles AS a WHERE a.source = ? AND a.first_seen >= ?
+AND EXISTS (SELECT 1 FROM captures AS c WHERE c.article_id = a.id AND c.fetched_at > a.first_seen)
+"""
 _HABIT_DELAYS_SQL = """
 SELECT v.article_id,
        CAST(round((julianday(v.fetched_at) - julianday(a.first_seen)) * 86400) AS INTEGER)
