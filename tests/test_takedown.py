@@ -185,6 +185,9 @@ def test_number_edit_is_listed_once(site: dict[str, Any]) -> None:
     (change,) = diff["changes"]
     assert (change["old"], change["new"]) == ("12", "18")
     assert change["fields"] == ["lead", "body"]  # the lead repeats the first paragraph
+    assert list(diff["words"]) == ["body"]  # and its word diff is shown once, in the body
+    assert ["-", "12"] in diff["words"]["body"]
+    assert ["+", "18"] in diff["words"]["body"]
     numbers = json.loads(site["cli"]("edits", "--kind", "number", "--format", "json").stdout)
     assert [r["id"] for r in numbers] == [aid]
 
@@ -203,6 +206,11 @@ def test_pages_show_takedowns_and_flags(site: dict[str, Any]) -> None:
         page = client.get(f"/articles/{show(site, 'procurement')['id']}").text
         assert "Taken down (redirect)" in page
         assert "redirects to the front or a section page" in page
+        page = client.get(f"/articles/{show(site, 'drones')['id']}").text
+        assert page.count('<span class="kind">number</span>') == 2  # heading + its one change
+        assert "<h4>body</h4>" in page
+        assert "<h4>lead</h4>" not in page
+        assert '<del class="ddel">12</del><ins class="dadd">18</ins>' in page
         page = client.get(f"/articles/{show(site, 'aa_redated')['id']}").text
         assert '<span class="kind flag">backdated</span>' in page
         edited = client.get("/edits").text
