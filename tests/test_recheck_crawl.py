@@ -57,9 +57,11 @@ def age_archive(db: Path, late_editor: str) -> None:
 
 
 def rechecked(hits: list[tuple[str, str]], source: str) -> set[str]:
-    """The canonical paths of ``source``'s stories the newsroom served in a crawl."""
+    """The keys of ``source``'s stories the newsroom served in a crawl, under any of their
+    URLs (a re-check goes through the link the text came from: canonical, AMP or short)."""
     paths = {p.split("?")[0] for _, p in hits}
-    return {s["canonical"] for s in STORIES if s["source"] == source} & paths
+    return {s["key"] for s in STORIES if s["source"] == source
+            and paths & {u.split("?")[0] for u in s["urls"]}}
 
 
 def test_a_late_editing_source_gets_later_rechecks_within_its_budget(tmp_path: Path) -> None:
