@@ -4,8 +4,9 @@ Pure functions over values; the spider and :mod:`crawler.components.state` apply
 
 * **Known articles are not fetched again** on every run. A listing link whose URL is an
   alias of an archived article is skipped unless the article is due for a re-check by age
-  (``[crawl] recheck``, by default 1 h, 6 h, 24 h and 72 h after it was first seen: each
-  checkpoint once, to catch edits and takedowns) or the listing itself shows that it
+  (each checkpoint once, to catch edits and takedowns: learned per source from its edit
+  history, :mod:`crawler.recheck`; ``[crawl] recheck``, by default 1 h, 6 h, 24 h and 72 h
+  after it was first seen, for a source without enough history) or the listing itself shows that it
   changed: its title there differs from the title the listing gave last time (the first
   time, from the archived title). Comparing listing with listing matters: many outlets'
   feeds carry a headline other than the page's, which must not mean "changed" every run.
@@ -39,6 +40,10 @@ class Policy:
     """The tunables of incremental crawling, all in seconds (``[crawl]`` keys)."""
 
     recheck: tuple[int, ...] = (3600, 6 * 3600, 24 * 3600, 72 * 3600)
+    #: Re-check requests one crawl of a source may make (0: none); see crawler/recheck.py.
+    recheck_budget: int = 100
+    #: Learn each source's checkpoints from its edit history (False: ``recheck`` as given).
+    recheck_learn: bool = True
     poll_min: int = 5 * 60
     poll_max: int = 6 * 3600
     backoff_base: int = 10 * 60
@@ -46,13 +51,20 @@ class Policy:
     unhealthy_after: int = 5
 
 
-def recheck_due(article: KnownArticle, now: datetime, offsets: tuple[int, ...]) -> bool:
-    """True when a re-check checkpoint has passed since the article was last fetched."""
-    for offset in offsets:
+def recheck_due_since(article: KnownArticle, now: datetime,
+                      offsets: tuple[int, ...]) -> datetime | None:
+    """The earliest re-check checkpoint passed since the article was last fetched (None:
+    no re-check due). The spider re-checks those due longest first, within its budget."""
+    for offset in sorted(offsets):
         due = article.first_seen + timedelta(seconds=offset)
         if due <= now and article.last_fetched < due:
-            return True
-    return False
+            return due
+    return None
+
+
+def recheck_due(article: KnownArticle, now: datetime, offsets: tuple[int, ...]) -> bool:
+    """True when a re-check checkpoint has passed since the article was last fetched."""
+    return recheck_due_since(article, now, offsets) is not None
 
 
 def _norm_title(title: str | None) -> str:

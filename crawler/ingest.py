@@ -21,8 +21,10 @@ the file's name and treats an HTML response like a crawl's article fetch, so the
 rules decide which become articles, exactly as for crawled pages.
 
 Revisit records are linked to the article of the capture they repeat (its ``last_seen``
-moves, as for an unchanged re-fetch); a 404 / 410 for a URL of an archived article marks it
-removed; block pages are counted and never parsed.
+moves, as for an unchanged re-fetch); a takedown answer for a URL of an archived article
+(a 404 / 410, a redirect to the front or a section page, a "page removed" page:
+:mod:`crawler.takedown`) marks it removed with that record as evidence; block pages are
+counted and never parsed.
 """
 
 from __future__ import annotations
@@ -59,6 +61,7 @@ from crawler.pages.blockpage import block_reason
 from crawler.pages.listings import ArticlePage, NotAnArticle
 from crawler.pages.markup import HTML_TYPES
 from crawler.sidefiles import is_side_file, load_side_file
+from crawler.takedown import GONE_STATUSES, takedown_kind
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -214,6 +217,17 @@ def store_record(archive: Archive, stored: StoredResponse, parsed: Parsed | None
                              f"{capture.url}: payload larger than max_page_size; not parsed")
         archive.record_capture(capture)
         return
+    if stored.revisit is None and capture.kind == "article" and not blocked:
+        kind = takedown_kind(capture.status, capture.url, stored.captured.body,
+                             capture.redirect_to, capture.requested_url)
+        # A 404 / 410 is indexed in any case; a redirect or a "page removed" page only
+        # when it is an archived article's (else the page goes its usual way).
+        if kind is not None and archive.mark_removed(
+                capture, kind, only_known=capture.status not in GONE_STATUSES) is not None:
+            report.count(source_id, "removed")
+            return
+        if kind is not None and capture.status in GONE_STATUSES:
+            return
     if parsed is None:
         if blocked is None:
             blocked = block_reason(capture.status, stored.captured.body) is not None
@@ -222,9 +236,6 @@ def store_record(archive: Archive, stored: StoredResponse, parsed: Parsed | None
         if stored.revisit is not None:
             if archive.record_revisit(capture) and capture.kind == "article":
                 report.count(source_id, "unchanged")
-        elif capture.kind == "article" and capture.status in (404, 410):
-            if archive.mark_removed(capture):
-                report.count(source_id, "removed")
         else:
             archive.record_capture(capture)
         return

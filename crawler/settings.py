@@ -58,6 +58,8 @@ MEDIAWATCH_SHARED_WARCS = ""
 MEDIAWATCH_INGEST_WORKERS = 0
 # Incremental crawling (seconds): re-check checkpoints after first seen, poll interval bounds.
 MEDIAWATCH_RECHECK = [3600, 6 * 3600, 24 * 3600, 72 * 3600]
+MEDIAWATCH_RECHECK_BUDGET = 100
+MEDIAWATCH_RECHECK_LEARN = True
 MEDIAWATCH_POLL_MIN = 300
 MEDIAWATCH_POLL_MAX = 6 * 3600
 # Sitemap index chains: nesting followed below a configured sitemap, and sitemaps fetched

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from archive.diffs import KINDS, Segment, changes, field_diffs
+from archive.store.edits import DATE_FLAGS
 from scheduler.errors import NotFound
 from scheduler.output import to_json, to_table
 
@@ -79,44 +80,62 @@ def diff(ctx: Context, url_or_id: str, start: int | None, end: int | None, fmt: 
 
 
 @click.command()
-@click.option("--since", help="Only edits fetched on or after: YYYY-MM-DD, ISO time, "
-              "today, yesterday, or back from now: 24h, 7d.")
+@click.option("--since", help="Only edits fetched (takedowns: seen) on or after: YYYY-MM-DD, "
+              "ISO time, today, yesterday, or back from now: 24h, 7d.")
 @click.option("--kind", "kinds", multiple=True, type=click.Choice(KINDS),
               help="Only edits with a change of this kind (repeatable).")
 @click.option("--source", help="Only this source id.")
-@click.option("--dates", is_flag=True, help="Instead: date-integrity flags (published after "
-              "the archive first saw the story; modified moved with no text change).")
+@click.option("--dates", is_flag=True, help="Instead: date-integrity flags (backdated: "
+              "published after the archive first saw the story; silent_restamp: modified "
+              "moved with no text change).")
+@click.option("--flag", "flags", multiple=True, type=click.Choice(DATE_FLAGS),
+              help="With --dates: only this flag (repeatable).")
+@click.option("--takedowns", is_flag=True, help="Instead: articles taken down (404/410, "
+              "redirect to the front or a section page, soft 404), with the evidence.")
 @click.option("--limit", type=click.IntRange(1, 100000), default=50, show_default=True)
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
               show_default=True)
 @click.pass_obj
 def edits(ctx: Context, since: str | None, kinds: tuple[str, ...], source: str | None,
-          dates: bool, limit: int, fmt: str) -> None:
+          dates: bool, flags: tuple[str, ...], takedowns: bool, limit: int, fmt: str) -> None:
     """The archive's recent edits (every version after the first), newest first, each with
-    the kinds of its changes; with --dates, the articles whose dates do not hold up."""
-    from archive.store.edits import DATE_FLAG_COLUMNS, EDIT_COLUMNS, date_flags, recent_edits
+    the kinds of its changes; with --dates, the articles whose dates do not hold up; with
+    --takedowns, the articles taken down."""
+    from archive.store import edits as store
     from scheduler.cli import parse_day
 
+    if dates and takedowns:
+        raise click.UsageError("--dates and --takedowns are different lists: give one")
     if dates and (since or kinds):
-        raise click.UsageError("--dates takes --source and --limit only")
+        raise click.UsageError("--dates takes --flag, --source and --limit only")
+    if flags and not dates:
+        raise click.UsageError("--flag needs --dates")
+    if takedowns and kinds:
+        raise click.UsageError("--takedowns takes --since, --source and --limit only")
     with ctx.reader() as archive:
         if source:
             from archive.store.known import check_known
 
             check_known(archive.db.conn, source=source)
+        conn = archive.db.conn
+        columns: tuple[str, ...]
         if dates:
-            rows = date_flags(archive.db.conn, source=source, limit=limit)
+            rows = store.date_flags(conn, source=source, flags=flags, limit=limit)
+            columns, empty = store.DATE_FLAG_COLUMNS, "no date flags"
+        elif takedowns:
+            rows = store.takedowns(conn, since=parse_day(since), source=source, limit=limit)
+            columns, empty = store.TAKEDOWN_COLUMNS, "no takedowns"
         else:
-            rows = list(recent_edits(archive.db.conn, since=parse_day(since), source=source,
-                                     kinds=kinds, limit=limit))
+            rows = list(store.recent_edits(conn, since=parse_day(since), source=source,
+                                           kinds=kinds, limit=limit))
+            columns, empty = store.EDIT_COLUMNS, "no edits"
     if fmt == "json":
         click.echo(to_json(rows))
     elif rows:
-        columns = DATE_FLAG_COLUMNS if dates else EDIT_COLUMNS
         click.echo(to_table([{**r, "kinds": ", ".join(r.get("kinds", []))} for r in rows],
                             columns))
     else:
-        click.echo("no date flags" if dates else "no edits")
+        click.echo(empty)
 
 
 def register(group: click.Group) -> None:

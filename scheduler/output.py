@@ -109,6 +109,14 @@ def article_text(record: Mapping[str, Any]) -> str:
             value = f"{value}{_published_detail(record)}"
         if value:
             lines.append(f"{key:>13}: {'; '.join(value) if isinstance(value, list) else value}")
+    if removed := record.get("removed"):
+        capture = removed.get("capture")
+        where = (f", evidence {capture['status']} {capture['url']} in"
+                 f" {capture['warc_file']}@{capture['offset']}" if capture else "")
+        lines.append(f"{'taken down':>13}: {removed['at']} ({removed['kind']}{where})")
+    for flag in record.get("flags") or []:
+        lines.append(f"{'date flag':>13}: {flag['flag']} (published {flag['published']},"
+                     f" first seen {flag['first_seen']}, modified {flag['modified']})")
     lines += ["", record.get("lead") or "", "", record.get("body") or ""]
     if record.get("aliases"):
         lines += ["", "Aliases:"] + [f"  {a}" for a in record["aliases"]]

@@ -105,6 +105,8 @@ def test_insert(archive: Archive) -> None:
         "last_seen": "2024-05-01T12:00:00Z",
         "version": 1,
         "removed_at": None,
+        "removed": None,
+        "flags": [],
     }
     assert [v["version"] for v in shown["versions"]] == [1]
     # Alone in its story: a cluster of one (tests/test_clusters.py has the rest).
@@ -508,6 +510,7 @@ def test_migrations_are_applied_once(tmp_path: Path) -> None:
                 "0004_date_ordered_rowids", "0005_fts_content_quoted", "0006_fts_filter_column",
                 "0007_ingest_ledger", "0008_published_detail", "0009_screenshots",
                 "0011_story_clusters",
+                "0012_edit_habits",
             ]
             assert again.stats()["articles"] == 1
 

@@ -155,10 +155,25 @@ def test_date_integrity_flags(archive: Archive, tmp_path: Path) -> None:
                                        modified=seen + timedelta(days=1)),
           seen + timedelta(days=1))
     flags = {(f["flag"], f["id"]) for f in date_flags(archive.db.conn)}
-    assert flags == {("published_after_seen", redated), ("silent_restamp", restamped)}
+    assert flags == {("backdated", redated), ("silent_restamp", restamped)}
     assert not {honest, near, edited} & {aid for _, aid in flags}
     assert date_flags(archive.db.conn, source="nowhere") == []
     result = subprocess.run([MEDIAWATCH, "--data", str(tmp_path / "data"), "edits", "--dates",
                              "--format", "json"], capture_output=True, text=True, timeout=60,
                             check=True)
     assert {(f["flag"], f["id"]) for f in json.loads(result.stdout)} == flags
+    only = subprocess.run([MEDIAWATCH, "--data", str(tmp_path / "data"), "edits", "--dates",
+                           "--flag", "backdated", "--format", "json"], capture_output=True,
+                          text=True, timeout=60, check=True)
+    assert [(f["flag"], f["id"]) for f in json.loads(only.stdout)] == [("backdated", redated)]
+    assert [f["flag"] for f in date_flags(archive.db.conn, flags=["silent_restamp"])] == [
+        "silent_restamp"]
+    # `show` carries each article's flags, in JSON and as text.
+    shown = archive.show(redated)
+    assert shown is not None
+    assert [f["flag"] for f in shown["flags"]] == ["backdated"]
+    assert shown["flags"][0]["first_seen"] < shown["flags"][0]["published"]
+    assert archive.show(honest)["flags"] == []  # type: ignore[index]
+    text = subprocess.run([MEDIAWATCH, "--data", str(tmp_path / "data"), "show", restamped],
+                          capture_output=True, text=True, timeout=60, check=True).stdout
+    assert "date flag: silent_restamp" in text

@@ -190,7 +190,9 @@ def test_pages_the_crawl_archived_join_their_articles(crawled: Crawled,
     imported as that source, are captures of the articles the crawl archived (same ids, no
     new article); matching is per source (archive.store.identity), so as another source
     they are articles of their own."""
-    northwind = [s["canonical"] for s in STORIES if s["source"] == "northwind"]
+    # Not the story edition 2 takes down: its URL answers a redirect then.
+    northwind = [s["canonical"] for s in STORIES
+                 if s["source"] == "northwind" and not s["removed_edition2"]]
     warc = tmp_path / "same-site.warc.gz"
     write_foreign_warc(crawled.base, northwind, warc)
     before = {a["id"]: a for a in export(crawled.data)}

@@ -178,13 +178,27 @@ def test_edition_switch_changes_the_changing_story_and_nothing_else() -> None:
         assert snapshot(newsroom) == first  # switching back restores the bytes exactly
 
     changed = {path for path in first if first[path] != second[path]}
-    expected = {path for story in STORIES if story["changes"] for path in story["urls"]}
-    assert expected
+    edited = [s for s in STORIES if s["changes"] or s["words"] or s["published_edition2"]
+              or s["removed_edition2"]]
+    expected = {path for story in edited for path in story["urls"]}
+    assert {s["key"] for s in edited} == {"summit", "drones", "procurement", "aa_border",
+                                          "aa_redated"}
     assert changed == expected
     for story in STORIES:
         if story["changes"]:
             assert story["title_edition2"].encode() in second[story["canonical"]]
             assert story["title"].encode() not in second[story["canonical"]]
+        for old, new in story["words"].values():
+            page1, page2 = first[story["canonical"]], second[story["canonical"]]
+            assert f" {old} ".encode() in page1
+            assert f" {new} ".encode() not in page1
+            assert f" {new} ".encode() in page2
+        if story["removed_edition2"] == "redirect":
+            assert b"list__item" in second[story["canonical"]]  # the section page
+        if story["removed_edition2"] == "soft_404":
+            assert "yayından kaldırılmıştır".encode() in second[story["canonical"]]
+        if story["published_edition2"]:
+            assert story["published_edition2"].encode() in second[story["canonical"]]
     assert feed_before != feed_after
 
 

@@ -40,6 +40,8 @@ if TYPE_CHECKING:
 
 # Crawl A gets northwind's stories of 2020-2021 only: the later ones answer 502 meanwhile.
 LATER = {s.path for s in STORY_SPECS if s.source == "northwind" and s.published >= "2022"}
+# Anatolia keeps its three stories of 2020-2021 (too few to judge): the 2024 ones fail too.
+ANATOLIA_LATER = {s.path for s in STORY_SPECS if s.source == "anatolia" and s.published >= "2024"}
 # A source the crawls never run: it has no captures.
 SILENT = """
 [[source]]
@@ -89,7 +91,7 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Scenario:
         full = render_sources(newsroom.base_url) + SILENT.format(base=newsroom.base_url)
         intact = work / "intact" / "sources.toml"
         intact.write_text(full, encoding="utf-8")
-        newsroom.failing = set(LATER)
+        newsroom.failing = set(LATER) | ANATOLIA_LATER
         done = subprocess.run([MEDIAWATCH, "--config", str(intact), "--data", str(data),
                                "crawl", "northwind", "anatolia"],
                               capture_output=True, text=True, timeout=300, check=False)

@@ -102,8 +102,8 @@ def test_large_result_sets_are_counted_over_a_window_and_say_so(
 def test_api_search_pages_through_every_article_once(client: TestClient) -> None:
     seen: list[str] = []
     first = api(client, "/api/search?sort=newest&per_page=5")
-    assert first["pages"] == 3
-    for page in range(1, 4):
+    assert first["pages"] == -(-len(STORIES) // 5)
+    for page in range(1, first["pages"] + 1):
         seen += [h["id"] for h in api(client, f"/api/search?sort=newest&per_page=5&page={page}")
                  ["hits"]]
     assert len(seen) == len(set(seen)) == first["total"] == len(STORIES)

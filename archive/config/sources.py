@@ -65,6 +65,10 @@ class CrawlSettings:
     misfire_grace: float = 600.0
     # Incremental crawling (crawler/incremental.py): seconds, from durations in the file.
     recheck: tuple[float, ...] = (3600.0, 6 * 3600.0, 24 * 3600.0, 72 * 3600.0)
+    # Re-check requests per crawl of a source (0: none), and whether each source's
+    # checkpoints are learned from its edit history (crawler/recheck.py).
+    recheck_budget: int = 100
+    recheck_learn: bool = True
     poll_min: float = 300.0
     poll_max: float = 6 * 3600.0
     # Sitemap index chains (a hostile or broken site can nest them for ever): how deep
@@ -97,6 +101,8 @@ class CrawlSettings:
             "MEDIAWATCH_WARC_MAX_SIZE": self.warc_max_size,
             "MEDIAWATCH_MIN_FREE_SPACE": self.min_free_space,
             "MEDIAWATCH_RECHECK": list(self.recheck),
+            "MEDIAWATCH_RECHECK_BUDGET": self.recheck_budget,
+            "MEDIAWATCH_RECHECK_LEARN": self.recheck_learn,
             "MEDIAWATCH_POLL_MIN": self.poll_min,
             "MEDIAWATCH_POLL_MAX": self.poll_max,
             "MEDIAWATCH_SITEMAP_DEPTH": self.sitemap_depth,
@@ -132,6 +138,8 @@ class Source:
     requisites: bool | None = None
     # None: the [crawl] table's screenshots decides.
     screenshots: bool | None = None
+    # None: the [crawl] table's recheck_budget decides.
+    recheck_budget: int | None = None
     # Dated site profiles (archive.config.profiles), oldest first; :meth:`at` applies one.
     profiles: tuple[Profile, ...] = ()
     # The furniture rules of the applied profile (regexes; see archive.config.profiles).
@@ -297,7 +305,7 @@ def _duration(value: Any, path: str | Path, key: str) -> float:
 
 _SOURCE_KEYS = {"id", "name", "feeds", "sitemaps", "sections", "follow", "allowed_domains",
                 "schedule", "language", "selectors", "date_format", "allow_private",
-                "timezone", "requisites", "screenshots", "profile"}
+                "timezone", "requisites", "screenshots", "profile", "recheck_budget"}
 
 
 def _parse_source(raw: Any, path: str | Path, index: int) -> Source:
@@ -356,6 +364,11 @@ def _parse_source(raw: Any, path: str | Path, index: int) -> Source:
     if screenshots is not None and not isinstance(screenshots, bool):
         raise ConfigError(path, sid, "screenshots", "must be true or false")
 
+    recheck_budget = raw.get("recheck_budget")
+    if recheck_budget is not None and (isinstance(recheck_budget, bool) or not isinstance(
+            recheck_budget, int) or recheck_budget < 0):
+        raise ConfigError(path, sid, "recheck_budget", "must be a whole number, 0 or more")
+
     language = parse_language(text("language"), path, sid)
     zone = parse_timezone(text("timezone"), path, sid)
     src = Source(
@@ -374,6 +387,7 @@ def _parse_source(raw: Any, path: str | Path, index: int) -> Source:
         allow_private=allow_private,
         requisites=requisites,
         screenshots=screenshots,
+        recheck_budget=recheck_budget,
         profiles=parse_profiles(raw.get("profile", []), path, sid),
     )
     if not src.start_urls:

@@ -101,18 +101,27 @@ def record_revisit(archive: Archive, capture: CaptureRef) -> str | None:
     return aid
 
 
-def mark_removed(archive: Archive, capture: CaptureRef) -> str | None:
-    """Index a 404 / 410 answer; when its URL is an alias of an archived article, that
-    article was taken down: ``removed_at`` is set (the text stays). Returns its id."""
+def mark_removed(archive: Archive, capture: CaptureRef, kind: str = "gone", *,
+                 only_known: bool = False) -> str | None:
+    """Index a takedown answer (a 404 / 410, a redirect to the front or a section page, a
+    "page removed" page: :mod:`crawler.takedown`); when its URL is an alias of an archived
+    article, that article was taken down: ``removed_at``, ``removed_kind`` and
+    ``removed_record`` (the WARC-Record-ID of this answer, the evidence) are set, the
+    earliest takedown winning; the text stays. Returns the article's id. ``only_known``:
+    index nothing when the URL is no archived article's (the caller parses it instead)."""
     db = archive.db
     aid = resolve(db, capture.link) or resolve(db, capture.url)
+    if aid is None and only_known:
+        return None
     with archive.transaction():
         record_capture(archive, capture)
         if aid is not None:
             db.execute(
-                "UPDATE articles SET removed_at = :t WHERE id = :id"
+                "UPDATE articles SET removed_at = :t, removed_kind = :kind,"
+                " removed_record = :record WHERE id = :id"
                 " AND (removed_at IS NULL OR removed_at > :t) AND last_seen < :t",
-                {"t": utc_text(capture.fetched_at), "id": aid})
+                {"t": utc_text(capture.fetched_at), "id": aid, "kind": kind,
+                 "record": capture.record_id})
     return aid
 
 
@@ -179,7 +188,8 @@ def upsert(archive: Archive, article: Article, capture: CaptureRef) -> Outcome:
             changes["first_seen"] = min(current["first_seen"], fetched)
             changes["last_seen"] = max(current["last_seen"], fetched)
             if current["removed_at"] and fetched > current["removed_at"]:
-                changes["removed_at"] = None  # it is back
+                # It is back.
+                changes.update(removed_at=None, removed_kind=None, removed_record=None)
             _update_article(db, aid, changes)
         _insert_aliases(db, aid, records)
         _adopt_redirects(db, aid, article.source, [url for url, _kind, _orig in records])

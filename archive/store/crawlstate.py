@@ -14,6 +14,8 @@ with a million archived articles starts as fast as a new one.
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,12 +34,36 @@ def _time(value: str | None) -> datetime | None:
     return parse_utc(value) if value else None
 
 
+@dataclass(frozen=True, slots=True)
+class EditHabits:
+    """What the archive saw of one source's edits (:meth:`CrawlState.edit_habits`, the input
+    of :func:`crawler.recheck.recheck_schedule`): ``articles`` first seen in the learning
+    window and fetched again since (only those could show an edit), how many of them got a
+    later version (``edited``), and ``delays``: seconds from ``first_seen`` to the capture
+    of each later version."""
+
+    articles: int
+    edited: int
+    delays: tuple[int, ...] = ()
+
+    @property
+    def rate(self) -> float:
+        """The share of articles edited at least once (0 without articles)."""
+        return self.edited / self.articles if self.articles else 0.0
 
 
-
-
-
-
+# The learning window's articles fetched again after their first capture (only those could
+# show an edit), and their later versions (versions after the first: the edits).
+_HABIT_ARTICLES_SQL = """
+SELECT count(*) FROM articles AS a WHERE a.source = ? AND a.first_seen >= ?
+AND EXISTS (SELECT 1 FROM captures AS c WHERE c.article_id = a.id AND c.fetched_at > a.first_seen)
+"""
+_HABIT_DELAYS_SQL = """
+SELECT v.article_id,
+       CAST(round((julianday(v.fetched_at) - julianday(a.first_seen)) * 86400) AS INTEGER)
+FROM articles AS a JOIN versions AS v ON v.article_id = a.id AND v.version > 1
+WHERE a.source = ? AND a.first_seen >= ?
+"""
 _ARTICLE_COLUMNS = """
 SELECT a.id, a.url, a.title, a.modified, a.first_seen, a.removed_at,
        (SELECT max(c.fetched_at) FROM captures AS c WHERE c.article_id = a.id) AS last_fetched,
@@ -106,6 +132,15 @@ class CrawlState:
     def recent_articles(self, source: str, since: datetime) -> list[KnownArticle]:
         """Articles of ``source`` first seen at or after ``since`` and not taken down."""
         return [_known(r) for r in self._rows(_RECENT_SQL, [source, utc_text(since)])]
+
+    def edit_habits(self, source: str, now: datetime, days: int) -> EditHabits:
+        """How often and how late ``source``'s articles first seen in the ``days`` before
+        ``now`` were edited (the ``versions`` table; in a cluster job's snapshot, its copy)."""
+        since = [source, utc_text(now - timedelta(days=days))]
+        counted = self._rows(_HABIT_ARTICLES_SQL, since)
+        rows = self._rows(_HABIT_DELAYS_SQL, since)
+        return EditHabits(int(counted[0][0]) if counted else 0, len({r[0] for r in rows}),
+                          tuple(sorted(max(0, int(r[1])) for r in rows)))
 
     def retries_due(self, source: str, now: datetime) -> list[FetchState]:
         """Article links of ``source`` whose fetch failed and whose retry time has come."""

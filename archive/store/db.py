@@ -166,10 +166,11 @@ class Archive:
         the article id (:func:`archive.store.articles.record_revisit`)."""
         return articles.record_revisit(self, capture)
 
-    def mark_removed(self, capture: CaptureRef) -> str | None:
-        """Index a 404 / 410 answer and mark the article of its URL removed; returns its id
-        (:func:`archive.store.articles.mark_removed`)."""
-        return articles.mark_removed(self, capture)
+    def mark_removed(self, capture: CaptureRef, kind: str = "gone", *,
+                     only_known: bool = False) -> str | None:
+        """Index a takedown answer and mark the article of its URL removed, with the kind and
+        the capture as evidence; returns its id (:func:`archive.store.articles.mark_removed`)."""
+        return articles.mark_removed(self, capture, kind, only_known=only_known)
 
     def upsert(self, article: Article, capture: CaptureRef) -> Outcome:
         """Store one parsed article page and its capture; say what that did

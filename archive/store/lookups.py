@@ -14,6 +14,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from archive.store.clusters import cluster_of
+from archive.store.edits import article_flags, takedown
 from archive.store.query import fts_expression
 from archive.store.records import article_dict, export_sql
 from archive.store.screenshots import by_version as screenshot_locations
@@ -66,6 +67,10 @@ def show(db: sqlite_utils.Database, url_or_id: str) -> dict[str, Any] | None:
     ]
     out = article_dict(row, aliases)
     out["removed_at"] = row["removed_at"]
+    # Derived data of the edits engineer's area: how it was taken down (with the WARC record
+    # as evidence) and the date-integrity flags.
+    out["removed"] = takedown(db.conn, aid)
+    out["flags"] = article_flags(db.conn, aid)
     out["versions"] = list(
         db.query(
             "SELECT version, fetched_at, url, title, lead, body, content_hash FROM versions"

@@ -498,3 +498,16 @@ def _screenshots(db: Database) -> None:
       PRIMARY KEY (article_id, version)
     );
     """)
+
+
+@MIGRATIONS(name="0012_edit_habits")
+def _edit_habits(db: Database) -> None:
+    # Takedowns with their kind and evidence (crawler/takedown.py): the WARC-Record-ID of
+    # the answer that showed it; filled by ingest, so `mediawatch reindex` rebuilds them.
+    # The index serves the crawl's look-ups by source and first capture: the articles due
+    # for a re-check and the edit history its re-check schedule is learned from.
+    db.executescript("""
+    ALTER TABLE articles ADD COLUMN removed_kind TEXT;
+    ALTER TABLE articles ADD COLUMN removed_record TEXT;
+    CREATE INDEX IF NOT EXISTS articles_source_seen ON articles(source, first_seen);
+    """)

@@ -4,7 +4,8 @@ archive, copied into a small SQLite file of its own.
 A crawl worker never opens ``archive.db`` (it may be on another machine). What the crawl
 asks the archive (:class:`archive.store.crawlstate.CrawlState`: known articles and their
 aliases, the last full capture of a URL, the listings' validators and poll intervals, the
-links due for a retry, the source's health and back-off) is copied by the coordinator
+links due for a retry, the source's health and back-off, the times of its edits for the
+learned re-check schedule) is copied by the coordinator
 (the process that enqueues the job, opening ``archive.db`` read-only) into a database with
 the same tables and columns, restricted to the source's rows (:func:`write_snapshot`).
 The worker opens that file with the same :class:`CrawlState` class, so the crawl's
@@ -36,6 +37,11 @@ _COPIES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("captures", "SELECT url, article_id, fetched_at, requested_url, outcome, revisit,"
                  " status, digest, record_id FROM src.captures WHERE source = :source",
      ("url", "article_id")),
+    # Later versions only (the edits): when and how often the source edits, the input of
+    # its learned re-check schedule (crawler/recheck.py).
+    ("versions", "SELECT v.article_id, v.version, v.fetched_at FROM src.versions AS v"
+                 " JOIN src.articles AS a ON a.id = v.article_id"
+                 " WHERE a.source = :source AND v.version > 1", ("article_id",)),
     ("fetch_state", "SELECT * FROM src.fetch_state WHERE source = :source", ("url",)),
     ("source_state", "SELECT * FROM src.source_state WHERE source = :source", ()),
 )

@@ -25,7 +25,7 @@ from archive.diffs import KINDS, changes, edit_kinds, field_diffs
 from archive.store import facets
 from archive.store.clusters import group_hits
 from archive.store.db import Archive
-from archive.store.edits import recent_edits
+from archive.store.edits import DATE_FLAGS, date_flags, recent_edits, takedowns
 from archive.store.facets import FACET_WINDOW
 from archive.store.health import check_health, health_record
 from archive.store.known import check_known
@@ -192,7 +192,9 @@ def version_diffs(versions: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]
 def edits_view(conn: sqlite3.Connection, params: Mapping[str, str]) -> dict[str, Any]:
     """The ``/edits`` page: recent edits newest first, filtered by ``since`` (ISO date or
     time, ``yesterday``, ``24h``: :func:`archive.times.parse_moment`), ``kind`` and
-    ``source``; a bad value or an unknown source raises :class:`QueryError`."""
+    ``source``; a bad value or an unknown source raises :class:`QueryError`. Beside them,
+    the takedowns (same ``since`` and ``source``) and the date flags (``flag``: only that
+    one) of the archive."""
     since_text = (params.get("since") or "").strip()
     kind = (params.get("kind") or "").strip()
     source = (params.get("source") or "").strip() or None
@@ -203,10 +205,17 @@ def edits_view(conn: sqlite3.Connection, params: Mapping[str, str]) -> dict[str,
     check_known(conn, source=source)
     if kind and kind not in KINDS:
         raise QueryError(f"kind: not one of {', '.join(KINDS)}: {kind[:40]!r}")
+    flag = (params.get("flag") or "").strip()
+    if flag and flag not in DATE_FLAGS:
+        raise QueryError(f"flag: not one of {', '.join(DATE_FLAGS)}: {flag[:40]!r}")
     rows = list(recent_edits(conn, since=since, source=source, kinds=[kind] if kind else (),
                              limit=EDITS_PAGE))
-    return {"edits": rows, "kinds": KINDS,
-            "filters": {"since": since_text, "kind": kind, "source": source or ""}}
+    return {"edits": rows, "kinds": KINDS, "flags": DATE_FLAGS,
+            "takedowns": takedowns(conn, since=since, source=source, limit=EDITS_PAGE),
+            "date_flags": date_flags(conn, source=source, flags=[flag] if flag else (),
+                                     limit=EDITS_PAGE),
+            "filters": {"since": since_text, "kind": kind, "source": source or "",
+                        "flag": flag}}
 
 
 # A cell a spreadsheet would read as a formula (OWASP "CSV Injection"): =, +, -, @, and tab

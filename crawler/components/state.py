@@ -43,6 +43,7 @@ from crawler.components.diskspace import is_disk_full
 from crawler.components.workermode import WorkerPaths
 from crawler.figures import SKIPPED_STAT, WARC_FILES_STAT, figures_from_stats, run_record
 from crawler.incremental import Policy, RunHealth, next_source_state
+from crawler.recheck import LEARN_DAYS, recheck_schedule
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -57,6 +58,8 @@ def policy_from_settings(settings: BaseSettings) -> Policy:
     """The incremental-crawling policy of the ``MEDIAWATCH_RECHECK/POLL_*`` settings."""
     poll_min = int(settings.getfloat("MEDIAWATCH_POLL_MIN"))
     return Policy(recheck=tuple(int(float(s)) for s in settings.getlist("MEDIAWATCH_RECHECK")),
+                  recheck_budget=settings.getint("MEDIAWATCH_RECHECK_BUDGET", 100),
+                  recheck_learn=settings.getbool("MEDIAWATCH_RECHECK_LEARN", True),
                   poll_min=poll_min,
                   poll_max=max(poll_min, int(settings.getfloat("MEDIAWATCH_POLL_MAX"))))
 
@@ -74,7 +77,8 @@ class IncrementalState:
                  stats: StatsCollector | None = None, worker: WorkerPaths | None = None):
         self.db_path = db_path
         self.worker = worker
-        self.policy = policy
+        self.configured = policy
+        self.policy = policy  # with the source's learned re-check checkpoints once opened
         self.stats = stats
         self.source: Source | None = None
         self.started = datetime.now(UTC)
@@ -101,6 +105,25 @@ class IncrementalState:
         self.source = spider_source(spider)
         self.started = datetime.now(UTC)
         self.view = CrawlState(self.db_path)
+        self.policy = self._learned_policy()
+
+    def _learned_policy(self) -> Policy:
+        """The configured policy with this source's re-check checkpoints and budget
+        (:mod:`crawler.recheck`: learned from its edit history)."""
+        policy = self.configured
+        if self.source is not None and self.source.recheck_budget is not None:
+            policy = replace(policy, recheck_budget=self.source.recheck_budget)
+        if policy.recheck_learn and self.source is not None:
+            habits = self.view.edit_habits(self.source_id, self.started, LEARN_DAYS)
+            schedule = recheck_schedule(habits, policy.recheck)
+            if schedule != policy.recheck:
+                log.info("%s: re-checks at %s (learned: %d of %d articles edited)",
+                         self.source_id, ", ".join(f"{s / 3600:g}h" for s in schedule),
+                         habits.edited, habits.articles)
+            policy = replace(policy, recheck=schedule)
+        if self.stats is not None:
+            self.stats.set_value("mediawatch/recheck/schedule", list(policy.recheck))
+        return policy
 
     # -- what the spider and the capture ask
 

@@ -41,7 +41,7 @@ from crawler.incremental import (
     listed_link_state,
     listed_title_key,
     listing_state,
-    recheck_due,
+    recheck_due_since,
     retry_after_seconds,
     retry_state,
 )
@@ -115,6 +115,7 @@ class SourceSpider(Spider):
         # Article links found by listings, by request URL, requested when the crawl has no
         # listing left to fetch (see _request_listed).
         self._listed_links: dict[str, list[ListedLink]] = {}
+        self._rechecks = 0  # re-check requests made this run (within recheck_budget)
 
     @classmethod
     def update_settings(cls, settings: Any) -> None:
@@ -172,12 +173,28 @@ class SourceSpider(Spider):
         for retry in state.retries_due(now):
             self._inc("mediawatch/articles/retry")
             yield self._article_request(retry.url, None, None, "retry")
+        # The source's checkpoints (learned from its edit history, crawler/recheck.py);
+        # those due longest first, within the crawl's budget.
         recheck = state.policy.recheck
-        for article in state.recent_articles(now - timedelta(seconds=max(recheck, default=0)
-                                                             + 86400)):
-            if recheck_due(article, now, recheck):
-                self._inc("mediawatch/articles/recheck")
+        if not recheck:
+            return
+        window = now - timedelta(seconds=max(recheck) + 86400)
+        due = sorted(((since, article.id, article)
+                      for article in state.recent_articles(window)
+                      if (since := recheck_due_since(article, now, recheck)) is not None),
+                     key=lambda item: (item[0], item[1]))
+        for _since, _aid, article in due:
+            if self._take_recheck():
                 yield self._article_request(article.link, None, None, "recheck")
+
+    def _take_recheck(self) -> bool:
+        """Count one re-check against the crawl's ``recheck_budget``; False when spent."""
+        if self._rechecks >= self.state.policy.recheck_budget:
+            self._inc("mediawatch/articles/recheck_over_budget")
+            return False
+        self._rechecks += 1
+        self._inc("mediawatch/articles/recheck")
+        return True
 
     def _request(self, url: str, kind: str, callback: Any, via: str | None,
                  hints: Hints | None = None) -> Request:
@@ -342,7 +359,8 @@ class SourceSpider(Spider):
                                            seen.digest if seen else None)
                 if (title_key := listed_title_key(link.hints)) is not None:
                     state.record(listed_link_state(link.url, self.source.id, seen, title_key))
-                if why is None or (self.scheduled and not is_due(seen, state.started)):
+                if why is None or (self.scheduled and not is_due(seen, state.started)) or (
+                        why == "recheck" and not self._take_recheck()):
                     self._inc("mediawatch/articles/skipped_known")
                     continue
                 # A known article is fetched again through the link its text came from.

@@ -131,7 +131,7 @@ def atom(base: str, edition: int) -> Response:
     <title type="text">{xml_escape(s.title_for(edition))}</title>
     <id>tag:anatolia.example,2020:{article_id}</id>
     <link rel="alternate" type="text/html" href="{xml_escape(base + s.path)}"/>
-    <published>{s.published}</published>
+    <published>{s.published_for(edition)}</published>
     <updated>{s.modified_for(edition)}</updated>
     <author><name>Anatolia</name></author>
     <summary type="html">{xml_escape(summary)}</summary>{cats}

@@ -95,6 +95,11 @@ def _fmt_date(dt: datetime, fmt: str) -> str:
     return dt.strftime(fmt.replace("%B", _MONTHS[dt.month - 1]))
 
 
+def _aware(iso: str) -> datetime:
+    value = datetime.fromisoformat(iso)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)  # a bare day
+
+
 def _http_date(iso: str) -> str:
     value = datetime.fromisoformat(iso)
     value = value if value.tzinfo else value.replace(tzinfo=UTC)  # a bare day
@@ -120,14 +125,17 @@ class Pages:
             ctx[f"title_{s.key}"] = s.title_for(edition)
             ctx[f"date_{s.key}"] = _fmt_date(s.published_at, s.date_format)
         if story is not None:
-            published = story.published_at
+            published = _aware(story.published_for(edition))
             modified = datetime.fromisoformat(story.modified_for(edition))
             ctx.update(
                 title=story.title_for(edition),
                 canonical=base + story.path,
                 short_url=base + story.short if story.short else "",
                 amp_url=base + story.amp if story.amp else "",
-                published=story.published,
+                published=story.published_for(edition),
+                day_url=f"{base}{story.path.rsplit('/', 1)[0]}/",
+                body_html="\n".join(f"<p>{html.escape(story.fill(p, edition))}</p>"
+                                     for p in story.paragraphs),
                 modified=story.modified_for(edition),
                 date_display=_fmt_date(published, story.date_format),
                 modified_display=_fmt_date(modified, story.date_format),
@@ -143,6 +151,8 @@ class Pages:
         return html_response(status, render(template, self._ctx(edition)), charset, headers=headers)
 
     def _article(self, story: Story, edition: int, template: str | None = None) -> Response:
+        if edition == 2 and story.removed_e2 is not None:
+            return self._removed(story, edition)
         text = render(template or story.template, self._ctx(edition, story))
         text = text.replace("</head>", _page_state(story.key) + "</head>", 1)
         headers: list[tuple[str, str]] = [
@@ -161,6 +171,15 @@ class Pages:
         resp = html_response(200, text, story.charset, story.charset_in_header, tuple(headers))
         return Response(resp.status, resp.body, resp.headers, chunked=story.chunked,
                         slow=story.slow)
+
+    def _removed(self, story: Story, edition: int) -> Response:
+        """A story taken down in edition 2, as its ``removed_e2`` says."""
+        if story.removed_e2 == "gone":
+            return self.page(410, "errors/410.html", edition)
+        if story.removed_e2 == "redirect":
+            section = "/northwind/military/" if story.source == "northwind" else "/anatolia/world/"
+            return redirect(302, self.base_url + section)
+        return self.page(200, "errors/removed.html", edition)
 
     def routes(self) -> dict[str, Callable[[int], Response]]:
         """Every path the site answers, each with the function of the edition answering it."""

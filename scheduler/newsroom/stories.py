@@ -54,6 +54,15 @@ class Story:
     # read its offset (``published_zone``): the ground truth of the time-zone tests.
     published_from: str = "jsonld"
     published_zone: str | None = "offset"
+    # Edition 2 for the edit and takedown tests (appended stories): the date the page then
+    # claims (a re-dated, "backdated" story), how it is taken down ("gone": 410, "redirect":
+    # 302 to the outlet's section page, "soft_404": a "page removed" page with 200), the body
+    # of a story on a generic template (paragraphs with ``{name}`` fields) and those fields'
+    # values as ``(name, edition 1, edition 2)`` (a number edit).
+    published_e2: str | None = None
+    removed_e2: str | None = None
+    paragraphs: tuple[str, ...] = ()
+    words: tuple[tuple[str, str, str], ...] = ()
 
     @property
     def published_at(self) -> datetime:
@@ -84,7 +93,17 @@ class Story:
         return self.modified_e2 if edition == 2 and self.modified_e2 else self.modified
 
     def summary_for(self, edition: int) -> str:
-        return self.summary_e2 if edition == 2 and self.summary_e2 else self.summary
+        summary = self.summary_e2 if edition == 2 and self.summary_e2 else self.summary
+        return self.fill(summary, edition)
+
+    def published_for(self, edition: int) -> str:
+        return self.published_e2 if edition == 2 and self.published_e2 else self.published
+
+    def fill(self, text: str, edition: int) -> str:
+        """``text`` with the story's ``{name}`` fields set to their value in ``edition``."""
+        for name, first, second in self.words:
+            text = text.replace("{" + name + "}", second if edition == 2 else first)
+        return text
 
     @property
     def in_feed(self) -> bool:
@@ -270,6 +289,82 @@ STORY_SPECS: tuple[Story, ...] = (
         search_terms=("white paper", "reserve"), tags=("White Paper", "Germany"),
         short="/s/Wp8h", published_from="selector", published_zone=None,
     ),
+
+    # Edition 2's edits and takedowns (issue 11): a number edit the headline does not show
+    # (the lead repeats the first paragraph, so the one figure changes in both), a story
+    # re-dated to a later day, one redirected to its section page and one replaced by a
+    # "page removed" page served with 200. Only a re-check finds them (their listed titles
+    # stay), so crawls seconds apart see edition 1's text.
+    Story(
+        key="drones", source="northwind", path="/northwind/2024/03/05/drone-deliveries.html",
+        template="northwind/generic.html",
+        title="Army Takes Delivery of Armed Drones Ahead of Spring Exercises",
+        language="en", published="2024-03-05T08:30:00+00:00",
+        modified="2024-03-05T08:30:00+00:00", modified_e2="2024-03-05T15:10:00+00:00",
+        date_format=_NW_DATE, published_from="selector",
+        summary="The army received {drones} armed drones on Tuesday, the defence ministry "
+                "said, weeks before the units that fly them join spring exercises.",
+        paragraphs=(
+            "The army received {drones} armed drones on Tuesday, the defence ministry said, "
+            "weeks before the units that fly them join spring exercises.",
+            "The aircraft were flown from the manufacturer's plant to an air base in the "
+            "south, where crews trained on them over the winter.",
+            "A second batch is due before the end of the year under the same contract, the "
+            "ministry said, without giving its value.",
+        ),
+        words=(("drones", "12", "18"),),
+        search_terms=("drones", "spring exercises"), tags=("Drones", "Army"),
+    ),
+    Story(
+        key="procurement", source="northwind",
+        path="/northwind/2024/03/12/procurement-chief.html",
+        template="northwind/generic.html",
+        title="Defence Ministry Names New Head of Procurement After Audit",
+        language="en", published="2024-03-12T10:00:00+00:00",
+        modified="2024-03-12T10:00:00+00:00", date_format=_NW_DATE, published_from="selector",
+        summary="A former naval officer will run the agency that buys the armed forces' "
+                "equipment, after an audit criticised delays.",
+        paragraphs=(
+            "A former naval officer will run the agency that buys the armed forces' "
+            "equipment, the defence ministry said, after an audit criticised delays.",
+            "The audit found that half of the large programmes were more than a year late.",
+        ),
+        search_terms=("audit", "naval officer"), tags=("Procurement",),
+        removed_e2="redirect",
+    ),
+    Story(
+        key="aa_border", source="anatolia",
+        path="/anatolia/en/europe/border-crossing-reopens-after-talks/2160002",
+        template="anatolia/generic.html",
+        title="Border crossing reopens after talks between defence officials",
+        language="en", published="2024-03-20T09:15:00+03:00",
+        modified="2024-03-20T09:15:00+03:00", date_format=_AA_DATE,
+        summary="Trucks queued for kilometres as the crossing opened again.",
+        paragraphs=(
+            "The crossing reopened on Wednesday after defence officials of the two "
+            "countries met overnight, the governor's office said.",
+            "Trucks queued for kilometres on both sides as customs resumed work.",
+        ),
+        search_terms=("crossing", "customs"), tags=("Border",),
+        published_from="selector", published_zone="timezone", removed_e2="soft_404",
+    ),
+    Story(
+        key="aa_redated", source="anatolia",
+        path="/anatolia/en/europe/coastal-radar-network-completed/2160003",
+        template="anatolia/generic.html",
+        title="Coastal radar network completed, navy says",
+        language="en", published="2024-04-29T10:00:00+03:00",
+        published_e2="2024-06-03T10:00:00+03:00",
+        modified="2024-04-29T10:00:00+03:00", date_format=_AA_DATE,
+        summary="The last of eleven stations went into service on the Aegean coast.",
+        paragraphs=(
+            "The navy said the last of eleven coastal radar stations went into service on "
+            "the Aegean coast, completing a network begun six years ago.",
+            "The stations feed a common picture shared with the coast guard.",
+        ),
+        search_terms=("radar network", "coast guard"), tags=("Navy", "Radar"),
+        published_from="selector", published_zone="timezone",
+    ),
 )
 
 STORIES: list[dict[str, Any]] = [
@@ -291,6 +386,11 @@ STORIES: list[dict[str, Any]] = [
         "published_from": s.published_from,
         "published_zone": s.published_zone,
         "changes": s.changes,
+        # Edition 2 (see Story): the re-dated day, how the story is taken down, and the
+        # number edit a re-check finds ({name: (edition 1, edition 2)}).
+        "published_edition2": s.published_e2,
+        "removed_edition2": s.removed_e2,
+        "words": {name: (a, b) for name, a, b in s.words},
         "search_terms": list(s.search_terms),
         "wire_copy_of": s.wire_copy_of,
     }
