@@ -332,18 +332,44 @@ def selected_strings(matches: SelectorList[Selector], *, body: bool = False,
     return out
 
 
-def trafilatura_tree(html_text: str) -> HtmlElement | None:
+def trafilatura_tree(html_text: str) -> tuple[HtmlElement | None, bool]:
     """trafilatura's own parse of the page (``load_html``: its repairs of faulty markup and
-    its parser settings), None when trafilatura refuses the text as HTML. Parsed once per
-    page and handed to every trafilatura run: each copies it before pruning, and the
-    metadata (:mod:`crawler.pages.trafmeta`) reads it as it is."""
+    its parser settings), None when trafilatura refuses the text as HTML; and whether it
+    can stand for our own parse too (:func:`shares_parse`). Parsed once per page and
+    handed to every trafilatura run: each copies it before pruning, and the metadata
+    (:mod:`crawler.pages.trafmeta`) and our own readers read it as it is."""
     from trafilatura.utils import load_html
 
     try:
-        return load_html(html_text)
+        tree = load_html(html_text)
     except Exception as exc:  # a third-party parser must not take the crawl down
         logger.warning("trafilatura could not parse the page: %s: %s", type(exc).__name__, exc)
-        return None
+        return None, False
+    return tree, tree is not None and shares_parse(tree, html_text)
+
+
+def shares_parse(tree: HtmlElement, html_text: str) -> bool:
+    """Whether ``tree``, trafilatura's parse of ``html_text`` made right before (the
+    parser's error log is read), can stand for our own (:func:`~crawler.pages.markup.
+    html_selector`), so that a page is parsed once (issue 10's parser cost). Both are
+    libxml2's HTML parser on the same text without C0 control characters; they differ in
+    what trafilatura's ``load_html`` changes, each checked here, else our own parse is used:
+
+    - it drops comments and processing instructions: kept, since none of our readers looks
+      at them (the paragraph walker joins the text around a comment either way);
+    - it returns a fragment's element, not the document, for a page that neither starts
+      like an HTML document nor has a ``<head>``: the root must be ``<html>``;
+    - it parses without ``huge_tree``: a page nested deeper than 256 elements (hostile
+      pages nest thousands deep) is cut there; libxml2 then logs a resource-limit error;
+    - it removes U+FFFE and U+FFFF, which our parse keeps.
+    """
+    from trafilatura.utils import HTML_PARSER
+
+    if tree.tag != "html" or "\ufffe" in html_text or "\uffff" in html_text:
+        return False
+    # the module's parser's log holds the errors of its last parse: load_html's, of this page
+    return not any(e.type_name == "ERR_RESOURCE_LIMIT" or "HUGE" in e.message
+                   for e in HTML_PARSER.error_log)
 
 
 def date_params(fetched_at: datetime | None) -> dict[str, Any]:

@@ -12,6 +12,8 @@ import logging
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from parsel import Selector
+
 from archive.models import CapturedResponse, Hints
 from crawler.pages import bodytext as bt
 from crawler.pages import markup as mk
@@ -20,7 +22,6 @@ from crawler.pages.scan import PageScan
 
 if TYPE_CHECKING:
     from lxml.html import HtmlElement
-    from parsel import Selector
 
     from archive.config.sources import Source
     from crawler.pages.trafmeta import TrafMetadata
@@ -62,7 +63,12 @@ class ParsedPage:
 
     @cached_property
     def selector(self) -> Selector:
-        """The parsed page."""
+        """The parsed page: trafilatura's parse (:attr:`traf_tree`) when it holds the same
+        elements and text as our own would (:func:`~crawler.pages.bodytext.shares_parse`),
+        so that the page is parsed once; else our own parse."""
+        tree, shared = self._traf_parse
+        if shared:
+            return Selector(root=tree, type="html")
         return mk.html_selector(self.html)
 
     @cached_property
@@ -105,10 +111,14 @@ class ParsedPage:
         return self.jsonld_articles[0] if self.jsonld_articles else {}
 
     @cached_property
+    def _traf_parse(self) -> tuple[HtmlElement | None, bool]:
+        return bt.trafilatura_tree(self.html)
+
+    @property
     def traf_tree(self) -> HtmlElement | None:
         """trafilatura's parse of the page, shared by its runs (:func:`~crawler.pages.
-        bodytext.trafilatura_tree`); never modified."""
-        return bt.trafilatura_tree(self.html)
+        bodytext.trafilatura_tree`) and, when it can be, by our readers; never modified."""
+        return self._traf_parse[0]
 
     @cached_property
     def _traf_text(self) -> str | None:

@@ -25,6 +25,8 @@ __all__ = ["LEAD_CLASSES", "PageScan", "in_body"]
 LEAD_CLASSES = frozenset((
     "article__announce-text", "article__announce", "b-article__lead", "article-lead",
     "article__lead", "lead", "standfirst", "article__standfirst", "subtitle", "dek"))
+# Every name of LEAD_CLASSES holds one of these.
+_LEAD_WORDS = ("announce", "lead", "standfirst", "subtitle", "dek")
 _XPATH_SPACE = re.compile("[ \t\r\n]+")  # what XPath's normalize-space() collapses
 # ``translate(@class, 'DATE', 'date')``: only these four letters are folded.
 _DATE_CASE = str.maketrans("DATE", "date")
@@ -77,12 +79,10 @@ class PageScan:
         self.leads: list[Any] = []
         for element in root.iter(etree.Element):
             items = element.items()
-            tag = element.tag
-            if not items:
-                if tag == "figcaption":
-                    self.captions.append(element)
-                continue
-            self._scan(element, tag, items)
+            if items:
+                self._scan(element, element.tag, items)
+            elif element.tag == "figcaption":
+                self.captions.append(element)
 
     def _scan(self, element: Any, tag: str, items: list[tuple[str, str]]) -> None:
         cls = itemprop = itemtype = None
@@ -106,18 +106,29 @@ class PageScan:
                 self.short_values.append(value)
         if scoped and itemtype is not None:
             self.itemtypes.append(itemtype)
-        if tag == "figcaption" or ((component or (cls is not None and "caption" in cls))
-                                   and in_body(element)):
-            self.captions.append(element)
-        if (dated or (cls is not None and "date" in cls.translate(_DATE_CASE))) \
-                and in_body(element):
-            self.date_nodes.append(element)
+        if cls is not None:
+            # Each class test runs its exact form only after a cheap one that every match
+            # passes: most class values hold none of these words.
+            lowered = cls.lower()
+            if (tag == "figcaption" or component or "caption" in cls) and (
+                    tag == "figcaption" or in_body(element)):
+                self.captions.append(element)
+            if (dated or ("date" in lowered and "date" in cls.translate(_DATE_CASE))) \
+                    and in_body(element):
+                self.date_nodes.append(element)
+            if (any(word in cls for word in _LEAD_WORDS) and not LEAD_CLASSES.isdisjoint(
+                    _XPATH_SPACE.split(cls))) or (itemprop == "description" and tag != "meta"):
+                self.leads.append(element)
+        else:
+            if tag == "figcaption" or (component and in_body(element)):
+                self.captions.append(element)
+            if dated and in_body(element):
+                self.date_nodes.append(element)
+            if itemprop == "description" and tag != "meta":
+                self.leads.append(element)
         if (itemprop == "name" and _has_ancestor(element, _author_item)) or (
                 tag == "a" and element.get("rel") == "author"):
             self.author_names.append(element)
-        if (cls is not None and not LEAD_CLASSES.isdisjoint(_XPATH_SPACE.split(cls))) or (
-                itemprop == "description" and tag != "meta"):
-            self.leads.append(element)
 
     def itemprop(self, value: str) -> list[Any]:
         """``//*[@itemprop=$value]``."""
