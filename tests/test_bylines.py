@@ -63,3 +63,12 @@ def test_a_suffix_of_several_parts_goes_when_the_headline_is_printed() -> None:
     # Without the headline printed, nothing is cut.
     assert bl.strip_glued_suffix("Ukraine: goals | DW", Selector("<p>x</p>")) == \
         "Ukraine: goals | DW"
+
+
+def test_a_link_that_is_not_a_url_is_no_byline_nor_topic() -> None:
+    """``urlsplit`` raises on ``http://[x``: such a link is skipped, the page still parses."""
+    page = Selector('<html><body><h1>T</h1><p><a href="http://[bad/author/x">Jane Roe</a>'
+                    '<a href="http://[bad/tag/x">Topic</a><a href="/author/jd">John Doe</a>'
+                    '</p></body></html>')
+    assert bl.author_links(page) == ["John Doe"]
+    assert bl.topic_links(page) == []

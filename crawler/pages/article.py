@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterator
 from functools import cached_property, partial
 from urllib.parse import urlsplit
 
@@ -76,10 +77,10 @@ class ArticlePage(PageDates):
             ("meta", self.meta_first(("og:title", "twitter:title", "dc.title", "parsely-title",
                                       "sailthru.title", "headline"))),
         ]
-        h1 = [t for t in (bt.element_text(e.root) for e in self.selector.xpath("//h1")) if t]
+        h1 = [t for t in self.h1_texts if t]
         if len(h1) == 1:  # one <h1> is the headline; several mean a listing or a bad layout
             candidates.append(("h1", h1[0]))
-        candidates.append(("title_element", self.selector.xpath("//title/text()").get()))
+        candidates.append(("title_element", mk.first_text(self.selector.root, "title")))
         for method, candidate in candidates:
             candidate = self._profile_title(candidate)
             if candidate:
@@ -109,10 +110,9 @@ class ArticlePage(PageDates):
 
     @cached_property
     def _body_and_method(self) -> tuple[str | None, str | None]:
-        headlines = [bt.element_text(e.root) for e in self.selector.xpath("//h1")]
         trim = partial(bt.clean_paragraphs, title=self.title, section=self.section,
-                       authors=self.authors, tags=self.tags, headlines=headlines,
-                       captions=bt.caption_texts(self.selector))
+                       authors=self.authors, tags=self.tags, headlines=self.h1_texts,
+                       captions=bt.caption_texts(self.selector, self.scan))
         source_id = self.source.id if self.source else None
         drop = self.source.drop if self.source else ()
 
@@ -135,7 +135,7 @@ class ArticlePage(PageDates):
         chosen = bpk.pick_body(
             self.selector.root, clean, traf_text=text if isinstance(text, str) else None,
             ld_body=ld_body if isinstance(ld_body, str) else None,
-            recall=partial(bt.run_trafilatura_recall, self.html, self.response.url))
+            recall=partial(bt.run_trafilatura_recall, self.traf_tree, self.response.url))
         if chosen is not None:
             return "\n\n".join(chosen[1]), chosen[0]
         if self.hints.summary:
@@ -153,6 +153,24 @@ class ArticlePage(PageDates):
         return self._body_and_method[1]
 
     @cached_property
+    def linked_paragraphs(self) -> frozenset[str]:
+        """The paragraphs of :attr:`body` that are the whole visible text of a link
+        (:func:`~crawler.pages.bodytext.element_text` of an ``<a>``): a teaser, not story
+        text. A link's raw text holds every non-space character of its visible text, so a
+        link whose raw text is shorter than every paragraph is not read (on most pages
+        nearly all links are menu items, and reading each costs more than the page)."""
+        paras = set((self.body or "").split("\n\n"))
+        need = min(len("".join(p.split())) for p in paras)
+        found = set()
+        for anchor in self.selector.root.iter("a"):
+            if need and len("".join(anchor.itertext())) < need:
+                continue
+            text = bt.element_text(anchor)
+            if text in paras:
+                found.add(text)
+        return frozenset(found)
+
+    @cached_property
     def lead(self) -> str | None:
         """Standfirst: selector > standfirst element > JSON-LD / og / meta description >
         the first body paragraph that is a sentence > feed summary. A description that
@@ -161,9 +179,9 @@ class ArticlePage(PageDates):
         if selected:
             return self._noted("lead", "selectors", selected)
         first = next((p for p in (self.body or "").split("\n\n") if md.is_sentence(p)), None)
-        element = next((t for t in (" ".join(bt.paragraphs(e, body=True)) for e in
-                                    md.lead_elements(self.selector)[:3]) if md.is_sentence(t)),
-                       None)
+        leads = md.lead_elements(self.selector, self.scan)[:3]
+        element = next((t for t in (" ".join(bt.paragraphs(e, body=True)) for e in leads)
+                        if md.is_sentence(t)), None)
         candidates = [("standfirst", element), ("jsonld", self._ld_text("description")),
                       ("meta", self.meta_first(("og:description", "description",
                                                 "twitter:description", "dc.description")))]
@@ -190,9 +208,8 @@ class ArticlePage(PageDates):
         for key in md.AUTHOR_META:
             groups.append(("meta", [n for v in self._meta.get(key, ())
                                     for n in mk.split_names(v)]))
-        groups.append(("microdata", [n for e in self.selector.xpath(
-            "//*[@itemprop='author']//*[@itemprop='name'] | //a[@rel='author']")
-            for n in mk.split_names(bt.element_text(e.root))]))
+        groups.append(("microdata", [n for e in self.scan.author_names
+                                     for n in mk.split_names(bt.element_text(e))]))
         skip = self.source.authors_exclude if self.source else ()
         for method, group in bl.then(groups, "links", bl.author_links, self.selector):
             group = [name for name in group if not rule_matches(skip, name)]
@@ -210,8 +227,8 @@ class ArticlePage(PageDates):
         candidates = [("selectors", self._selected_text("section")),
                       ("jsonld", self._ld_text("articleSection")),
                       ("meta", self.meta_first(md.SECTION_META))]
-        candidates += [("microdata", bt.element_text(e.root)) for e in
-                       self.selector.xpath("//*[@itemprop='articleSection']")[:1]]
+        candidates += [("microdata", bt.element_text(e)) for e in
+                       self.scan.itemprop("articleSection")[:1]]
         for method, candidate in candidates:
             if candidate:
                 return self._noted("section", method, mk.normalize_space(candidate))
@@ -295,15 +312,15 @@ class ArticlePage(PageDates):
         ``rev=canonical`` > a generic short-URL widget (``data-shorturl`` or an input
         inside an element whose class says ``short``) > the first URL of a redirect chain
         that reached this page from a different host or a shorter path."""
-        candidates = [*(("selectors", v) for v in self._select("short_url")),
-                      *(("link_rel", v) for v in self._rel.get("shortlink", ())),
-                      *(("link_rev", v) for v in
-                        mk.rel_map(self.selector, "rev").get("canonical", ())),
-                      *(("widget", v) for v in self.selector.xpath(
-                          "//@data-shorturl | //@data-short-url | //@data-shortUrl | "
-                          "//*[contains(translate(@class, 'SHORT', 'short'), 'short')]"
-                          "//input/@value").getall())]
-        for method, candidate in candidates:
+        def candidates() -> Iterator[tuple[str, str]]:
+            # a generator: each source is read only when those before it gave no URL
+            yield from (("selectors", v) for v in self._select("short_url"))
+            yield from (("link_rel", v) for v in self._rel.get("shortlink", ()))
+            yield from (("link_rev", v) for v in
+                        mk.rel_map(self.selector, "rev").get("canonical", ()))
+            yield from (("widget", v) for v in self.scan.short_values)
+
+        for method, candidate in candidates():
             if url := self._url(candidate):
                 return self._noted("short_url", method, url)
         return self._noted("short_url", "redirect", md.redirect_short_url(self.response))

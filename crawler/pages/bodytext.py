@@ -34,9 +34,10 @@ from parsel import Selector, SelectorList
 
 from crawler.pages.dates import parse_date
 from crawler.pages.markup import normalize_space, unescape_entities, words
+from crawler.pages.scan import PageScan
 
 if TYPE_CHECKING:
-    from trafilatura.settings import Document
+    from lxml.html import HtmlElement
 
 logger = logging.getLogger(__name__)
 
@@ -282,17 +283,17 @@ def clean_paragraphs(paras: Iterable[str], *, title: str | None = None,
     return kept
 
 
-def caption_texts(sel: Selector) -> set[str]:
+def caption_texts(sel: Selector, scan: PageScan | None = None) -> set[str]:
     """The page's photo and video captions (``figcaption``, elements whose class names a
     caption, ``data-component`` media and caption blocks), whole and paragraph by
-    paragraph."""
+    paragraph. ``scan``: the page's :class:`~crawler.pages.scan.PageScan`, when it has one
+    (its ``captions`` are what ``_CAPTION_XPATH`` selects)."""
     found: set[str] = set()
-    for match in sel.xpath(_CAPTION_XPATH):
-        root = match.root
+    for root in (scan or PageScan(sel.root)).captions:
         component = set(_WORD_SPLIT.split((root.get("data-component") or "").lower()))
         if root.tag != "figcaption" and not (class_words(root) | component) & _CAPTION_WORDS:
             continue  # "f_caption_muted_videos_on" on a <body> is no caption
-        paras = paragraphs(match.root)
+        paras = paragraphs(root)
         found.update(paras)
         found.add(normalize_space(" ".join(paras)))
     found.discard("")
@@ -331,55 +332,110 @@ def selected_strings(matches: SelectorList[Selector], *, body: bool = False,
     return out
 
 
-def run_trafilatura(html_text: str, url: str, fetched_at: datetime | None) -> Document | None:
-    """``trafilatura.bare_extraction`` with settings fixed for news and no clock: the
-    latest acceptable date is the day after the fetch (htmldate would use today).
+def trafilatura_tree(html_text: str) -> tuple[HtmlElement | None, bool]:
+    """trafilatura's own parse of the page (``load_html``: its repairs of faulty markup and
+    its parser settings), None when trafilatura refuses the text as HTML; and whether it
+    can stand for our own parse too (:func:`shares_parse`). Parsed once per page and
+    handed to every trafilatura run: each copies it before pruning, and the metadata
+    (:mod:`crawler.pages.trafmeta`) and our own readers read it as it is."""
+    from trafilatura.utils import load_html
 
-    ``favor_precision`` with tables scored best on the article-extraction benchmark; but a
-    page laid out in a ``<table>`` then comes back as one Markdown row holding the whole
-    story, so such output is replaced by a second, table-less pass. Returns the Document
-    or None; an extractor crash is logged with the URL.
+    try:
+        tree = load_html(html_text)
+    except Exception as exc:  # a third-party parser must not take the crawl down
+        logger.warning("trafilatura could not parse the page: %s: %s", type(exc).__name__, exc)
+        return None, False
+    return tree, tree is not None and shares_parse(tree, html_text)
+
+
+def shares_parse(tree: HtmlElement, html_text: str) -> bool:
+    """Whether ``tree``, trafilatura's parse of ``html_text`` made right before (the
+    parser's error log is read), can stand for our own (:func:`~crawler.pages.markup.
+    html_selector`), so that a page is parsed once (issue 10's parser cost). Both are
+    libxml2's HTML parser on the same text without C0 control characters; they differ in
+    what trafilatura's ``load_html`` changes, each checked here, else our own parse is used:
+
+    - it drops comments and processing instructions: kept, since none of our readers looks
+      at them (the paragraph walker joins the text around a comment either way);
+    - it returns a fragment's element, not the document, for a page that neither starts
+      like an HTML document nor has a ``<head>``: the root must be ``<html>``;
+    - it parses without ``huge_tree``: a page nested deeper than 256 elements (hostile
+      pages nest thousands deep) is cut there; libxml2 then logs a resource-limit error;
+    - it removes U+FFFE and U+FFFF, which our parse keeps.
     """
-    # local: importing trafilatura costs ~0.3 s, listing pages never need it
-    import trafilatura
-    from trafilatura.settings import Document
+    from trafilatura.utils import HTML_PARSER
 
+    if tree.tag != "html" or "\ufffe" in html_text or "\uffff" in html_text:
+        return False
+    # the module's parser's log holds the errors of its last parse: load_html's, of this page
+    return not any(e.type_name == "ERR_RESOURCE_LIMIT" or "HUGE" in e.message
+                   for e in HTML_PARSER.error_log)
+
+
+def date_params(fetched_at: datetime | None) -> dict[str, Any]:
+    """htmldate's settings for news and no clock: the latest acceptable date is the day
+    after the fetch (htmldate would use today)."""
     params: dict[str, Any] = {"original_date": True, "extensive_search": True,
                               "min_date": "1990-01-01"}
     if fetched_at is not None:
         params["max_date"] = (fetched_at + timedelta(days=1)).strftime("%Y-%m-%d")
     else:
         params["max_date"] = "2100-12-31"
+    return params
 
-    def extract(*, precision: bool, tables: bool, metadata: bool) -> Document | None:
+
+def run_trafilatura(tree: HtmlElement | None, url: str) -> str | None:
+    """trafilatura's body text of a page parsed by :func:`trafilatura_tree`
+    (``bare_extraction`` without metadata: the metadata fields come one by one from
+    :class:`~crawler.pages.trafmeta.TrafMetadata`, when a field needs them), or None when
+    it finds none.
+
+    ``favor_precision`` with tables scored best on the article-extraction benchmark; but a
+    page laid out in a ``<table>`` then comes back as one Markdown row holding the whole
+    story, so such output is replaced by a second, table-less pass. An extractor crash is
+    logged with the URL.
+    """
+    # local: importing trafilatura costs ~0.3 s, listing pages never need it
+    import trafilatura
+    from trafilatura.settings import Document
+
+    if tree is None:
+        return None
+
+    def extract(*, precision: bool, tables: bool) -> Document | None:
+        # bare_extraction copies a tree it is given before pruning it
         result = trafilatura.bare_extraction(
-            html_text, url=url, favor_precision=precision, include_tables=tables,
-            with_metadata=metadata, include_comments=False, include_images=False,
-            include_links=False, deduplicate=False, date_extraction_params=params)
+            tree, url=url, favor_precision=precision, include_tables=tables,
+            with_metadata=False, include_comments=False, include_images=False,
+            include_links=False, deduplicate=False)
         # as_dict is off, so the dict arm of bare_extraction's return type never happens
         return result if isinstance(result, Document) else None
 
     try:
-        doc = extract(precision=True, tables=True, metadata=True)
-        text = doc.text if doc is not None and doc.text else ""
+        doc = extract(precision=True, tables=True)
+        if doc is None:
+            return None
+        text = doc.text or ""
         if any(line.startswith("|") and len(line) > 300 for line in text.splitlines()):
-            plain = extract(precision=False, tables=False, metadata=False)
-            if doc is not None and plain is not None and plain.text:
-                doc.text = plain.text
-        return doc
+            plain = extract(precision=False, tables=False)
+            if plain is not None and plain.text:
+                return plain.text
+        return doc.text
     except Exception as exc:  # a third-party extractor must not take the crawl down
         logger.warning("%s: trafilatura failed: %s: %s", url, type(exc).__name__, exc)
         return None
 
 
-def run_trafilatura_recall(html_text: str, url: str) -> str:
+def run_trafilatura_recall(tree: HtmlElement | None, url: str) -> str:
     """trafilatura's text in ``favor_recall`` mode, no metadata: a second opinion on the
     body when the precision run looks like a fragment ("" when it finds nothing or fails)."""
     import trafilatura
 
+    if tree is None:
+        return ""
     try:
         return trafilatura.extract(
-            html_text, url=url, favor_recall=True, include_tables=False, with_metadata=False,
+            tree, url=url, favor_recall=True, include_tables=False, with_metadata=False,
             include_comments=False, include_images=False, include_links=False,
             deduplicate=False) or ""
     except Exception as exc:  # a third-party extractor must not take the crawl down

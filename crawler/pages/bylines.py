@@ -66,6 +66,15 @@ def split_list(values: list[str]) -> list[str]:
     return values
 
 
+def _href_path(element: Any) -> str:
+    """The path of a link's ``href``; "" for none or one that is not a URL (a hostile
+    ``href="http://[x"`` makes ``urlsplit`` raise)."""
+    try:
+        return urlsplit(element.get("href") or "").path
+    except ValueError:
+        return ""
+
+
 def _outside_story(element: Any, *, aside: bool = False) -> bool:
     """In navigation, a footer, an aside (unless ``aside``), a form or the comments: not
     the story's own."""
@@ -102,7 +111,7 @@ def topic_links(selector: Selector) -> list[str]:
         if element.tag == "h1":
             after_headline = True
             continue
-        href = urlsplit(element.get("href") or "").path
+        href = _href_path(element)
         if not (_TOPIC_HREF.search(href) or "tag" in (element.get("rel") or "").split()):
             continue
         # DW prints "related topics" in an <aside> after the text: an aside may hold topics.
@@ -122,7 +131,7 @@ def author_links(selector: Selector) -> list[str]:
     names: list[str] = []
     block = None
     for element in selector.root.iter("a"):
-        if not _AUTHOR_HREF.search(urlsplit(element.get("href") or "").path):
+        if not _AUTHOR_HREF.search(_href_path(element)):
             continue
         if _outside_story(element):
             continue

@@ -97,15 +97,53 @@ def normalize_space(text: str) -> str:
     return _SPACE.sub(" ", text).strip()
 
 
+# Whole-page questions by tag name go through ``root.iter(tag)``, which filters in C: a
+# ``//meta[@content]`` XPath visits every node of the page and costs several times more
+# (issue 10's parser profile). Each function says the XPath it stands for.
+
+def first_attribute(root: Any, tag: str, attribute: str) -> str | None:
+    """``//tag/@attribute`` 's first value, in document order (None when none has it)."""
+    for element in root.iter(tag):
+        value = element.get(attribute)
+        if value is not None:
+            return value
+    return None
+
+
+def first_text(root: Any, tag: str) -> str | None:
+    """``//tag/text()`` 's first text node, in document order (None when none has text)."""
+    for element in root.iter(tag):
+        if element.text:
+            return element.text
+        for child in element:
+            if child.tail:
+                return child.tail
+    return None
+
+
+# ``translate(@type, 'JSONLD', 'jsonld')``: only these letters are folded.
+_JSONLD_CASE = str.maketrans("JSONLD", "jsonld")
+
+
+def jsonld_blocks(root: Any) -> list[str]:
+    """The text of every JSON-LD ``<script>``:
+    ``//script[contains(translate(@type, 'JSONLD', 'jsonld'), 'ld+json')]/text()``."""
+    return [script.text for script in root.iter("script")
+            if script.text and "ld+json" in (script.get("type") or "").translate(_JSONLD_CASE)]
+
+
 def meta_map(sel: Selector) -> dict[str, list[str]]:
     """``<meta>`` contents by lowercased property / name / itemprop / http-equiv, in order."""
     out: dict[str, list[str]] = {}
-    for meta in sel.xpath("//meta[@content]"):
-        content = normalize_space(unescape_entities(meta.attrib.get("content", "")))
+    for meta in sel.root.iter("meta"):  # //meta[@content]
+        raw = meta.get("content")
+        if raw is None:
+            continue
+        content = normalize_space(unescape_entities(raw))
         if not content:
             continue
         for attr in ("property", "name", "itemprop", "http-equiv"):
-            key = meta.attrib.get(attr)
+            key = meta.get(attr)
             if key:
                 out.setdefault(key.strip().lower(), []).append(content)
     return out
@@ -114,11 +152,15 @@ def meta_map(sel: Selector) -> dict[str, list[str]]:
 def rel_map(sel: Selector, attribute: str = "rel") -> dict[str, list[str]]:
     """``href`` of ``<link>`` / ``<a>`` elements by each lowercased token of ``attribute``."""
     out: dict[str, list[str]] = {}
-    for node in sel.xpath(f"//link[@{attribute}][@href] | //a[@{attribute}][@href]"):
-        href = node.attrib.get("href", "").strip()
+    for node in sel.root.iter("link", "a"):  # //link[@rel][@href] | //a[@rel][@href]
+        tokens = node.get(attribute)
+        raw = node.get("href")
+        if tokens is None or raw is None:
+            continue
+        href = raw.strip()
         if not href:
             continue
-        for token in node.attrib.get(attribute, "").lower().split():
+        for token in tokens.lower().split():
             out.setdefault(token, []).append(href)
     return out
 
@@ -127,8 +169,7 @@ def jsonld_objects(sel: Selector, url: str) -> list[dict[str, Any]]:
     """Every JSON-LD object on the page, flattened out of lists and ``@graph``.
     Invalid blocks are logged with the URL and skipped."""
     found: list[dict[str, Any]] = []
-    for raw in sel.xpath("//script[contains(translate(@type, 'JSONLD', 'jsonld'), "
-                         "'ld+json')]/text()").getall():
+    for raw in jsonld_blocks(sel.root):
         data = _load_json(raw)
         if data is None:
             logger.warning("%s: invalid JSON-LD block skipped (%d chars)", url, len(raw))

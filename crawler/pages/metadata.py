@@ -20,11 +20,10 @@ from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from lxml import etree
-
 from crawler.pages import bodytext as bt
 from crawler.pages import markup as mk
 from crawler.pages.dates import PageDate, parse_page_date
+from crawler.pages.scan import PageScan, in_body
 
 if TYPE_CHECKING:
     from parsel import Selector
@@ -60,9 +59,8 @@ LANGUAGE_META = ("content-language", "language", "dc.language", "inlanguage")
 LEAD_CSS = (".article__announce-text, .article__announce, .b-article__lead, .article-lead, "
             ".article__lead, .lead, .standfirst, .article__standfirst, .subtitle, .dek, "
             "[itemprop=description]:not(meta)")
-# LEAD_CSS as data for lead_elements: the class names, and the itemprop.
-_LEAD_CLASSES = frozenset(p.strip()[1:] for p in LEAD_CSS.split(",") if p.strip()[:1] == ".")
-_XPATH_SPACE = re.compile("[ \t\r\n]+")  # what XPath's normalize-space() collapses
+# LEAD_CSS as data for lead_elements: scan.LEAD_CLASSES, and the itemprop (a test checks
+# that the two say the same).
 # A JSON-LD articleBody cut off with an ellipsis is a teaser, not the body.
 TRUNCATED = re.compile(r"(?:\.\.\.|…|\[\.\.\.\])\s*$")
 TITLE_SEPARATORS = re.compile(r"\s+[|\-–—:·•»]\s+")
@@ -109,13 +107,15 @@ def _is_link_list(parent: Any) -> bool:
     return len(items) >= 3 and all(next(c.iter("a"), None) is not None for c in items)
 
 
-def date_elements(selector: Selector) -> Iterator[tuple[Any, str]]:
+def date_elements(selector: Selector, scan: PageScan | None = None
+                  ) -> Iterator[tuple[Any, str]]:
     """The story's own printed dates, in document order, as (element, text): every
     ``<time datetime>`` and element with "date" in its class (not "modified"/"updated")
     outside the regions of :func:`in_other_region`; the text is ``datetime`` or the
-    element's first 80 characters. The first 30 such elements are looked at."""
-    for node in selector.xpath(_DATE_NODES)[:30]:
-        element = node.root
+    element's first 80 characters. The first 30 such elements are looked at. ``scan``: the
+    page's :class:`~crawler.pages.scan.PageScan` if it has one (its ``date_nodes`` are
+    what ``_DATE_NODES`` selects)."""
+    for element in (scan or PageScan(selector.root)).date_nodes[:30]:
         if not _UPDATE_WORDS.isdisjoint(bt.class_words(element)) or in_other_region(element):
             continue
         yield element, element.get("datetime") or bt.element_text(element)[:80]
@@ -135,8 +135,8 @@ def headline_dates(selector: Selector, date_format: str | None = None,
     28.04.2023" under it). The headline's parent first, then up to ``levels`` ancestors:
     the dates of the first level that has any, in document order, none from
     :func:`in_other_region`."""
-    headline = next((h.root for h in selector.xpath("//body//h1")
-                     if not in_other_region(h.root) and not _is_logo(h.root)), None)
+    headline = next((h for h in selector.root.iter("h1")  # //body//h1
+                     if in_body(h) and not in_other_region(h) and not _is_logo(h)), None)
     block = headline.getparent() if headline is not None else None
     for _ in range(levels):
         if block is None or block.tag in ("body", "html"):
@@ -244,7 +244,7 @@ def salvaged_jsonld_dates(selector: Selector, key: str) -> list[str]:
     published. The first value of each such block, as text."""
     pattern = re.compile(r'"' + re.escape(key) + r'"\s*:\s*"([^"]{6,60})"')
     found = []
-    for raw in selector.xpath(_LD_BLOCKS).getall():
+    for raw in mk.jsonld_blocks(selector.root):
         if key not in raw or _loads(raw):
             continue
         kind = _FIRST_TYPE.search(raw)
@@ -299,15 +299,10 @@ def redirect_short_url(response: CapturedResponse) -> str | None:
     return None
 
 
-def lead_elements(sel: Selector) -> list[Any]:
-    """The elements ``sel.css(LEAD_CSS)`` selects, in document order, in one pass over the
-    tree: the CSS selector becomes eleven XPath scans of the whole page, 20 ms on a large
-    one (issue 10's parser profile); a class token test in Python gives the same elements
-    (``tests/test_hotspots.py`` compares the two) in a third of the time."""
-    found = []
-    for el in sel.root.iter(etree.Element):
-        cls = el.get("class")
-        if (cls is not None and not _LEAD_CLASSES.isdisjoint(_XPATH_SPACE.split(cls))) or (
-                el.get("itemprop") == "description" and el.tag != "meta"):
-            found.append(el)
-    return found
+def lead_elements(sel: Selector, scan: PageScan | None = None) -> list[Any]:
+    """The elements ``sel.css(LEAD_CSS)`` selects, in document order, found in the walk of
+    :class:`~crawler.pages.scan.PageScan` (``scan``, the page's, if it has one): the CSS
+    selector becomes eleven XPath scans of the whole page, 20 ms on a large one (issue 10's
+    parser profile); a class token test in Python gives the same elements
+    (``tests/test_hotspots.py`` compares the two)."""
+    return (scan or PageScan(sel.root)).leads

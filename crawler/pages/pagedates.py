@@ -20,6 +20,7 @@ source's ``timezone``; day-only dates keep day precision. What keeps a wrong dat
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any
 
@@ -75,11 +76,11 @@ class PageDates(ParsedPage):
                 return values
         return md.salvaged_jsonld_dates(self.selector, key)
 
-    def _region_free(self, xpath: str) -> list[str]:
-        """``@datetime`` of the elements ``xpath`` selects outside comments, teasers and
-        lists of other stories (:func:`~crawler.pages.metadata.in_other_region`)."""
-        return [e.root.get("datetime") for e in self.selector.xpath(xpath)
-                if not md.in_other_region(e.root)]
+    def _region_free(self, elements: Iterable[Any]) -> list[str]:
+        """``@datetime`` of ``elements`` that have one, outside comments, teasers and lists
+        of other stories (:func:`~crawler.pages.metadata.in_other_region`)."""
+        return [value for e in elements if (value := e.get("datetime")) is not None
+                and not md.in_other_region(e)]
 
     @cached_property
     def _date_texts(self) -> dict[str, list[tuple[str, str]]]:
@@ -91,11 +92,11 @@ class PageDates(ParsedPage):
                                   ("dateModified", md.MODIFIED_META)):
             found = [("jsonld", v) for v in self._ld_date_texts(ld_key)]
             found += [("meta", v) for key in meta_keys for v in self._meta.get(key, ())]
-            found += [("microdata", v) for v in self._region_free(
-                f"//*[@itemprop='{ld_key}'][@datetime]")]
-            if ld_key == "datePublished":
+            # //*[@itemprop=$ld_key][@datetime]
+            found += [("microdata", v) for v in self._region_free(self.scan.itemprop(ld_key))]
+            if ld_key == "datePublished":  # //time[@pubdate][@datetime]
                 found += [("pubdate", v) for v in self._region_free(
-                    "//time[@pubdate][@datetime]")]
+                    t for t in self.selector.root.iter("time") if t.get("pubdate") is not None)]
             out[ld_key] = found
         return out
 
@@ -115,7 +116,7 @@ class PageDates(ParsedPage):
 
     @cached_property
     def _visible_texts(self) -> list[str]:
-        return [text for _element, text in md.date_elements(self.selector)]
+        return [text for _element, text in md.date_elements(self.selector, self.scan)]
 
     @cached_property
     def _dayfirst(self) -> bool | None:

@@ -74,7 +74,7 @@ def not_article_reason(page: ArticlePage) -> str | None:
     if not body or (page.body_method == "feed" and not marked):
         return "no body text"
     paragraphs = body.split("\n\n")
-    anchors = frozenset(bt.element_text(a.root) for a in page.selector.xpath("//a"))
+    anchors = linked_paragraphs(page)
     linked = sum(len(p) for p in paragraphs if p in anchors)
     dense = linked > 0.5 * sum(len(p) for p in paragraphs)
     if marked:
@@ -95,11 +95,19 @@ def has_article_markup(page: ArticlePage) -> bool:
     og_type = (page.meta_first(("og:type",)) or "").lower()
     return (len(page.jsonld_articles) in (1, 2) or og_type.startswith("article")
             or _microdata_articles(page) in (1, 2)
-            or bool(page.selector.xpath("//*[@itemprop='articleBody']")))
+            or bool(page.scan.itemprop("articleBody")))
+
+
+def linked_paragraphs(page: ArticlePage) -> frozenset[str]:
+    """The paragraphs of the body that are the whole visible text of a link
+    (``//a``'s :func:`~crawler.pages.bodytext.element_text`). Only links whose raw text is
+    long enough to equal one are read: that text holds every character of the visible
+    one, and on most pages nearly every link is a menu item shorter than any paragraph."""
+    return page.linked_paragraphs
 
 
 def _microdata_articles(page: ArticlePage) -> int:
-    types = page.selector.xpath("//*[@itemscope]/@itemtype").getall()
+    types = page.scan.itemtypes
     return sum(1 for t in types if re.split(r"[/:#]", t.strip())[-1] in mk.ARTICLE_TYPES)
 
 
@@ -118,7 +126,7 @@ def _listing_reason(page: ArticlePage, prose: int) -> str | None:
         return f"og:type is {og_type!r} and the page has no article markup"
     if prose:  # a paragraph of story text: the weaker signals below do not apply
         return None
-    teasers = max(len(page.selector.xpath("//article")), _microdata_articles(page),
+    teasers = max(sum(1 for _ in page.selector.root.iter("article")), _microdata_articles(page),
                   len(page.jsonld_articles))
     if teasers >= 4:
         return f"the page holds {teasers} article teasers"
@@ -148,14 +156,13 @@ def reads_as_story(page: ArticlePage) -> bool:
     main text element (:func:`~crawler.pages.bodypick.main_element`): a section front's
     teasers."""
     title = mk.normalize_space(page.title or "").casefold()
-    headlines = [h for h in (bt.element_text(e.root).casefold() for e in
-                             page.selector.xpath("//h1")) if len(h) >= 15]
+    headlines = [h for h in (t.casefold() for t in page.h1_texts) if len(h) >= 15]
     if not title or not any(h in title or title in h for h in headlines):
         return False
     dated = page.published_detail
     if dated is None or dated.origin in ("feed", "sitemap", "url"):
         return False
-    anchors = frozenset(bt.element_text(a.root) for a in page.selector.xpath("//a"))
+    anchors = linked_paragraphs(page)
     story = [p for p in (page.body or "").split("\n\n")
              if len(p) >= 80 and p not in anchors and p.rstrip().endswith(_SENTENCE_ENDS)]
     chars = sum(len(p) for p in story)

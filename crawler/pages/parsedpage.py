@@ -8,21 +8,27 @@ everything through it.
 
 from __future__ import annotations
 
+import logging
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
+
+from parsel import Selector
 
 from archive.models import CapturedResponse, Hints
 from crawler.pages import bodytext as bt
 from crawler.pages import markup as mk
 from crawler.pages.encoding import decode_html
+from crawler.pages.scan import PageScan
 
 if TYPE_CHECKING:
-    from parsel import Selector
-    from trafilatura.settings import Document
+    from lxml.html import HtmlElement
 
     from archive.config.sources import Source
+    from crawler.pages.trafmeta import TrafMetadata
 
 __all__ = ["ParsedPage"]
+
+logger = logging.getLogger(__name__)
 
 
 class ParsedPage:
@@ -57,13 +63,28 @@ class ParsedPage:
 
     @cached_property
     def selector(self) -> Selector:
-        """The parsed page."""
+        """The parsed page: trafilatura's parse (:attr:`traf_tree`) when it holds the same
+        elements and text as our own would (:func:`~crawler.pages.bodytext.shares_parse`),
+        so that the page is parsed once; else our own parse."""
+        tree, shared = self._traf_parse
+        if shared:
+            return Selector(root=tree, type="html")
         return mk.html_selector(self.html)
+
+    @cached_property
+    def scan(self) -> PageScan:
+        """The elements the fields select by attribute, found in one walk over the page."""
+        return PageScan(self.selector.root)
+
+    @cached_property
+    def h1_texts(self) -> list[str]:
+        """The visible text of every ``<h1>``, in document order (empty ones too)."""
+        return [bt.element_text(e) for e in self.selector.root.iter("h1")]
 
     @cached_property
     def base_url(self) -> str:
         """``<base href>`` resolved against the URL, else the URL: relative links use it."""
-        href = self.selector.xpath("//base/@href").get()
+        href = mk.first_attribute(self.selector.root, "base", "href")
         return mk.absolute_url(self.response.url, href) or self.response.url
 
     @cached_property
@@ -90,12 +111,46 @@ class ParsedPage:
         return self.jsonld_articles[0] if self.jsonld_articles else {}
 
     @cached_property
-    def _trafilatura(self) -> Document | None:
-        return bt.run_trafilatura(self.html, self.response.url, self.response.fetched_at)
+    def _traf_parse(self) -> tuple[HtmlElement | None, bool]:
+        return bt.trafilatura_tree(self.html)
+
+    @property
+    def traf_tree(self) -> HtmlElement | None:
+        """trafilatura's parse of the page, shared by its runs (:func:`~crawler.pages.
+        bodytext.trafilatura_tree`) and, when it can be, by our readers; never modified."""
+        return self._traf_parse[0]
+
+    @cached_property
+    def _traf_text(self) -> str | None:
+        return bt.run_trafilatura(self.traf_tree, self.response.url)
+
+    @cached_property
+    def _traf_meta(self) -> TrafMetadata | None:
+        # One ``bare_extraction`` with metadata gave no metadata either when it found no
+        # text: so here too, whatever the metadata would be.
+        if self._traf_text is None or self.traf_tree is None:
+            return None
+        # local: it imports trafilatura (~0.3 s), which listing pages never need
+        from crawler.pages.trafmeta import TrafMetadata
+
+        return TrafMetadata(self.traf_tree, self.response.url,
+                            bt.date_params(self.response.fetched_at))
 
     def _traf(self, name: str) -> Any:
-        doc = self._trafilatura
-        return getattr(doc, name, None) if doc is not None else None
+        """trafilatura's ``text`` or one of its metadata fields (``title``, ``author``,
+        ``date``, ``categories``, ``tags``), computed when first asked; None when it has
+        none. A metadata step that fails is logged with the URL and gives None."""
+        if name == "text":
+            return self._traf_text
+        meta = self._traf_meta
+        if meta is None:
+            return None
+        try:
+            return getattr(meta, name)
+        except Exception as exc:  # a third-party extractor must not take the crawl down
+            logger.warning("%s: trafilatura's %s failed: %s: %s", self.response.url, name,
+                           type(exc).__name__, exc)
+            return None
 
     def meta_first(self, keys: tuple[str, ...]) -> str | None:
         """The first non-empty ``<meta>`` content under any of ``keys`` (lowercased)."""
