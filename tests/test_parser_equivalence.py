@@ -45,8 +45,12 @@ def _fixture_pages() -> list[Path]:
 
 
 def _eval_pages() -> list[Path]:
-    return sorted(p for d in (EVAL / "aeb" / "html", EVAL / "news_html") if d.is_dir()
-                  for p in d.rglob("*") if p.name.endswith((".html", ".html.gz")))
+    """Every third real page (sorted, so the same ones each run): each is parsed several
+    ways, and all 274 would add minutes to ``make test``; ``MEDIAWATCH_EVAL_ALL=1`` takes
+    them all."""
+    pages = sorted(p for d in (EVAL / "aeb" / "html", EVAL / "news_html") if d.is_dir()
+                   for p in d.rglob("*") if p.name.endswith((".html", ".html.gz")))
+    return pages if os.environ.get("MEDIAWATCH_EVAL_ALL") else pages[::3]
 
 
 def _body(path: Path) -> bytes:
@@ -114,7 +118,8 @@ def test_trafilatura_same_on_fixture_pages() -> None:
 
 @pytest.mark.skipif(not _eval_pages(), reason="no ../shared/eval pages (MEDIAWATCH_EVAL)")
 def test_trafilatura_same_on_real_pages() -> None:
-    assert assert_trafilatura_same(_eval_pages()) > 200
+    pages = _eval_pages()
+    assert assert_trafilatura_same(pages) > len(pages) * 3 // 4  # most pages have a body
 
 
 # --- one parse against two -----------------------------------------------------------------
