@@ -172,6 +172,8 @@ def inflected_keys(key: str) -> list[str]:
         keys += [key[:-1] + ending for ending in _ADJECTIVE_ENDINGS]
     if key.endswith("a"):
         keys += [key[:-1] + ending for ending in ("i", "e", "u", "oi", "ui", "ei")]
+    if key.endswith("ia"):  # -ия: Россия, России (ии collapses), Россию, Россией
+        keys += [key[:-1], key[:-1] + "u", key[:-1] + "ei", key[:-1] + "e"]
     return list(dict.fromkeys(k for k in keys if k != key))
 
 
@@ -193,6 +195,10 @@ def stem_keys(key: str) -> tuple[str, ...]:
             out.append(base)
     for ending in ("i", "e", "u", "oi", "ui", "ei"):
         base = key[: -len(ending)] + "a"
+        if key.endswith(ending) and len(base) >= _MIN_INFLECTED:
+            out.append(base)
+    for ending in ("i", "iu", "iei", "ie"):  # -ия nouns (inflected_keys)
+        base = key[: -len(ending)] + "ia"
         if key.endswith(ending) and len(base) >= _MIN_INFLECTED:
             out.append(base)
     return tuple(dict.fromkeys(k for k in out if k != key))

@@ -105,6 +105,10 @@ def test_insert(archive: Archive) -> None:
         "last_seen": "2024-05-01T12:00:00Z",
         "version": 1,
         "removed_at": None,
+        # The gazetteer entities of the text (config/entities.toml), by name.
+        "entities": [{"id": "ankara", "name": "Ankara", "kind": "place"},
+                     {"id": "s-400", "name": "S-400", "kind": "weapon"},
+                     {"id": "turkey", "name": "Turkey", "kind": "country"}],
     }
     assert [v["version"] for v in shown["versions"]] == [1]
     assert shown["captures"] == [
@@ -504,6 +508,7 @@ def test_migrations_are_applied_once(tmp_path: Path) -> None:
                 "0001_initial", "0002_operations", "0003_capture_revisits",
                 "0004_date_ordered_rowids", "0005_fts_content_quoted", "0006_fts_filter_column",
                 "0007_ingest_ledger", "0008_published_detail", "0009_screenshots",
+                "0010_folding_entities",
             ]
             assert again.stats()["articles"] == 1
 

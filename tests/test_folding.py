@@ -78,6 +78,8 @@ def test_turkish_and_english_apostrophe_suffixes_are_words_of_their_own() -> Non
         pytest.param("Зеленского", "Zelensky", id="adjectival-genitive"),
         pytest.param("Зеленському", "Zelensky", id="ukrainian-dative"),
         pytest.param("Москвы", "Moskva", id="feminine-genitive"),
+        pytest.param("России", "Россия", id="ija-genitive"),
+        pytest.param("Турцию", "Турция", id="ija-accusative"),
     ],
 )
 def test_case_endings_lead_back_to_the_name(form: str, base: str) -> None:

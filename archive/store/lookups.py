@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from archive.store.names import article_entities
 from archive.store.query import fts_expression
 from archive.store.records import article_dict, export_sql
 from archive.store.screenshots import by_version as screenshot_locations
@@ -48,7 +49,8 @@ def resolve(db: sqlite_utils.Database, url_or_id: str) -> str | None:
 
 
 def show(db: sqlite_utils.Database, url_or_id: str) -> dict[str, Any] | None:
-    """Everything about one article: current fields, aliases, versions and captures.
+    """Everything about one article: current fields, aliases, entities (``[{id, name,
+    kind}]``), versions and captures.
 
     Captures are those linked to the article plus unlinked ones of its alias URLs (a
     short link's redirect, a later 404).
@@ -64,6 +66,8 @@ def show(db: sqlite_utils.Database, url_or_id: str) -> dict[str, Any] | None:
     ]
     out = article_dict(row, aliases)
     out["removed_at"] = row["removed_at"]
+    # The gazetteer entities the current text mentions (archive.store.names).
+    out["entities"] = article_entities(db.conn, aid)
     out["versions"] = list(
         db.query(
             "SELECT version, fetched_at, url, title, lead, body, content_hash FROM versions"

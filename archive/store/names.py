@@ -19,6 +19,7 @@ widening of a search's terms.
 from __future__ import annotations
 
 import itertools
+import sqlite3
 from typing import TYPE_CHECKING, Any
 
 from archive.config.entities import default_gazetteer
@@ -27,7 +28,6 @@ from archive.gazetteer import entities_in, entities_named, matcher
 from archive.store.schema import FTS_TABLE, MIGRATIONS
 
 if TYPE_CHECKING:
-    import sqlite3
     from collections.abc import Iterable, Mapping
 
     from sqlite_utils import Database
@@ -71,7 +71,7 @@ def _folding_entities(db: Database) -> None:
 
 
 def _conn(db: Database | sqlite3.Connection) -> sqlite3.Connection:
-    return db if not hasattr(db, "conn") else db.conn  # type: ignore[union-attr]
+    return db if isinstance(db, sqlite3.Connection) else db.conn
 
 
 def _term_rows(words: Iterable[str]) -> list[tuple[str, str]]:
