@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from archive.config.entities import default_gazetteer
 from archive.folding import index_words, inflected_keys, word_key
 from archive.gazetteer import entities_in, entities_named, matcher
+from archive.store.query import QueryError
 from archive.store.schema import FTS_TABLE, MIGRATIONS
 
 if TYPE_CHECKING:
@@ -38,6 +39,7 @@ __all__ = [
     "MAX_PHRASES",
     "MAX_WORDS",
     "article_entities",
+    "check_entities",
     "entity_rows",
     "expand_terms",
     "index_article",
@@ -179,6 +181,16 @@ def expand_terms(conn: sqlite3.Connection, terms: Iterable[str],
         phrases = itertools.chain.from_iterable(_phrases(s, known) for s in spellings)
         out[term] = tuple(itertools.islice(dict.fromkeys(phrases), MAX_PHRASES))
     return out
+
+
+def check_entities(ids: Iterable[str], gazetteer: Gazetteer | None = None) -> None:
+    """Raise :class:`~archive.store.query.QueryError` for an id the gazetteer does not
+    have (an unknown ``--entity`` is an error, not an empty result)."""
+    entities = matcher(gazetteer or default_gazetteer()).entities
+    unknown = [i for i in ids if i not in entities]
+    if unknown:
+        raise QueryError(f"unknown entity {unknown[0]!r} (not in the gazetteer: "
+                         "config/entities.toml, MEDIAWATCH_ENTITIES)")
 
 
 def article_entities(conn: sqlite3.Connection, article_id: str,

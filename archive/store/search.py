@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from archive.store.query import FTS_COLUMNS, QueryError, fts_expression, query_terms
@@ -67,6 +67,8 @@ __all__ = [
     "search_page",
     "search_sql",
     "where_sql",
+    "widen",
+    "widened_match",
 ]
 
 #: Column weights for bm25, in FTS column order (title, lead, body).
@@ -96,6 +98,9 @@ class Filters:
     tag: str | None = None
     entities: tuple[str, ...] = ()
     exact: bool = False
+    #: The widened terms (:func:`widen`), carried so that every SQL built from this result
+    #: set (counts, facets, export) matches what the search matched.
+    widened: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -298,7 +303,7 @@ def where_sql(f: Filters, widened: Mapping[str, tuple[str, ...]] | None = None
     matches, shared, params = filter_clauses(
         source=f.source, language=f.language, tag=f.tag, since=f.since, until=f.until,
         rowid=f"{FTS_TABLE}.rowid", entities=f.entities)
-    match = match_expression(f.text, matches, widened)
+    match = match_expression(f.text, matches, widened or dict(f.widened))
     clauses = shared
     if match is not None:
         # The FTS table drives (its rowids are date-ordered), so a LIMIT stops the walk;
@@ -356,6 +361,20 @@ def expansions(db_or_archive: object, f: Filters | SearchQuery
     from archive.store.names import expand_terms  # the gazetteer only when searching
 
     return expand_terms(_connection(db_or_archive), query_terms(f.text))
+
+
+def widened_match(db_or_archive: object, text: str, exact: bool = False) -> str:
+    """The FTS5 expression of ``text`` with its terms widened (:func:`expansions`) unless
+    ``exact``: what watchlists match with, the same as a search."""
+    widened = None if exact else expansions(db_or_archive, Filters(text=text))
+    return fts_expression(text, widened.get if widened else None)
+
+
+def widen(db_or_archive: object, f: Filters) -> Filters:
+    """``f`` with its terms' widening (:func:`expansions`) computed, for the pure SQL
+    builders (:func:`where_sql` and the facets) to use."""
+    widened = expansions(db_or_archive, f)
+    return replace(f, widened=tuple(widened.items())) if widened else f
 
 
 def search(db_or_archive: object, q: SearchQuery,
