@@ -91,7 +91,7 @@ def _phonetic(latin: str) -> str:
     return _DOUBLED.sub(r"\1", latin)
 
 
-@lru_cache(maxsize=200_000)
+@lru_cache(maxsize=500_000)
 def word_key(word: str) -> str:
     """The folded key of one token (a word of letters or digits, as the index holds it).
 
@@ -177,7 +177,7 @@ def inflected_keys(key: str) -> list[str]:
     return list(dict.fromkeys(k for k in keys if k != key))
 
 
-@lru_cache(maxsize=100_000)
+@lru_cache(maxsize=500_000)
 def stem_keys(key: str) -> tuple[str, ...]:
     """The base keys an inflected word key may come from (the inverse of
     :func:`inflected_keys`): ``lavrovim`` -> ``lavrov``, ``zelenskogo`` -> ``zelenski``.

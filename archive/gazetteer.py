@@ -12,7 +12,7 @@ words written in capitals, so French ``un`` is not the United Nations.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -25,6 +25,7 @@ __all__ = ["Matcher", "entities_in", "entities_named", "matcher", "spelling_keys
 
 _WORD = re.compile(r"[^\W_]+")
 _ACRONYM_MAX = 5
+_MEMO = 1_000_000  # words remembered as starting a spelling or not
 
 
 def spelling_keys(text: str) -> tuple[str, ...]:
@@ -46,6 +47,24 @@ class Matcher:
     acronyms: dict[tuple[str, ...], frozenset[str]]
     longest: int
     entities: dict[str, Entity]
+    #: Every proper prefix of a spelling's key sequence, and the first keys a word's
+    #: stems may start (a text is scanned once: most words start nothing).
+    prefixes: frozenset[tuple[str, ...]] = frozenset()
+    #: The first keys of the spellings; and, filled as texts are read, whether a word key
+    #: may start a spelling (itself or one of its stems is a first key).
+    starts: frozenset[str] = frozenset()
+    relevant: dict[str, bool] = field(default_factory=dict)
+    #: The same, by the word as written (saves folding the words that start nothing).
+    surface: dict[str, bool] = field(default_factory=dict)
+
+    def may_start(self, key: str) -> bool:
+        """Whether a word with this key may start a spelling (memoized)."""
+        known = self.relevant.get(key)
+        if known is None:
+            known = key in self.starts or any(s in self.starts for s in stem_keys(key))
+            if len(self.relevant) < _MEMO:
+                self.relevant[key] = known
+        return known
 
 
 @lru_cache(maxsize=8)
@@ -60,9 +79,11 @@ def matcher(gazetteer: Gazetteer) -> Matcher:
                 (acronyms if _acronym(spelling) else phrases).setdefault(keys, set()).add(
                     entity.id)
     longest = max((len(k) for k in (*phrases, *acronyms)), default=0)
+    prefixes = frozenset(k[:n] for k in (*phrases, *acronyms) for n in range(1, len(k)))
+    starts = frozenset(k[0] for k in (*phrases, *acronyms))
     return Matcher({k: frozenset(v) for k, v in phrases.items()},
                    {k: frozenset(v) for k, v in acronyms.items()}, longest,
-                   {e.id: e for e in gazetteer.entities})
+                   {e.id: e for e in gazetteer.entities}, prefixes, starts)
 
 
 def entities_in(m: Matcher, *texts: str | None) -> set[str]:
@@ -72,16 +93,28 @@ def entities_in(m: Matcher, *texts: str | None) -> set[str]:
         if not text:
             continue
         words = _WORD.findall(text)
-        keys = [word_key(w) for w in words]
-        for i in range(len(keys)):
-            for n in range(1, min(m.longest, len(keys) - i) + 1):
-                seq = tuple(keys[i:i + n])
-                found |= m.phrases.get(seq, frozenset())
+        surface = m.surface
+        for i, word in enumerate(words):
+            starts = surface.get(word)
+            if starts is None:
+                starts = m.may_start(word_key(word))
+                if len(surface) < _MEMO:
+                    surface[word] = starts
+            if not starts:
+                continue  # most words start no spelling: one dict lookup each
+            for n in range(1, min(m.longest, len(words) - i) + 1):
+                seq = tuple(word_key(w) for w in words[i:i + n])
+                if seq in m.phrases:
+                    found |= m.phrases[seq]
                 if seq in m.acronyms and all(w.isupper() or w.isdigit()
                                              for w in words[i:i + n]):
                     found |= m.acronyms[seq]
                 for stem in stem_keys(seq[-1]):
-                    found |= m.phrases.get((*seq[:-1], stem), frozenset())
+                    stemmed = (*seq[:-1], stem)
+                    if stemmed in m.phrases:
+                        found |= m.phrases[stemmed]
+                if seq not in m.prefixes:
+                    break  # no longer spelling starts with these words
     return found
 
 

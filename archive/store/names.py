@@ -116,9 +116,11 @@ def rebuild_names(db: Database | sqlite3.Connection, gazetteer: Gazetteer | None
         return
     m = matcher(gazetteer or default_gazetteer())
     db.execute("DELETE FROM article_entities")
-    rows = db.execute("SELECT id, title, lead, body FROM articles").fetchall()
-    db.executemany("INSERT INTO article_entities (article_id, entity_id) VALUES (?, ?)",
-                   [(aid, e) for aid, *texts in rows for e in sorted(entities_in(m, *texts))])
+    articles = db.execute("SELECT id, title, lead, body FROM articles")
+    while rows := articles.fetchmany(5000):  # streamed: an archive's text need not fit
+        db.executemany("INSERT INTO article_entities (article_id, entity_id) VALUES (?, ?)",
+                       [(aid, e) for aid, *texts in rows
+                        for e in sorted(entities_in(m, *texts))])
 
 
 def _hexish(word: str) -> bool:
