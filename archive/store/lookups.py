@@ -14,9 +14,9 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from archive.store.names import article_entities
-from archive.store.query import fts_expression
 from archive.store.records import article_dict, export_sql
 from archive.store.screenshots import by_version as screenshot_locations
+from archive.store.search import widened_match
 from archive.store.urls import try_normalize_url
 
 if TYPE_CHECKING:
@@ -96,17 +96,22 @@ def export(db: sqlite_utils.Database, query: str | None = None) -> Iterator[dict
 
     Each item is :func:`show` without ``versions`` and ``captures``. ``query`` uses the
     syntax of :func:`archive.store.search.fts_expression` and may raise
-    :class:`archive.store.search.QueryError`.
+    :class:`archive.store.search.QueryError`. Names match in every script, as in a search.
     """
-    sql, params = export_sql(fts_expression(query) if query is not None else None)
+    sql, params = export_sql(_match(db, query))
     for row in db.query(sql, params):
         yield article_dict(row, json.loads(row["alias_originals"]))
 
 
 def count(db: sqlite_utils.Database, query: str | None = None) -> int:
     """How many articles :func:`export` gives for ``query`` (all when None)."""
-    sql, params = export_sql(fts_expression(query) if query is not None else None)
+    sql, params = export_sql(_match(db, query))
     return int(db.execute(f"SELECT count(*) FROM ({sql})", params).fetchone()[0])
+
+
+def _match(db: sqlite_utils.Database, query: str | None) -> str | None:
+    """The FTS5 expression of ``query``, names widened to every script (None: all)."""
+    return widened_match(db.conn, query) if query is not None else None
 
 
 def stats(db: sqlite_utils.Database) -> dict[str, int]:
