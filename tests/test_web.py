@@ -77,6 +77,11 @@ def test_api_search_entity_facet_and_filter(client: TestClient) -> None:
     assert filtered["query"]["entity"] == "mevlut-cavusoglu,sergey-lavrov"
     assert "unknown entity 'nosuch'" in api(client, "/api/search?q=x&entity=nosuch", 400)["error"]
     assert "not an entity id" in api(client, "/api/search?q=x&entity=No%20Such", 400)["error"]
+    page = client.get("/?q=Shoigu").text
+    assert "<h2>Entities</h2>" in page
+    assert "entity=sergei-shoigu" in page
+    assert "Шойгу</mark>" in page  # the hit, in the article's own script
+    assert 'name="exact"' in page
 
 
 def test_api_search_filters_by_source_language_and_dates(client: TestClient) -> None:
