@@ -1,5 +1,5 @@
-"""Facets of a result set: counts per source, day, language and tag; browsing, export rows,
-and the cluster of copies of an article.
+"""Facets of a result set: counts per source, day, language, tag and gazetteer entity;
+browsing, export rows, and the cluster of copies of an article.
 
 A result set is a :class:`~archive.store.search.Filters` value: search text (the syntax of
 :func:`archive.store.search.fts_expression`; None means every article) plus source, date range,

@@ -24,6 +24,10 @@ Control characters count as spaces. Pieces without any letter or digit (``*``, `
 ``(``) are dropped, because an empty FTS5 string matches nothing and would empty the whole
 result; a query left with no words (``*``, ``-``, ``(((``) raises :class:`QueryError`.
 
+Names in every script: :func:`fts_expression` takes an ``expand`` callback that widens each
+term (not prefixes) into an OR of alternatives (:mod:`archive.store.names`); the syntax
+itself is unchanged, and :func:`query_terms` lists the terms to widen.
+
 Languages: the index uses ``unicode61 remove_diacritics 2`` without stemming. Cyrillic is
 case-folded (``министр`` = ``МИНИСТР``). unicode61 alone keeps Turkish dotless ``ı`` and
 Russian ``ё`` as letters of their own (``kasim`` would not find ``Kasım``, ``елка`` would

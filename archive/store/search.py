@@ -26,6 +26,14 @@ query's matches newest first and stop as soon as a page is full, however common 
 * :func:`count` is exact up to :data:`COUNT_CAP` matches, and says "more" beyond (counting
   a term in half the archive would cost more than the search itself).
 
+Names in every script (:mod:`archive.store.names`): unless ``exact``, each term of the
+text is widened into the OR of the indexed words sharing its folded key (``Shoigu`` ->
+``shoigu OR шойгу OR soygu ...``), their inflected forms and the spellings of a gazetteer
+entity it names (:func:`expansions`); the SQL builders take the widening as a value
+(``widened``, or :attr:`Filters.widened` set by :func:`widen`), so they stay pure. Snippets
+mark the words as the article spells them. ``entities`` keeps the articles that mention
+every gazetteer entity named (``article_entities``).
+
 The date of an article for ``since``/``until`` (inclusive, exclusive) and ``newest`` is its
 published time, or its first capture when the page had none, as it was when the article was
 first stored. A day-only publication date counts as that whole (UTC) day: it matches any
