@@ -498,7 +498,3 @@ def _screenshots(db: Database) -> None:
       PRIMARY KEY (article_id, version)
     );
     """)
-
-
-# Migration 0010 (fold_terms, article_entities) lives with the code that keeps those tables.
-from archive.store import names as _names  # noqa: E402,F401
