@@ -50,6 +50,7 @@ __all__ = [
 MAX_WORDS = 24
 #: At most this many alternative phrases stand for one query term or phrase.
 MAX_PHRASES = 48
+_SHORT = 2
 
 
 @MIGRATIONS(name="0010_folding_entities")
@@ -147,7 +148,26 @@ def _word_alternatives(word: str, words: Mapping[str, list[str]]) -> list[str]:
     found = [word, *words.get(key, ())]
     for inflected in inflected_keys(key):
         found.extend(words.get(inflected, ()))
+    if len(word) <= _SHORT:
+        # A letter or two is a designator's piece or an abbreviation: only its own length
+        # (S -> С, Su -> Су), never a longer word whose folding happens to end the same
+        # (США, "ssha", folds to "sa" like SA-21).
+        found = [w for w in found if len(w) <= _SHORT]
     return list(dict.fromkeys(found))[:MAX_WORDS]
+
+
+def _subsumed(phrase: tuple[str, ...], others: Iterable[tuple[str, ...]]) -> bool:
+    """Whether a shorter alternative occurs inside ``phrase`` (then it adds no match)."""
+    return any(len(o) < len(phrase) and any(phrase[i:i + len(o)] == o
+                                             for i in range(len(phrase) - len(o) + 1))
+               for o in others)
+
+
+def _pruned(phrases: Iterable[str]) -> list[str]:
+    """``phrases`` without those a shorter one already matches (``sergey lavrov`` when
+    ``lavrov`` is there): fewer phrases for FTS5 to check, the same matches."""
+    split = [tuple(p.split()) for p in dict.fromkeys(phrases)]
+    return [" ".join(p) for p in split if not _subsumed(p, split)]
 
 
 def _phrases(words: list[str], known: Mapping[str, list[str]]) -> list[str]:
@@ -180,8 +200,8 @@ def expand_terms(conn: sqlite3.Connection, terms: Iterable[str],
     known = _words_by_key(conn, sorted(keys))
     out: dict[str, tuple[str, ...]] = {}
     for term, spellings in plans.items():
-        phrases = itertools.chain.from_iterable(_phrases(s, known) for s in spellings)
-        out[term] = tuple(itertools.islice(dict.fromkeys(phrases), MAX_PHRASES))
+        phrases = _pruned(itertools.chain.from_iterable(_phrases(s, known) for s in spellings))
+        out[term] = tuple(phrases[:MAX_PHRASES])
     return out
 
 
