@@ -143,3 +143,25 @@ def test_one_or_two_letters_widen_to_words_as_short(archive: Archive) -> None:
     assert set(widened['S-400']) >= {"s 400", "с 400"}
     assert all(len(phrase.split()[0]) <= 2 for phrase in widened["S-400"]
                if phrase.split()[-1] == "400")
+
+
+@pytest.mark.parametrize(("exact", "expected"), [
+    pytest.param(False, {"ru", "tr", "en", "de"}, id="widened"),
+    pytest.param(True, {"en"}, id="exact"),
+])
+def test_watchlists_match_like_a_search(archive: Archive, exact: bool,
+                                        expected: set[str]) -> None:
+    from datetime import timedelta
+
+    from archive.config.watchlists import Watchlist
+    from archive.web.watch import watchlist_view
+    from scheduler.monitor.watchlists import record_alerts
+
+    name = f"shoigu-{'exact' if exact else 'widened'}"
+    watchlist = Watchlist(name=name, query="Shoigu", match='"Shoigu"', max_age_days=0,
+                          exact=exact)
+    alerts = record_alerts(archive, [watchlist], at(6) + timedelta(hours=1))
+    names = {v: k for k, v in ID.items()}
+    assert {names[a.article_id] for a in alerts} == expected
+    view = watchlist_view(archive.db.conn, watchlist, at(5))
+    assert {names[row["id"]] for row in view["new"]} == expected
