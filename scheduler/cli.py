@@ -217,22 +217,30 @@ def parse_range(since: str | None, until: str | None) -> tuple[datetime | None,
 @click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True)
 @click.option("--group", is_flag=True, help="One row per story (cluster of copies and "
               "coverage across outlets), with its size: cluster_size.")
+@click.option("--entity", "entities", multiple=True, metavar="ID",
+              help="Only articles mentioning this gazetteer entity (repeatable: all of them).")
+@click.option("--exact", is_flag=True,
+              help="Match the words as typed: no other scripts, spellings or aliases.")
 @_format("table", "json", "csv")
 @pass_ctx
 def search_cmd(ctx: Context, query: str, source: str | None, since: str | None,
                until: str | None, language: str | None, sort: str, limit: int,
-               group: bool, fmt: str) -> None:
-    """Full-text search: words, "phrases", AND/OR/NOT, prefix*, title:word."""
+               group: bool, entities: tuple[str, ...], exact: bool, fmt: str) -> None:
+    """Full-text search: words, "phrases", AND/OR/NOT, prefix*, title:word. Names match
+    in every script and spelling (Shoigu finds Шойгу and Şoygu) unless --exact."""
     from archive.store.clusters import group_hits
     from archive.store.known import check_known
+    from archive.store.names import check_entities
     from archive.store.search import SearchQuery, search_page
 
     start, stop = parse_range(since, until)
     # Grouped: up to 5 hits per row fetched, then folded (a post-step over the results).
     q = SearchQuery(text=query, source=source, since=start, until=stop, language=language,
-                    sort=sort, limit=min(1000, limit * 5) if group else limit)
+                    sort=sort, limit=min(1000, limit * 5) if group else limit,
+                    entities=entities, exact=exact)
     with ctx.reader() as archive:
         check_known(archive.db.conn, source=source, language=language)
+        check_entities(entities)
         page = search_page(archive, q)
         hits = group_hits(archive.db.conn, page.hits)[:limit] if group else page.hits
     columns = (*SEARCH_COLUMNS, "cluster_size") if group else SEARCH_COLUMNS

@@ -242,16 +242,18 @@ def test_search_filters_and_formats(crawled: Crawled) -> None:
     # The wire copy went out at 00:10 Istanbul time, 21:10Z on the 29th: before Northwind's
     # 23:25Z, though its local date is the 30th. Who reported first is read in UTC.
     wire, original = "anatolia:2020-11-29T21:10:00Z", "northwind:2020-11-29T23:25:00Z"
-    both = ids("Idlib")
+    # Munich is named only by the story and its wire copy (Idlib, matched in every script,
+    # also finds the Russian and Turkish coverage).
+    both = ids("Munich")
     assert sorted(both) == [wire, original]
-    assert ids("Idlib", "--source", "anatolia") == [wire]
-    assert ids("Idlib", "--sort", "newest") == [original, wire]
-    assert ids("Idlib", "--since", "2020-11-30") == []
-    assert sorted(ids("Idlib", "--until", "2020-11-29")) == [wire, original]
-    assert ids("Idlib", "--since", "2020-11-29T22:00:00Z") == [original]
-    assert ids("Idlib", "--limit", "1") in ([wire], [original])
+    assert ids("Munich", "--source", "anatolia") == [wire]
+    assert ids("Munich", "--sort", "newest") == [original, wire]
+    assert ids("Munich", "--since", "2020-11-30") == []
+    assert sorted(ids("Munich", "--until", "2020-11-29")) == [wire, original]
+    assert ids("Munich", "--since", "2020-11-29T22:00:00Z") == [original]
+    assert ids("Munich", "--limit", "1") in ([wire], [original])
     assert all(h.startswith("northwind") for h in ids("С-400", "--lang", "ru"))
-    csv_out = list(csv.reader(io.StringIO(crawled.cli("search", "Idlib", "--format",
+    csv_out = list(csv.reader(io.StringIO(crawled.cli("search", "Munich", "--format",
                                                       "csv").stdout)))
     assert csv_out[0][:4] == ["id", "published", "source", "title"]
     assert len(csv_out) == 3
@@ -298,9 +300,46 @@ def test_offsets_of_three_desks(crawled: Crawled) -> None:
 
 def test_export_query_and_csv(crawled: Crawled) -> None:
     rows = [json.loads(line) for line in
-            crawled.cli("export", "--query", "Idlib").stdout.splitlines()]
+            crawled.cli("export", "--query", "Munich").stdout.splitlines()]
     assert {r["source"] for r in rows} == {"northwind", "anatolia"}
     assert len(rows) == 2
     assert not {"versions", "captures"} & set(rows[0])
     csv_out = list(csv.reader(io.StringIO(crawled.cli("export", "--format", "csv").stdout)))
     assert len(csv_out) == len(STORIES) + 1
+
+
+NAMES = ("names_en", "names_ru", "names_tr")  # one event in English, Russian and Turkish
+
+
+@pytest.mark.parametrize("query", ["Cavusoglu", "Чавушоглу", "Çavuşoğlu", "Shoigu", "Шойгу",
+                                   "Lavrov"])
+def test_names_match_in_every_script(crawled: Crawled, query: str) -> None:
+    hits = json.loads(crawled.cli("search", query, "--format", "json").stdout)
+    keys = {s["key"] for s in STORIES if any(h["url"].endswith(s["canonical"]) for h in hits)}
+    assert keys == set(NAMES), query
+
+
+def test_exact_and_entity_options(crawled: Crawled) -> None:
+    def keys(*args: str) -> set[str]:
+        hits = json.loads(crawled.cli("search", *args, "--format", "json").stdout)
+        return {s["key"] for s in STORIES if any(h["url"].endswith(s["canonical"])
+                                                 for h in hits)}
+
+    assert keys("Shoigu", "--exact") == {"names_en"}
+    assert keys("Şoygu", "--exact") == {"names_tr"}
+    assert keys("S-400", "--entity", "sergey-lavrov") == set(NAMES)
+    assert keys("S-400", "--entity", "sergey-lavrov", "--lang", "ru") == {"names_ru"}
+    unknown = crawled.cli("search", "S-400", "--entity", "nosuch", check=False)
+    assert unknown.returncode == 2
+    assert "unknown entity 'nosuch'" in unknown.stderr
+
+
+def test_show_lists_the_entities_of_the_russian_story(crawled: Crawled) -> None:
+    story = next(s for s in STORIES if s["key"] == "names_ru")
+    record = json.loads(crawled.cli("show", crawled.base + story["canonical"], "--format",
+                                    "json").stdout)
+    ids = {e["id"] for e in record["entities"]}
+    # Лавров, Чавушоглу, Шойгу, Эрдогана, Путину, Идлиб, С-400, Москве, России, Турции
+    assert {"sergey-lavrov", "mevlut-cavusoglu", "sergei-shoigu", "recep-tayyip-erdogan",
+            "vladimir-putin", "idlib", "s-400", "moscow", "russia", "turkey"} <= ids
+    assert all(set(e) == {"id", "name", "kind"} for e in record["entities"])

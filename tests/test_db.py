@@ -107,7 +107,14 @@ def test_insert(archive: Archive) -> None:
         "removed_at": None,
         "removed": None,
         "flags": [],
+        "entities": shown["entities"],  # checked below
     }
+    # The gazetteer entities of the text (config/entities.toml), by name; a fuller gazetteer
+    # may know more.
+    assert [e for e in shown["entities"] if e["id"] in ("ankara", "s-400", "turkey")] == [
+        {"id": "ankara", "name": "Ankara", "kind": "place"},
+        {"id": "s-400", "name": "S-400", "kind": "weapon"},
+        {"id": "turkey", "name": "Turkey", "kind": "country"}]
     assert [v["version"] for v in shown["versions"]] == [1]
     # Alone in its story: a cluster of one (tests/test_clusters.py has the rest).
     assert shown["cluster"]["id"] == STORY_ID
@@ -509,8 +516,7 @@ def test_migrations_are_applied_once(tmp_path: Path) -> None:
                 "0001_initial", "0002_operations", "0003_capture_revisits",
                 "0004_date_ordered_rowids", "0005_fts_content_quoted", "0006_fts_filter_column",
                 "0007_ingest_ledger", "0008_published_detail", "0009_screenshots",
-                "0011_story_clusters",
-                "0012_edit_habits",
+                "0010_folding_entities", "0011_story_clusters", "0012_edit_habits",
             ]
             assert again.stats()["articles"] == 1
 

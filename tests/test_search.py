@@ -364,7 +364,7 @@ def test_fts_errors_become_one_line_query_errors(
     archive: Archive, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # fts_expression never produces invalid syntax, so bypass it to reach the error path
-    monkeypatch.setattr(search_module, "fts_expression", lambda text: text)
+    monkeypatch.setattr(search_module, "fts_expression", lambda text, expand=None: text)
     with pytest.raises(QueryError, match=r"^cannot search for 'AND \(': fts5: syntax error"):
         search(archive, SearchQuery("AND ("))
 

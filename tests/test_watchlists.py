@@ -92,9 +92,12 @@ GOOD = '[[watchlist]]\nname = "w"\nquery = "NATO"\n'
 @pytest.mark.parametrize(("text", "message"), [
     pytest.param(GOOD + 'sourcez = ["x"]\n',
                  "w.toml: watchlist 'w': key 'sourcez': unknown key (allowed: edits, email,"
-                 " language, max_age_days, name, query, sources, tags, webhook)",
+                 " exact, language, max_age_days, name, query, sources, tags, webhook)",
                  id="unknown-key"),
     pytest.param(GOOD + 'edits = ["headline", "number"]\n', None, id="edit-kinds"),
+    pytest.param(GOOD + 'exact = "yes"\n', "w.toml: watchlist 'w': key 'exact': must be true "
+                 "or false: 'yes'", id="exact-not-a-bool"),
+    pytest.param(GOOD + "exact = true\n", None, id="exact"),
     pytest.param(GOOD + 'edits = ["headlines"]\n',
                  "w.toml: watchlist 'w': key 'edits': not an edit kind: 'headlines' (one of"
                  " headline, date,", id="bad-edit-kind"),

@@ -21,7 +21,8 @@ optional filters and delivery targets::
 
     [[watchlist]]
     name = "s400-deliveries"      # required, unique, [a-z0-9][a-z0-9_-]*: also a file name
-    query = 'S-400 OR "С-400"'    # required
+    query = "S-400"               # required; names match in every script and spelling
+    exact = false                 # true: match the words as typed (no widening)
     sources = ["sputnik", "tass"] # only these source ids (default: all)
     language = "en"               # only this language (primary subtag matches en-GB)
     tags = ["Defence"]            # an article matches when it has any of these tags
@@ -71,7 +72,7 @@ _EMAIL = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$")
 _SOURCE_ID = re.compile(r"^[a-z0-9_-]+$")
 _TOP_KEYS = frozenset({"watchlist", "smtp", "health", "web"})
 _WATCHLIST_KEYS = frozenset({"name", "query", "sources", "language", "tags", "max_age_days",
-                             "edits", "webhook", "email"})
+                             "edits", "webhook", "email", "exact"})
 DEFAULT_MAX_AGE_DAYS = 7
 _SMTP_KEYS = frozenset({"host", "port", "from", "starttls", "user", "password_env"})
 _HEALTH_KEYS = frozenset({"webhook", "email"})
@@ -91,6 +92,8 @@ class Watchlist:
     that many days; 0 means any age (see :mod:`scheduler.monitor.alerts`).
     ``edits``: when set, an ``update`` alert needs an edit with a change of one of these
     kinds (:data:`archive.diffs.KINDS`) since the version last alerted.
+    ``exact``: match the words as typed; by default names are widened to every script and
+    spelling at match time, as a search is (:func:`archive.store.search.widened_match`).
     """
 
     name: str
@@ -103,6 +106,7 @@ class Watchlist:
     edits: tuple[str, ...] = ()
     webhook: str | None = None
     email: str | None = None
+    exact: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,6 +277,9 @@ def _parse_watchlist(raw: Any, path: str | Path, index: int) -> Watchlist:
     if isinstance(max_age, bool) or not isinstance(max_age, int) or max_age < 0:
         raise _error(path, name, "max_age_days",
                              f"must be a whole number of days, 0 for any age: {max_age!r}")
+    exact = raw.get("exact", False)
+    if not isinstance(exact, bool):
+        raise _error(path, name, "exact", f"must be true or false: {exact!r}")
     edits = _strings(raw, "edits", path, name)
     for kind in edits:
         if kind not in KINDS:
@@ -289,6 +296,7 @@ def _parse_watchlist(raw: Any, path: str | Path, index: int) -> Watchlist:
         edits=edits,
         webhook=_webhook(raw, path, name),
         email=_email(raw, path, name),
+        exact=exact,
     )
 
 

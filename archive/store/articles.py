@@ -15,6 +15,7 @@ import logging
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from archive.config.entities import default_gazetteer
 from archive.store.identity import (
     Outcome,
     alias_records,
@@ -25,6 +26,7 @@ from archive.store.identity import (
     identity_key,
 )
 from archive.store.lookups import article_row, resolve
+from archive.store.names import index_article
 from archive.store.records import article_columns, merge_fields
 from archive.store.schema import ArchiveError, date_key, free_rowid
 from archive.store.urls import UrlError, link_key, try_normalize_url
@@ -162,6 +164,7 @@ def upsert(archive: Archive, article: Article, capture: CaptureRef) -> Outcome:
                 url,
                 other,
             )
+        changes: dict[str, Any] = {}
         if match.article_id is None:
             aid = _new_id(db, key, article.source)
             outcome = Outcome.INSERTED
@@ -191,6 +194,12 @@ def upsert(archive: Archive, article: Article, capture: CaptureRef) -> Outcome:
                 # It is back.
                 changes.update(removed_at=None, removed_kind=None, removed_record=None)
             _update_article(db, aid, changes)
+        if outcome is Outcome.INSERTED or "content_hash" in changes:
+            # The words and entities of the current text (archive.store.names).
+            text = db.execute("SELECT title, lead, body FROM articles WHERE id = ?",
+                              [aid]).fetchone()
+            index_article(db, aid, getattr(archive, "gazetteer", None) or default_gazetteer(),
+                          *text)
         _insert_aliases(db, aid, records)
         _adopt_redirects(db, aid, article.source, [url for url, _kind, _orig in records])
         _insert_capture(db, capture, aid, new_hash, outcome)

@@ -50,6 +50,9 @@ from typing import TYPE_CHECKING, Any
 import sqlite_utils
 
 from archive.store import articles, ledger, lookups
+
+# Registers migration 0010 (fold_terms, article_entities) beside the code keeping them.
+from archive.store import names as _names  # noqa: F401
 from archive.store.connection import connect, schema_lock
 from archive.store.identity import Outcome
 from archive.store.records import CaptureRef, run_row

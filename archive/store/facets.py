@@ -1,5 +1,5 @@
-"""Facets of a result set: counts per source, day, language and tag; browsing and export
-rows.
+"""Facets of a result set: counts per source, day, language, tag and gazetteer entity;
+browsing and export rows.
 
 A result set is a :class:`~archive.store.search.Filters` value: search text (the syntax of
 :func:`archive.store.search.fts_expression`; None means every article) plus source, date range,
@@ -66,8 +66,9 @@ def _walk_order(base: str) -> str:
 
 
 def counts_sql(f: Filters, facet: str, limit: int = 50) -> tuple[str, dict[str, Any]]:
-    """Articles per ``facet`` (``source``, ``language`` or ``tag``) among the newest
-    :data:`FACET_WINDOW` of ``f``, most first (exact when ``f`` has no more).
+    """Articles per ``facet`` (``source``, ``language``, ``tag`` or ``entity``: a gazetteer
+    id of ``article_entities``) among the newest :data:`FACET_WINDOW` of ``f``, most first
+    (exact when ``f`` has no more).
 
     Columns ``value`` and ``n``; ties in name order; at most ``limit`` rows.
     """
@@ -77,6 +78,10 @@ def counts_sql(f: Filters, facet: str, limit: int = 50) -> tuple[str, dict[str, 
         return (f"SELECT t.value AS value, count(*) AS n FROM ({window}) AS a,"
                 " json_each(a.tags) AS t"
                 "\nGROUP BY t.value ORDER BY n DESC, value LIMIT :facet_limit"), params
+    if facet == "entity":
+        return (f"SELECT e.entity_id AS value, count(*) AS n FROM ({window}) AS a"
+                " JOIN article_entities AS e ON e.article_id = a.id"
+                "\nGROUP BY value ORDER BY n DESC, value LIMIT :facet_limit"), params
     if facet not in _FACET_COLUMNS:
         raise ValueError(f"unknown facet {facet!r}")
     column = _FACET_COLUMNS[facet]

@@ -18,6 +18,7 @@ from archive.store.edits import article_flags, takedown
 from archive.store.query import fts_expression
 from archive.store.records import article_dict, export_sql
 from archive.store.screenshots import by_version as screenshot_locations
+from archive.store.search import widened_match
 from archive.store.urls import try_normalize_url
 
 if TYPE_CHECKING:
@@ -50,8 +51,8 @@ def resolve(db: sqlite_utils.Database, url_or_id: str) -> str | None:
 
 
 def show(db: sqlite_utils.Database, url_or_id: str) -> dict[str, Any] | None:
-    """Everything about one article: current fields, aliases, versions, captures and its
-    cluster (:func:`archive.store.clusters.cluster_of`).
+    """Everything about one article: current fields, aliases, entities (``[{id, name,
+    kind}]``), versions, captures and its cluster (:func:`archive.store.clusters.cluster_of`).
 
     Captures are those linked to the article plus unlinked ones of its alias URLs (a
     short link's redirect, a later 404).
@@ -71,6 +72,8 @@ def show(db: sqlite_utils.Database, url_or_id: str) -> dict[str, Any] | None:
     # as evidence) and the date-integrity flags.
     out["removed"] = takedown(db.conn, aid)
     out["flags"] = article_flags(db.conn, aid)
+    # The gazetteer entities the current text mentions (archive.store.names).
+    out["entities"] = article_entities(db.conn, aid)
     out["versions"] = list(
         db.query(
             "SELECT version, fetched_at, url, title, lead, body, content_hash FROM versions"
@@ -101,17 +104,22 @@ def export(db: sqlite_utils.Database, query: str | None = None) -> Iterator[dict
 
     Each item is :func:`show` without ``versions`` and ``captures``. ``query`` uses the
     syntax of :func:`archive.store.search.fts_expression` and may raise
-    :class:`archive.store.search.QueryError`.
+    :class:`archive.store.search.QueryError`. Names match in every script, as in a search.
     """
-    sql, params = export_sql(fts_expression(query) if query is not None else None)
+    sql, params = export_sql(_match(db, query))
     for row in db.query(sql, params):
         yield article_dict(row, json.loads(row["alias_originals"]))
 
 
 def count(db: sqlite_utils.Database, query: str | None = None) -> int:
     """How many articles :func:`export` gives for ``query`` (all when None)."""
-    sql, params = export_sql(fts_expression(query) if query is not None else None)
+    sql, params = export_sql(_match(db, query))
     return int(db.execute(f"SELECT count(*) FROM ({sql})", params).fetchone()[0])
+
+
+def _match(db: sqlite_utils.Database, query: str | None) -> str | None:
+    """The FTS5 expression of ``query``, names widened to every script (None: all)."""
+    return widened_match(db.conn, query) if query is not None else None
 
 
 def stats(db: sqlite_utils.Database) -> dict[str, int]:

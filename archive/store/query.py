@@ -24,6 +24,10 @@ Control characters count as spaces. Pieces without any letter or digit (``*``, `
 ``(``) are dropped, because an empty FTS5 string matches nothing and would empty the whole
 result; a query left with no words (``*``, ``-``, ``(((``) raises :class:`QueryError`.
 
+Names in every script: :func:`fts_expression` takes an ``expand`` callback that widens each
+term (not prefixes) into an OR of alternatives (:mod:`archive.store.names`); the syntax
+itself is unchanged, and :func:`query_terms` lists the terms to widen.
+
 Languages: the index uses ``unicode61 remove_diacritics 2`` without stemming. Cyrillic is
 case-folded (``министр`` = ``МИНИСТР``). unicode61 alone keeps Turkish dotless ``ı`` and
 Russian ``ё`` as letters of their own (``kasim`` would not find ``Kasım``, ``елка`` would
@@ -36,10 +40,17 @@ terms both fold ``ı`` -> ``i`` and ``ё`` -> ``е`` (:data:`FOLD`): ``kasim``,
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 
-__all__ = ["FOLD", "FTS_COLUMNS", "MAX_QUERY_CHARS", "QueryError", "fold_text",
-           "fts_expression"]
+from archive.folding import index_words
+
+__all__ = ["FOLD", "FTS_COLUMNS", "MAX_QUERY_CHARS", "Expand", "QueryError", "fold_text",
+           "fts_expression", "query_terms"]
+
+#: A term's widening: the query term (a word or a phrase, as typed) -> the phrases it stands
+#: for (index words joined by spaces; :func:`archive.store.names.expand_terms`), or None.
+Expand = Callable[[str], "tuple[str, ...] | None"]
 
 #: The searchable text columns of the FTS index (what a user's query and ``title:``
 #: filters address).
@@ -183,14 +194,21 @@ def _quote(text: str) -> str:
     return '"' + fold_text(text).replace('"', '""') + '"'
 
 
-def _term(token: _Token) -> str | None:
+def _term(token: _Token, expand: Expand | None = None) -> str | None:
     if not _has_word(token.text):
         return None
     rendered = _quote(token.text) + ("*" if token.prefix else "")
+    others = expand(token.text) if expand is not None and not token.prefix else None
+    if others:
+        own = " ".join(index_words(token.text))
+        extra = [_quote(p) for p in others if p != own]
+        if extra:
+            rendered = "(" + " OR ".join([rendered, *extra]) + ")"
     return f"{token.column} : {rendered}" if token.column else rendered
 
 
-def _render(tokens: list[_Token], pairs: dict[int, int], start: int, end: int) -> str | None:
+def _render(tokens: list[_Token], pairs: dict[int, int], start: int, end: int,
+            expand: Expand | None = None) -> str | None:
     """FTS5 expression for ``tokens[start:end]``, or None when nothing is left."""
     units: list[tuple[str, str]] = []  # ("operand", expression) or ("op", name)
     i = start
@@ -198,7 +216,7 @@ def _render(tokens: list[_Token], pairs: dict[int, int], start: int, end: int) -
         token = tokens[i]
         if token.kind == "lparen":
             close = pairs[i]
-            inner = _render(tokens, pairs, i + 1, close)
+            inner = _render(tokens, pairs, i + 1, close, expand)
             if inner is not None:
                 group = f"{token.column} : ({inner})" if token.column else f"({inner})"
                 units.append(("operand", group))
@@ -206,7 +224,7 @@ def _render(tokens: list[_Token], pairs: dict[int, int], start: int, end: int) -
             continue
         if token.kind == "op":
             units.append(("op", token.text))
-        elif token.kind == "term" and (term := _term(token)) is not None:
+        elif token.kind == "term" and (term := _term(token, expand)) is not None:
             units.append(("operand", term))
         i += 1
     out: list[str] = []
@@ -228,15 +246,7 @@ def _render(tokens: list[_Token], pairs: dict[int, int], start: int, end: int) -
     return " ".join(out) or None
 
 
-def fts_expression(text: str) -> str:
-    """Translate the user's query syntax (module docstring) into an FTS5 MATCH expression.
-
-    Pure and total: any input yields a valid expression or :class:`QueryError` (empty
-    query, nothing searchable, too long).
-
-    >>> fts_expression('title:"S-400" OR Patriot*')
-    'title : "S-400" OR "Patriot"*'
-    """
+def _check(text: str) -> str:
     if not text or not text.strip():
         raise QueryError("empty search query")
     if len(text) > MAX_QUERY_CHARS:
@@ -244,9 +254,31 @@ def fts_expression(text: str) -> str:
             f"search query too long ({len(text)} characters, at most {MAX_QUERY_CHARS})"
         )
     # Control characters are never searchable, and a NUL would end FTS5's reading early.
-    text = "".join(" " if unicodedata.category(ch) == "Cc" else ch for ch in text)
+    return "".join(" " if unicodedata.category(ch) == "Cc" else ch for ch in text)
+
+
+def query_terms(text: str) -> list[str]:
+    """The terms of a query that widening applies to: each word and quoted phrase as typed,
+    prefixes (``word*``) left out. Pure; raises :class:`QueryError` like
+    :func:`fts_expression`."""
+    tokens, _pairs = _match_parens(_lex(_check(text)))
+    return [t.text for t in tokens if t.kind == "term" and not t.prefix and _has_word(t.text)]
+
+
+def fts_expression(text: str, expand: Expand | None = None) -> str:
+    """Translate the user's query syntax (module docstring) into an FTS5 MATCH expression.
+
+    Pure and total: any input yields a valid expression or :class:`QueryError` (empty
+    query, nothing searchable, too long). ``expand`` widens each term (not prefixes) into
+    the OR of the phrases it returns (names in every script: :mod:`archive.store.names`);
+    the term as typed stays first.
+
+    >>> fts_expression('title:"S-400" OR Patriot*')
+    'title : "S-400" OR "Patriot"*'
+    """
+    text = _check(text)
     tokens, pairs = _match_parens(_lex(text))
-    expression = _render(tokens, pairs, 0, len(tokens))
+    expression = _render(tokens, pairs, 0, len(tokens), expand)
     if expression is None:
         raise QueryError(f"nothing to search for in {text.strip()[:80]!r}: no letters or digits")
     return expression

@@ -26,6 +26,14 @@ query's matches newest first and stop as soon as a page is full, however common 
 * :func:`count` is exact up to :data:`COUNT_CAP` matches, and says "more" beyond (counting
   a term in half the archive would cost more than the search itself).
 
+Names in every script (:mod:`archive.store.names`): unless ``exact``, each term of the
+text is widened into the OR of the indexed words sharing its folded key (``Shoigu`` ->
+``shoigu OR шойгу OR soygu ...``), their inflected forms and the spellings of a gazetteer
+entity it names (:func:`expansions`); the SQL builders take the widening as a value
+(``widened``, or :attr:`Filters.widened` set by :func:`widen`), so they stay pure. Snippets
+mark the words as the article spells them. ``entities`` keeps the articles that mention
+every gazetteer entity named (``article_entities``).
+
 The date of an article for ``since``/``until`` (inclusive, exclusive) and ``newest`` is its
 published time, or its first capture when the page had none, as it was when the article was
 first stored. A day-only publication date counts as that whole (UTC) day: it matches any
@@ -37,14 +45,15 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from archive.store.query import FTS_COLUMNS, QueryError, fts_expression
+from archive.store.query import FTS_COLUMNS, QueryError, fts_expression, query_terms
 from archive.store.schema import FTS_TABLE, date_key, filter_tokens
 from archive.times import utc_text
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from datetime import datetime
 
 __all__ = [
@@ -58,6 +67,7 @@ __all__ = [
     "count",
     "count_sql",
     "day_bound_sql",
+    "expansions",
     "filter_clauses",
     "fts_expression",  # re-exported from archive.store.query
     "match_expression",
@@ -65,6 +75,8 @@ __all__ = [
     "search_page",
     "search_sql",
     "where_sql",
+    "widen",
+    "widened_match",
 ]
 
 #: Column weights for bm25, in FTS column order (title, lead, body).
@@ -92,6 +104,11 @@ class Filters:
     until: datetime | None = None
     language: str | None = None
     tag: str | None = None
+    entities: tuple[str, ...] = ()
+    exact: bool = False
+    #: The widened terms (:func:`widen`), carried so that every SQL built from this result
+    #: set (counts, facets, export) matches what the search matched.
+    widened: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,12 +127,15 @@ class SearchQuery:
     limit: int = 20
     offset: int = 0
     tag: str | None = None
+    entities: tuple[str, ...] = ()
+    exact: bool = False
 
     @property
     def filters(self) -> Filters:
         """The result set this query is a page of."""
         return Filters(text=self.text, source=self.source, since=self.since,
-                       until=self.until, language=self.language, tag=self.tag)
+                       until=self.until, language=self.language, tag=self.tag,
+                       entities=self.entities, exact=self.exact)
 
 
 def _date_expr() -> str:
@@ -132,15 +152,17 @@ def day_bound_sql(date: str, bound: str) -> str:
 
 def filter_clauses(*, source: str | None = None, language: str | None = None,
                    tag: str | None = None, since: datetime | None = None,
-                   until: datetime | None = None, rowid: str = f"{FTS_TABLE}.rowid"
+                   until: datetime | None = None, rowid: str = f"{FTS_TABLE}.rowid",
+                   entities: tuple[str, ...] = ()
                    ) -> tuple[list[str], list[str], dict[str, Any]]:
     """The filters a search and a facet count share (pure): FTS5 expressions on the
     filter column (source, language, tag: matched inside the index), SQL conditions on
     ``articles AS a`` (dates) and their parameters.
 
     ``rowid`` is the date-ordered rowid column the query walks: date bounds also become a
-    range on it, which keeps FTS5 (or the primary key) inside the dates. Raises
-    :class:`QueryError` for a bad language code or a naive date.
+    range on it, which keeps FTS5 (or the primary key) inside the dates. Each of
+    ``entities`` (gazetteer ids) must be mentioned by the article (``article_entities``).
+    Raises :class:`QueryError` for a bad language code or a naive date.
     """
     code = None
     if language:
@@ -160,25 +182,34 @@ def filter_clauses(*, source: str | None = None, language: str | None = None,
         clauses.append(f"{day_bound_sql(_date_expr(), name)} {op} :{name}")
         params[f"{name}_key"] = date_key(params[name][:10] if name == "since" else params[name])
         clauses.append(f"{rowid} {op} :{name}_key")
+    for i, entity in enumerate(dict.fromkeys(entities)):
+        params[f"entity{i}"] = entity
+        clauses.append(f"a.id IN (SELECT article_id FROM article_entities"
+                       f" WHERE entity_id = :entity{i})")
     return matches, clauses, params
 
 
-def match_expression(text: str | None, filters: list[str]) -> str | None:
-    """The FTS5 expression of a query's text and filter tokens.
+def match_expression(text: str | None, filters: list[str],
+                     widened: Mapping[str, tuple[str, ...]] | None = None) -> str | None:
+    """The FTS5 expression of a query's text (its terms ``widened``: :func:`expansions`)
+    and filter tokens.
 
     The text is not restricted to the text columns with a column filter: that would make
     FTS5 decode every position list it visits (half the cost of a common term); the
     filter column holds only hex tokens no word can match.
     """
-    parts = [f"({fts_expression(text)})"] if text is not None else []
+    expand = widened.get if widened else None
+    parts = [f"({fts_expression(text, expand)})"] if text is not None else []
     return " AND ".join(parts + filters) or None
 
 
-def _filters(q: SearchQuery) -> tuple[str, str, dict[str, Any]]:
+def _filters(q: SearchQuery, widened: Mapping[str, tuple[str, ...]] | None
+             ) -> tuple[str, str, dict[str, Any]]:
     """The MATCH expression of ``q`` and its other WHERE conditions with parameters."""
     matches, clauses, params = filter_clauses(
-        source=q.source, language=q.language, tag=q.tag, since=q.since, until=q.until)
-    match = match_expression(q.text, matches)
+        source=q.source, language=q.language, tag=q.tag, since=q.since, until=q.until,
+        entities=q.entities)
+    match = match_expression(q.text, matches, widened)
     assert match is not None
     return match, "".join(f"\n    AND {clause}" for clause in clauses), params
 
@@ -212,8 +243,9 @@ def rank_window(q: SearchQuery) -> int:
     return max(RANK_WINDOW, q.offset + q.limit)
 
 
-def search_sql(q: SearchQuery) -> tuple[str, dict[str, Any]]:
-    """SQL and parameters for ``q`` (pure).
+def search_sql(q: SearchQuery, widened: Mapping[str, tuple[str, ...]] | None = None
+               ) -> tuple[str, dict[str, Any]]:
+    """SQL and parameters for ``q`` (pure), its terms ``widened`` (:func:`expansions`).
 
     Columns: id, url, short_url, source, title, published, language, snippet, rank (None
     for ``newest``, which never computes bm25). Snippets are computed for the page only,
@@ -222,7 +254,7 @@ def search_sql(q: SearchQuery) -> tuple[str, dict[str, Any]]:
     by one walk over the page's rowid span.
     """
     _check_page(q)
-    match, filters, params = _filters(q)
+    match, filters, params = _filters(q, widened)
     weights = ", ".join(str(w) for w in WEIGHTS)
     walk = f"""FROM {FTS_TABLE} JOIN articles AS a ON a.pk = {FTS_TABLE}.rowid
   WHERE {FTS_TABLE} MATCH :match{filters}
@@ -269,7 +301,8 @@ ORDER BY {order}"""
     return sql, params
 
 
-def where_sql(f: Filters) -> tuple[str, dict[str, Any]]:
+def where_sql(f: Filters, widened: Mapping[str, tuple[str, ...]] | None = None
+              ) -> tuple[str, dict[str, Any]]:
     """``FROM articles AS a WHERE ...`` selecting the articles of ``f``, and its parameters.
 
     Raises :class:`QueryError` for a query with nothing to search, a bad language code or a
@@ -277,8 +310,8 @@ def where_sql(f: Filters) -> tuple[str, dict[str, Any]]:
     """
     matches, shared, params = filter_clauses(
         source=f.source, language=f.language, tag=f.tag, since=f.since, until=f.until,
-        rowid=f"{FTS_TABLE}.rowid")
-    match = match_expression(f.text, matches)
+        rowid=f"{FTS_TABLE}.rowid", entities=f.entities)
+    match = match_expression(f.text, matches, widened or dict(f.widened))
     clauses = shared
     if match is not None:
         # The FTS table drives (its rowids are date-ordered), so a LIMIT stops the walk;
@@ -293,11 +326,13 @@ def where_sql(f: Filters) -> tuple[str, dict[str, Any]]:
     return f"{source}{where}", params
 
 
-def count_sql(f: Filters, cap: int | None = COUNT_CAP) -> tuple[str, dict[str, Any]]:
+def count_sql(f: Filters, cap: int | None = COUNT_CAP,
+              widened: Mapping[str, tuple[str, ...]] | None = None
+              ) -> tuple[str, dict[str, Any]]:
     """SQL and parameters counting the articles of ``f`` (column ``n``), exact up to
     ``cap``: ``cap + 1`` means more (None: count all). What both a search and the web UI's
     facets report as the total."""
-    base, params = where_sql(f)
+    base, params = where_sql(f, widened)
     if cap is None:
         return f"SELECT count(*) AS n {base}", params
     params["cap"] = cap + 1
@@ -325,19 +360,51 @@ def _execute(target: object, sql: str, params: dict[str, Any], text: str) -> sql
         raise
 
 
-def search(db_or_archive: object, q: SearchQuery) -> list[dict[str, Any]]:
-    """Run ``q`` against an :class:`~archive.store.db.Archive` (or its Database / connection)."""
-    sql, params = search_sql(q)
+def expansions(db_or_archive: object, f: Filters | SearchQuery
+               ) -> dict[str, tuple[str, ...]] | None:
+    """How the terms of ``f`` are widened to names in every script
+    (:func:`archive.store.names.expand_terms`); None for an exact query or no text."""
+    if f.exact or f.text is None:
+        return None
+    from archive.store.names import expand_terms  # the gazetteer only when searching
+
+    return expand_terms(_connection(db_or_archive), query_terms(f.text))
+
+
+def widened_match(db_or_archive: object, text: str, exact: bool = False) -> str:
+    """The FTS5 expression of ``text`` with its terms widened (:func:`expansions`) unless
+    ``exact``: what watchlists match with, the same as a search."""
+    widened = None if exact else expansions(db_or_archive, Filters(text=text))
+    return fts_expression(text, widened.get if widened else None)
+
+
+def widen(db_or_archive: object, f: Filters) -> Filters:
+    """``f`` with its terms' widening (:func:`expansions`) computed, for the pure SQL
+    builders (:func:`where_sql` and the facets) to use."""
+    widened = expansions(db_or_archive, f)
+    return replace(f, widened=tuple(widened.items())) if widened else f
+
+
+def search(db_or_archive: object, q: SearchQuery,
+           widened: Mapping[str, tuple[str, ...]] | None = None) -> list[dict[str, Any]]:
+    """Run ``q`` against an :class:`~archive.store.db.Archive` (or its Database / connection),
+    its terms widened (:func:`expansions`) unless ``q.exact``."""
+    if widened is None:
+        widened = expansions(db_or_archive, q)
+    sql, params = search_sql(q, widened)
     cursor = _execute(db_or_archive, sql, params, q.text)
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
-def count(db_or_archive: object, q: SearchQuery, cap: int | None = COUNT_CAP) -> int:
+def count(db_or_archive: object, q: SearchQuery, cap: int | None = COUNT_CAP,
+          widened: Mapping[str, tuple[str, ...]] | None = None) -> int:
     """Number of articles matching ``q`` (its filters included, its page ignored), exact up
     to ``cap``; ``cap + 1`` means "more than ``cap``" (None: always exact)."""
     _check_page(q)
-    sql, params = count_sql(q.filters, cap)
+    if widened is None:
+        widened = expansions(db_or_archive, q)
+    sql, params = count_sql(q.filters, cap, widened)
     return int(_execute(db_or_archive, sql, params, q.text).fetchone()[0])
 
 
@@ -358,8 +425,9 @@ class SearchPage:
 
 def search_page(db_or_archive: object, q: SearchQuery) -> SearchPage:
     """Run ``q`` and count its matches (capped), saying how the page was ranked."""
-    hits = search(db_or_archive, q)
-    total = count(db_or_archive, q)
+    widened = expansions(db_or_archive, q)
+    hits = search(db_or_archive, q, widened)
+    total = count(db_or_archive, q, widened=widened)
     exact = total <= COUNT_CAP
     window = rank_window(q)
     windowed = q.sort == "relevance" and total > window

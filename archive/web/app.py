@@ -77,7 +77,7 @@ from archive.store.db import Archive
 from archive.store.known import check_known, known_values
 from archive.store.schema import ArchiveError
 from archive.store.screenshots import location as screenshot_location
-from archive.store.search import QueryError
+from archive.store.search import QueryError, widen
 from archive.times import parse_moment, utc_text
 from archive.warc.screenshots import read_screenshot
 from archive.web.hosts import UI_HEADERS, HostGuard
@@ -398,10 +398,10 @@ def create_app(data_dir: str | Path, config_path: str | Path, replay_origin: str
             # Never echoed: the suffix would go into Content-Disposition (%00, %ff, quotes).
             return error(request, 404, "no such export; use /export.csv or /export.jsonl")
         f, _ = parse_filters(dict(request.query_params))
-        sql_params = facets.export_sql(f)
         conn = _connect(settings.db_path)
         try:
             check_known(conn, source=f.source, language=f.language)
+            sql_params = facets.export_sql(widen(conn, f))  # names in every script
         except QueryError:
             conn.close()
             raise

@@ -4,7 +4,8 @@ written back into links.
 
 Parameters: ``q``, ``source``, ``since``, ``until`` (dates, both inclusive; or times and
 relative times such as ``24h``, ``7d``, ``yesterday``: :func:`archive.times.parse_moment`),
-``lang``, ``tag``,
+``lang``, ``tag``, ``entity`` (gazetteer ids, comma-separated: articles mentioning all of
+them), ``exact`` (``1``: no widening of names across scripts and spellings),
 ``sort``, ``page``, ``per_page``; dates run from :data:`FIRST_DAY` to :data:`LAST_DAY`. A bad
 value raises :class:`~archive.store.search.QueryError` with a one-line message, which the app
 turns into a 400.
@@ -12,6 +13,7 @@ turns into a 400.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -25,6 +27,7 @@ __all__ = ["MAX_PAGE", "PAGE_SIZE", "Paging", "filter_params", "parse_filters"]
 
 PAGE_SIZE = 20
 MAX_PAGE = 5000
+_SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
 
 # The dates a filter may name. The archive keeps four-digit ISO years (its strftime writes
@@ -91,10 +94,21 @@ def parse_filters(params: Mapping[str, str],
         until=until,
         language=(params.get("lang") or "").strip() or None,
         tag=(params.get("tag") or "").strip() or None,
+        entities=_entities(params.get("entity")),
+        exact=(params.get("exact") or "").strip().lower() in ("1", "true", "yes", "on"),
     )
     if filters.text is not None:
         facets.where_sql(filters)  # a query with nothing to search fails here, once
     return filters, Paging(sort, page, per_page)
+
+
+def _entities(value: str | None) -> tuple[str, ...]:
+    """Gazetteer ids from ``a,b``; anything but a slug is a :class:`QueryError`."""
+    ids = tuple(dict.fromkeys(v.strip() for v in (value or "").split(",") if v.strip()))
+    for entity in ids:
+        if not _SLUG.fullmatch(entity):
+            raise QueryError(f"entity: not an entity id: {entity[:40]!r}")
+    return ids
 
 
 def _number(params: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
@@ -112,9 +126,12 @@ def filter_params(f: Filters, paging: Paging | None = None) -> dict[str, str]:
     out: dict[str, str] = {}
     if f.text:
         out["q"] = f.text
-    for key, value in (("source", f.source), ("lang", f.language), ("tag", f.tag)):
+    for key, value in (("source", f.source), ("lang", f.language), ("tag", f.tag),
+                       ("entity", ",".join(f.entities))):
         if value:
             out[key] = value
+    if f.exact:
+        out["exact"] = "1"
     if f.since:
         out["since"] = _bound_text(f.since)
     if f.until:

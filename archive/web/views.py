@@ -29,10 +29,18 @@ from archive.store.edits import DATE_FLAGS, date_flags, recent_edits, takedowns
 from archive.store.facets import FACET_WINDOW
 from archive.store.health import check_health, health_record
 from archive.store.known import check_known
+from archive.store.names import check_entities, entity_rows
 from archive.store.prefix import resolve_prefix
 from archive.store.provenance import EXPORT_COLUMNS, export_rows
 from archive.store.provenance import replay_timestamp as replay_timestamp
-from archive.store.search import COUNT_CAP, RANK_WINDOW, QueryError, SearchQuery, search
+from archive.store.search import (
+    COUNT_CAP,
+    RANK_WINDOW,
+    QueryError,
+    SearchQuery,
+    search,
+    widen,
+)
 from archive.times import parse_moment, parse_utc
 
 if TYPE_CHECKING:
@@ -256,6 +264,8 @@ def search_view(conn: sqlite3.Connection, f: Filters, paging: Paging,
     folds the page's hits into one row per story (:func:`archive.store.clusters.group_hits`:
     ``cluster``, ``cluster_size``, ``grouped``); totals and facets still count articles."""
     check_known(conn, source=f.source, language=f.language)
+    check_entities(f.entities)
+    f = widen(conn, f)  # names in every script: the same widening for hits and facets
     counted = int(_rows(conn, facets.count_sql(f))[0]["n"])
     total = min(counted, COUNT_CAP)
     size = paging.per_page
@@ -265,8 +275,8 @@ def search_view(conn: sqlite3.Connection, f: Filters, paging: Paging,
     else:
         q = SearchQuery(text=f.text, source=f.source, since=f.since, until=f.until,
                         language=f.language, sort=paging.sort, limit=size, offset=offset,
-                        tag=f.tag)
-        hits = search(conn, q)
+                        tag=f.tag, entities=f.entities, exact=f.exact)
+        hits = search(conn, q, dict(f.widened))
     if group:
         hits = group_hits(conn, hits)
     return {
@@ -284,8 +294,17 @@ def search_view(conn: sqlite3.Connection, f: Filters, paging: Paging,
         "sources": _rows(conn, facets.counts_sql(f, "source")),
         "languages": _rows(conn, facets.counts_sql(f, "language")),
         "tags": _rows(conn, facets.counts_sql(f, "tag", limit=25)),
+        "entities": _entity_facet(conn, f),
         "days": _rows(conn, facets.day_counts_sql(f)),
     }
+
+
+def _entity_facet(conn: sqlite3.Connection, f: Filters) -> list[dict[str, Any]]:
+    """The entity facet: ``{value (id), name, kind, n}``, most mentioned first."""
+    counts = _rows(conn, facets.counts_sql(f, "entity", limit=25))
+    names = {e["id"]: e for e in entity_rows(c["value"] for c in counts)}
+    return [{**c, "name": names[c["value"]]["name"], "kind": names[c["value"]]["kind"]}
+            for c in counts]
 
 
 def article_view(archive: Archive, url_or_id: str, replay_origin: str) -> dict[str, Any] | None:

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from archive.store.edits import kinds_between
 from archive.store.provenance import capture_join_sql
 from archive.store.schema import FTS_TABLE
+from archive.store.search import widened_match
 from archive.times import utc_text
 
 if TYPE_CHECKING:
@@ -40,15 +41,17 @@ WATCH_LIMIT = 200
 
 
 def watch_sql(watchlist: Watchlist, since: datetime, kind: str,
-              limit: int = WATCH_LIMIT) -> tuple[str, dict[str, Any]]:
+              limit: int = WATCH_LIMIT, match: str | None = None
+              ) -> tuple[str, dict[str, Any]]:
     """SQL and parameters of ``watchlist``'s ``new`` or ``changed`` articles since
     ``since`` (module docstring), newest first (pure). Columns: id, url, short_url,
     source, title, published, language, first_seen, version, fetched_at (of the current
     version), previous (the last version before ``since``, for ``changed``), snippet,
-    capture_url and capture_fetched_at (the capture holding the current version)."""
+    capture_url and capture_fetched_at (the capture holding the current version).
+    ``match``: the widened FTS5 expression (default: the query as typed)."""
     if kind not in ("new", "changed"):
         raise ValueError(f"kind must be new or changed, not {kind!r}")
-    params: dict[str, Any] = {"match": watchlist.match, "since": utc_text(since, "since"),
+    params: dict[str, Any] = {"match": match or watchlist.match, "since": utc_text(since, "since"),
                               "limit": limit}
     filters = ["a.removed_at IS NULL"]
     if kind == "new":
@@ -97,8 +100,10 @@ def watchlist_view(conn: sqlite3.Connection, watchlist: Watchlist, since: dateti
     """One watchlist's page: ``{name, query, since, new: [...], changed: [...]}``; each
     changed article has ``kinds``, the kinds of its change since ``previous`` (classified
     now, from the versions: skipped with ``kinds=False`` where only counts are shown)."""
-    new = _rows(conn, watch_sql(watchlist, since, "new", limit))
-    changed = _rows(conn, watch_sql(watchlist, since, "changed", limit))
+    # Names in every script and spelling, as a search and the alerts match them.
+    match = widened_match(conn, watchlist.query, watchlist.exact)
+    new = _rows(conn, watch_sql(watchlist, since, "new", limit, match))
+    changed = _rows(conn, watch_sql(watchlist, since, "changed", limit, match))
     for row in changed:
         row["kinds"] = kinds_between(conn, row["id"], row["previous"], row["version"]) \
             if row["previous"] and kinds else []

@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 from archive.config.watchlists import Watchlist, Watchlists, load_watchlists
 from archive.store.schema import FTS_TABLE
-from archive.store.search import day_bound_sql
+from archive.store.search import day_bound_sql, widened_match
 from archive.times import utc_text
 from scheduler.monitor.alerts import Alert, insert_alerts
 
@@ -63,14 +63,16 @@ def _prior(alias: str = "p") -> str:
 
 
 def match_sql(watchlist: Watchlist, now: datetime, *,
-              lookback: timedelta = LOOKBACK) -> tuple[str, dict[str, Any]]:
-    """SQL and parameters for the alerts ``watchlist`` should raise at ``now`` (pure).
+              lookback: timedelta = LOOKBACK, match: str | None = None
+              ) -> tuple[str, dict[str, Any]]:
+    """SQL and parameters for the alerts ``watchlist`` should raise at ``now`` (pure);
+    ``match`` is its widened FTS5 expression (default: the query as typed).
 
     Columns: article_id, version, kind, fetched_at. See the module docstring for the rules.
     """
     params: dict[str, Any] = {
         "watchlist": watchlist.name,
-        "match": watchlist.match,
+        "match": match or watchlist.match,
         "since": utc_text(now - lookback, "now"),
     }
     filters: list[str] = []
@@ -114,7 +116,9 @@ def record_alerts(archive: Archive, watchlists: Iterable[Watchlist], now: dateti
     """
     rows: list[tuple[str, str, int, str]] = []
     for watchlist in watchlists:
-        sql, params = match_sql(watchlist, now, lookback=lookback)
+        # Names in every script and spelling, as a search matches them.
+        match = widened_match(archive, watchlist.query, watchlist.exact)
+        sql, params = match_sql(watchlist, now, lookback=lookback, match=match)
         for row in archive.db.execute(sql, params).fetchall():
             if watchlist.edits and row[2] == "update" and not _edited(
                     archive, watchlist, row[0], row[1]):

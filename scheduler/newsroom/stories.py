@@ -365,6 +365,40 @@ STORY_SPECS: tuple[Story, ...] = (
         search_terms=("radar network", "coast guard"), tags=("Navy", "Radar"),
         published_from="selector", published_zone="timezone",
     ),
+    # One event in three languages, the names in each outlet's own script and spelling
+    # (README "Names in every script"): Lavrov / Лавров / Lavrov, Cavusoglu / Чавушоглу /
+    # Çavuşoğlu, Shoigu / Шойгу / Şoygu, Idlib / Идлибе / İdlib'deki, with case endings.
+    Story(
+        key="names_en", source="northwind",
+        path="/northwind/2021/03/05/lavrov-cavusoglu-talks.html",
+        template="northwind/lavrov-cavusoglu-talks.html",
+        title="Lavrov and Cavusoglu Discuss Idlib Ceasefire and S-400 Deliveries in Moscow",
+        language="en", published="2021-03-05T16:20:00+00:00",
+        modified="2021-03-05T16:20:00+00:00", date_format=_NW_DATE, published_from="selector",
+        summary="The foreign ministers of Russia and Turkey met in Moscow on Friday.",
+        search_terms=("Cavusoglu", "Shoigu"), tags=("Turkey", "Syria"), short="/s/Lc5v",
+    ),
+    Story(
+        key="names_ru", source="northwind",
+        path="/northwind/ru/2021/03/05/lavrov-chavushoglu.html",
+        template="northwind/ru/lavrov-chavushoglu.html",
+        title="Лавров и Чавушоглу обсудили Идлиб и поставки С-400",
+        language="ru", published="2021-03-05T19:05:00+03:00",
+        modified="2021-03-05T19:05:00+03:00", date_format="%H:%M %d.%m.%Y",
+        summary="Министры иностранных дел России и Турции встретились в Москве.",
+        search_terms=("Чавушоглу", "Шойгу"), tags=("Турция", "Сирия"), short="/s/Rl7c",
+    ),
+    Story(
+        key="names_tr", source="anatolia",
+        path="/anatolia/tr/dunya/cavusoglu-lavrov-ile-moskovada-gorustu/2071234",
+        template="anatolia/tr-cavusoglu-lavrov.html",
+        title="Çavuşoğlu, Lavrov ile Moskova'da görüştü",
+        language="tr", published="2021-03-05T18:30:00+03:00",
+        modified="2021-03-05T18:30:00+03:00", date_format=_AA_DATE,
+        summary="İki bakan İdlib'deki ateşkesi ve S-400 teslimatlarını ele aldı.",
+        search_terms=("Çavuşoğlu", "Şoygu"), tags=("Rusya", "İdlib"), short="/aa/cL9m",
+        published_from="selector", published_zone="timezone",
+    ),
 )
 
 STORIES: list[dict[str, Any]] = [
