@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from archive.store.clusters import cluster_of
 from archive.store.edits import article_flags, takedown
-from archive.store.query import fts_expression
+from archive.store.names import article_entities
 from archive.store.records import article_dict, export_sql
 from archive.store.screenshots import by_version as screenshot_locations
 from archive.store.search import widened_match
