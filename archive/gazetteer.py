@@ -6,7 +6,13 @@ A spelling is matched as the sequence of folded keys of its words
 match the spelling ``Shoigu``; the last word of a spelling may carry a Russian or Ukrainian
 case ending (``Лаврову``, ``Минобороны России``: :func:`archive.folding.stem_keys`).
 Acronym spellings (all capitals, at most five letters: ``UN``, ``US``, ``ООН``) match only
-words written in capitals, so French ``un`` is not the United Nations.
+words written in capitals, so French ``un`` is not the United Nations, and they are compared
+letter for letter after transliteration, without the phonetic rules: ``ICC`` is not ``IS``,
+``SA`` is not ``США``.
+
+At each word only the longest spelling that starts there counts: ``Минобороны Украины``
+names Ukraine's ministry, not Russia's (whose spelling ``Минобороны`` it starts with); a
+spelling that starts at a later word still counts (its ``Украины`` names Ukraine too).
 """
 
 from __future__ import annotations
@@ -15,6 +21,8 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING
+
+from anyascii import anyascii
 
 from archive.folding import stem_keys, word_key
 
@@ -36,6 +44,11 @@ def spelling_keys(text: str) -> tuple[str, ...]:
 def _acronym(spelling: str) -> bool:
     letters = [ch for ch in spelling if ch.isalpha()]
     return 0 < len(letters) <= _ACRONYM_MAX and all(ch.isupper() for ch in letters)
+
+
+def acronym_keys(text: str) -> tuple[str, ...]:
+    """The keys of an acronym's words: transliterated letters, no phonetic folding."""
+    return tuple(anyascii(w).upper() for w in _WORD.findall(text))
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,13 +87,17 @@ def matcher(gazetteer: Gazetteer) -> Matcher:
     acronyms: dict[tuple[str, ...], set[str]] = {}
     for entity in gazetteer.entities:
         for spelling in entity.aliases:
-            keys = spelling_keys(spelling)
+            acronym = _acronym(spelling)
+            keys = acronym_keys(spelling) if acronym else spelling_keys(spelling)
             if keys:
-                (acronyms if _acronym(spelling) else phrases).setdefault(keys, set()).add(
-                    entity.id)
+                (acronyms if acronym else phrases).setdefault(keys, set()).add(entity.id)
     longest = max((len(k) for k in (*phrases, *acronyms)), default=0)
-    prefixes = frozenset(k[:n] for k in (*phrases, *acronyms) for n in range(1, len(k)))
-    starts = frozenset(k[0] for k in (*phrases, *acronyms))
+    # An acronym's first word may start a spelling under its folded key too (the scan
+    # folds every word once), so its folded prefixes count as well.
+    folded = [tuple(word_key(w) for w in k) for k in acronyms]
+    prefixes = frozenset(k[:n] for k in (*phrases, *acronyms, *folded)
+                         for n in range(1, len(k)))
+    starts = frozenset(k[0] for k in (*phrases, *folded))
     return Matcher({k: frozenset(v) for k, v in phrases.items()},
                    {k: frozenset(v) for k, v in acronyms.items()}, longest,
                    {e.id: e for e in gazetteer.entities}, prefixes, starts)
@@ -94,27 +111,37 @@ def entities_in(m: Matcher, *texts: str | None) -> set[str]:
             continue
         words = _WORD.findall(text)
         surface = m.surface
-        for i, word in enumerate(words):
+        i = 0
+        while i < len(words):
+            word = words[i]
             starts = surface.get(word)
             if starts is None:
                 starts = m.may_start(word_key(word))
                 if len(surface) < _MEMO:
                     surface[word] = starts
             if not starts:
+                i += 1
                 continue  # most words start no spelling: one dict lookup each
+            best: tuple[int, frozenset[str]] = (0, frozenset())
             for n in range(1, min(m.longest, len(words) - i) + 1):
-                seq = tuple(word_key(w) for w in words[i:i + n])
-                if seq in m.phrases:
-                    found |= m.phrases[seq]
-                if seq in m.acronyms and all(w.isupper() or w.isdigit()
-                                             for w in words[i:i + n]):
-                    found |= m.acronyms[seq]
-                for stem in stem_keys(seq[-1]):
-                    stemmed = (*seq[:-1], stem)
-                    if stemmed in m.phrases:
-                        found |= m.phrases[stemmed]
-                if seq not in m.prefixes:
+                span = words[i:i + n]
+                seq = tuple(word_key(w) for w in span)
+                # An acronym written in capitals is read letter for letter before any
+                # folded spelling (BRICS is not a spelling of Paris that folds alike).
+                ids: set[str] = set()
+                if all(w.isupper() or w.isdigit() for w in span):
+                    ids |= m.acronyms.get(tuple(anyascii(w).upper() for w in span), set())
+                if not ids:
+                    ids |= m.phrases.get(seq, set())
+                    for stem in stem_keys(seq[-1]):
+                        ids |= m.phrases.get((*seq[:-1], stem), set())
+                if ids:
+                    best = (n, frozenset(ids))
+                if seq not in m.prefixes and tuple(
+                        anyascii(w).upper() for w in span) not in m.prefixes:
                     break  # no longer spelling starts with these words
+            found |= best[1]
+            i += 1
     return found
 
 
@@ -125,7 +152,7 @@ def entities_named(m: Matcher, text: str) -> set[str]:
         return set()
     found = set(m.phrases.get(keys, frozenset()))
     if any(ch.isalpha() for ch in text) and _acronym(text):
-        found |= m.acronyms.get(keys, frozenset())
+        found |= m.acronyms.get(acronym_keys(text), frozenset())
     for stem in stem_keys(keys[-1]):
         found |= m.phrases.get((*keys[:-1], stem), frozenset())
     return found
