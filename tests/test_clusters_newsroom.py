@@ -106,14 +106,15 @@ def test_article_page_shows_the_timeline_and_the_diff_against_the_first(
     page = client.get(f"/articles/{original['id']}")
     assert page.status_code == 200
     section = page.text.split('<section id="cluster">', 1)[1].split("</section>", 1)[0]
-    assert "Story across outlets (2)" in section
+    size = len(original["cluster"]["members"])  # the wire copy, and coverage in other languages
+    assert size >= 2
+    assert f"Story across outlets ({size})" in section
     assert '<td class="delay">first</td>' in section
     assert '<td class="delay">+2 h 15 min</td>' in section
     assert BY_KEY[copy_key]["source"] in section
     assert 'class="ddel"' in section  # the headlines differ word by word
     api = client.get(f"/api/articles/{original['id']}").json()
-    later = api["timeline"][1]
-    assert later["after_first"] == 2 * 3600 + 15 * 60
+    later = next(t for t in api["timeline"] if t["after_first"] == 2 * 3600 + 15 * 60)
     assert {f["name"] for f in later["fields"]} >= {"title"}
     assert 0.3 < later["same_words"] < 1
 
@@ -125,39 +126,24 @@ def test_grouped_search_page_and_api(client: TestClient) -> None:
     assert grouped["query"]["group"] == "1"
     assert grouped["total"] == plain["total"]  # totals count articles
     assert len(grouped["hits"]) < len(plain["hits"])
-    assert {h["cluster_size"] for h in grouped["hits"]} >= {2}
+    sizes = {h["cluster_size"] for h in grouped["hits"]}
+    assert max(sizes) >= 2
     page = client.get("/", params={"q": "Idlib", "group": "1"})
     assert 'name="group" value="1" checked' in page.text
-    assert "2 articles in this story" in page.text
+    assert f"{max(sizes)} articles in this story" in page.text
     assert client.get("/api/search", params={"q": "Idlib", "group": "x"}).status_code == 400
 
 
 def test_one_event_in_english_russian_and_turkish_through_shared_entities(
-        crawled: Crawled, tmp_path: Path) -> None:
+        crawled: Crawled) -> None:
     """The S-400 story, its wire copy, and the Russian and Turkish coverage of the same
-    event: linked across languages once the entity tagging (issue 11 part 1, table
-    ``article_entities``, created here as that migration does) has tagged them."""
-    from archive.clusters.index import rebuild_clusters
-
+    event: one cluster, the other languages linked through the gazetteer entities the
+    ingest tagged in each text (Cyrillic С-400 and Turkish İdlib included)."""
     keys = ["s400", "aa_wire_s400", "ru_s400", "aa_tr_s400"]
     ids = {k: _show(crawled, k)["id"] for k in keys}
-    copy = tmp_path / "entities.db"
-    with sqlite3.connect(crawled.data / "archive.db") as src, sqlite3.connect(copy) as dst:
-        src.backup(dst)
-    with sqlite3.connect(copy) as conn:
-        conn.execute("CREATE TABLE article_entities (article_id TEXT, entity_id TEXT)")
-        # What the gazetteer finds in each text (names as the stories spell them).
-        tags = {"s400": ["weapon:s-400", "place:idlib", "country:turkey", "country:russia"],
-                "aa_wire_s400": ["weapon:s-400", "place:idlib", "country:turkey"],
-                "ru_s400": ["weapon:s-400", "place:idlib", "country:turkey", "country:russia"],
-                "aa_tr_s400": ["weapon:s-400", "country:turkey", "country:russia"]}
-        conn.executemany("INSERT INTO article_entities VALUES (?, ?)",
-                         [(ids[k], e) for k, es in tags.items() for e in es])
-        rebuild_clusters(conn)
-        found = dict(conn.execute("SELECT article_id, cluster_id FROM cluster_members"))
+    found = dict(_clusters(crawled.data / "archive.db"))
+    assert len({found.get(ids[k]) for k in keys} - {None}) == 1, found
+    assert all(ids[k] in found for k in keys), found
+    with sqlite3.connect(crawled.data / "archive.db") as conn:
         kinds = {r[0] for r in conn.execute("SELECT kind FROM story_links")}
-    assert len({found.get(ids[k]) for k in keys}) == 1, found
-    assert kinds == {"text", "entities"}
-    # Without the tags, only the wire copy is linked (the archive as crawled).
-    assert {a for a, _c in _clusters(crawled.data / "archive.db")} == {
-        ids["s400"], ids["aa_wire_s400"]}
+    assert {"text", "entities"} <= kinds

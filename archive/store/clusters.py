@@ -193,18 +193,14 @@ def shared_entities(conn: sqlite3.Connection, article_id: str, lo: datetime, hi:
 
 
 def entity_kinds(conn: sqlite3.Connection, entity_ids: Iterable[str]) -> dict[str, str]:
-    """The kind (``person``, ``weapon``, ``place``...) of each entity id: from an
-    ``entities(id, kind)`` table when there is one, else from an id of the form
-    ``kind:name``; an entity of unknown kind is left out."""
-    ids = sorted(set(entity_ids))
-    out = {e: e.split(":", 1)[0] for e in ids if ":" in e}
-    if ids and _has_table(conn, "entities"):
-        columns = {r[1] for r in conn.execute("PRAGMA table_info(entities)")}
-        if {"id", "kind"} <= columns:
-            marks = ", ".join("?" * len(ids))
-            out.update({str(e): str(k) for e, k in conn.execute(
-                f"SELECT id, kind FROM entities WHERE id IN ({marks})", ids) if k})
-    return out
+    """The kind (``person``, ``weapon``, ``place``...) of each entity id, from the gazetteer
+    the articles were tagged with (:func:`archive.config.entities.default_gazetteer`); an id
+    it does not know (an entry since removed) is left out. ``conn`` is unused: the kinds
+    live in the gazetteer file, not in the archive."""
+    from archive.config.entities import default_gazetteer
+
+    known = {e.id: e.kind for e in default_gazetteer().entities}
+    return {e: known[e] for e in sorted(set(entity_ids)) if e in known}
 
 
 def replace_links(conn: sqlite3.Connection, article_id: str,
