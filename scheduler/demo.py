@@ -72,7 +72,7 @@ def run_demo(data_dir: Path, port: int, echo: Echo) -> None:
             echo(f"== crawl {edition} (newsroom edition {edition})")
             run_step([*common, "crawl"], echo)
         echo(f"\n== mediawatch search {DEMO_QUERY!r}")
-        run_step([*common, "search", DEMO_QUERY, "--limit", "5"], echo)
+        run_step([*common, "search", DEMO_QUERY, "--limit", "10"], echo)
         echo(f"\n== mediawatch search {DEMO_QUERY!r} --group (one row per story across outlets)")
         run_step([*common, "search", DEMO_QUERY, "--limit", "5", "--group"], echo)
         echo("\n== mediawatch show <short URL of the edited article>")

@@ -177,9 +177,14 @@ def test_api_article_has_aliases_versions_diff_captures_and_cluster(client: Test
     by_short = api(client, f"/api/articles/{short['short_url']}")
     assert short["short_url"] in by_short["aliases"]
     # The wire copy, linked at ingest; Anatolia ran it first (00:10+03:00 = 21:10Z).
-    assert [m["source"] for m in by_short["cluster"]["members"]] == ["anatolia", "northwind"]
+    # Then the coverage in other languages, linked through the entities they share.
+    members = {m["id"]: m["source"] for m in by_short["cluster"]["members"]}
+    assert members[by_short["cluster"]["first"]] == "anatolia"
+    assert {"anatolia", "northwind"} <= set(members.values())
     assert by_short["cluster"]["first"] == by_short["cluster"]["members"][0]["id"]
-    assert [m["delay"] for m in by_short["timeline"]] == ["first", "+2 h 15 min"]
+    delays = [m["delay"] for m in by_short["timeline"]]
+    assert delays[0] == "first"
+    assert "+2 h 15 min" in delays
 
 
 def test_article_page_shows_text_aliases_diff_and_replay_links(client: TestClient) -> None:

@@ -112,7 +112,7 @@ def test_page_through_results(page: object, served: Served) -> None:
     per_page = -(-len(STORIES) // 3)  # three pages, whatever the newsroom holds
     p.goto(served.ui + f"/?sort=newest&per_page={per_page}")  # type: ignore[attr-defined]
     seen: list[str] = []
-    pages = -(-len(STORIES) // 5)
+    pages = -(-len(STORIES) // per_page)
     for number in range(1, pages + 1):
         assert f"page {number} of {pages}" in p.inner_text("#total")  # type: ignore[attr-defined]
         seen += p.locator("li.hit a.title").evaluate_all(  # type: ignore[attr-defined]

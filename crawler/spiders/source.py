@@ -381,7 +381,7 @@ class SourceSpider(Spider):
         if not self._listed_links:
             return
         listed, self._listed_links = self._listed_links, {}
-        for url in sorted(listed):
+        for url in listed:
             best = min(listed[url], key=ListedLink.rank)
             # The link it is fetched through (the archive's key for "the same way in", see
             # archive.store.identity): an untagged one when any listing gave it, else the
