@@ -359,8 +359,7 @@ class SourceSpider(Spider):
                                            seen.digest if seen else None)
                 if (title_key := listed_title_key(link.hints)) is not None:
                     state.record(listed_link_state(link.url, self.source.id, seen, title_key))
-                if why is None or (self.scheduled and not is_due(seen, state.started)) or (
-                        why == "recheck" and not self._take_recheck()):
+                if why is None or (self.scheduled and not is_due(seen, state.started)):
                     self._inc("mediawatch/articles/skipped_known")
                     continue
                 # A known article is fetched again through the link its text came from.
@@ -383,6 +382,10 @@ class SourceSpider(Spider):
         listed, self._listed_links = self._listed_links, {}
         for url in listed:
             best = min(listed[url], key=ListedLink.rank)
+            # A re-check counts against the budget once, however many listings named it.
+            if best.why == "recheck" and not self._take_recheck():
+                self._inc("mediawatch/articles/skipped_known")
+                continue
             # The link it is fetched through (the archive's key for "the same way in", see
             # archive.store.identity): an untagged one when any listing gave it, else the
             # first in order, so this too is the same whichever listing answered first.
