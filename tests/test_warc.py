@@ -78,6 +78,12 @@ def test_round_trip_keeps_bytes_headers_offsets(tmp_path: Path) -> None:
         member = gzip.decompress(fh.read(first.response.length))
     assert gz in member
     assert b"GET /news/a.html?id=1&utm_source=rss HTTP/1.1" in gzip.decompress(path.read_bytes())
+    # Each record is its own gzip member at zlib's default level (GZIP_LEVEL), not warcio's
+    # 9: the header's XFL byte is 2 for level 9, 0 for the default.
+    with open(path, "rb") as fh:
+        fh.seek(first.response.offset)
+        header = fh.read(10)
+    assert header[:3] == b"\x1f\x8b\x08" and header[8] == 0
 
 
 def test_metadata_record_has_its_own_target_uri(tmp_path: Path) -> None:

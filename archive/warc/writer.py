@@ -14,6 +14,7 @@ import os
 import re
 import socket
 import uuid
+import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
@@ -22,12 +23,33 @@ from pathlib import Path
 from typing import BinaryIO
 
 from warcio.statusandheaders import StatusAndHeaders
-from warcio.warcwriter import WARCWriter
+from warcio.warcwriter import GzippingWrapper, WARCWriter
 
 from archive.faults import stop_here
 from archive.models import PriorCapture, WarcLocation
 
 log = logging.getLogger(__name__)
+
+#: The gzip level of each record: zlib's default, as wget and Heritrix write. warcio's own
+#: level 9 costs about 50 % more CPU in the crawl's process (6.5 against 4.3 ms per page on
+#: the real pages of ../shared/eval/aeb) for files 0.6 % smaller.
+GZIP_LEVEL = 6
+
+
+class _LevelGzip(GzippingWrapper):
+    """warcio's per-record gzip member, compressed at :data:`GZIP_LEVEL`."""
+
+    def __init__(self, out: BinaryIO):
+        self.compressor = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, zlib.MAX_WBITS + 16)
+        self.out = out
+
+
+class _WarcWriter(WARCWriter):
+    """warcio's writer with :class:`_LevelGzip` records (made with ``gzip=False``: warcio
+    would wrap ``out`` in its own level-9 wrapper)."""
+
+    def _write_warc_record(self, out: BinaryIO, record: object) -> None:
+        super()._write_warc_record(_LevelGzip(out), record)
 
 
 WARC_VERSION = "WARC/1.1"
@@ -173,7 +195,7 @@ class RotatingWarcWriter:
             if not path.exists() and not (self.directory / self._name).exists():
                 break
         self._file = open(path, "xb")  # noqa: SIM115 - closed in close()
-        self._writer = WARCWriter(self._file, gzip=True, warc_version=WARC_VERSION)
+        self._writer = _WarcWriter(self._file, gzip=False, warc_version=WARC_VERSION)
         info = {
             "software": self.software,
             "format": "WARC File Format 1.1",
