@@ -40,14 +40,11 @@ from multiprocessing import get_context
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin
 
-from archive.config.entities import default_gazetteer, gazetteer_key
 from archive.config.sources import Config, Source
 from archive.faults import INGEST_STOP_AFTER, stop_here
 from archive.models import Article, Hints
 from archive.store import ledger
 from archive.store.db import Archive, CaptureRef, Outcome
-from archive.store.identity import content_hash
-from archive.store.names import TextIndex, text_index
 from archive.store.writerlock import close_inherited
 from archive.warc.cdxj import index_missing
 from archive.warc.importer import import_stamp, imported_source
@@ -156,20 +153,13 @@ class Parsed:
     article: Article | None
     status: str  # "article" | "not_article" | "parse_error"
     message: str = ""
-    #: The article's content hash and text index, computed here rather than in the
-    #: loader's transaction (:func:`archive.store.articles.upsert`).
-    digest: str | None = None
-    index: TextIndex | None = None
 
 
 def parse_record(job: tuple[StoredResponse, Source]) -> Parsed:
     """Parse one stored article response; never raises (runs in worker processes)."""
     stored, source = job
     try:
-        article = parse_capture(stored, source).to_article()
-        return Parsed(article, "article", digest=content_hash(article),
-                      index=text_index(default_gazetteer(), article.title, article.lead,
-                                       article.body, gazetteer_key()))
+        return Parsed(parse_capture(stored, source).to_article(), "article")
     except NotAnArticle as exc:
         return Parsed(None, "not_article", str(exc))
     except Exception as exc:  # one bad page must not stop an ingest
@@ -263,7 +253,7 @@ def store_record(archive: Archive, stored: StoredResponse, parsed: Parsed | None
     article = parsed.article
     if capture.requested_url:
         article = replace(article, aliases=(*article.aliases, capture.requested_url))
-    outcome: Outcome = archive.upsert(article, capture, parsed.digest, parsed.index)
+    outcome: Outcome = archive.upsert(article, capture)
     report.count(source_id, str(outcome))
     counts[str(outcome)] += 1
 

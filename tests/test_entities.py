@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -12,8 +11,6 @@ from archive.config.entities import (
     BUNDLED,
     KINDS,
     ConfigError,
-    default_gazetteer,
-    gazetteer_key,
     gazetteer_paths,
     load_entities,
     parse_entities,
@@ -21,8 +18,7 @@ from archive.config.entities import (
 from archive.gazetteer import entities_in, entities_named, matcher
 from archive.models import Article, WarcLocation
 from archive.store.db import Archive, CaptureRef
-from archive.store.identity import content_hash
-from archive.store.names import TextIndex, rebuild_names, text_index
+from archive.store.names import rebuild_names
 
 if TYPE_CHECKING:
     import sqlite3
@@ -177,36 +173,3 @@ def test_rebuild_gives_what_ingest_gave(tmp_path: Path) -> None:
         rebuild_names(conn, GAZETTEER)
         assert [conn.execute(sql).fetchall() for sql in tables] == before
         assert ("soigu", "шойгу") in before[0]
-
-
-def _names_tables(archive: Archive) -> list[list[tuple[str, str]]]:
-    conn: sqlite3.Connection = archive.db.conn
-    return [conn.execute(sql).fetchall() for sql in (
-        "SELECT * FROM fold_terms ORDER BY 1, 2",
-        "SELECT * FROM article_entities ORDER BY 1, 2")]
-
-
-def test_an_index_computed_by_the_parser_gives_what_the_store_computes(
-        tmp_path: Path) -> None:
-    """The parser process computes the text index (``Parsed.index``); the store writes it
-    only when it is the index of the stored text under the current gazetteer."""
-    capture = CaptureRef(WarcLocation("a.warc.gz", 0, 1), STORY.url, 200, at(2))
-    with Archive(tmp_path / "plain.db") as archive:
-        archive.upsert(STORY, capture)
-        plain = _names_tables(archive)
-    known = text_index(default_gazetteer(), STORY.title, STORY.lead, STORY.body,
-                       gazetteer_key())
-    assert set(known.entities) >= TAGGED
-    with Archive(tmp_path / "known.db") as archive:
-        archive.upsert(STORY, capture, content_hash(STORY), known)
-        assert _names_tables(archive) == plain
-    # Computed with another gazetteer (a file edited since): not used, computed again.
-    stale = TextIndex(known.terms, ("nato",), (("elsewhere",), (0.0,)))
-    with Archive(tmp_path / "stale.db") as archive:
-        archive.upsert(STORY, capture, None, stale)
-        assert _names_tables(archive) == plain
-    # The store takes the parser's index as it is (it does not compute it again).
-    marked = replace(known, entities=("nato",))
-    with Archive(tmp_path / "marked.db") as archive:
-        archive.upsert(STORY, capture, None, marked)
-        assert _names_tables(archive)[1] == [(a, "nato") for a, _e in plain[1][:1]]

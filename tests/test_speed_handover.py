@@ -11,12 +11,9 @@ from typing import TYPE_CHECKING, Any
 from scrapy import Spider
 from scrapy.utils.test import get_crawler
 
-from archive.config.entities import default_gazetteer, gazetteer_key
 from archive.config.sources import Source
 from archive.store import ledger
 from archive.store.db import Archive
-from archive.store.identity import content_hash
-from archive.store.names import text_index
 from archive.warc.reader import list_warcs
 from archive.warc.writer import Exchange, RotatingWarcWriter
 from crawler.components.capture import WarcCapture
@@ -140,13 +137,6 @@ def test_prepared_file_stores_what_the_ordinary_load_stores(tmp_path: Path) -> N
     assert [sum(r.parsed is not None for r in s.records) for s in shares] == [5, 5, 4]
     assert merged(shares) == prepared
     assert [r.blocked for r in prepared.records].count(True) == 1
-    # Each article comes with its content hash and text index, computed in that process.
-    for parsed in (r.parsed for r in prepared.records):
-        if parsed is not None and parsed.article is not None:
-            article = parsed.article
-            assert parsed.digest == content_hash(article)
-            assert parsed.index == text_index(default_gazetteer(), article.title,
-                                              article.lead, article.body, gazetteer_key())
     report = IngestReport()
     with Archive(tmp_path / "prepared.db") as archive:
         load_prepared(archive, path, prepared, report)

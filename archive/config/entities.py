@@ -38,7 +38,6 @@ __all__ = [
     "Entity",
     "Gazetteer",
     "default_gazetteer",
-    "gazetteer_key",
     "gazetteer_paths",
     "load_entities",
     "parse_entities",
@@ -149,13 +148,8 @@ def _cached(paths: tuple[Path, ...], stamps: tuple[float, ...]) -> Gazetteer:
     return load_entities(*paths)
 
 
-def gazetteer_key() -> tuple[tuple[Path, ...], tuple[float, ...]]:
-    """What :func:`default_gazetteer` is read from: its files and their modification times
-    (equal keys, equal gazetteers: what a parser process computed with it is valid)."""
-    paths = gazetteer_paths()
-    return paths, tuple(p.stat().st_mtime if p.is_file() else 0.0 for p in paths)
-
-
 def default_gazetteer() -> Gazetteer:
     """The gazetteer of :func:`gazetteer_paths`, read once per change of its files."""
-    return _cached(*gazetteer_key())
+    paths = gazetteer_paths()
+    stamps = tuple(p.stat().st_mtime if p.is_file() else 0.0 for p in paths)
+    return _cached(paths, stamps)

@@ -15,7 +15,7 @@ import logging
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from archive.config.entities import default_gazetteer, gazetteer_key
+from archive.config.entities import default_gazetteer
 from archive.store.identity import (
     Outcome,
     alias_records,
@@ -26,7 +26,7 @@ from archive.store.identity import (
     identity_key,
 )
 from archive.store.lookups import article_row, resolve
-from archive.store.names import TextIndex, index_article
+from archive.store.names import index_article
 from archive.store.records import article_columns, merge_fields
 from archive.store.schema import ArchiveError, date_key, free_rowid
 from archive.store.urls import UrlError, link_key, try_normalize_url
@@ -127,16 +127,12 @@ def mark_removed(archive: Archive, capture: CaptureRef, kind: str = "gone", *,
     return aid
 
 
-def upsert(archive: Archive, article: Article, capture: CaptureRef,
-           digest: str | None = None, index: TextIndex | None = None) -> Outcome:
+def upsert(archive: Archive, article: Article, capture: CaptureRef) -> Outcome:
     """Store one parsed article page and its capture; say what that did.
 
     See :mod:`archive.store.identity` for matching, ids and the outcomes. Raises
     :class:`~archive.store.schema.ArchiveError` for a page whose URL cannot be normalized or
-    whose dates are naive. ``digest`` (the article's :func:`content_hash`) and ``index``
-    (its text's :func:`~archive.store.names.text_index`) may come computed by the parser
-    process; ``index`` is used only when the stored text is the article's and the
-    gazetteer has not changed since.
+    whose dates are naive.
     """
     try:
         records = alias_records(article, capture.url, capture.requested_url)
@@ -148,7 +144,7 @@ def upsert(archive: Archive, article: Article, capture: CaptureRef,
     if capture.source is None:
         capture = replace(capture, source=article.source)
     columns = article_columns(article, records)
-    new_hash = digest or content_hash(article)
+    new_hash = content_hash(article)
     fetched = utc_text(capture.fetched_at)
     link = link_key(capture.link)
     db = archive.db
@@ -200,11 +196,10 @@ def upsert(archive: Archive, article: Article, capture: CaptureRef,
             _update_article(db, aid, changes)
         if outcome is Outcome.INSERTED or "content_hash" in changes:
             # The words and entities of the current text (archive.store.names).
-            title, lead, body = db.execute(
-                "SELECT title, lead, body FROM articles WHERE id = ?", [aid]).fetchone()
-            known = index if index is not None and index.gazetteer == gazetteer_key() \
-                and (title, lead, body) == (article.title, article.lead, article.body) else None
-            index_article(db, aid, default_gazetteer(), title, lead, body, known)
+            text = db.execute("SELECT title, lead, body FROM articles WHERE id = ?",
+                              [aid]).fetchone()
+            index_article(db, aid, getattr(archive, "gazetteer", None) or default_gazetteer(),
+                          *text)
         _insert_aliases(db, aid, records)
         _adopt_redirects(db, aid, article.source, [url for url, _kind, _orig in records])
         _insert_capture(db, capture, aid, new_hash, outcome)

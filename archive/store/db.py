@@ -65,7 +65,6 @@ if TYPE_CHECKING:
     from datetime import datetime, timedelta
 
     from archive.models import Article
-    from archive.store.names import TextIndex
 
 log = logging.getLogger(__name__)
 
@@ -176,11 +175,10 @@ class Archive:
         the capture as evidence; returns its id (:func:`archive.store.articles.mark_removed`)."""
         return articles.mark_removed(self, capture, kind, only_known=only_known)
 
-    def upsert(self, article: Article, capture: CaptureRef, digest: str | None = None,
-               index: TextIndex | None = None) -> Outcome:
+    def upsert(self, article: Article, capture: CaptureRef) -> Outcome:
         """Store one parsed article page and its capture; say what that did
         (:func:`archive.store.articles.upsert`)."""
-        return articles.upsert(self, article, capture, digest, index)
+        return articles.upsert(self, article, capture)
 
     # -- reading: archive.store.lookups ----------------------------------------------------
 

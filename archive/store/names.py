@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import itertools
 import sqlite3
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from archive.config.entities import default_gazetteer
@@ -39,14 +38,12 @@ if TYPE_CHECKING:
 __all__ = [
     "MAX_PHRASES",
     "MAX_WORDS",
-    "TextIndex",
     "article_entities",
     "check_entities",
     "entity_rows",
     "expand_terms",
     "index_article",
     "rebuild_names",
-    "text_index",
 ]
 
 #: At most this many indexed words stand for one query word (most names have a handful).
@@ -91,39 +88,17 @@ def _term_rows(words: Iterable[str]) -> list[tuple[str, str]]:
     return rows
 
 
-@dataclass(frozen=True, slots=True)
-class TextIndex:
-    """What :func:`index_article` writes for one text: its ``fold_terms`` rows and entity
-    ids. Pure, so a parser process computes it beside the page (the CPU-heavy part of
-    storing an article: folding every word, scanning for every spelling) and the loader's
-    transaction only writes it. ``gazetteer`` names the gazetteer it was computed with
-    (:func:`~archive.config.entities.gazetteer_key`)."""
-
-    terms: tuple[tuple[str, str], ...]
-    entities: tuple[str, ...]
-    gazetteer: object = None
-
-
-def text_index(gazetteer: Gazetteer, title: str | None, lead: str | None,
-               body: str | None, key: object = None) -> TextIndex:
-    """The :class:`TextIndex` of an article's title, lead and body (``key``: the
-    gazetteer's, kept with it)."""
-    texts = [t for t in (title, lead, body) if t]
-    return TextIndex(tuple(_term_rows(w for t in texts for w in index_words(t))),
-                     tuple(sorted(entities_in(matcher(gazetteer), *texts))), key)
-
-
 def index_article(db: Database | sqlite3.Connection, article_id: str, gazetteer: Gazetteer,
-                  title: str | None, lead: str | None, body: str | None,
-                  known: TextIndex | None = None) -> None:
-    """Record the words and the entities of an article's current text (at ingest);
-    ``known``: that text's :class:`TextIndex`, computed already with ``gazetteer``."""
+                  title: str | None, lead: str | None, body: str | None) -> None:
+    """Record the words and the entities of an article's current text (at ingest)."""
     db = _conn(db)
-    index = known or text_index(gazetteer, title, lead, body)
-    db.executemany("INSERT OR IGNORE INTO fold_terms (key, word) VALUES (?, ?)", index.terms)
+    texts = [t for t in (title, lead, body) if t]
+    db.executemany("INSERT OR IGNORE INTO fold_terms (key, word) VALUES (?, ?)",
+                   _term_rows(w for t in texts for w in index_words(t)))
     db.execute("DELETE FROM article_entities WHERE article_id = ?", [article_id])
+    found = entities_in(matcher(gazetteer), *texts)
     db.executemany("INSERT INTO article_entities (article_id, entity_id) VALUES (?, ?)",
-                   [(article_id, e) for e in index.entities])
+                   [(article_id, e) for e in sorted(found)])
 
 
 def rebuild_names(db: Database | sqlite3.Connection, gazetteer: Gazetteer | None = None,
