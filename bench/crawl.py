@@ -15,7 +15,10 @@ Real-page mode (issue 10): ``--pages DIR`` serves the ``*.html`` / ``*.html.gz``
 listed in one sitemap, and crawls them with the naive spider (``bench/naive_spider.py``:
 Scrapy + ``trafilatura.extract`` + warcio) and with ``mediawatch crawl`` in the same run.
 Prints pages/s, the ratio, CPU seconds per page and the peak
-resident memory of each crawl's whole process tree (sampled from ``/proc``).
+resident memory of each crawl's whole process tree (sampled from ``/proc``): its PSS, each
+page shared by n processes counted 1/n (the parser processes are forked from the crawl's,
+and share its pages), and beside it the summed RSS, which counts those pages once per
+process.
 
     python bench/crawl.py --pages ../shared/eval/aeb/html --urls 1000 5000
 """
@@ -255,37 +258,44 @@ def serve_real(site: dict[str, tuple[bytes, str, bool]]) -> tuple[ThreadingHTTPS
     return server, base
 
 
-def _tree_rss(root: int) -> int:
-    """Resident bytes of ``root`` and all its descendants, from /proc."""
+def _tree_memory(root: int) -> tuple[int, int]:
+    """Resident bytes of ``root`` and all its descendants, from /proc: summed RSS, and
+    summed PSS (a page shared by n processes counts 1/n; the parser processes are forked,
+    so the pages they share with the crawl's process are in each RSS but once in the PSS)."""
     children: dict[int, list[int]] = {}
-    rss: dict[int, int] = {}
-    page = os.sysconf("SC_PAGE_SIZE")
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         try:
             stat = Path(f"/proc/{entry}/stat").read_text()
-            statm = Path(f"/proc/{entry}/statm").read_text()
         except OSError:
             continue
-        fields = stat.rsplit(")", 1)[1].split()
-        children.setdefault(int(fields[1]), []).append(int(entry))
-        rss[int(entry)] = int(statm.split()[1]) * page
-    total, todo = 0, [root]
+        children.setdefault(int(stat.rsplit(")", 1)[1].split()[1]), []).append(int(entry))
+    rss = pss = 0
+    todo = [root]
     while todo:
         pid = todo.pop()
-        total += rss.get(pid, 0)
         todo.extend(children.get(pid, ()))
-    return total
+        try:
+            rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+        except OSError:
+            continue
+        kb = {line.split(":")[0]: int(line.split()[1]) for line in rollup.splitlines()[1:]
+              if line.endswith(" kB")}
+        rss += kb.get("Rss", 0) * 1024
+        pss += kb.get("Pss", 0) * 1024
+    return rss, pss
 
 
 @dataclass
 class Measured:
-    """Wall seconds, CPU seconds of the whole process tree, peak summed RSS in bytes."""
+    """Wall seconds, CPU seconds of the whole process tree, its peak summed RSS and PSS in
+    bytes."""
 
     wall: float
     cpu: float
     peak_rss: int
+    peak_pss: int
 
 
 def measured(cmd: list[str], env: dict[str, str] | None = None) -> Measured:
@@ -293,16 +303,17 @@ def measured(cmd: list[str], env: dict[str, str] | None = None) -> Measured:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, env=env)
-    peak = 0
+    peak_rss = peak_pss = 0
     while proc.poll() is None:
-        peak = max(peak, _tree_rss(proc.pid))
+        rss, pss = _tree_memory(proc.pid)
+        peak_rss, peak_pss = max(peak_rss, rss), max(peak_pss, pss)
         time.sleep(0.05)
     wall = time.perf_counter() - start
     if proc.returncode:
         raise SystemExit(f"{cmd[:4]} failed with exit code {proc.returncode}")
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return Measured(wall, cpu, peak)
+    return Measured(wall, cpu, peak_rss, peak_pss)
 
 
 def compare_real(page_dir: Path, sizes: list[int], concurrency: int,
@@ -331,7 +342,7 @@ def compare_real(page_dir: Path, sizes: list[int], concurrency: int,
                 """))
             base_run = measured([sys.executable, str(naive_script), base,
                                  str(work / "naive"), str(concurrency)]) \
-                if naive else Measured(float("nan"), 0.0, 0)
+                if naive else Measured(float("nan"), 0.0, 0, 0)
             mw = measured([sys.executable, "-m", "scheduler.cli", "--config", str(config),
                            "--data", str(work / "data"), "crawl"])
             with sqlite3.connect(work / "data" / "archive.db") as db:
@@ -344,17 +355,21 @@ def compare_real(page_dir: Path, sizes: list[int], concurrency: int,
             "ratio": round(base_run.wall / mw.wall, 3),
             "naive_cpu_ms_per_page": round(base_run.cpu / fetched * 1000, 1),
             "mediawatch_cpu_ms_per_page": round(mw.cpu / fetched * 1000, 1),
-            "naive_peak_mb": round(base_run.peak_rss / 2**20),
-            "mediawatch_peak_mb": round(mw.peak_rss / 2**20),
+            "naive_peak_mb": round(base_run.peak_pss / 2**20),
+            "mediawatch_peak_mb": round(mw.peak_pss / 2**20),
+            "naive_peak_rss_mb": round(base_run.peak_rss / 2**20),
+            "mediawatch_peak_rss_mb": round(mw.peak_rss / 2**20),
             "articles": {"pages": row[0], "new": row[1], "updated": row[2],
                          "duplicates": row[3]}})
         print(json.dumps(results[-1]), file=sys.stderr)  # as it goes: runs are long
     print(f"real pages from {page_dir}, concurrency {concurrency}, gzip on the wire, loopback")
-    print(f"{'urls':>6} {'crawler':18} {'pages/s':>8} {'CPU ms/page':>12} {'peak MB':>8}")
+    print(f"{'urls':>6} {'crawler':18} {'pages/s':>8} {'CPU ms/page':>12} {'peak MB':>8} "
+          f"{'(RSS sum)':>9}")
     for r in results:
         for who in ("naive", "mediawatch"):
             print(f"{r['urls']:>6} {who:18} {r[f'{who}_pages_per_s']:8.1f} "
-                  f"{r[f'{who}_cpu_ms_per_page']:12.1f} {r[f'{who}_peak_mb']:8}")
+                  f"{r[f'{who}_cpu_ms_per_page']:12.1f} {r[f'{who}_peak_mb']:8} "
+                  f"{r[f'{who}_peak_rss_mb']:9}")
         print(f"{'':6} mediawatch / naive throughput: {r['ratio']:.2f}x  "
               f"(articles: {r['articles']})")
     print(json.dumps({"bench": "crawl-real", "pages": str(page_dir), "runs": results}))

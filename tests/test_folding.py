@@ -90,3 +90,15 @@ def test_case_endings_lead_back_to_the_name(form: str, base: str) -> None:
 def test_short_keys_are_never_inflected() -> None:
     assert inflected_keys("nato") == []
     assert stem_keys("natoa") == ()
+
+
+def test_the_translate_table_strips_what_the_per_character_rule_strips() -> None:
+    """``index_words`` strips Latin diacritics through a lazily filled ``str.translate``
+    table; it must map every character as :func:`archive.folding._plain_latin` does."""
+    from archive.folding import _PLAIN_LATIN, _plain_latin
+
+    chars = "".join(chr(c) for c in range(0x80, 0x3000) if not 0xD800 <= c < 0xE000)
+    chars += "\u1e9e\u1ef3\U0001d400\ufb01"
+    assert chars.translate(_PLAIN_LATIN) == "".join(_plain_latin(ch) for ch in chars)
+    assert index_words("Çavuşoğlu’s “İstanbul” — Ёлка") == [
+        "cavusoglu", "s", "istanbul", "елка"]
