@@ -83,7 +83,8 @@ def test_round_trip_keeps_bytes_headers_offsets(tmp_path: Path) -> None:
     with open(path, "rb") as fh:
         fh.seek(first.response.offset)
         header = fh.read(10)
-    assert header[:3] == b"\x1f\x8b\x08" and header[8] == 0
+    assert header[:3] == b"\x1f\x8b\x08"
+    assert header[8] == 0
 
 
 def test_metadata_record_has_its_own_target_uri(tmp_path: Path) -> None:
