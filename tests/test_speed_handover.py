@@ -8,7 +8,8 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from scrapy import Spider
+from htmldate.extractors import get_external_parser
+from scrapy import Request, Spider
 from scrapy.utils.test import get_crawler
 
 from archive.config.sources import Source
@@ -16,8 +17,8 @@ from archive.store import ledger
 from archive.store.db import Archive
 from archive.warc.reader import list_warcs
 from archive.warc.writer import Exchange, RotatingWarcWriter
-from crawler.components.capture import WarcCapture
-from crawler.components.ingest import HANDED_OVER_STAT, IngestOnClose
+from crawler.components.capture import META_KEY, WarcCapture
+from crawler.components.ingest import EARLY_START, HANDED_OVER_STAT, IngestOnClose
 from crawler.handover import HandOver, load_prepared, merged, prepare_file
 from crawler.ingest import IngestReport, ingest_files
 from tests.test_ingest import article_html
@@ -68,8 +69,19 @@ def crawler_for(data: Path, **settings: Any) -> Crawler:
     return crawler
 
 
-def crawl(data: Path, handover: int) -> Crawler:
-    """Drive the capture and the ingest through their handlers, as a crawl does."""
+def article_request(n: int) -> Request:
+    return Request(f"http://127.0.0.1:9/a/{n}.html", meta={META_KEY: {"kind": "article"}})
+
+
+def _parser_is_warm() -> bool:
+    from htmldate.extractors import get_external_parser
+
+    return get_external_parser.cache_info().currsize == 1
+
+
+def crawl(data: Path, handover: int, scheduled: int = 0) -> Crawler:
+    """Drive the capture and the ingest through their handlers, as a crawl does
+    (``scheduled``: article requests the crawl schedules before it writes)."""
     crawler = crawler_for(data, MEDIAWATCH_HANDOVER_SIZE=handover)
     capture = crawler.get_extension(WarcCapture)
     ingest = crawler.get_extension(IngestOnClose)
@@ -77,6 +89,8 @@ def crawl(data: Path, handover: int) -> Crawler:
     assert ingest is not None
     capture.spider_opened(crawler.spider)
     assert capture.writer is not None
+    for n in range(scheduled):
+        ingest.request_scheduled(article_request(n), crawler.spider)
     for n, (url, body, status, kind) in enumerate(pages()):
         capture.writer.write_exchange(exchange(n, url, body, status, kind))
     capture.spider_closed(crawler.spider)
@@ -115,6 +129,38 @@ def test_files_closed_while_crawling_are_loaded_as_the_ordinary_ingest_would(
     assert stats["mediawatch/ingest/outcome/inserted"] == 12
     assert stats["mediawatch/ingest/outcome/updated"] == 1
     assert stats["mediawatch/ingest/outcome/blocked"] == 1
+
+
+def test_a_large_crawl_starts_warm_parsers_before_its_first_file(tmp_path: Path) -> None:
+    """At EARLY_START article requests the parser processes start and warm up (dateparser's
+    locale patterns: ~2 s each) while the first file is still being written; the crawl's
+    one file is then handed to them at its end, and the archive is the ordinary ingest's."""
+    get_external_parser.cache_clear()  # the workers inherit nothing warm from this process
+    crawler = crawler_for(tmp_path / "early", MEDIAWATCH_HANDOVER_SIZE=10**9)
+    ingest = crawler.get_extension(IngestOnClose)
+    assert ingest is not None
+    listing = Request("http://127.0.0.1:9/rss.xml", meta={META_KEY: {"kind": "feed"}})
+    for n in range(EARLY_START - 1):
+        ingest.request_scheduled(article_request(n), crawler.spider)
+        ingest.request_scheduled(listing, crawler.spider)  # listings do not count
+    assert ingest.handover is None
+    ingest.request_scheduled(article_request(EARLY_START), crawler.spider)
+    pool = ingest.handover._pool if ingest.handover is not None else None
+    assert pool is not None
+    assert all(pool.submit(_parser_is_warm).result() for _ in range(4))
+    assert not _parser_is_warm()
+    ingest.handover.finish()  # type: ignore[union-attr]
+
+    early = crawl(tmp_path / "crawl", handover=10**9, scheduled=EARLY_START)
+    files = list_warcs(tmp_path / "crawl" / "warcs")
+    assert len(files) == 1
+    assert early.stats.get_value(HANDED_OVER_STAT) == 1
+    with Archive(tmp_path / "again.db") as fresh:
+        ingest_files(fresh, files, None, workers=1)
+    rows, counts = archived(tmp_path / "crawl")
+    with Archive(tmp_path / "again.db") as fresh:
+        assert rows == [json.loads(json.dumps(row, default=str)) for row in fresh.export()]
+        assert counts == fresh.stats()
 
 
 def test_without_handover_one_file_is_loaded_at_the_end(tmp_path: Path) -> None:

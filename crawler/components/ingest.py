@@ -42,13 +42,14 @@ from scrapy.exceptions import NotConfigured
 from archive.config.sources import load_config
 from archive.faults import stop_here
 from archive.store.db import Archive
-from crawler.components.capture import warc_file_closed
+from crawler.components.capture import META_KEY, warc_file_closed
 from crawler.components.diskspace import DISK_STAT, is_disk_full
 from crawler.figures import INGEST_OUTCOME, RECOVERED_STAT, WARC_FILES_STAT
 from crawler.handover import HandOver
 from crawler.ingest import IngestReport, default_workers, ingest_files, pending_files
 
 if TYPE_CHECKING:
+    from scrapy import Request
     from scrapy.crawler import Crawler
     from scrapy.signalmanager import SignalManager
     from scrapy.statscollectors import StatsCollector
@@ -59,6 +60,11 @@ log = logging.getLogger(__name__)
 
 #: Files loaded while the crawl went on (:mod:`crawler.handover`).
 HANDED_OVER_STAT = "mediawatch/ingest/handed_over"
+
+#: A crawl that schedules this many article requests starts its parser processes then
+#: (:meth:`HandOver.start`): they warm up while the first file is being written. Fewer
+#: articles rarely fill more than one file, which the crawl loads at its end.
+EARLY_START = 64
 
 #: Sent for each file loaded: ``done`` (its size in bytes) and ``total`` (all the files').
 ingest_progress = object()
@@ -77,6 +83,7 @@ class IngestOnClose:
         self.workers = workers
         self.max_payload = max_payload
         self.handover: HandOver | None = None
+        self.articles_scheduled = 0
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> IngestOnClose:
@@ -94,6 +101,7 @@ class IngestOnClose:
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
         if settings.getint("MEDIAWATCH_HANDOVER_SIZE"):
             crawler.signals.connect(ext.file_closed, signal=warc_file_closed)
+            crawler.signals.connect(ext.request_scheduled, signal=signals.request_scheduled)
         return ext
 
     def config(self) -> Config | None:
@@ -101,18 +109,30 @@ class IngestOnClose:
         return load_config(self.config_path) \
             if self.config_path and Path(self.config_path).is_file() else None
 
-    def file_closed(self, path: Path, last: bool) -> None:
-        """Hand a file closed while the crawl goes on to the parser processes, and the last
-        one too when others were; a crawl of one file loads it at ``spider_closed``."""
-        if last and self.handover is None:
-            return
+    def _handover(self) -> HandOver:
         if self.handover is None:
             config = self.config()
             max_payload = config.crawl.max_page_size if config is not None \
                 else self.max_payload
             self.handover = HandOver(self.data_dir / "archive.db", self.data_dir / "warcs",
                                      config, self.workers or default_workers(), max_payload)
-        self.handover.closed(path)
+        return self.handover
+
+    def request_scheduled(self, request: Request, spider: Spider) -> None:
+        """Count the article requests; at :data:`EARLY_START`, start the parsers."""
+        if (request.meta.get(META_KEY) or {}).get("kind") != "article":
+            return
+        self.articles_scheduled += 1
+        if self.articles_scheduled == EARLY_START:
+            self._handover().start()
+
+    def file_closed(self, path: Path, last: bool) -> None:
+        """Hand a file closed while the crawl goes on to the parser processes, and the last
+        one too when others were (or the parsers started); a crawl of one file loads it at
+        ``spider_closed``."""
+        if last and self.handover is None:
+            return
+        self._handover().closed(path)
 
     def files(self) -> list[Path]:
         """The recovered files and the files the capture closed, as the stats list them."""
