@@ -37,6 +37,7 @@ from scheduler.newsroom.sources import render_sources
 from tests.conftest import MEDIAWATCH
 from tests.redis_server import RedisServer, redis_binary
 from tests.s3_server import S3Server
+from tests.test_ingest_ledger import without_clusters
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -311,8 +312,10 @@ def test_a_worker_killed_mid_crawl_loses_nothing(cluster: Cluster,
     with connect_db(cluster.archive / "archive.db", readonly=True) as db:
         complete = {r[0] for r in db.execute("SELECT name FROM warc_files WHERE complete")}
     assert {p.name for p in recovered} <= complete
+    # Only northwind is in yet: its stories' clusters lack anatolia's copies (without_clusters).
     want = [r for r in newsrooms.exports[0] if r["source"] == "northwind"]
-    assert not differences(export(cluster.config, cluster.archive), want)
+    assert not differences(without_clusters(export(cluster.config, cluster.archive)),
+                           without_clusters(want))
 
 
 def test_redis_restarted_mid_run_loses_no_job(cluster: Cluster, newsrooms: Newsrooms) -> None:

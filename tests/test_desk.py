@@ -213,7 +213,8 @@ def _check_provenance(rows: list[dict[str, str]], crawled: Crawled, geneva_id: s
         assert row["capture_time"][:10] == row["replay_url"].split("/replay/")[1][:4] + \
             "-" + row["replay_url"].split("/replay/")[1][4:6] + "-" + \
             row["replay_url"].split("/replay/")[1][6:8]
-        assert row["cluster_id"] in ("", None)
+        shown = json.loads(crawled.cli("show", row["id"], "--format", "json").stdout)
+        assert row["cluster_id"] == shown["cluster"]["id"]  # its story, as show has it
         edited = str(row["edited"]).lower() == "true"
         assert edited == (row["id"] == geneva_id)
         assert str(row["version"]) == ("2" if edited else "1")

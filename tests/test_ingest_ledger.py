@@ -86,6 +86,13 @@ def export(config: Path, data: Path) -> list[dict[str, Any]]:
             for line in out.splitlines()]
 
 
+def without_clusters(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Export rows to compare with an archive of fewer sources: without ``cluster_id``. A
+    story's cluster spans sources and is named by its smallest member's id, so the same
+    article is in another cluster (or none) where the other sources' copies are missing."""
+    return [{k: v for k, v in row.items() if k != "cluster_id"} for row in rows]
+
+
 def ledger_rows(data: Path) -> list[tuple[str, int, int]]:
     """(name, records, complete) of every ledger row."""
     conn = sqlite3.connect(f"file:{data / 'archive.db'}?mode=ro", uri=True)

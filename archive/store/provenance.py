@@ -15,8 +15,8 @@ as alerts choose theirs) and these columns after the show fields
 ``version``, ``edited``
     the version number and whether the article changed after its first version;
 ``cluster_id``
-    the story cluster, None until story clusters exist (the column is kept so that
-    exports keep one shape).
+    the story across outlets the article belongs to (:mod:`archive.store.clusters`): the
+    id ``show`` gives as ``cluster.id``, the article's own id when it is alone.
 """
 
 from __future__ import annotations
@@ -59,7 +59,9 @@ def with_provenance_sql(sql_params: tuple[str, Mapping[str, Any]]
     (module docstring); the order is kept (pure)."""
     inner, params = sql_params
     sql = f"""SELECT e.*, pc.fetched_at AS prov_fetched_at, pc.warc_file AS prov_warc_file,
-  pc."offset" AS prov_offset, pc.digest AS prov_digest, pc.url AS prov_url
+  pc."offset" AS prov_offset, pc.digest AS prov_digest, pc.url AS prov_url,
+  coalesce((SELECT cm.cluster_id FROM cluster_members AS cm WHERE cm.article_id = e.id),
+           e.id) AS prov_cluster
 FROM ({inner}) AS e
 {capture_join_sql("e")}
 ORDER BY coalesce(e.published, e.first_seen), e.id"""
@@ -93,4 +95,4 @@ def provenance(row: Mapping[str, Any], replay_origin: str | None = None) -> dict
             "warc_offset": row["prov_offset"], "payload_digest": row["prov_digest"],
             "replay_url": replay, "version": row["version"],
             "edited": bool(row["version"] and row["version"] > 1),
-            "cluster_id": row.get("cluster_id")}
+            "cluster_id": row.get("prov_cluster")}
