@@ -12,7 +12,13 @@ from pathlib import Path
 import pytest
 
 from archive.warc.reader import WarcError, iter_responses, list_warcs, read_response
-from archive.warc.writer import Exchange, RotatingWarcWriter, warc_filename
+from archive.warc.writer import (
+    GZIP_LEVEL,
+    Exchange,
+    RotatingWarcWriter,
+    record_level,
+    warc_filename,
+)
 
 WHEN = datetime(2020, 11, 29, 23, 25, 1, 123456, tzinfo=UTC)
 PAGE = "<html><body><p>Министр обороны: С-400</p></body></html>".encode()
@@ -79,12 +85,31 @@ def test_round_trip_keeps_bytes_headers_offsets(tmp_path: Path) -> None:
     assert gz in member
     assert b"GET /news/a.html?id=1&utm_source=rss HTTP/1.1" in gzip.decompress(path.read_bytes())
     # Each record is its own gzip member at zlib's default level (GZIP_LEVEL), not warcio's
-    # 9: the header's XFL byte is 2 for level 9, 0 for the default.
+    # 9, and one whose payload is gzip already is stored (level 0): the header's XFL byte
+    # is 2 for level 9, 4 for levels 0 and 1, 0 for the default.
     with open(path, "rb") as fh:
         fh.seek(first.response.offset)
-        header = fh.read(10)
-    assert header[:3] == b"\x1f\x8b\x08"
-    assert header[8] == 0
+        stored = fh.read(10)
+        fh.seek(second.response.offset)
+        deflated = fh.read(10)
+    assert stored[:3] == deflated[:3] == b"\x1f\x8b\x08"
+    assert (stored[8], deflated[8]) == (4, 0)
+
+
+@pytest.mark.parametrize(("rec_type", "encoding", "content_type", "level"), [
+    ("response", "gzip", "text/html", 0),
+    ("response", " BR ", "text/html", 0),
+    ("response", None, "image/jpeg", 0),
+    ("response", None, "video/mp4; codecs=avc1", 0),
+    ("response", None, "image/svg+xml", GZIP_LEVEL),
+    ("response", "identity", "text/html; charset=utf-8", GZIP_LEVEL),
+    ("response", None, None, GZIP_LEVEL),
+    ("request", "gzip", "image/png", GZIP_LEVEL),
+    ("metadata", None, None, GZIP_LEVEL),
+])
+def test_record_level(rec_type: str, encoding: str | None, content_type: str | None,
+                      level: int) -> None:
+    assert record_level(rec_type, encoding, content_type) == level
 
 
 def test_metadata_record_has_its_own_target_uri(tmp_path: Path) -> None:
