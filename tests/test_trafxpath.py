@@ -3,13 +3,14 @@ XPath expressions they replace select: the same elements (identity), the same or
 repository's HTML pages, on generated trees that exercise every clause, and on the real pages
 of ``../shared/eval`` (``MEDIAWATCH_EVAL``; skipped without them), raw as trafilatura parses
 them and after its cleaning and tag conversion (where the pruning in extraction runs). Then
-trafilatura's and our output are the same with the matchers installed and without.
+trafilatura's and our output (text, author, categories, tags, our articles' fields) are the
+same with the matchers installed and without.
 """
 
 from __future__ import annotations
 
 import random
-from copy import copy
+from copy import copy, deepcopy
 from pathlib import Path
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
@@ -19,12 +20,14 @@ import trafilatura
 from lxml import etree, html
 from trafilatura import xpaths
 from trafilatura.htmlprocessing import convert_tags, tree_cleaning
+from trafilatura.metadata import extract_author, extract_catstags
 from trafilatura.settings import Extractor
 from trafilatura.utils import load_html
 
 from crawler.pages import bodytext as bt
 from crawler.pages import trafxpath as tx
-from tests.test_parser_equivalence import EVAL, _body, _eval_pages
+from crawler.pages.listings import ArticlePage
+from tests.test_parser_equivalence import EVAL, _body, _captured, _eval_pages, outcome
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -91,7 +94,7 @@ def test_no_pattern_matches_the_empty_string() -> None:
     """The matchers skip absent attributes (XPath's empty string): sound only while no
     pattern matches ''."""
     memos = [v for v in vars(tx).values() if isinstance(v, tx._Search)]
-    assert len(memos) >= 15
+    assert len(memos) >= 30
     for memo in memos:
         assert not memo[""], memo.pattern
 
@@ -110,13 +113,23 @@ _VALUES: dict[str, list[str]] = {
            "dsq-comments", "reply-1", "share-bar", "Share", "cookie-bar", "hidden-x",
            "reader-comments", "akismet", "mvp-post-add-box", "infinite-scroll", "Teaser1",
            "caption", "main", "Nav", "foo bottom", "bottom", "link", "respond", "ad-top",
-           "jp-x", "premium"],
+           "jp-x", "premium", "author", "Author-box", "zuozhe", "postpath-2", "articleContent",
+           "article-body", "article", "story", "primary-col", "content", "contentBody",
+           "Main-Content", "main", "main-x", "ProductReviews", "commentlist"],
     "class": ["", "x", "comments-title", "comment", "Comments", "commentary",
               "article-comments", "reply-x", "hide-me", "x hidden", "a hide", "foo-ad-bar",
               "ad-top", "a ad b", "widget", "cookie", "bottom", "footer-bottom", "bottom x",
               "Padding-bottom-lg", "page link", "link-x", "teaserBox", "TeaserBox", "caption",
               "mvp-post-add-wrap", "infinite-scroll", "message", "signin", "meta", "post-nav",
-              "nav", "content", "yin", "hidden", "-reply-", "akismet", "elementor-share-buttons"],
+              "nav", "content", "yin", "hidden", "-reply-", "akismet", "elementor-share-buttons",
+              "author", "author-name", "AuthorName", "byline", "Byline x", "username", "byl",
+              "BBL", "channel-name", "writer", "screenname", "title", "date", "is-hidden",
+              "quote", "print", "category", "meta-date", "post-info", "postmeta x",
+              "entry-meta", "entry-utility", "row", "jp-relatedposts", "tag-cloud", "tags",
+              "tags-links", "topics", "cat-links x", "post-category", "postcategory",
+              "entry-category", "post", "entry", "post-content", "articleBody", "FullText",
+              "fulltext", "text", "cell", "story", "postarea", "article x", "content",
+              "content-main", "Main-Content", "Page-Content", "main", "main-col"],
     "style": ["", "display:none", "display: none", "border:1px", "color:red", "hidden",
               "visibility: hidden"],
     "role": ["", "Navigation", "navigation", "main", "NAV", "subnav"],
@@ -124,12 +137,20 @@ _VALUES: dict[str, list[str]] = {
     "data-component": ["MostPopularStories", "x"],
     "data-lp-replacement-content": ["", "x"],
     "title": ["comment", "x"],
+    "rel": ["author", "me", "x"],
+    "itemprop": ["author", "author name", "articleBody", "x"],
+    "data-testid": ["AuthorCard", "AuthorURL", "x"],
+    "href": ["", "/category/news/", "/tag/x/", "/tags/y", "/other"],
 }
+_VALUES["role"] += ["article", "main-x"]
+_VALUES["data-component"] += ["Byline", "Figure", "x-Figure"]
 _TAGS = ["div", "item", "list", "p", "section", "span", "details", "ol", "ul", "aside", "h1",
-         "a", "header", "li", "article", "main", "cite", "quote", "td"]
+         "a", "header", "li", "article", "main", "cite", "quote", "td", "address", "link",
+         "strong", "h3", "h4", "author", "rel", "time", "figure", "footer", "a", "a", "div"]
 
 
-def _random_tree(rng: random.Random, size: int) -> Any:
+def _random_tree(rng: random.Random, size: int, tags: list[str] = _TAGS,
+                 values: dict[str, list[str]] = _VALUES) -> Any:
     """A random page: nested elements of the tags above and others, each with a random
     subset of the attributes in random order (id before class, class before id...), with
     comments and processing instructions between them."""
@@ -145,11 +166,11 @@ def _random_tree(rng: random.Random, size: int) -> Any:
         if roll < 0.12:
             parent.append(etree.ProcessingInstruction("php", "echo 1"))
             continue
-        el = etree.SubElement(parent, rng.choice(_TAGS))
-        names = rng.sample(sorted(_VALUES), rng.randint(0, 4))
+        el = etree.SubElement(parent, rng.choice(tags))
+        names = rng.sample(sorted(values), rng.randint(0, min(4, len(values))))
         for name in names:
-            el.set(name, rng.choice(_VALUES[name]))
-        el.text = rng.choice(["", "text", "some more text here"])
+            el.set(name, rng.choice(values[name]))
+        el.text = rng.choice(["", "text", "some more text here", "me"])
         nodes.append(el)
     return root
 
@@ -165,6 +186,28 @@ def test_same_on_generated_trees() -> None:
         # a context node that matches itself is not selected (descendants only)
         for el in list(tree.iter(etree.Element))[:5]:
             assert_same(el, f"generated tree {n}, subtree {el.tag}")
+
+
+_LINK_VALUES = {
+    "class": ["post-info", "postmeta x", "meta", "entry-meta", "entry-utility", "row", "tags",
+              "jp-relatedposts", "tag-cloud", "tags-links", "topics", "cat-links x",
+              "post-category", "postcategory", "entry-category", "x", ""],
+    "id": ["postpath-2", "x"],
+    "href": ["", "/category/news/", "/tag/x/"],
+}
+
+
+def test_same_on_generated_link_trees() -> None:
+    """Category and tag containers (div, li, span...) nested in each other, links in them:
+    each link once, in document order."""
+    rng = random.Random(11)
+    hits = 0
+    for n in range(300):
+        tree = _random_tree(rng, rng.randint(1, 60), ["div", "li", "span", "a", "a", "p"],
+                            _LINK_VALUES)
+        assert_same(tree, f"generated link tree {n}")
+        hits += sum(len(m(tree)) for m in tx.MATCHERS if m.list_name.endswith("GORIES_XPATHS"))
+    assert hits > 100
 
 
 @pytest.mark.parametrize("markup", [
@@ -187,12 +230,25 @@ def test_same_on_generated_trees() -> None:
     '<aside class="mvp-post-add-wrap"><h1>t</h1></aside>',
     # comments and processing instructions are not elements
     '<div class="x"><!-- comment --><?php echo 1 ?><p class="teaser">t</p></div>',
+    # rel='me' is a child element rel (string value), not an attribute; //author is a union
+    '<span><rel>me</rel>a</span><span><rel>m<b>e</b></rel>b</span><p rel="me">c</p>'
+    '<author>d</author><a rel="author">e</a><span><rel>you</rel><rel>me</rel>f</span>',
+    # //: the whole document, whatever the context node
+    '<div class="author">a<div class="byline">b</div></div><time>t</time><figure>f</figure>',
+    # .//*[P][1]: the first matching child of each parent; ( )[1]: the first in the document
+    '<div><p>x</p><div class="post">a</div><div class="entry">b</div></div>'
+    '<section class="post-content">c<div class="post">d</div></section>',
+    '<div class="x FullText">a</div><div class="story">b</div>',
+    '<main>m</main><div class="main">a</div><main>n</main><section id="main">b</section>',
+    # nested containers: each link once, in document order
+    '<div class="meta"><a href="/category/a/">a</a><div class="meta x"><a href="/category/b/">'
+    'b</a></div><a>no href</a></div><span class="cat-links"><a href="/category/c/">c</a></span>',
 ])
 def test_same_on_tricky_markup(markup: str) -> None:
     tree = load_html(f"<html><body><article>{markup}</article></body></html>")
     assert_same(tree, markup)
     root = html.fromstring(f"<div class='cookie comments teaser caption'>{markup}</div>")
-    assert_same(root, markup)  # the context node matches every expression but is not selected
+    assert_same(root, markup)  # the context node matches: selected by // only, not by .//
 
 
 def test_a_whole_document_goes_to_the_xpath() -> None:
@@ -253,15 +309,25 @@ def test_a_changed_expression_is_not_swapped() -> None:
 
 # --- the output with and without the matchers -----------------------------------------------
 
+_DOC_FIELDS = ("title", "author", "url", "date", "categories", "tags", "text", "comments")
+
+
 def _outputs(body: bytes) -> tuple[Any, ...]:
     text = body.decode("utf-8", "replace")
     tree, _shared = bt.trafilatura_tree(text)
     precise = trafilatura.bare_extraction(text, favor_precision=True, with_metadata=False)
+    full = trafilatura.bare_extraction(text, url=URL)  # with its metadata
+    page = load_html(text)
     return (
         bt.run_trafilatura(tree, URL),
         bt.run_trafilatura_recall(tree, URL),
         trafilatura.extract(text),  # defaults: comments on
         getattr(precise, "text", None), getattr(precise, "comments", None),
+        tuple(getattr(full, name, None) for name in _DOC_FIELDS),
+        page is not None and extract_author(deepcopy(page)),
+        page is not None and extract_catstags("category", page),
+        page is not None and extract_catstags("tag", page),
+        outcome(ArticlePage(_captured(body))),  # our page, whole (install() inside)
     )
 
 

@@ -370,6 +370,331 @@ def _discard_image(tree: Any) -> list[Any]:
     return out
 
 
+# --- AUTHOR_XPATHS, AUTHOR_DISCARD_XPATHS (trafilatura's extract_author) ----------------------
+# ``//`` is the whole document of the context node (from its root element, itself included),
+# not the context's subtree: extract_author hands them a deepcopy, whose root is the copy
+
+
+def _root(tree: Any) -> Any:
+    return tree.getroottree().getroot()
+
+
+_AU0_CLASS = "author-?name|AuthorName|authorName"
+_AU0_PATH = f"""
+        //*[self::a or self::address or self::div or self::link or self::p or self::span or self::strong][
+        @rel='author' or @id='author' or @class='author' or @itemprop='author name' or rel='me' or
+        @data-testid='AuthorCard' or @data-testid='AuthorURL' or
+        re:test(@class, '{_AU0_CLASS}')]|//author
+        """  # noqa: E501 (trafilatura's text, character for character)
+_au0_class = _Search(_AU0_CLASS)
+_AU0_TAGS = ("a", "address", "div", "link", "p", "span", "strong")
+_REL_ME = etree.XPath("string() = 'me'")
+
+
+def _author_0(tree: Any) -> list[Any]:
+    root = _root(tree)
+    # ``rel='me'``: a child *element* named rel whose string value is 'me' (rare: XPath's own
+    # string value decides, for the parents of rel elements only)
+    rel_me = {r.getparent() for r in root.iter("rel") if _REL_ME(r)}
+    out = []
+    for el in root.iter(*_AU0_TAGS, "author"):
+        if el.tag == "author":  # |//author: the union, in document order
+            out.append(el)
+            continue
+        get = el.get
+        cls = get("class")
+        if ((cls is not None and (cls == "author" or _au0_class[cls]))
+                or get("rel") == "author" or get("id") == "author"
+                or get("itemprop") == "author name"
+                or get("data-testid") in ("AuthorCard", "AuthorURL")
+                or (rel_me and el in rel_me)):
+            out.append(el)
+    return out
+
+
+_AU1_ID = "author|zuozhe|bianji|xiaobian"
+_AU1_CLASS = "author|channel-name|zuozhe|bianji|xiaobian|submitted-by|posted-by|journalist-name"
+_AU1_PATH = f"""
+        //*[self::a or self::div or self::h3 or self::h4 or self::p or self::span][
+        @class='byline' or @class='username' or @class='byl' or @class='BBL' or
+        contains(@itemprop, 'author') or
+        re:test(@id, '{_AU1_ID}') or
+        re:test(@class, '{_AU1_CLASS}')]
+        """
+_au1_id = _Search(_AU1_ID)
+_au1_class = _Search(_AU1_CLASS)
+_AU1_EXACT = frozenset(("byline", "username", "byl", "BBL"))
+
+
+def _author_1(tree: Any) -> list[Any]:
+    out = []
+    for el in _root(tree).iter("a", "div", "h3", "h4", "p", "span"):
+        get = el.get
+        cls = get("class")
+        id_ = get("id")
+        if ((cls is not None and (cls in _AU1_EXACT or _au1_class[cls]))
+                or (id_ is not None and _au1_id[id_])
+                or "author" in (get("itemprop") or "")):
+            out.append(el)
+    return out
+
+
+_AU2_ID = "[Aa]uthor"
+_AU2_CLASS = "[Aa]uthor|screenname|writer|[Bb]yline"
+_AU2_PATH = f"""
+        //*[
+        contains(@data-component, 'Byline') or contains(@itemprop, 'author') or
+        re:test(@id, '{_AU2_ID}') or
+        re:test(@class, '{_AU2_CLASS}')]
+        """
+_au2_id = _Search(_AU2_ID)
+_au2_class = _Search(_AU2_CLASS)
+
+
+def _author_2(tree: Any) -> list[Any]:
+    out = []
+    for el in _root(tree).iter(etree.Element):
+        get = el.get
+        cls = get("class")
+        id_ = get("id")
+        if ((cls is not None and _au2_class[cls])
+                or (id_ is not None and _au2_id[id_])
+                or "author" in (get("itemprop") or "")
+                or "Byline" in (get("data-component") or "")):
+            out.append(el)
+    return out
+
+
+_AD_ID = "^comments|comment-?list|ProductReviews"
+_AD_CLASS = ("^[Cc]omments|commentlist|comments-list|sidebar|is-hidden|quote|embedly-instagram|"
+             "article-(?:share|support)|print|category|meta-date|meta-reviewer")
+_AD_PATH = f"""
+        .//*[self::a or self::div or self::section or self::span][
+        @id='comments' or @class='comments' or @class='title' or @class='date' or
+        re:test(@id, '{_AD_ID}') or
+        re:test(@class, '{_AD_CLASS}') or
+        contains(@data-component, 'Figure')]
+        """
+_ad_id = _Search(_AD_ID)
+_ad_class = _Search(_AD_CLASS)
+_ad_pre = _select("a", "div", "section", "span")
+
+
+def _author_discard_0(tree: Any) -> list[Any]:
+    out = []
+    for el in _ad_pre(tree):
+        get = el.get
+        cls = get("class")
+        id_ = get("id")
+        # @id='comments' is inside the id pattern, @class='comments' inside the class one
+        if ((cls is not None and (cls in ("title", "date") or _ad_class[cls]))
+                or (id_ is not None and _ad_id[id_])
+                or "Figure" in (get("data-component") or "")):
+            out.append(el)
+    return out
+
+
+# --- CATEGORIES_XPATHS, TAGS_XPATHS (trafilatura's extract_catstags) --------------------------
+# ``//C//a[@href]``: the links under any container C, each once, in document order
+
+
+def _links_under(containers: Iterable[Any]) -> list[Any]:
+    """The ``a`` elements with an href under (not at) the containers, given in document
+    order: nested containers are covered by their outermost one."""
+    out: list[Any] = []
+    last = None
+    for c in containers:
+        if last is not None and any(a is last for a in c.iterancestors()):
+            continue
+        last = c
+        out.extend(a for a in c.iterdescendants("a") if a.get("href") is not None)
+    return out
+
+
+_CA0_CLASS = "^(?:post-?info|post-?meta|meta|entry-meta|entry-info|entry-utility)"
+_CA0_PATH = f"""
+        //div[
+        re:test(@class, '{_CA0_CLASS}') or
+        starts-with(@id, 'postpath')]//a[@href]
+        """
+_ca0_class = _Search(_CA0_CLASS)
+
+
+def _categories_0(tree: Any) -> list[Any]:
+    return _links_under(
+        el for el in _root(tree).iter("div")
+        if _ca0_class[el.get("class") or ""] or (el.get("id") or "").startswith("postpath"))
+
+
+_CA3_PATH = """//*[self::li or self::span][@class='post-category' or @class='postcategory' or
+     @class='entry-category' or contains(@class, 'cat-links')]//a[@href]"""
+_CA3_EXACT = frozenset(("post-category", "postcategory", "entry-category"))
+
+
+def _categories_3(tree: Any) -> list[Any]:
+    return _links_under(
+        el for el in _root(tree).iter("li", "span")
+        if (cls := el.get("class")) is not None and (cls in _CA3_EXACT or "cat-links" in cls))
+
+
+_TA2_CLASS = "^(?:tag|postmeta|meta)"
+_TA2_PATH = f"""//div[@class='row' or @class='jp-relatedposts' or @class='entry-utility' or
+    re:test(@class, '{_TA2_CLASS}')]//a[@href]"""
+_ta2_class = _Search(_TA2_CLASS)
+_TA2_EXACT = frozenset(("row", "jp-relatedposts", "entry-utility"))
+
+
+def _tags_2(tree: Any) -> list[Any]:
+    return _links_under(
+        el for el in _root(tree).iter("div")
+        if (cls := el.get("class")) is not None and (cls in _TA2_EXACT or _ta2_class[cls]))
+
+
+_TA3_PATH = """//*[@class='entry-meta' or contains(@class, 'topics') or
+     contains(@class, 'tags-links')]//a[@href]"""
+
+
+def _tags_3(tree: Any) -> list[Any]:
+    return _links_under(
+        el for el in _root(tree).iter(etree.Element)
+        if (cls := el.get("class")) is not None
+        and (cls == "entry-meta" or "topics" in cls or "tags-links" in cls))
+
+
+# --- BODY_XPATH (trafilatura's _extract: the first element of the first expression that
+# selects one is the main content's frame) -----------------------------------------------------
+
+_BODY_TAGS = ("article", "div", "main", "section")
+_BO0_ID = ("(?:entry|article|art)-content|article__content|article(?:-|__)?body|articleBody|"
+           "body-text")
+_BO0_CLASS = (
+    "post[-_]text|post-body|post-?entry|post[-_]?content|postContent|post_inner_wrapper|"
+    "article-?text|articleText|(?:entry|page|text|article|art)-content|article__content|"
+    "article(?:-|__)?body|articleBody|ArticleContent|body-text|article__container"
+)
+_BO0_PATH = f"""
+        .//*[self::article or self::div or self::main or self::section][
+        @class='post' or @class='entry' or
+        @itemprop='articleBody' or @id='articleContent' or
+        re:test(@id, '{_BO0_ID}') or
+        re:test(@class, '{_BO0_CLASS}')
+        ][1]
+        """
+_bo0_id = _Search(_BO0_ID)
+_bo0_class = _Search(_BO0_CLASS)
+
+
+def _body_0(tree: Any) -> list[Any]:
+    # ``.//*[P][1]`` is ``descendant-or-self::node()/child::*[P][1]``: for every parent, its
+    # first child satisfying P (not only the first in the document)
+    out = []
+    parents = set()
+    for el in tree.iterdescendants(*_BODY_TAGS):
+        get = el.get
+        cls = get("class")
+        id_ = get("id")
+        if ((cls is not None and (cls in ("post", "entry") or _bo0_class[cls]))
+                or (id_ is not None and (id_ == "articleContent" or _bo0_id[id_]))
+                or get("itemprop") == "articleBody"):
+            parent = el.getparent()
+            if parent not in parents:
+                parents.add(parent)
+                out.append(el)
+    return out
+
+
+_BO2_ID = "^primary|story-body"
+_BO2_FULLTEXT = "fulltext"  # with the flag 'i': ignoring case
+_BO2_CLASS = (
+    "^article |post-bodycopy|story-?content|(?:theme|blog|section|single)-content|single-post|"
+    "main-column|wpb_text_column|story-body|field-body"
+)
+_BO2_PATH = f"""
+        (.//*[self::article or self::div or self::main or self::section][
+        @role='article' or
+        @id='article' or @id='story' or
+        @class='postarea' or @class='art-postcontent' or @class='text' or @class='cell' or @class='story' or
+        re:test(@id, '{_BO2_ID}') or
+        re:test(@class, '{_BO2_FULLTEXT}', 'i') or
+        re:test(@class, '{_BO2_CLASS}')
+        ])[1]
+        """  # noqa: E501
+_bo2_id = _Search(_BO2_ID)
+_bo2_fulltext = _Search("(?i)" + _BO2_FULLTEXT)
+_bo2_class = _Search(_BO2_CLASS)
+_BO2_EXACT_CLASS = frozenset(("postarea", "art-postcontent", "text", "cell", "story"))
+
+
+def _body_2(tree: Any) -> list[Any]:
+    for el in tree.iterdescendants(*_BODY_TAGS):
+        get = el.get
+        cls = get("class")
+        id_ = get("id")
+        if ((cls is not None and (cls in _BO2_EXACT_CLASS or _bo2_class[cls]
+                                  or _bo2_fulltext[cls]))
+                or (id_ is not None and (id_ in ("article", "story") or _bo2_id[id_]))
+                or get("role") == "article"):
+            return [el]
+    return []
+
+
+_BO3_ID = "content-main|content-body|contentBody"
+_BO3_CLASS = "content[-_]main|content(?:-|__)body"
+_BO3_PATH = f"""
+        (.//*[self::article or self::div or self::main or self::section][
+        @id='content' or @class='content' or
+        re:test(@id, '{_BO3_ID}') or
+        re:test(@class, '{_BO3_CLASS}') or
+        contains(translate(@id, 'CM','cm'), 'main-content') or contains(translate(@class, 'CM','cm'), 'main-content') or
+        contains(translate(@class, 'CP','cp'), 'page-content')
+        ])[1]
+        """  # noqa: E501
+_bo3_id = _Search(_BO3_ID)
+_bo3_class = _Search(_BO3_CLASS)
+
+
+def _body_3(tree: Any) -> list[Any]:
+    for el in tree.iterdescendants(*_BODY_TAGS):
+        get = el.get
+        cls = get("class")
+        id_ = get("id")
+        if ((cls is not None and (
+                cls == "content" or _bo3_class[cls]
+                or "main-content" in cls.replace("C", "c").replace("M", "m")
+                or "page-content" in cls.replace("C", "c").replace("P", "p")))
+                or (id_ is not None and (
+                    id_ == "content" or _bo3_id[id_]
+                    or "main-content" in id_.replace("C", "c").replace("M", "m")))):
+            return [el]
+    return []
+
+
+_BO4_PATH = """
+        (.//*[self::article or self::div or self::section][
+        starts-with(@class, 'main') or starts-with(@id, 'main') or starts-with(@role, 'main')])[1]|(.//main)[1]
+        """  # noqa: E501
+
+
+def _body_4(tree: Any) -> list[Any]:
+    # the union of the first such article/div/section and the first main, in document order
+    out: list[Any] = []
+    main_seen = frame_seen = False
+    for el in tree.iterdescendants(*_BODY_TAGS):
+        if el.tag == "main":
+            if not main_seen:
+                main_seen = True
+                out.append(el)
+        elif not frame_seen:
+            get = el.get
+            if ((get("class") or "").startswith("main") or (get("id") or "").startswith("main")
+                    or (get("role") or "").startswith("main")):
+                frame_seen = True
+                out.append(el)
+        if main_seen and frame_seen:
+            break
+    return out
+
+
 # --- the matchers and their installation ----------------------------------------------------
 
 
@@ -413,6 +738,18 @@ MATCHERS: tuple[Matcher, ...] = (
     Matcher("PRECISION_DISCARD_XPATH", 1, _PD_PATH, _precision_discard_1),
     Matcher("TEASER_DISCARD_XPATH", 0, _TD_PATH, _teaser_discard),
     Matcher("DISCARD_IMAGE_ELEMENTS", 0, _DI_PATH, _discard_image),
+    Matcher("AUTHOR_XPATHS", 0, _AU0_PATH, _author_0),
+    Matcher("AUTHOR_XPATHS", 1, _AU1_PATH, _author_1),
+    Matcher("AUTHOR_XPATHS", 2, _AU2_PATH, _author_2),
+    Matcher("AUTHOR_DISCARD_XPATHS", 0, _AD_PATH, _author_discard_0),
+    Matcher("CATEGORIES_XPATHS", 0, _CA0_PATH, _categories_0),
+    Matcher("CATEGORIES_XPATHS", 3, _CA3_PATH, _categories_3),
+    Matcher("TAGS_XPATHS", 2, _TA2_PATH, _tags_2),
+    Matcher("TAGS_XPATHS", 3, _TA3_PATH, _tags_3),
+    Matcher("BODY_XPATH", 0, _BO0_PATH, _body_0),
+    Matcher("BODY_XPATH", 2, _BO2_PATH, _body_2),
+    Matcher("BODY_XPATH", 3, _BO3_PATH, _body_3),
+    Matcher("BODY_XPATH", 4, _BO4_PATH, _body_4),
 )
 
 
