@@ -115,7 +115,7 @@ _VALUES: dict[str, list[str]] = {
            "caption", "main", "Nav", "foo bottom", "bottom", "link", "respond", "ad-top",
            "jp-x", "premium", "author", "Author-box", "zuozhe", "postpath-2", "articleContent",
            "article-body", "article", "story", "primary-col", "content", "contentBody",
-           "Main-Content", "main", "main-x", "ProductReviews", "commentlist"],
+           "Main-Content", "main", "main-x", "ProductReviews", "commentlist", "respond-x"],
     "class": ["", "x", "comments-title", "comment", "Comments", "commentary",
               "article-comments", "reply-x", "hide-me", "x hidden", "a hide", "foo-ad-bar",
               "ad-top", "a ad b", "widget", "cookie", "bottom", "footer-bottom", "bottom x",
@@ -240,6 +240,8 @@ def test_same_on_generated_link_trees() -> None:
     '<section class="post-content">c<div class="post">d</div></section>',
     '<div class="x FullText">a</div><div class="story">b</div>',
     '<main>m</main><div class="main">a</div><main>n</main><section id="main">b</section>',
+    '<div id="respond"><section id="respond-2">a</section></div><p id="respond">b</p>'
+    '<aside class="x elementor-share-buttons"><div class="elementor-share-buttons">c</div></aside>',
     # nested containers: each link once, in document order
     '<div class="meta"><a href="/category/a/">a</a><div class="meta x"><a href="/category/b/">'
     'b</a></div><a>no href</a></div><span class="cat-links"><a href="/category/c/">c</a></span>',
