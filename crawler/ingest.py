@@ -85,6 +85,12 @@ def ingest_order(path: Path) -> tuple[str, str, str, str]:
     return ("~", "", "", path.name)
 
 
+def file_source(path: Path) -> str | None:
+    """The source a crawl's WARC file was written for, from its name (None for others)."""
+    m = _NAME.match(path.name)
+    return m["source"] if m else None
+
+
 @dataclass(slots=True)
 class IngestReport:
     """What an ingest did: outcome counts per source, plus problems."""

@@ -228,6 +228,33 @@ def test_ingest_loads_recovered_and_written_files_and_reports_progress(tmp_path:
         assert archive.ingested_files() >= {first.name, second.name}
 
 
+def test_ingest_leaves_a_live_crawl_of_another_source_its_files(tmp_path: Path) -> None:
+    """A file another source's crawl closed while it still runs is that crawl's to load
+    (its run counts it); once that crawl is gone, the file is a leftover anyone loads."""
+    from tests.test_interrupted_runs import dead_owner
+
+    writer = RotatingWarcWriter(tmp_path / "warcs", "desk", host="test")
+    writer.write_exchange(exchange("/desk"))
+    theirs = writer.close()
+    assert theirs is not None
+    now = datetime.now(UTC).replace(microsecond=0)
+    with Archive(tmp_path / "archive.db") as archive:
+        live = archive.start_run("desk", now)  # owned by this (live) process
+        assert archive.live_run_sources(now) == {"desk"}
+    crawler = crawler_for(tmp_path)
+    ext(crawler, IngestOnClose).spider_closed(crawler.spider)
+    with Archive(tmp_path / "archive.db") as archive:
+        assert theirs.name not in archive.ingested_files()
+        archive.amend_run(live, "failed", reason="interrupted")
+        archive.start_run("desk", now + timedelta(seconds=1), dead_owner())
+        assert archive.live_run_sources(now) == set()
+    crawler = crawler_for(tmp_path)
+    ext(crawler, IngestOnClose).spider_closed(crawler.spider)
+    assert crawler.stats.get_value("mediawatch/ingest/files") == [theirs.name]
+    with Archive(tmp_path / "archive.db") as archive:
+        assert theirs.name in archive.ingested_files()
+
+
 def test_ingest_can_be_switched_off(tmp_path: Path) -> None:
     crawler = crawler_for(tmp_path, MEDIAWATCH_INGEST=False)
     assert crawler.get_extension(IngestOnClose) is None

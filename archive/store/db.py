@@ -308,6 +308,19 @@ class Archive:
                 marked.append(int(row["id"]))
         return marked
 
+    def live_run_sources(self, now: datetime,
+                         max_age: timedelta = DEFAULT_MAX_AGE) -> set[str]:
+        """The sources with a ``running`` row whose process still runs (not
+        :func:`~archive.store.runowner.interrupted`): crawls going on now."""
+        host = socket.gethostname()
+        live = set()
+        for row in self.db.query("SELECT * FROM runs WHERE status = 'running'"
+                                 " AND source IS NOT NULL"):
+            row = {**row, "extra": json.loads(row["extra"])}
+            if not interrupted(row, host, now, max_age):
+                live.add(str(row["source"]))
+        return live
+
     def amend_run(self, run_id: int, status: str, *, finished: datetime | None = None,
                   only_if: str | None = None, **extra: Any) -> None:
         """Change a logged run's status and add ``extra`` items to its ``extra`` JSON; set

@@ -6,7 +6,8 @@ handler runs once the last WARC file is closed: it ingests the files a killed cr
 and those this crawl wrote (``mediawatch/warc/files``), and then every other closed file in
 ``<data>/warcs`` the ingest ledger does not have completely (:func:`crawler.ingest.
 pending_files`: left by a crawl or ingest killed while loading, or written with ingest off,
-by any source), through :func:`crawler.ingest.ingest_files`, the one path from captures to
+by any source, except the files of another source's crawl still running, which loads them
+itself so that its run's figures count them), through :func:`crawler.ingest.ingest_files`, the one path from captures to
 articles. ``MEDIAWATCH_INGEST = False`` turns
 it off (cluster workers leave ingest to one process; the next ``mediawatch ingest`` or crawl
 loads the files).
@@ -33,6 +34,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -44,9 +46,16 @@ from archive.faults import stop_here
 from archive.store.db import Archive
 from crawler.components.capture import META_KEY, warc_file_closed
 from crawler.components.diskspace import DISK_STAT, is_disk_full
+from crawler.components.state import spider_source
 from crawler.figures import INGEST_OUTCOME, RECOVERED_STAT, WARC_FILES_STAT
 from crawler.handover import HandOver
-from crawler.ingest import IngestReport, default_workers, ingest_files, pending_files
+from crawler.ingest import (
+    IngestReport,
+    default_workers,
+    file_source,
+    ingest_files,
+    pending_files,
+)
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -150,7 +159,8 @@ class IngestOnClose:
         try:
             archive = Archive(self.data_dir / "archive.db")
             try:
-                self._ingest(archive, early)
+                source = spider_source(spider)
+                self._ingest(archive, early, source.id if source else spider.name)
             finally:
                 archive.close()
         except (sqlite3.Error, OSError) as exc:
@@ -164,16 +174,20 @@ class IngestOnClose:
             return
         stop_here("loaded")  # test hook (archive/faults.py)
 
-    def _ingest(self, archive: Archive, report: IngestReport) -> None:
-        """Load what is not loaded yet, adding to ``report`` (the loads while crawling)."""
+    def _ingest(self, archive: Archive, report: IngestReport, source_id: str) -> None:
+        """Load what is not loaded yet, adding to ``report`` (the loads while crawling),
+        except the files of other sources' crawls still going on."""
         loaded = set(report.files)
         own = [p for p in self.files() if p.name not in loaded]
         names = {p.name for p in own} | loaded
         # Files a killed crawl or ingest left behind, or crawls without ingest wrote: the
         # ledger, not this crawl's memory, says what is missing. One ingest_files call takes
         # them all in capture-time order, so older leftovers load before this crawl's files.
+        # A crawl of another source still going on loads its own files (its run's figures
+        # count them): taking its files closed so far would leave that run saying "0 new".
+        busy = archive.live_run_sources(datetime.now(UTC)) - {source_id}
         left = [p for p in pending_files(archive, self.data_dir / "warcs")
-                if p.name not in names]
+                if p.name not in names and file_source(p) not in busy]
         files = [*own, *left]
         if not files and not report.files:
             return
