@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import pytest
+import sqlite_utils
 
 from archive.config.entities import (
     BUNDLED,
@@ -19,6 +20,8 @@ from archive.gazetteer import entities_in, entities_named, matcher
 from archive.models import Article, WarcLocation
 from archive.store.db import Archive, CaptureRef
 from archive.store.names import rebuild_names
+from archive.store.schema import MIGRATIONS, entity_tokens
+from archive.store.search import SearchQuery, search
 
 if TYPE_CHECKING:
     import sqlite3
@@ -166,10 +169,62 @@ def test_rebuild_gives_what_ingest_gave(tmp_path: Path) -> None:
         archive.upsert(STORY, CaptureRef(WarcLocation("a.warc.gz", 0, 1), STORY.url, 200, at(2)))
         conn: sqlite3.Connection = archive.db.conn
         tables = ("SELECT * FROM fold_terms ORDER BY 1, 2",
-                  "SELECT * FROM article_entities ORDER BY 1, 2")
+                  "SELECT * FROM article_entities ORDER BY 1, 2",
+                  "SELECT id, entity_tokens FROM articles ORDER BY 1")
         before = [conn.execute(sql).fetchall() for sql in tables]
         conn.execute("DELETE FROM fold_terms")
         conn.execute("DELETE FROM article_entities")
+        conn.execute("UPDATE articles SET entity_tokens = NULL")
         rebuild_names(conn, GAZETTEER)
         assert [conn.execute(sql).fetchall() for sql in tables] == before
         assert ("soigu", "шойгу") in before[0]
+        assert before[2][0][1] == entity_tokens(
+            e for (_aid, e) in before[1])  # the tokens of every tagged entity
+        conn.execute("INSERT INTO articles_fts(articles_fts) VALUES ('integrity-check')")
+
+
+def ids(archive: Archive, text: str, *entities: str) -> list[str]:
+    return [h["id"] for h in search(archive, SearchQuery(text, entities=entities))]
+
+
+def test_an_entity_filter_is_an_index_token_replaced_with_the_text(tmp_path: Path) -> None:
+    with Archive(tmp_path / "archive.db") as archive:
+        archive.upsert(STORY, CaptureRef(WarcLocation("a.warc.gz", 0, 1), STORY.url, 200, at(2)))
+        (story,) = ids(archive, "завершены")
+        assert ids(archive, "завершены", "sergei-shoigu", "s-400") == [story]
+        assert ids(archive, "завершены", "sergei-shoigu", "nato") == []
+        # The filter is matched inside the index: the token is in the filter column.
+        token = (entity_tokens(["s-400"]) or "").strip()
+        assert archive.db.execute("SELECT count(*) FROM articles_fts WHERE articles_fts MATCH ?",
+                                  [f"filters:{token}"]).fetchone()[0] == 1
+        edited = Article(url=STORY.url, source=STORY.source, language="ru",
+                         title="Поставки завершены", body="Без подробностей.",
+                         published=STORY.published)
+        archive.upsert(edited, CaptureRef(WarcLocation("a.warc.gz", 1, 1), STORY.url, 200,
+                                          at(3)))
+        assert ids(archive, "завершены") == [story]
+        assert ids(archive, "завершены", "sergei-shoigu") == []
+        # The old tokens left the index with the old text ('delete' took the stored value).
+        archive.db.execute("INSERT INTO articles_fts(articles_fts) VALUES ('integrity-check')")
+
+
+def test_migration_puts_the_entities_of_older_archives_into_the_index(tmp_path: Path) -> None:
+    path = tmp_path / "archive.db"
+    with Archive(path) as archive:
+        archive.upsert(STORY, CaptureRef(WarcLocation("a.warc.gz", 0, 1), STORY.url, 200, at(2)))
+        row = archive.db.execute("SELECT * FROM articles").fetchone()
+        names = [d[0] for d in archive.db.execute("SELECT * FROM articles").description]
+        tagged = archive.db.execute("SELECT * FROM article_entities").fetchall()
+    old = sqlite_utils.Database(tmp_path / "old.db")
+    MIGRATIONS.apply(old, stop_before="0013_entity_filter_tokens")
+    kept = [n for n in names if n not in ("filters", "entity_tokens")]
+    old.execute(f"INSERT INTO articles ({', '.join(kept)}) VALUES "
+                f"({', '.join('?' * len(kept))})", [row[names.index(n)] for n in kept])
+    old.conn.executemany("INSERT INTO article_entities VALUES (?, ?)", tagged)
+    old.conn.commit()
+    old.close()
+    with Archive(tmp_path / "old.db") as migrated:
+        (story,) = ids(migrated, "завершены")
+        assert ids(migrated, "завершены", "sergei-shoigu", "turkey") == [story]
+        assert ids(migrated, "завершены", "nato") == []
+        migrated.db.execute("INSERT INTO articles_fts(articles_fts) VALUES ('integrity-check')")

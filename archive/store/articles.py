@@ -26,9 +26,10 @@ from archive.store.identity import (
     identity_key,
 )
 from archive.store.lookups import article_row, resolve
-from archive.store.names import index_article
+from archive.store.names import index_article, text_entities
+from archive.store.query import FTS_COLUMNS
 from archive.store.records import article_columns, merge_fields
-from archive.store.schema import ArchiveError, date_key, free_rowid
+from archive.store.schema import ENTITY_COLUMN, ArchiveError, date_key, entity_tokens, free_rowid
 from archive.store.urls import UrlError, link_key, try_normalize_url
 from archive.times import utc_text
 
@@ -165,10 +166,14 @@ def upsert(archive: Archive, article: Article, capture: CaptureRef) -> Outcome:
                 other,
             )
         changes: dict[str, Any] = {}
+        gazetteer = getattr(archive, "gazetteer", None) or default_gazetteer()
         if match.article_id is None:
             aid = _new_id(db, key, article.source)
             outcome = Outcome.INSERTED
-            _insert_article(db, aid, columns, new_hash, fetched)
+            text = [columns[name] for name in FTS_COLUMNS]
+            found = text_entities(gazetteer, *text)
+            _insert_article(db, aid, {**columns, ENTITY_COLUMN: entity_tokens(found)},
+                            new_hash, fetched)
         else:
             aid = match.article_id
             current = article_row(db, aid)
@@ -193,13 +198,15 @@ def upsert(archive: Archive, article: Article, capture: CaptureRef) -> Outcome:
             if current["removed_at"] and fetched > current["removed_at"]:
                 # It is back.
                 changes.update(removed_at=None, removed_kind=None, removed_record=None)
+            if "content_hash" in changes:
+                # The entities of the new text go into the index with it (one re-index).
+                text = [changes.get(name, current[name]) for name in FTS_COLUMNS]
+                found = text_entities(gazetteer, *text)
+                changes[ENTITY_COLUMN] = entity_tokens(found)
             _update_article(db, aid, changes)
         if outcome is Outcome.INSERTED or "content_hash" in changes:
             # The words and entities of the current text (archive.store.names).
-            text = db.execute("SELECT title, lead, body FROM articles WHERE id = ?",
-                              [aid]).fetchone()
-            index_article(db, aid, getattr(archive, "gazetteer", None) or default_gazetteer(),
-                          *text)
+            index_article(db, aid, found, *text)
         _insert_aliases(db, aid, records)
         _adopt_redirects(db, aid, article.source, [url for url, _kind, _orig in records])
         _insert_capture(db, capture, aid, new_hash, outcome)

@@ -26,7 +26,14 @@ from archive.config.entities import default_gazetteer
 from archive.folding import index_words, inflected_keys, word_key
 from archive.gazetteer import entities_in, entities_named, matcher
 from archive.store.query import QueryError
-from archive.store.schema import FTS_TABLE, MIGRATIONS
+from archive.store.schema import (
+    ENTITY_COLUMN,
+    FTS_TABLE,
+    INDEX_COLUMNS,
+    MIGRATIONS,
+    entity_tokens,
+    fts_trigger_sql,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -42,8 +49,10 @@ __all__ = [
     "check_entities",
     "entity_rows",
     "expand_terms",
+    "fill_entity_tokens",
     "index_article",
     "rebuild_names",
+    "text_entities",
 ]
 
 #: At most this many indexed words stand for one query word (most names have a handful).
@@ -73,6 +82,34 @@ def _folding_entities(db: Database) -> None:
     rebuild_names(db, default_gazetteer())
 
 
+@MIGRATIONS(name="0013_entity_filter_tokens")
+def _entity_filter_tokens(db: Database) -> None:
+    # Entity filters move into the index like source filters (schema.ENTITY_COLUMN): the
+    # new triggers add the column to the filter column, and filling it re-indexes the
+    # articles that mention an entity (the 'delete' of each takes the old, empty value).
+    db.executescript(f"""
+    ALTER TABLE articles ADD COLUMN {ENTITY_COLUMN} TEXT;
+    DROP TRIGGER articles_ai;
+    DROP TRIGGER articles_ad;
+    DROP TRIGGER articles_au;
+    """ + fts_trigger_sql(INDEX_COLUMNS, entities=True))
+    fill_entity_tokens(db.conn)
+
+
+def fill_entity_tokens(conn: sqlite3.Connection) -> None:
+    """Set every article's :data:`~archive.store.schema.ENTITY_COLUMN` from
+    ``article_entities``; only the rows whose value changes are written (and re-indexed)."""
+    tokens: dict[str, list[str]] = {}
+    for article_id, entity_id in conn.execute("SELECT article_id, entity_id"
+                                              " FROM article_entities"):
+        tokens.setdefault(article_id, []).append(entity_id)
+    conn.execute(f"UPDATE articles SET {ENTITY_COLUMN} = NULL WHERE {ENTITY_COLUMN} IS NOT NULL"
+                 " AND id NOT IN (SELECT article_id FROM article_entities)")
+    conn.executemany(f"UPDATE articles SET {ENTITY_COLUMN} = :t"
+                     f" WHERE id = :id AND {ENTITY_COLUMN} IS NOT :t",
+                     [{"t": entity_tokens(ids), "id": aid} for aid, ids in tokens.items()])
+
+
 def _conn(db: Database | sqlite3.Connection) -> sqlite3.Connection:
     return db if isinstance(db, sqlite3.Connection) else db.conn
 
@@ -88,29 +125,37 @@ def _term_rows(words: Iterable[str]) -> list[tuple[str, str]]:
     return rows
 
 
-def index_article(db: Database | sqlite3.Connection, article_id: str, gazetteer: Gazetteer,
+def text_entities(gazetteer: Gazetteer, title: str | None, lead: str | None,
+                  body: str | None) -> list[str]:
+    """The ids of the gazetteer entities an article's text mentions, sorted (computed
+    before the text is written, so that its :data:`~archive.store.schema.ENTITY_COLUMN`
+    goes into the index with it)."""
+    return sorted(entities_in(matcher(gazetteer), *(t for t in (title, lead, body) if t)))
+
+
+def index_article(db: Database | sqlite3.Connection, article_id: str, entity_ids: list[str],
                   title: str | None, lead: str | None, body: str | None) -> None:
-    """Record the words and the entities of an article's current text (at ingest)."""
+    """Record the words and the entities (:func:`text_entities`) of an article's current
+    text (at ingest)."""
     db = _conn(db)
-    texts = [t for t in (title, lead, body) if t]
     db.executemany("INSERT OR IGNORE INTO fold_terms (key, word) VALUES (?, ?)",
-                   _term_rows(w for t in texts for w in index_words(t)))
+                   _term_rows(w for t in (title, lead, body) if t for w in index_words(t)))
     db.execute("DELETE FROM article_entities WHERE article_id = ?", [article_id])
-    found = entities_in(matcher(gazetteer), *texts)
     db.executemany("INSERT INTO article_entities (article_id, entity_id) VALUES (?, ?)",
-                   [(article_id, e) for e in sorted(found)])
+                   [(article_id, e) for e in entity_ids])
 
 
 def rebuild_names(db: Database | sqlite3.Connection, gazetteer: Gazetteer | None = None,
                   *, entities: bool = True) -> None:
     """Fill ``fold_terms`` from the FTS index's vocabulary and, with ``entities``,
-    ``article_entities`` from every article (migration 0010, benchmarks)."""
+    ``article_entities`` from every article, and their index tokens once the archive has
+    them (migrations 0010 and 0013: :func:`fill_entity_tokens`)."""
     db = _conn(db)
     db.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.fold_vocab USING fts5vocab("
                f"main, {FTS_TABLE}, 'row')")
     words = (row[0] for row in db.execute("SELECT term FROM temp.fold_vocab"))
     db.executemany("INSERT OR IGNORE INTO fold_terms (key, word) VALUES (?, ?)",
-                   _term_rows(w for w in words if not w.startswith(("src", "lang", "tag"))
+                   _term_rows(w for w in words if not w.startswith(("src", "lang", "tag", "ent"))
                               or not _hexish(w)))
     db.execute("DROP TABLE temp.fold_vocab")
     if not entities:
@@ -122,11 +167,13 @@ def rebuild_names(db: Database | sqlite3.Connection, gazetteer: Gazetteer | None
         db.executemany("INSERT INTO article_entities (article_id, entity_id) VALUES (?, ?)",
                        [(aid, e) for aid, *texts in rows
                         for e in sorted(entities_in(m, *texts))])
+    if ENTITY_COLUMN in {row[1] for row in db.execute("PRAGMA table_info(articles)")}:
+        fill_entity_tokens(db)
 
 
 def _hexish(word: str) -> bool:
     # The filter column's tokens (src74617373...): a prefix and hex digits.
-    tail = word.removeprefix("src").removeprefix("lang").removeprefix("tag")
+    tail = word.removeprefix("src").removeprefix("lang").removeprefix("tag").removeprefix("ent")
     return len(tail) >= 2 and all(ch in "0123456789abcdef" for ch in tail)
 
 

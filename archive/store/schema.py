@@ -53,9 +53,12 @@ from archive.store.query import FOLD, FTS_COLUMNS, fold_text
 from archive.times import parse_utc
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from sqlite_utils import Database
 
 __all__ = [
+    "ENTITY_COLUMN",
     "FILTER_COLUMN",
     "FOLD",  # defined in archive.store.query (the query side needs it without SQLite)
     "FTS_COLUMNS",
@@ -65,6 +68,7 @@ __all__ = [
     "OPERATIONAL_TABLES",
     "ArchiveError",
     "date_key",
+    "entity_tokens",
     "filter_tokens",
     "fold_sql",
     "fold_text",
@@ -118,10 +122,11 @@ def _ascii_lower(text: str) -> str:
 
 
 def filter_tokens(source: str | None = None, language: str | None = None,
-                  tag: str | None = None) -> list[str]:
+                  tag: str | None = None, entities: Iterable[str] = ()) -> list[str]:
     """Pure: the index tokens of :data:`FILTER_COLUMN` that select a source, a language
-    (its primary subtag is indexed too: ``en`` finds ``en-GB``) and a tag (ASCII letters
-    compared without case). ``tass`` does not find ``tass-ru``: each value is one token."""
+    (its primary subtag is indexed too: ``en`` finds ``en-GB``), a tag (ASCII letters
+    compared without case) and gazetteer entities (:func:`entity_tokens`). ``tass`` does
+    not find ``tass-ru``: each value is one token."""
     tokens = []
     if source:
         tokens.append(_marker("src", source))
@@ -129,7 +134,21 @@ def filter_tokens(source: str | None = None, language: str | None = None,
         tokens.append(_marker("lang", _ascii_lower(language)))
     if tag:
         tokens.append(_marker("tag", _ascii_lower(tag)))
+    tokens.extend(_marker("ent", entity) for entity in entities)
     return tokens
+
+
+#: The ``articles`` column (migration 0013) holding the filter tokens of the gazetteer
+#: entities the article mentions (:func:`entity_tokens`), written with its text at ingest;
+#: the triggers add it to :data:`FILTER_COLUMN`, so an entity filter is a doclist
+#: intersection like a source filter instead of a look-up per matching article.
+ENTITY_COLUMN = "entity_tokens"
+
+
+def entity_tokens(entity_ids: Iterable[str]) -> str | None:
+    """Pure: the :data:`ENTITY_COLUMN` value of an article mentioning ``entity_ids``
+    (each token led by a space, as the filter column's other tokens; None for none)."""
+    return "".join(f" {_marker('ent', e)}" for e in sorted(set(entity_ids))) or None
 
 
 def _hex_marker(prefix: str, expression: str) -> str:
@@ -150,22 +169,27 @@ _FILTERS_SQL = " || ".join([
 ])
 
 
-def _fts_values(prefix: str, columns: tuple[str, ...] = FTS_COLUMNS) -> str:
-    return ", ".join(fold_sql(f"{prefix}.{column}") for column in columns)
+def _fts_values(prefix: str, columns: tuple[str, ...], entities: bool) -> str:
+    values = [fold_sql(f"{prefix}.{column}") for column in columns]
+    if entities:  # hex tokens: nothing to fold
+        values[columns.index(FILTER_COLUMN)] += f" || coalesce({prefix}.{ENTITY_COLUMN}, '')"
+    return ", ".join(values)
 
 
-def fts_trigger_sql(columns: tuple[str, ...] = FTS_COLUMNS) -> str:
+def fts_trigger_sql(columns: tuple[str, ...] = FTS_COLUMNS, entities: bool = False) -> str:
     """Triggers keeping ``articles_fts`` (with ``columns``) in step with ``articles``
-    (folded text). The default is the three text columns migrations 0001 and 0005 made."""
+    (folded text), the filter column with the entity tokens when ``entities``. The default
+    is the three text columns migrations 0001 and 0005 made."""
     names = ", ".join(columns)
     watched = ", ".join(FTS_COLUMNS + (("source", "language", "tags")
-                                       if FILTER_COLUMN in columns else ()))
+                                       if FILTER_COLUMN in columns else ())
+                        + ((ENTITY_COLUMN,) if entities else ()))
     delete = (
         f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, {names}) "
-        f"VALUES ('delete', old.pk, {_fts_values('old', columns)});"
+        f"VALUES ('delete', old.pk, {_fts_values('old', columns, entities)});"
     )
     insert = (f"INSERT INTO {FTS_TABLE}(rowid, {names}) "
-              f"VALUES (new.pk, {_fts_values('new', columns)});")
+              f"VALUES (new.pk, {_fts_values('new', columns, entities)});")
     return f"""
 CREATE TRIGGER articles_ai AFTER INSERT ON articles BEGIN
   {insert}
@@ -206,14 +230,15 @@ def free_rowid(db: Database, key: int) -> int:
 
 def rebuild_fts(db: Database) -> None:
     """Rebuild ``articles_fts`` from ``articles`` with folding (instead of FTS5 'rebuild'),
-    for the columns the table has (it changed in migration 0006)."""
+    for the columns the tables have (they changed in migrations 0006 and 0013)."""
     columns = tuple(row[1] for row in db.execute(f"PRAGMA table_info({FTS_TABLE})"))
+    entities = ENTITY_COLUMN in {row[1] for row in db.execute("PRAGMA table_info(articles)")}
     names = ", ".join(columns)
     with db.atomic():
         db.execute(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('delete-all')")
         db.execute(
-            f"INSERT INTO {FTS_TABLE}(rowid, {names}) SELECT pk, {_fts_values('a', columns)}"
-            " FROM articles AS a"
+            f"INSERT INTO {FTS_TABLE}(rowid, {names}) SELECT pk,"
+            f" {_fts_values('a', columns, entities)} FROM articles AS a"
         )
 
 

@@ -32,7 +32,7 @@ text is widened into the OR of the indexed words sharing its folded key (``Shoig
 entity it names (:func:`expansions`); the SQL builders take the widening as a value
 (``widened``, or :attr:`Filters.widened` set by :func:`widen`), so they stay pure. Snippets
 mark the words as the article spells them. ``entities`` keeps the articles that mention
-every gazetteer entity named (``article_entities``).
+every gazetteer entity named: one filter token each in the index, like a source.
 
 The date of an article for ``since``/``until`` (inclusive, exclusive) and ``newest`` is its
 published time, or its first capture when the page had none, as it was when the article was
@@ -161,7 +161,8 @@ def filter_clauses(*, source: str | None = None, language: str | None = None,
 
     ``rowid`` is the date-ordered rowid column the query walks: date bounds also become a
     range on it, which keeps FTS5 (or the primary key) inside the dates. Each of
-    ``entities`` (gazetteer ids) must be mentioned by the article (``article_entities``).
+    ``entities`` (gazetteer ids) must be mentioned by the article: an index token too
+    (:data:`~archive.store.schema.ENTITY_COLUMN`).
     Raises :class:`QueryError` for a bad language code or a naive date.
     """
     code = None
@@ -169,7 +170,8 @@ def filter_clauses(*, source: str | None = None, language: str | None = None,
         code = language.strip().lower()
         if not _LANGUAGE.fullmatch(code):
             raise QueryError(f"not a language code: {language!r}")
-    matches = [f'"{token}"' for token in filter_tokens(source, code, tag.strip() if tag else None)]
+    matches = [f'"{token}"' for token in filter_tokens(
+        source, code, tag.strip() if tag else None, dict.fromkeys(entities))]
     clauses: list[str] = []
     params: dict[str, Any] = {}
     # A day-only date (stored as bare YYYY-MM-DD) is the whole day: it matches when the
@@ -182,10 +184,6 @@ def filter_clauses(*, source: str | None = None, language: str | None = None,
         clauses.append(f"{day_bound_sql(_date_expr(), name)} {op} :{name}")
         params[f"{name}_key"] = date_key(params[name][:10] if name == "since" else params[name])
         clauses.append(f"{rowid} {op} :{name}_key")
-    for i, entity in enumerate(dict.fromkeys(entities)):
-        params[f"entity{i}"] = entity
-        clauses.append(f"a.id IN (SELECT article_id FROM article_entities"
-                       f" WHERE entity_id = :entity{i})")
     return matches, clauses, params
 
 

@@ -7,10 +7,10 @@ and those this crawl wrote (``mediawatch/warc/files``), and then every other clo
 ``<data>/warcs`` the ingest ledger does not have completely (:func:`crawler.ingest.
 pending_files`: left by a crawl or ingest killed while loading, or written with ingest off,
 by any source, except the files of another source's crawl still running, which loads them
-itself so that its run's figures count them), through :func:`crawler.ingest.ingest_files`, the one path from captures to
-articles. ``MEDIAWATCH_INGEST = False`` turns
-it off (cluster workers leave ingest to one process; the next ``mediawatch ingest`` or crawl
-loads the files).
+itself so that its run's figures count them), through :func:`crawler.ingest.ingest_files`,
+the one path from captures to articles. ``MEDIAWATCH_INGEST = False`` turns it off
+(cluster workers leave ingest to one process; the next ``mediawatch ingest`` or crawl loads
+the files).
 
 The ingest runs in the reactor thread: this crawl's downloads are over, and with several
 sources in one process (``mediawatch crawl`` without ids) the ingests run one after another
