@@ -77,9 +77,12 @@ class PreparedRecord:
 
 @dataclass(slots=True)
 class PreparedFile:
-    """What a parser process made of one file (picklable)."""
+    """What a parser process made of one file (picklable): part 0 of :func:`prepare_file`
+    reports every record, the other parts only what they parsed."""
 
     records: list[PreparedRecord] = field(default_factory=list)
+    #: Record number -> what parsing gave, for a part other than 0.
+    parsed: dict[int, Parsed] = field(default_factory=dict)
     damages: list[str] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
     #: The file could not be read to its end (what was read is in ``records``).
@@ -110,9 +113,11 @@ def _start_worker() -> None:
 
 def prepare_file(job: tuple[Path, Config | None, int, int, int]) -> PreparedFile:
     """Read the records of a closed file and parse every ``parts``-th article record from
-    the ``part``-th (runs in a parser process: ``parts`` processes share one file). ``job``
-    is ``(path, config, max_payload, part, parts)``. Never raises for a bad page or a
-    damaged file: those are in the result."""
+    the ``part``-th (runs in a parser process: ``parts`` processes share one file). Part 0
+    reports every record (without its body), the others only what they parsed: the rest
+    would cross back to the crawl's process for nothing. ``job`` is ``(path, config,
+    max_payload, part, parts)``. Never raises for a bad page or a damaged file: those are
+    in the result."""
     path, config, max_payload, part, parts = job
     out = PreparedFile()
 
@@ -124,14 +129,20 @@ def prepare_file(job: tuple[Path, Config | None, int, int, int]) -> PreparedFile
 
     try:
         for n, stored in enumerate(read_records(path, max_payload, damaged, noticed)):
+            mine = n % parts == part
+            if not mine and part != 0:
+                continue
             captured = stored.captured
             # Once per record: the block check reads the body, which does not cross back.
             blocked = block_reason(captured.status, captured.body) is not None
             parsed = None
-            if n % parts == part and is_article_record(stored, blocked):
+            if mine and is_article_record(stored, blocked):
                 source = source_for(config, str(captured.metadata.get("source")))
                 parsed = parse_record((stored, source))
-            out.records.append(PreparedRecord(without_body(stored), parsed, blocked))
+            if part == 0:
+                out.records.append(PreparedRecord(without_body(stored), parsed, blocked))
+            elif parsed is not None:
+                out.parsed[n] = parsed
     except WarcError as exc:
         out.error = str(exc)
     return out
@@ -141,9 +152,11 @@ def merged(parts: list[PreparedFile]) -> PreparedFile:
     """One file's parts (:func:`prepare_file` with part 0, 1, ...) as one: the ``n``-th
     record parsed by part ``n % len(parts)``. Each part read the same records."""
     first = parts[0]
-    records = [PreparedRecord(r.stored, parts[n % len(parts)].records[n].parsed, r.blocked)
+    records = [r if n % len(parts) == 0 else
+               PreparedRecord(r.stored, parts[n % len(parts)].parsed.get(n), r.blocked)
                for n, r in enumerate(first.records)]
-    return PreparedFile(records, first.damages, first.notices, first.error)
+    return PreparedFile(records, damages=first.damages, notices=first.notices,
+                        error=first.error)
 
 
 def load_prepared(archive: Archive, path: Path, prepared: PreparedFile,

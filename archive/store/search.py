@@ -254,7 +254,10 @@ def search_sql(q: SearchQuery, widened: Mapping[str, tuple[str, ...]] | None = N
     _check_page(q)
     match, filters, params = _filters(q, widened)
     weights = ", ".join(str(w) for w in WEIGHTS)
-    walk = f"""FROM {FTS_TABLE} JOIN articles AS a ON a.pk = {FTS_TABLE}.rowid
+    # The articles row is joined only for conditions on it (dates): every index row has one
+    # (the triggers), and a look-up per match is what a relevance window would pay for.
+    joined = f" JOIN articles AS a ON a.pk = {FTS_TABLE}.rowid" if filters else ""
+    walk = f"""FROM {FTS_TABLE}{joined}
   WHERE {FTS_TABLE} MATCH :match{filters}
   ORDER BY {FTS_TABLE}.rowid DESC"""
     if q.sort == "newest":
