@@ -43,9 +43,10 @@ from crawler.ingest import (
     IngestReport,
     Parsed,
     _stop_after,
+    file_source,
     is_article_record,
+    leftover_files,
     parse_record,
-    pending_files,
     read_records,
     source_for,
     store_batch,
@@ -219,14 +220,16 @@ class HandOver:
                 self._pool.submit(int)
 
     def closed(self, path: Path) -> None:
-        """Hand ``path`` over (and, the first time, the files earlier crawls left)."""
+        """Hand ``path`` over (and, the first time, the files earlier crawls left, except
+        those of another source's crawl still running: :func:`crawler.ingest.
+        leftover_files`)."""
         if self.off or path.name in self._handed:
             return
         files = [path]
         if not self._handed:
             try:
                 with Archive(self.db_path) as archive:
-                    left = pending_files(archive, self.warc_dir)
+                    left = leftover_files(archive, self.warc_dir, file_source(path))
             except Exception as exc:  # the ingest at the crawl's end meets it and says so
                 log.warning("not loading while crawling: %s: %s", type(exc).__name__, exc)
                 self.off = True

@@ -36,6 +36,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from multiprocessing import get_context
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin
@@ -498,6 +499,14 @@ def pending_files(archive: Archive, warc_dir: Path) -> list[Path]:
     pending = sorted(ledger.pending(archive, list_warcs(warc_dir)), key=ingest_order)
     index_missing(pending)
     return pending
+
+
+def leftover_files(archive: Archive, warc_dir: Path, source_id: str | None) -> list[Path]:
+    """:func:`pending_files` for a crawl of ``source_id`` to load, without the files of
+    another source whose crawl is still running: that crawl loads them itself, so that its
+    run's figures count them (:meth:`~archive.store.db.Archive.live_run_sources`)."""
+    busy = archive.live_run_sources(datetime.now(UTC)) - {source_id}
+    return [p for p in pending_files(archive, warc_dir) if file_source(p) not in busy]
 
 
 def source_for(config: Config | None, source_id: str) -> Source:

@@ -214,3 +214,24 @@ def test_an_archive_that_cannot_be_opened_leaves_the_files_to_the_ingest_at_the_
     assert handover.finish().files == []
     with Archive(tmp_path / "later.db") as archive:
         assert ingest_files(archive, [path], None, workers=1).files == [path.name]
+
+
+def test_the_handover_leaves_a_live_crawl_of_another_source_its_files(tmp_path: Path) -> None:
+    """Leftovers handed over with the first file: not those of another source's crawl still
+    running (it loads them itself and its run counts them); a dead crawl's are taken."""
+    from tests.test_interrupted_runs import dead_owner
+
+    closed: dict[str, Path] = {}
+    for source in ("desk", "gone", "wire"):
+        writer = RotatingWarcWriter(tmp_path / "warcs", source, host="test", clock=lambda: T0)
+        writer.write_exchange(exchange(0, *pages()[0]))
+        path = writer.close()
+        assert path is not None
+        closed[source] = path
+    with Archive(tmp_path / "archive.db") as archive:
+        archive.start_run("desk", T0)  # this (live) process
+        archive.start_run("gone", T0, dead_owner())
+    handover = HandOver(tmp_path / "archive.db", tmp_path / "warcs", None, 1, 10**7)
+    handover.closed(closed["wire"])
+    loaded = handover.finish().files
+    assert sorted(loaded) == sorted([closed["gone"].name, closed["wire"].name])

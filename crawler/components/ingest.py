@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -49,13 +48,7 @@ from crawler.components.diskspace import DISK_STAT, is_disk_full
 from crawler.components.state import spider_source
 from crawler.figures import INGEST_OUTCOME, RECOVERED_STAT, WARC_FILES_STAT
 from crawler.handover import HandOver
-from crawler.ingest import (
-    IngestReport,
-    default_workers,
-    file_source,
-    ingest_files,
-    pending_files,
-)
+from crawler.ingest import IngestReport, default_workers, ingest_files, leftover_files
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -183,11 +176,8 @@ class IngestOnClose:
         # Files a killed crawl or ingest left behind, or crawls without ingest wrote: the
         # ledger, not this crawl's memory, says what is missing. One ingest_files call takes
         # them all in capture-time order, so older leftovers load before this crawl's files.
-        # A crawl of another source still going on loads its own files (its run's figures
-        # count them): taking its files closed so far would leave that run saying "0 new".
-        busy = archive.live_run_sources(datetime.now(UTC)) - {source_id}
-        left = [p for p in pending_files(archive, self.data_dir / "warcs")
-                if p.name not in names and file_source(p) not in busy]
+        left = [p for p in leftover_files(archive, self.data_dir / "warcs", source_id)
+                if p.name not in names]
         files = [*own, *left]
         if not files and not report.files:
             return
