@@ -294,15 +294,22 @@ class Archive:
             sets = ", ".join(f"{name} = :{name}" for name in row)
             self.db.execute(f"UPDATE runs SET {sets} WHERE id = :id", {**row, "id": run_id})
 
+    def _running_rows(self, now: datetime, max_age: timedelta
+                      ) -> list[tuple[dict[str, Any], bool]]:
+        """Every ``running`` row (``extra`` parsed) and whether its process is gone
+        (:func:`~archive.store.runowner.interrupted`)."""
+        host = socket.gethostname()
+        rows = [{**row, "extra": json.loads(row["extra"])}
+                for row in self.db.query("SELECT * FROM runs WHERE status = 'running'")]
+        return [(row, interrupted(row, host, now, max_age)) for row in rows]
+
     def fail_interrupted_runs(self, now: datetime,
                               max_age: timedelta = DEFAULT_MAX_AGE) -> list[int]:
-        """Mark every ``running`` row whose process is gone (:func:`~archive.store.runowner.
-        interrupted`) ``failed`` with reason ``interrupted``; the ids it marked."""
-        host = socket.gethostname()
+        """Mark every ``running`` row whose process is gone ``failed`` with reason
+        ``interrupted``; the ids it marked."""
         marked = []
-        for row in list(self.db.query("SELECT * FROM runs WHERE status = 'running'")):
-            row = {**row, "extra": json.loads(row["extra"])}
-            if interrupted(row, host, now, max_age):
+        for row, gone in self._running_rows(now, max_age):
+            if gone:
                 # Re-checked in the update: the crawl may have finished meanwhile.
                 self.amend_run(row["id"], "failed", only_if="running", reason=INTERRUPTED)
                 marked.append(int(row["id"]))
@@ -310,16 +317,10 @@ class Archive:
 
     def live_run_sources(self, now: datetime,
                          max_age: timedelta = DEFAULT_MAX_AGE) -> set[str]:
-        """The sources with a ``running`` row whose process still runs (not
-        :func:`~archive.store.runowner.interrupted`): crawls going on now."""
-        host = socket.gethostname()
-        live = set()
-        for row in self.db.query("SELECT * FROM runs WHERE status = 'running'"
-                                 " AND source IS NOT NULL"):
-            row = {**row, "extra": json.loads(row["extra"])}
-            if not interrupted(row, host, now, max_age):
-                live.add(str(row["source"]))
-        return live
+        """The sources with a ``running`` row whose process still runs: crawls going on
+        now."""
+        return {str(row["source"]) for row, gone in self._running_rows(now, max_age)
+                if not gone and row["source"] is not None}
 
     def amend_run(self, run_id: int, status: str, *, finished: datetime | None = None,
                   only_if: str | None = None, **extra: Any) -> None:

@@ -33,6 +33,7 @@ from archive.store.schema import (
     MIGRATIONS,
     entity_tokens,
     fts_trigger_sql,
+    has_entity_column,
 )
 
 if TYPE_CHECKING:
@@ -167,7 +168,7 @@ def rebuild_names(db: Database | sqlite3.Connection, gazetteer: Gazetteer | None
         db.executemany("INSERT INTO article_entities (article_id, entity_id) VALUES (?, ?)",
                        [(aid, e) for aid, *texts in rows
                         for e in sorted(entities_in(m, *texts))])
-    if ENTITY_COLUMN in {row[1] for row in db.execute("PRAGMA table_info(articles)")}:
+    if has_entity_column(db):
         fill_entity_tokens(db)
 
 

@@ -53,6 +53,7 @@ from archive.store.query import FOLD, FTS_COLUMNS, fold_text
 from archive.times import parse_utc
 
 if TYPE_CHECKING:
+    import sqlite3
     from collections.abc import Iterable
 
     from sqlite_utils import Database
@@ -74,6 +75,7 @@ __all__ = [
     "fold_text",
     "free_rowid",
     "fts_trigger_sql",
+    "has_entity_column",
     "rebuild_fts",
 ]
 
@@ -228,11 +230,16 @@ def free_rowid(db: Database, key: int) -> int:
     return candidate
 
 
+def has_entity_column(db: Database | sqlite3.Connection) -> bool:
+    """Whether ``articles`` has :data:`ENTITY_COLUMN` yet (migration 0013 made it)."""
+    return ENTITY_COLUMN in {row[1] for row in db.execute("PRAGMA table_info(articles)")}
+
+
 def rebuild_fts(db: Database) -> None:
     """Rebuild ``articles_fts`` from ``articles`` with folding (instead of FTS5 'rebuild'),
     for the columns the tables have (they changed in migrations 0006 and 0013)."""
     columns = tuple(row[1] for row in db.execute(f"PRAGMA table_info({FTS_TABLE})"))
-    entities = ENTITY_COLUMN in {row[1] for row in db.execute("PRAGMA table_info(articles)")}
+    entities = has_entity_column(db)
     names = ", ".join(columns)
     with db.atomic():
         db.execute(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('delete-all')")
