@@ -206,6 +206,9 @@ class KnownArticle:
     last_fetched: datetime
     removed: bool
     link: str
+    #: Found under a URL the page declared (its short link, canonical...) that was never
+    #: fetched itself: fetch it once, to capture where it leads.
+    unfetched_alias: bool = False
 
 
 @dataclass(frozen=True, slots=True)

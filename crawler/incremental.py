@@ -6,8 +6,9 @@ Pure functions over values; the spider and :mod:`crawler.components.state` apply
   alias of an archived article is skipped unless the article is due for a re-check by age
   (each checkpoint once, to catch edits and takedowns: learned per source from its edit
   history, :mod:`crawler.recheck`; ``[crawl] recheck``, by default 1 h, 6 h, 24 h and 72 h
-  after it was first seen, for a source without enough history) or the listing itself shows that it
-  changed: its title there differs from the title the listing gave last time (the first
+  after it was first seen, for a source without enough history), or the link is one the
+  page declared (its short link) that was never fetched itself (fetched once, so that its
+  redirects are captured), or the listing itself shows that it changed: its title there differs from the title the listing gave last time (the first
   time, from the archived title). Comparing listing with listing matters: many outlets'
   feeds carry a headline other than the page's, which must not mean "changed" every run.
 * **Feeds, sitemaps and section pages** are fetched with conditional GET (ETag /
@@ -93,10 +94,19 @@ def listing_shows_change(article: KnownArticle, hints: Hints | None,
 
 def article_fetch_reason(article: KnownArticle | None, hints: Hints | None, now: datetime,
                          policy: Policy, last_listed: str | None = None) -> str | None:
-    """Why a listed article link should be fetched (``new``, ``changed``, ``recheck``), or
-    None to skip it. ``last_listed`` is the title key the listing gave last time."""
+    """Why a listed article link should be fetched (``new``, ``alias``, ``changed``,
+    ``recheck``), or None to skip it. ``last_listed`` is the title key the listing gave
+    last time.
+
+    ``alias``: the link is a URL the archived page declared (its short link...) that was
+    never fetched itself, so where it leads (its redirects) was never captured; fetched
+    once, through that link. Which links a crawl captures then does not depend on which of
+    a story's URLs an earlier, interrupted crawl reached first.
+    """
     if article is None:
         return "new"
+    if article.unfetched_alias:
+        return "alias"
     if listing_shows_change(article, hints, last_listed):
         return "changed"
     if not article.removed and recheck_due(article, now, policy.recheck):

@@ -27,9 +27,10 @@ POLICY = Policy()
 
 
 def known(first_seen_ago: timedelta, last_fetched_ago: timedelta, *, title: str = "Deal signed",
-          removed: bool = False) -> KnownArticle:
+          removed: bool = False, unfetched_alias: bool = False) -> KnownArticle:
     return KnownArticle("a1", "https://n.example/a", title, None, NOW - first_seen_ago,
-                        NOW - last_fetched_ago, removed, "https://n.example/a?utm_source=rss")
+                        NOW - last_fetched_ago, removed, "https://n.example/a?utm_source=rss",
+                        unfetched_alias)
 
 
 @pytest.mark.parametrize(("first", "last", "due"), [
@@ -55,6 +56,8 @@ def test_recheck_by_age(first: int, last: int, due: bool) -> None:
                  Hints(title="Deal collapses"), "changed", id="listing-shows-new-title"),
     pytest.param(known(2 * H, 2 * H), None, "recheck", id="due-for-recheck"),
     pytest.param(known(2 * H, 2 * H, removed=True), None, None, id="taken-down-not-rechecked"),
+    pytest.param(known(timedelta(minutes=10), timedelta(minutes=5), unfetched_alias=True),
+                 None, "alias", id="declared-short-link-never-fetched"),
 ])
 def test_article_fetch_reason(article: KnownArticle | None, hints: Hints | None,
                               reason: str | None) -> None:

@@ -440,3 +440,46 @@ def test_a_day_only_date_matches_every_range_that_overlaps_its_day(tmp_path: Pat
         assert found(None, datetime(2020, 11, 29, tzinfo=UTC)) == []
         assert found(None, datetime(2020, 11, 29, 0, 0, 1, tzinfo=UTC)) == [
             "Defence white paper"]
+
+
+PREFIXES = ["переговор", "offic", "sys", "kas", "patr", "s", "40", "zzz", "air"]
+
+
+@pytest.mark.parametrize("exact", [True, False], ids=["exact", "widened"])
+def test_a_spelt_out_prefix_matches_what_the_fts5_prefix_matches(archive: Archive,
+                                                                 exact: bool) -> None:
+    """A one-word prefix becomes the OR of the words it stands for (no FTS5 prefix cursor,
+    which reads every posting of every such word when it opens): the same articles."""
+    from archive.store.search import expansions, match_expression
+
+    conn = archive.db.conn
+    spelt = 0
+    for prefix in PREFIXES:
+        for text in (f"{prefix}*", f"body:{prefix}*", f"{prefix}* NOT zirve"):
+            q = SearchQuery(text, exact=exact)
+            widened = expansions(archive, q) or {}
+            plain = match_expression(text, [])  # the FTS5 prefix itself
+            assert plain is not None
+            want = {r[0] for r in conn.execute(
+                "SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?", [plain])}
+            got = {r[0] for r in conn.execute(
+                "SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?",
+                [match_expression(text, [], widened)])}
+            assert got == want, text
+            spelt += f"{prefix}*" in widened
+    assert spelt >= 3 * 5  # most of them were spelt out, in each form
+
+
+def test_prefixes_left_to_fts5(archive: Archive, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Digits (numbers are not in fold_terms), the start of a filter token, no word, too
+    many words: the FTS5 prefix stays."""
+    import archive.store.names as names
+
+    conn = archive.db.conn
+    found = names.expand_prefixes(conn, ["offic", "40", "sr", "zzz", "air defence"])
+    assert set(found) == {"offic*"}
+    assert set(found["offic*"]) == {"officials"}
+    assert len(names.expand_prefixes(conn, ["o"])["o*"]) > 1
+    monkeypatch.setattr(names, "MAX_PREFIX_WORDS", 1)
+    assert "o*" not in names.expand_prefixes(conn, ["o"])
+    assert [hit["id"] for hit in search(archive, SearchQuery("offic*"))] == [TALKS_EN, PATRIOT]

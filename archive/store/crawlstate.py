@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from archive.models import FetchState, KnownArticle, PriorCapture, SourceState
 from archive.store.connection import connect
+from archive.store.identity import DECLARED_ALIAS_KINDS
 from archive.store.urls import try_normalize_url
 from archive.times import parse_utc, utc_text
 
@@ -71,11 +72,15 @@ SELECT a.id, a.url, a.title, a.modified, a.first_seen, a.removed_at,
         WHERE c.article_id = a.id AND c.outcome IN ('inserted', 'updated', 'unchanged')
         ORDER BY c.fetched_at DESC LIMIT 1) AS link
 """
-_KNOWN_SQL = _ARTICLE_COLUMNS + """
+# An alias the page declared (a short link, canonical, AMP or alternate URL) that no capture
+# was made under: the crawl fetches it once (crawler.incremental.article_fetch_reason).
+_KNOWN_SQL = _ARTICLE_COLUMNS + f""",
+       al.kind IN ({", ".join(f"'{kind}'" for kind in DECLARED_ALIAS_KINDS)})
+       AND NOT EXISTS (SELECT 1 FROM captures AS c WHERE c.url_norm = al.url) AS unfetched
 FROM aliases AS al JOIN articles AS a ON a.id = al.article_id
 WHERE al.url = ?
 """
-_RECENT_SQL = _ARTICLE_COLUMNS + """
+_RECENT_SQL = _ARTICLE_COLUMNS + """, 0 AS unfetched
 FROM articles AS a
 WHERE a.source = ? AND a.first_seen >= ? AND a.removed_at IS NULL
 ORDER BY a.first_seen
@@ -89,11 +94,12 @@ ORDER BY fetched_at DESC LIMIT 1
 
 
 def _known(row: sqlite3.Row | tuple[Any, ...]) -> KnownArticle:
-    aid, url, title, modified, first_seen, removed_at, last_fetched, link = row
+    aid, url, title, modified, first_seen, removed_at, last_fetched, link, unfetched = row
     first = _time(first_seen)
     assert first is not None
     return KnownArticle(aid, url, title, _time(modified), first,
-                        _time(last_fetched) or first, removed_at is not None, link or url)
+                        _time(last_fetched) or first, removed_at is not None, link or url,
+                        bool(unfetched))
 
 
 class CrawlState:

@@ -170,6 +170,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ALIAS_KINDS",
+    "DECLARED_ALIAS_KINDS",
     "Match",
     "Outcome",
     "alias_records",
@@ -197,6 +198,9 @@ class Outcome(StrEnum):
 ALIAS_KINDS: tuple[str, ...] = (
     "short", "canonical", "url", "amp", "alias", "fetched", "redirect",
 )  # fmt: skip
+#: The kinds a page declares in its markup rather than a fetch reaching it: a URL of one of
+#: these may never have been fetched itself (its redirects never captured).
+DECLARED_ALIAS_KINDS: tuple[str, ...] = ("short", "canonical", "amp", "alias")
 
 _SPACES = re.compile(r"\s+")
 _ID_LENGTH = 12

@@ -45,10 +45,12 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MAX_PHRASES",
+    "MAX_PREFIX_WORDS",
     "MAX_WORDS",
     "article_entities",
     "check_entities",
     "entity_rows",
+    "expand_prefixes",
     "expand_terms",
     "fill_entity_tokens",
     "index_article",
@@ -60,6 +62,8 @@ __all__ = [
 MAX_WORDS = 24
 #: At most this many alternative phrases stand for one query term or phrase.
 MAX_PHRASES = 48
+#: A prefix that stands for more words than this stays an FTS5 prefix (expand_prefixes).
+MAX_PREFIX_WORDS = 32
 _SHORT = 2
 
 
@@ -95,6 +99,12 @@ def _entity_filter_tokens(db: Database) -> None:
     DROP TRIGGER articles_au;
     """ + fts_trigger_sql(INDEX_COLUMNS, entities=True))
     fill_entity_tokens(db.conn)
+
+
+@MIGRATIONS(name="0014_fold_terms_by_word")
+def _fold_terms_by_word(db: Database) -> None:
+    # Prefix queries are spelt out from fold_terms (expand_prefixes): a range of words.
+    db.execute("CREATE INDEX IF NOT EXISTS fold_terms_word ON fold_terms(word)")
 
 
 def fill_entity_tokens(conn: sqlite3.Connection) -> None:
@@ -156,7 +166,7 @@ def rebuild_names(db: Database | sqlite3.Connection, gazetteer: Gazetteer | None
                f"main, {FTS_TABLE}, 'row')")
     words = (row[0] for row in db.execute("SELECT term FROM temp.fold_vocab"))
     db.executemany("INSERT OR IGNORE INTO fold_terms (key, word) VALUES (?, ?)",
-                   _term_rows(w for w in words if not w.startswith(("src", "lang", "tag", "ent"))
+                   _term_rows(w for w in words if not w.startswith(_FILTER_PREFIXES)
                               or not _hexish(w)))
     db.execute("DROP TABLE temp.fold_vocab")
     if not entities:
@@ -172,9 +182,15 @@ def rebuild_names(db: Database | sqlite3.Connection, gazetteer: Gazetteer | None
         fill_entity_tokens(db)
 
 
+#: How the filter column's tokens begin (archive.store.schema.filter_tokens).
+_FILTER_PREFIXES = ("src", "lang", "tag", "ent")
+
+
 def _hexish(word: str) -> bool:
     # The filter column's tokens (src74617373...): a prefix and hex digits.
-    tail = word.removeprefix("src").removeprefix("lang").removeprefix("tag").removeprefix("ent")
+    tail = word
+    for start in _FILTER_PREFIXES:
+        tail = tail.removeprefix(start)
     return len(tail) >= 2 and all(ch in "0123456789abcdef" for ch in tail)
 
 
@@ -250,6 +266,30 @@ def expand_terms(conn: sqlite3.Connection, terms: Iterable[str],
     for term, spellings in plans.items():
         phrases = _pruned(itertools.chain.from_iterable(_phrases(s, known) for s in spellings))
         out[term] = tuple(phrases[:MAX_PHRASES])
+    return out
+
+
+def expand_prefixes(conn: sqlite3.Connection, prefixes: Iterable[str]
+                    ) -> dict[str, tuple[str, ...]]:
+    """For each one-word prefix (as typed, without ``*``), the indexed words it stands for,
+    under the key ``prefix + "*"`` (:func:`archive.store.query.fts_expression`): from
+    ``fold_terms``, which holds every word the index does except numbers and the filter
+    column's tokens. So a prefix that may match those (all digits, or the start of a
+    filter token), or that stands for more than :data:`MAX_PREFIX_WORDS` words, is left
+    to FTS5 (not in the result), as is one that matches no word."""
+    out: dict[str, tuple[str, ...]] = {}
+    for prefix in dict.fromkeys(prefixes):
+        words = index_words(prefix)
+        if len(words) != 1 or words[0].isdigit():
+            continue
+        word = words[0]
+        if any(word.startswith(f) or f.startswith(word) for f in _FILTER_PREFIXES):
+            continue
+        found = [row[0] for row in conn.execute(
+            "SELECT DISTINCT word FROM fold_terms WHERE word >= ? AND word < ?"
+            " ORDER BY word LIMIT ?", [word, word + "\U0010ffff", MAX_PREFIX_WORDS + 1])]
+        if 0 < len(found) <= MAX_PREFIX_WORDS:
+            out[prefix + "*"] = tuple(found)
     return out
 
 

@@ -26,7 +26,10 @@ result; a query left with no words (``*``, ``-``, ``(((``) raises :class:`QueryE
 
 Names in every script: :func:`fts_expression` takes an ``expand`` callback that widens each
 term (not prefixes) into an OR of alternatives (:mod:`archive.store.names`); the syntax
-itself is unchanged, and :func:`query_terms` lists the terms to widen.
+itself is unchanged, and :func:`query_terms` lists the terms to widen. The same callback
+may also spell out a one-word prefix (asked for as ``word*``, listed by
+:func:`query_prefixes`) as the OR of the indexed words it stands for: the same matches,
+without FTS5 reading every posting of every such word whenever a prefix cursor opens.
 
 Languages: the index uses ``unicode61 remove_diacritics 2`` without stemming. Cyrillic is
 case-folded (``министр`` = ``МИНИСТР``). unicode61 alone keeps Turkish dotless ``ı`` and
@@ -46,7 +49,7 @@ from dataclasses import dataclass
 from archive.folding import index_words
 
 __all__ = ["FOLD", "FTS_COLUMNS", "MAX_QUERY_CHARS", "Expand", "QueryError", "fold_text",
-           "fts_expression", "query_terms"]
+           "fts_expression", "query_prefixes", "query_terms"]
 
 #: A term's widening: the query term (a word or a phrase, as typed) -> the phrases it stands
 #: for (index words joined by spaces; :func:`archive.store.names.expand_terms`), or None.
@@ -198,7 +201,13 @@ def _term(token: _Token, expand: Expand | None = None) -> str | None:
     if not _has_word(token.text):
         return None
     rendered = _quote(token.text) + ("*" if token.prefix else "")
-    others = expand(token.text) if expand is not None and not token.prefix else None
+    if token.prefix:
+        words = expand(token.text + "*") if expand is not None else None
+        if words:
+            rendered = "(" + " OR ".join(_quote(w) for w in words) + ")"
+        others = None
+    else:
+        others = expand(token.text) if expand is not None else None
     if others:
         own = " ".join(index_words(token.text))
         extra = [_quote(p) for p in others if p != own]
@@ -265,13 +274,23 @@ def query_terms(text: str) -> list[str]:
     return [t.text for t in tokens if t.kind == "term" and not t.prefix and _has_word(t.text)]
 
 
+def query_prefixes(text: str) -> list[str]:
+    """The one-word prefixes of a query (``negotiat*``), without their ``*``: those an
+    ``expand`` callback may spell out (module docstring). Pure; raises
+    :class:`QueryError` like :func:`fts_expression`."""
+    tokens, _pairs = _match_parens(_lex(_check(text)))
+    return [t.text for t in tokens
+            if t.kind == "term" and t.prefix and len(index_words(t.text)) == 1]
+
+
 def fts_expression(text: str, expand: Expand | None = None) -> str:
     """Translate the user's query syntax (module docstring) into an FTS5 MATCH expression.
 
     Pure and total: any input yields a valid expression or :class:`QueryError` (empty
     query, nothing searchable, too long). ``expand`` widens each term (not prefixes) into
     the OR of the phrases it returns (names in every script: :mod:`archive.store.names`);
-    the term as typed stays first.
+    the term as typed stays first. ``expand("word*")`` may return the words a prefix stands
+    for, which replace it.
 
     >>> fts_expression('title:"S-400" OR Patriot*')
     'title : "S-400" OR "Patriot"*'

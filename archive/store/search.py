@@ -14,13 +14,16 @@ query's matches newest first and stop as soon as a page is full, however common 
 * ``newest``: the page is read straight off the index in rowid order (date order); the
   cost is the page, not the number of matches. Filters on source and language are checked
   while walking; date filters become a rowid range, so FTS5 never visits other years.
-* ``relevance``: ``bm25`` (column weights title 10, lead 4, body 1; ``rank``: lower is
+* ``relevance``: bm25 (column weights title 10, lead 4, body 1; ``rank``: lower is
   better) ranks the **newest** :data:`RANK_WINDOW` matches (or ``offset + limit`` when
   paging further), not all of them: a query matching 300,000 articles is ranked among its
   2,000 most recent ones, which is what a news archive's reader expects, and costs the
-  same as one matching 2,000. :func:`search_page` says so in ``ranked_within``. When a
-  query has fewer matches than the window, the ranking is exact. Use a date range to rank
-  an older period.
+  same as one matching 2,000. :func:`search_page` says so in ``ranked_within``. Use a
+  date range to rank an older period. The window is ranked by :mod:`archive.store.ranking`
+  (bm25's formula with the phrases' IDF counted within the window, through APSW): FTS5's
+  own ``bm25()`` counts each phrase's matches in the whole index first, which the window
+  does not bound. Where no ranking connection can be used (an in-memory database, a
+  connection inside a transaction), ``bm25()`` ranks inside the query.
 * Snippets are computed only for the page returned: from the body when the body contains a
   hit, else from the lead, else from the title, hits in ``[``/``]``, ``…`` for cut text.
 * :func:`count` is exact up to :data:`COUNT_CAP` matches, and says "more" beyond (counting
@@ -43,18 +46,31 @@ range that overlaps the day. ``language`` matches the primary subtag too (``en``
 
 from __future__ import annotations
 
+import json
+import logging
 import re
 import sqlite3
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from archive.store.query import FTS_COLUMNS, QueryError, fts_expression, query_terms
+import apsw
+
+from archive.store import ranking
+from archive.store.query import (
+    FTS_COLUMNS,
+    QueryError,
+    fts_expression,
+    query_prefixes,
+    query_terms,
+)
 from archive.store.schema import FTS_TABLE, date_key, filter_tokens
 from archive.times import utc_text
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Mapping, Sequence
     from datetime import datetime
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "COUNT_CAP",
@@ -77,10 +93,9 @@ __all__ = [
     "where_sql",
     "widen",
     "widened_match",
+    "window_sql",
 ]
 
-#: Column weights for bm25, in FTS column order (title, lead, body).
-WEIGHTS = (10.0, 4.0, 1.0, 0.0)  # the filter column never counts
 SORTS = ("relevance", "newest")
 MAX_LIMIT = 1000
 _LANGUAGE = re.compile(r"[a-z0-9]{1,8}(-[a-z0-9]{1,8})*")
@@ -241,25 +256,48 @@ def rank_window(q: SearchQuery) -> int:
     return max(RANK_WINDOW, q.offset + q.limit)
 
 
-def search_sql(q: SearchQuery, widened: Mapping[str, tuple[str, ...]] | None = None
+def _walk(q: SearchQuery, widened: Mapping[str, tuple[str, ...]] | None
+          ) -> tuple[str, dict[str, Any]]:
+    """``FROM ... WHERE ... ORDER BY`` walking the matches of ``q`` newest first, and its
+    parameters. The articles row is joined only for conditions on it (dates): every index
+    row has one (the triggers), and a look-up per match is what a relevance window would
+    pay for."""
+    match, filters, params = _filters(q, widened)
+    joined = f" JOIN articles AS a ON a.pk = {FTS_TABLE}.rowid" if filters else ""
+    params["match"] = match
+    return f"""FROM {FTS_TABLE}{joined}
+  WHERE {FTS_TABLE} MATCH :match{filters}
+  ORDER BY {FTS_TABLE}.rowid DESC""", params
+
+
+def window_sql(q: SearchQuery, widened: Mapping[str, tuple[str, ...]] | None = None
+               ) -> tuple[str, dict[str, Any]]:
+    """SQL and parameters of the relevance window of ``q`` (pure): the newest
+    :func:`rank_window` matches, columns ``pk`` and ``weights``
+    (:func:`archive.store.ranking.phrase_weights`, which only a ranking connection has)."""
+    _check_page(q)
+    walk, params = _walk(q, widened)
+    params["window"] = rank_window(q)
+    return (f"SELECT {FTS_TABLE}.rowid AS pk, {ranking.FUNCTION}({FTS_TABLE}) AS weights\n"
+            f"  {walk}\n  LIMIT :window"), params
+
+
+def search_sql(q: SearchQuery, widened: Mapping[str, tuple[str, ...]] | None = None,
+               ranked: Sequence[tuple[int, float]] | None = None
                ) -> tuple[str, dict[str, Any]]:
     """SQL and parameters for ``q`` (pure), its terms ``widened`` (:func:`expansions`).
 
+    Relevance ranks the window with ``bm25()`` inside the query, unless the page was
+    ``ranked`` already (``(pk, score)`` of its hits: :func:`archive.store.ranking`).
     Columns: id, url, short_url, source, title, published, language, snippet, rank (None
-    for ``newest``, which never computes bm25). Snippets are computed for the page only,
-    by one index lookup per hit (``CROSS JOIN`` fixes that order; left to itself the planner
+    for ``newest``, which never ranks). Snippets are computed for the page only, by one
+    index lookup per hit (``CROSS JOIN`` fixes that order; left to itself the planner
     may walk every match instead), or for prefix queries, whose cursors are costly to open,
     by one walk over the page's rowid span.
     """
     _check_page(q)
-    match, filters, params = _filters(q, widened)
-    weights = ", ".join(str(w) for w in WEIGHTS)
-    # The articles row is joined only for conditions on it (dates): every index row has one
-    # (the triggers), and a look-up per match is what a relevance window would pay for.
-    joined = f" JOIN articles AS a ON a.pk = {FTS_TABLE}.rowid" if filters else ""
-    walk = f"""FROM {FTS_TABLE}{joined}
-  WHERE {FTS_TABLE} MATCH :match{filters}
-  ORDER BY {FTS_TABLE}.rowid DESC"""
+    walk, params = _walk(q, widened)
+    match = params["match"]
     if q.sort == "newest":
         hits = f"""hits AS (
   SELECT {FTS_TABLE}.rowid AS pk, NULL AS score
@@ -267,7 +305,15 @@ def search_sql(q: SearchQuery, widened: Mapping[str, tuple[str, ...]] | None = N
   LIMIT :limit OFFSET :offset
 )"""
         order = "hits.pk DESC"
+    elif ranked is not None:
+        hits = """hits AS (
+  SELECT json_extract(value, '$[0]') AS pk, json_extract(value, '$[1]') AS score
+  FROM json_each(:ranked)
+)"""
+        order = "hits.score, hits.pk DESC"
+        params["ranked"] = json.dumps([list(hit) for hit in ranked])
     else:
+        weights = ", ".join(str(w) for w in ranking.WEIGHTS)
         hits = f"""recent AS (
   SELECT {FTS_TABLE}.rowid AS pk, bm25({FTS_TABLE}, {weights}) AS score
   {walk}
@@ -298,7 +344,7 @@ SELECT a.id, a.url, a.short_url, a.source, a.title, a.published, a.language,
   hits.score AS rank
 {source}
 ORDER BY {order}"""
-    params.update(match=match, limit=q.limit, offset=q.offset)
+    params.update(limit=q.limit, offset=q.offset)
     return sql, params
 
 
@@ -361,21 +407,50 @@ def _execute(target: object, sql: str, params: dict[str, Any], text: str) -> sql
         raise
 
 
+def _ranked_page(conn: sqlite3.Connection, q: SearchQuery,
+                 widened: Mapping[str, tuple[str, ...]] | None
+                 ) -> list[tuple[int, float]] | None:
+    """The page of a relevance search as ``(pk, score)``, ranked by
+    :mod:`archive.store.ranking`; None where only ``bm25()`` can rank (no ranking
+    connection, or it failed)."""
+    with ranking.borrow(conn) as ranker:
+        if ranker is None:
+            return None
+        sql, params = window_sql(q, widened)
+        try:
+            window = [(int(pk), bytes(weights))
+                      for pk, weights in ranker.execute(sql, params)]
+        except apsw.Error as exc:
+            # A query FTS5 refuses (or busy, I/O): the same search through sqlite3, which
+            # raises the QueryError users know, or the real error.
+            log.debug("ranking with bm25(): %s", exc)
+            return None
+    scores = ranking.window_scores([weights for _pk, weights in window])
+    hits = sorted(zip(scores, (pk for pk, _weights in window), strict=True),
+                  key=lambda hit: (hit[0], -hit[1]))
+    return [(pk, score) for score, pk in hits[q.offset:q.offset + q.limit]]
+
+
 def expansions(db_or_archive: object, f: Filters | SearchQuery
                ) -> dict[str, tuple[str, ...]] | None:
     """How the terms of ``f`` are widened to names in every script
-    (:func:`archive.store.names.expand_terms`); None for an exact query or no text."""
-    if f.exact or f.text is None:
+    (:func:`archive.store.names.expand_terms`, unless ``exact``) and its one-word prefixes
+    spelt out as the words they stand for (:func:`~archive.store.names.expand_prefixes`,
+    the same matches, so ``exact`` too); None when there is nothing to widen."""
+    if f.text is None:
         return None
-    from archive.store.names import expand_terms  # the gazetteer only when searching
+    from archive.store.names import expand_prefixes, expand_terms  # the gazetteer: lazily
 
-    return expand_terms(_connection(db_or_archive), query_terms(f.text))
+    conn = _connection(db_or_archive)
+    widened = {} if f.exact else expand_terms(conn, query_terms(f.text))
+    widened.update(expand_prefixes(conn, query_prefixes(f.text)))
+    return widened or None
 
 
 def widened_match(db_or_archive: object, text: str, exact: bool = False) -> str:
     """The FTS5 expression of ``text`` with its terms widened (:func:`expansions`) unless
     ``exact``: what watchlists match with, the same as a search."""
-    widened = None if exact else expansions(db_or_archive, Filters(text=text))
+    widened = expansions(db_or_archive, Filters(text=text, exact=exact))
     return fts_expression(text, widened.get if widened else None)
 
 
@@ -392,7 +467,13 @@ def search(db_or_archive: object, q: SearchQuery,
     its terms widened (:func:`expansions`) unless ``q.exact``."""
     if widened is None:
         widened = expansions(db_or_archive, q)
-    sql, params = search_sql(q, widened)
+    _check_page(q)
+    ranked = None
+    if q.sort == "relevance":
+        ranked = _ranked_page(_connection(db_or_archive), q, widened)
+        if ranked == []:
+            return []
+    sql, params = search_sql(q, widened, ranked)
     cursor = _execute(db_or_archive, sql, params, q.text)
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]

@@ -31,12 +31,12 @@ __all__ = ["pack_snapshot", "unpack_snapshot", "write_snapshot"]
 _COPIES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("articles", "SELECT id, url, title, modified, first_seen, removed_at, source"
                  " FROM src.articles WHERE source = :source", ("id", "source, first_seen")),
-    ("aliases", "SELECT al.url, al.article_id FROM src.aliases AS al"
+    ("aliases", "SELECT al.url, al.article_id, al.kind FROM src.aliases AS al"
                 " JOIN src.articles AS a ON a.id = al.article_id WHERE a.source = :source",
      ("url",)),
-    ("captures", "SELECT url, article_id, fetched_at, requested_url, outcome, revisit,"
-                 " status, digest, record_id FROM src.captures WHERE source = :source",
-     ("url", "article_id")),
+    ("captures", "SELECT url, url_norm, article_id, fetched_at, requested_url, outcome,"
+                 " revisit, status, digest, record_id FROM src.captures"
+                 " WHERE source = :source", ("url", "url_norm", "article_id")),
     # Later versions only (the edits): when and how often the source edits, the input of
     # its learned re-check schedule (crawler/recheck.py).
     ("versions", "SELECT v.article_id, v.version, v.fetched_at FROM src.versions AS v"

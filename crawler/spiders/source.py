@@ -362,8 +362,9 @@ class SourceSpider(Spider):
                 if why is None or (self.scheduled and not is_due(seen, state.started)):
                     self._inc("mediawatch/articles/skipped_known")
                     continue
-                # A known article is fetched again through the link its text came from.
-                found = known.link if known else link.url
+                # A known article is fetched again through the link its text came from,
+                # an unfetched alias through itself.
+                found = known.link if known and why != "alias" else link.url
                 self._listed_links.setdefault(strip_tracking(found), []).append(
                     ListedLink(kind, response.url, found, link.hints, why))
         self._listed(listing, kind, before, response, unchanged=False, total=total, new=new)
