@@ -86,7 +86,16 @@ def test_an_or_ranks_the_rarer_side_higher() -> None:
     scores = ranking.window_scores([common] * 9 + [rare])
     assert scores[-1] < scores[0]  # lower is better
     assert len(set(scores[:-1])) == 1
-    assert ranking.window_scores([]) == []
+    assert len(ranking.window_scores([])) == 0
+
+
+def test_the_page_is_best_first_then_newest() -> None:
+    one = array("d", [0.5]).tobytes()
+    two = array("d", [0.9]).tobytes()
+    window = [(30, one), (20, two), (10, two), (5, one)]
+    assert [pk for pk, _score in ranking.ranked_page(window, 0, 10)] == [20, 10, 30, 5]
+    assert [pk for pk, _score in ranking.ranked_page(window, 1, 2)] == [10, 30]
+    assert ranking.ranked_page([], 0, 20) == []
 
 
 def test_more_of_a_phrase_ranks_higher_and_saturates(db: Path) -> None:

@@ -60,7 +60,7 @@ if TYPE_CHECKING:
     import sqlite3
     from collections.abc import Iterator, Sequence
 
-__all__ = ["FUNCTION", "WEIGHTS", "borrow", "phrase_weights", "window_scores"]
+__all__ = ["FUNCTION", "WEIGHTS", "borrow", "phrase_weights", "ranked_page", "window_scores"]
 
 log = logging.getLogger(__name__)
 
@@ -84,28 +84,37 @@ def phrase_weights(api: apsw.FTS5ExtensionApi, *args: Any) -> bytes:
     norm = K1 * (1 - B + B * api.column_size(-1) / (avgdl or 1.0))
     parts = array("d", bytes(8 * api.phrase_count))
     for phrase in range(len(parts)):
-        # Most phrases of a widened name are other spellings, absent from the row: asking
-        # which columns hold a phrase is much cheaper than listing its positions.
-        if not api.phrase_columns(phrase):
-            continue
+        # Only the columns that hold the phrase (most phrases of a widened name are other
+        # spellings, absent from the row; a filter token is in the unweighted column).
         tf = 0.0
-        for weight, offsets in zip(WEIGHTS, api.phrase_locations(phrase), strict=False):
-            tf += weight * len(offsets)
+        for column in api.phrase_columns(phrase):
+            if weight := WEIGHTS[column]:
+                tf += weight * len(api.phrase_column_offsets(phrase, column))
         if tf:
             parts[phrase] = tf * (K1 + 1) / (tf + norm)
     return parts.tobytes()
 
 
-def window_scores(weights: Sequence[bytes]) -> list[float]:
+def window_scores(weights: Sequence[bytes]) -> np.ndarray:
     """Scores of the window's rows from their :func:`phrase_weights` (pure): lower is better,
     as with ``bm25()``; each phrase weighed by its IDF within the window."""
     if not weights:
-        return []
+        return np.zeros(0)
     parts = np.frombuffer(b"".join(weights), dtype=np.float64).reshape(len(weights), -1)
     n = parts.shape[0]
     df = np.count_nonzero(parts, axis=0)
     idf = np.log1p((n - df + 0.5) / (df + 0.5))
-    return [float(score) for score in -(parts @ idf)]
+    return -(parts @ idf)
+
+
+def ranked_page(window: Sequence[tuple[int, bytes]], offset: int, limit: int
+                ) -> list[tuple[int, float]]:
+    """``(pk, score)`` of the page ``offset:offset + limit`` of the window's rows
+    (``(pk, phrase weights)``) in ranking order: best score first, then newest (pure)."""
+    pks = np.fromiter((pk for pk, _weights in window), dtype=np.int64, count=len(window))
+    scores = window_scores([weights for _pk, weights in window])
+    order = np.lexsort((-pks, scores))[offset:offset + limit]
+    return [(int(pks[i]), float(scores[i])) for i in order]
 
 
 class _Pool:

@@ -418,17 +418,13 @@ def _ranked_page(conn: sqlite3.Connection, q: SearchQuery,
             return None
         sql, params = window_sql(q, widened)
         try:
-            window = [(int(pk), bytes(weights))
-                      for pk, weights in ranker.execute(sql, params)]
+            window = ranker.execute(sql, params).fetchall()
         except apsw.Error as exc:
             # A query FTS5 refuses (or busy, I/O): the same search through sqlite3, which
             # raises the QueryError users know, or the real error.
             log.debug("ranking with bm25(): %s", exc)
             return None
-    scores = ranking.window_scores([weights for _pk, weights in window])
-    hits = sorted(zip(scores, (pk for pk, _weights in window), strict=True),
-                  key=lambda hit: (hit[0], -hit[1]))
-    return [(pk, score) for score, pk in hits[q.offset:q.offset + q.limit]]
+    return ranking.ranked_page(window, q.offset, q.limit)  # type: ignore[arg-type]
 
 
 def expansions(db_or_archive: object, f: Filters | SearchQuery
