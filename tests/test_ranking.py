@@ -167,3 +167,15 @@ def test_a_failed_ranking_falls_back_and_query_errors_stay_query_errors(db: Path
     monkeypatch.setattr(search_module, "match_expression", broken_match)
     with pytest.raises(QueryError, match="cannot search"):
         search(conn, SearchQuery("missile"))
+
+
+def test_pools_beyond_the_limit_close_the_least_recently_used(
+        tmp_path: Path, db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ranking, "MAX_DATABASES", 2)
+    pools = []
+    for n in range(4):
+        copy = tmp_path / f"a{n}.db"
+        copy.write_bytes(db.read_bytes())
+        pools.append(ranking._pool(str(copy)))
+    assert [pool.closed for pool in pools] == [True, True, False, False]
+    assert ranking._pool(str(tmp_path / "a3.db")) is pools[3]  # still there

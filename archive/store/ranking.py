@@ -154,6 +154,9 @@ class _Pool:
 
 
 _POOLS: OrderedDict[tuple[int, str, int, int], _Pool] = OrderedDict()
+#: Pools a forked process inherited from its parent: never used, and never closed either
+#: (closing the inherited descriptors would drop this process's own locks on those files).
+_INHERITED: list[_Pool] = []
 _LOCK = threading.Lock()
 
 
@@ -166,22 +169,23 @@ def _database_file(conn: sqlite3.Connection) -> str | None:
 
 
 def _pool(path: str) -> _Pool:
-    """The pool of ``path`` for this process, closing pools of replaced or old files."""
+    """The pool of ``path`` for this process, closing the pools of a replaced file and of
+    the least recently used files beyond :data:`MAX_DATABASES`."""
     stat = os.stat(path)
-    key = (os.getpid(), path, stat.st_dev, stat.st_ino)
+    pid = os.getpid()
+    key = (pid, path, stat.st_dev, stat.st_ino)
     with _LOCK:
         pool = _POOLS.get(key)
         if pool is not None:
             _POOLS.move_to_end(key)
             return pool
+        for old in [k for k in _POOLS if k[0] != pid]:
+            _INHERITED.append(_POOLS.pop(old))
+        for old in [k for k in _POOLS if k[1] == path]:
+            _POOLS.pop(old).close()
+        while len(_POOLS) >= MAX_DATABASES:
+            _POOLS.pop(next(iter(_POOLS))).close()
         pool = _POOLS[key] = _Pool(path)
-        stale = [k for k in _POOLS if k[0] == key[0] and k[1] == path and k != key]
-        while len(_POOLS) > MAX_DATABASES:
-            stale.append(next(iter(_POOLS)))
-        for old in dict.fromkeys(stale):
-            if old[0] == key[0]:  # never a pool inherited from a parent process
-                _POOLS[old].close()
-            del _POOLS[old]
         return pool
 
 
