@@ -8,8 +8,9 @@ Pure functions over values; the spider and :mod:`crawler.components.state` apply
   history, :mod:`crawler.recheck`; ``[crawl] recheck``, by default 1 h, 6 h, 24 h and 72 h
   after it was first seen, for a source without enough history), or the link is one the
   page declared (its short link) that was never fetched itself (fetched once, so that its
-  redirects are captured), or the listing itself shows that it changed: its title there differs from the title the listing gave last time (the first
-  time, from the archived title). Comparing listing with listing matters: many outlets'
+  redirects are captured), or the listing itself shows that it changed: its title there
+  differs from the title the listing gave last time (the first time, from the archived
+  title). Comparing listing with listing matters: many outlets'
   feeds carry a headline other than the page's, which must not mean "changed" every run.
 * **Feeds, sitemaps and section pages** are fetched with conditional GET (ETag /
   If-Modified-Since). Some servers never answer 304 or lie about it, so the payload digest

@@ -5,13 +5,16 @@ snapshot alike."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from archive.models import Article, WarcLocation
 from archive.store.crawlstate import CrawlState
 from archive.store.db import Archive
 from archive.store.records import CaptureRef
 from archive.store.snapshot import write_snapshot
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 NOW = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
 PAGE = "https://news.example/2026/12/03/s400-deal.html"
