@@ -325,8 +325,9 @@ def measured(cmd: list[str], env: dict[str, str] | None = None) -> Measured:
     The sampler must not slow down what it measures. It reads each process's RSS counter
     every 50 ms, and its PSS (``smaps_rollup``, a walk of every page table that holds the
     process's memory-map lock, milliseconds per process) only when the summed RSS is at a
-    new peak, at most every 0.5 s, and once more at a new RSS peak after that: the PSS
-    peaks where the RSS does. Read at every sample (with every PID's ``stat`` to find the
+    new peak (at most every 0.5 s, so a peak inside that time is read at its end) and every
+    5 s in any case (pages the processes shared may become their own without the RSS
+    growing). Read at every sample (with every PID's ``stat`` to find the
     tree), it took about 7 ms per 50 ms on this machine, a sixth of a core, and held each
     crawl process's memory-map lock (its ``mmap``/``munmap`` calls wait meanwhile): a cost
     the crawl that keeps both cores busy paid, and the single-process naive one hardly.
@@ -343,7 +344,7 @@ def measured(cmd: list[str], env: dict[str, str] | None = None) -> Measured:
         if rss > peak_rss:
             peak_rss, pending = rss, True
         now = time.perf_counter()
-        if pending and now - last_pss >= 0.5:
+        if (pending and now - last_pss >= 0.5) or now - last_pss >= 5:
             peak_pss, last_pss, pending = max(peak_pss, _pss(pids)), now, False
         time.sleep(0.05)
     wall = time.perf_counter() - start
