@@ -215,3 +215,32 @@ def test_a_failed_article_is_retried_though_no_listing_changes(tmp_path: Path) -
                           f"%{story['canonical']}")[0][0] == 1
         third = site.crawl()
         assert story["canonical"] not in {p for _, p in third}
+
+
+def test_a_declared_short_link_is_fetched_once_after_its_page(tmp_path: Path) -> None:
+    """A crawl that reached a story through its feed's link knows the story's short link
+    only from the page's markup (as does a crawl interrupted before it reached the section
+    page that lists the short link). A later crawl whose section page lists that short link
+    fetches it once, so that its redirects are captured too (the archive then does not
+    depend on which of the story's URLs was reached first); the crawl after that does not."""
+    for site in newsroom_site(tmp_path):
+        full = site.config.read_text(encoding="utf-8")
+        start = full.index('id = "northwind"')
+        block = full[start:full.index("[[source]]", start)]
+        sections = block[block.index("sections = "):]
+        no_sections = block.replace(sections[:sections.index("\n") + 1], "")
+        site.config.write_text(full.replace(block, no_sections), encoding="utf-8")
+        site.crawl()
+        declared = {str(url).split("127.0.0.1", 1)[1].split("/", 1)[1] for (url,) in site.query(
+            "SELECT short_url FROM articles WHERE source = 'northwind'"
+            " AND short_url LIKE '%/s/%'")}
+        assert declared, "the section's stories declare short links"
+        site.config.write_text(full, encoding="utf-8")
+        second = {p.split("?")[0].lstrip("/") for _, p in site.crawl()}
+        assert declared & second  # the listed short links of archived stories, fetched once
+        redirects = site.query(
+            "SELECT count(*) FROM captures WHERE status BETWEEN 300 AND 399"
+            " AND url LIKE '%/s/%'")
+        assert redirects[0][0] >= len(declared & second)
+        third = {p.split("?")[0].lstrip("/") for _, p in site.crawl()}
+        assert not declared & third
