@@ -28,6 +28,7 @@ from archive.gazetteer import entities_in, entities_named, matcher
 from archive.store.query import QueryError
 from archive.store.schema import (
     ENTITY_COLUMN,
+    FILTER_MARKERS,
     FTS_TABLE,
     INDEX_COLUMNS,
     MIGRATIONS,
@@ -166,7 +167,7 @@ def rebuild_names(db: Database | sqlite3.Connection, gazetteer: Gazetteer | None
                f"main, {FTS_TABLE}, 'row')")
     words = (row[0] for row in db.execute("SELECT term FROM temp.fold_vocab"))
     db.executemany("INSERT OR IGNORE INTO fold_terms (key, word) VALUES (?, ?)",
-                   _term_rows(w for w in words if not w.startswith(_FILTER_PREFIXES)
+                   _term_rows(w for w in words if not w.startswith(FILTER_MARKERS)
                               or not _hexish(w)))
     db.execute("DROP TABLE temp.fold_vocab")
     if not entities:
@@ -182,14 +183,10 @@ def rebuild_names(db: Database | sqlite3.Connection, gazetteer: Gazetteer | None
         fill_entity_tokens(db)
 
 
-#: How the filter column's tokens begin (archive.store.schema.filter_tokens).
-_FILTER_PREFIXES = ("src", "lang", "tag", "ent")
-
-
 def _hexish(word: str) -> bool:
     # The filter column's tokens (src74617373...): a prefix and hex digits.
     tail = word
-    for start in _FILTER_PREFIXES:
+    for start in FILTER_MARKERS:
         tail = tail.removeprefix(start)
     return len(tail) >= 2 and all(ch in "0123456789abcdef" for ch in tail)
 
@@ -283,7 +280,7 @@ def expand_prefixes(conn: sqlite3.Connection, prefixes: Iterable[str]
         if len(words) != 1 or words[0].isdigit():
             continue
         word = words[0]
-        if any(word.startswith(f) or f.startswith(word) for f in _FILTER_PREFIXES):
+        if any(word.startswith(f) or f.startswith(word) for f in FILTER_MARKERS):
             continue
         found = [row[0] for row in conn.execute(
             "SELECT DISTINCT word FROM fold_terms WHERE word >= ? AND word < ?"

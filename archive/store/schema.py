@@ -61,6 +61,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ENTITY_COLUMN",
     "FILTER_COLUMN",
+    "FILTER_MARKERS",
     "FOLD",  # defined in archive.store.query (the query side needs it without SQLite)
     "FTS_COLUMNS",
     "FTS_TABLE",
@@ -144,6 +145,9 @@ def filter_tokens(source: str | None = None, language: str | None = None,
 #: entities the article mentions (:func:`entity_tokens`), written with its text at ingest;
 #: the triggers add it to :data:`FILTER_COLUMN`, so an entity filter is a doclist
 #: intersection like a source filter instead of a look-up per matching article.
+#: How the filter column's tokens begin (:func:`filter_tokens`): source, language, tag,
+#: entity; the rest is hex.
+FILTER_MARKERS = ("src", "lang", "tag", "ent")
 ENTITY_COLUMN = "entity_tokens"
 
 

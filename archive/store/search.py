@@ -460,10 +460,9 @@ def widen(db_or_archive: object, f: Filters) -> Filters:
 def search(db_or_archive: object, q: SearchQuery,
            widened: Mapping[str, tuple[str, ...]] | None = None) -> list[dict[str, Any]]:
     """Run ``q`` against an :class:`~archive.store.db.Archive` (or its Database / connection),
-    its terms widened (:func:`expansions`) unless ``q.exact``."""
+    its terms widened and prefixes spelt out (:func:`expansions`)."""
     if widened is None:
         widened = expansions(db_or_archive, q)
-    _check_page(q)
     ranked = None
     if q.sort == "relevance":
         ranked = _ranked_page(_connection(db_or_archive), q, widened)
