@@ -518,6 +518,7 @@ def test_migrations_are_applied_once(tmp_path: Path) -> None:
                 "0007_ingest_ledger", "0008_published_detail", "0009_screenshots",
                 "0010_folding_entities", "0011_story_clusters", "0012_edit_habits",
                 "0013_entity_filter_tokens", "0014_fold_terms_by_word",
+                "0015_article_dates_by_rowid",
             ]
             assert again.stats()["articles"] == 1
 

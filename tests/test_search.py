@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from archive.store.search import (
     QueryError,
     SearchQuery,
     count,
+    count_sql,
     fts_expression,
     search,
     search_page,
@@ -309,6 +311,23 @@ def test_newest_reads_the_index_in_date_order_without_bm25(archive: Archive) -> 
     sql, _params = search_sql(SearchQuery("Patriot", sort="newest"))
     assert "bm25" not in sql
     assert "ORDER BY articles_fts.rowid DESC" in sql
+
+
+def test_a_date_range_reads_the_dates_from_their_index_not_the_articles(
+        archive: Archive) -> None:
+    """The date check of a search (the walk of its window) and of its count reads the date index
+    (migration 0015), never the articles rows, whose dates lie past the body."""
+    # A minute after the Patriot story, on its day: only the exact date check drops it.
+    q = SearchQuery("Patriot", since=at(1).replace(minute=1),
+                    until=datetime(2030, 1, 1, tzinfo=UTC))
+    conn = archive.db.conn
+    for sql, params in (search_sql(q), search_sql(SearchQuery(
+            "Patriot", since=at(1), sort="newest")), count_sql(q.filters)):
+        plan = " | ".join(row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}", params))
+        assert "SEARCH a USING COVERING INDEX articles_pk_date (pk=?)" in plan, plan
+    assert [h["id"] for h in search(archive, q)] == [TALKS_EN]
+    assert [h["id"] for h in search(archive, replace(q, sort="newest"))] == [TALKS_EN]
+    assert count(archive, q) == 1
 
 
 def test_rank_is_bm25_lower_is_better(archive: Archive) -> None:

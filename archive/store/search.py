@@ -63,7 +63,7 @@ from archive.store.query import (
     query_prefixes,
     query_terms,
 )
-from archive.store.schema import FTS_TABLE, date_key, filter_tokens
+from archive.store.schema import DATE_INDEX, FTS_TABLE, date_key, filter_tokens
 from archive.times import utc_text
 
 if TYPE_CHECKING:
@@ -151,6 +151,12 @@ class SearchQuery:
         return Filters(text=self.text, source=self.source, since=self.since,
                        until=self.until, language=self.language, tag=self.tag,
                        entities=self.entities, exact=self.exact)
+
+
+#: ``articles AS a`` for a query that reads only its dates: through
+#: :data:`~archive.store.schema.DATE_INDEX` (the planner would take the row itself, and
+#: read past the body to the dates).
+_DATES = f"articles AS a INDEXED BY {DATE_INDEX}"
 
 
 def _date_expr() -> str:
@@ -259,11 +265,11 @@ def rank_window(q: SearchQuery) -> int:
 def _walk(q: SearchQuery, widened: Mapping[str, tuple[str, ...]] | None
           ) -> tuple[str, dict[str, Any]]:
     """``FROM ... WHERE ... ORDER BY`` walking the matches of ``q`` newest first, and its
-    parameters. The articles row is joined only for conditions on it (dates): every index
+    parameters. The articles are joined only for conditions on them (dates): every index
     row has one (the triggers), and a look-up per match is what a relevance window would
     pay for."""
     match, filters, params = _filters(q, widened)
-    joined = f" JOIN articles AS a ON a.pk = {FTS_TABLE}.rowid" if filters else ""
+    joined = f" JOIN {_DATES} ON a.pk = {FTS_TABLE}.rowid" if filters else ""
     params["match"] = match
     return f"""FROM {FTS_TABLE}{joined}
   WHERE {FTS_TABLE} MATCH :match{filters}
@@ -348,9 +354,11 @@ ORDER BY {order}"""
     return sql, params
 
 
-def where_sql(f: Filters, widened: Mapping[str, tuple[str, ...]] | None = None
-              ) -> tuple[str, dict[str, Any]]:
-    """``FROM articles AS a WHERE ...`` selecting the articles of ``f``, and its parameters.
+def where_sql(f: Filters, widened: Mapping[str, tuple[str, ...]] | None = None,
+              *, dates_only: bool = False) -> tuple[str, dict[str, Any]]:
+    """``FROM articles AS a WHERE ...`` selecting the articles of ``f``, and its parameters
+    (``dates_only``: the query reads no other column of ``a``, which then comes from the
+    date index).
 
     Raises :class:`QueryError` for a query with nothing to search, a bad language code or a
     naive date.
@@ -368,7 +376,8 @@ def where_sql(f: Filters, widened: Mapping[str, tuple[str, ...]] | None = None
     else:
         clauses = [c.replace(f"{FTS_TABLE}.rowid", "a.pk") for c in shared]
     where = "\nWHERE " + "\n  AND ".join(clauses) if clauses else ""
-    source = (f"FROM {FTS_TABLE} JOIN articles AS a ON a.pk = {FTS_TABLE}.rowid"
+    joined = _DATES if dates_only else "articles AS a"
+    source = (f"FROM {FTS_TABLE} JOIN {joined} ON a.pk = {FTS_TABLE}.rowid"
               if match is not None else "FROM articles AS a")
     return f"{source}{where}", params
 
@@ -379,7 +388,7 @@ def count_sql(f: Filters, cap: int | None = COUNT_CAP,
     """SQL and parameters counting the articles of ``f`` (column ``n``), exact up to
     ``cap``: ``cap + 1`` means more (None: count all). What both a search and the web UI's
     facets report as the total."""
-    base, params = where_sql(f, widened)
+    base, params = where_sql(f, widened, dates_only=True)
     if cap is None:
         return f"SELECT count(*) AS n {base}", params
     params["cap"] = cap + 1
