@@ -63,6 +63,7 @@ from archive.store.search import (  # noqa: E402
     fts_expression,
     search,
 )
+from archive.web.serving import settle  # noqa: E402
 
 if TYPE_CHECKING:
     import sqlite3
@@ -341,6 +342,7 @@ def measure(path: Path, repeat: int) -> dict[str, object]:
     conn.execute("PRAGMA cache_size = -1000000")  # 1 GB: the index stays in memory
     utils = sqlite_utils.Database(conn)
     terms = _terms(conn)
+    settle()  # as `mediawatch serve` readies each process that answers searches
     figures: dict[str, object] = {}
     print(f"{archive.db['articles'].count:,} articles; p50 / p95 in ms of {repeat} runs; "
           "mw: names widened (the default), exact: --exact; floor and sqlite-utils run the "
