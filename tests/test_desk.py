@@ -389,6 +389,61 @@ def test_kept_connections_follow_a_replaced_archive(crawled: Crawled, tmp_path: 
     assert ui.get("/").status_code == 200
 
 
+def _established(pid: int, port: int) -> int:
+    """How many established TCP connections to local ``port`` process ``pid`` holds."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    count = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            local_port = int(fields[1].rsplit(":", 1)[1], 16)
+            if local_port == port and fields[3] == "01" and fields[9] in inodes:
+                count += 1
+    return count
+
+
+def test_serve_spreads_connections_over_every_worker(crawled: Crawled,
+                                                     free_port: Callable[[], int]) -> None:
+    """Each worker listens on its own socket (SO_REUSEPORT): a burst of kept connections
+    lands on both workers, not all on the one that woke first."""
+    import signal
+    import socket
+    import time
+
+    port = free_port()
+    proc = subprocess.Popen(
+        [MEDIAWATCH, "--config", str(crawled.config), "--data", str(crawled.data), "serve",
+         "--port", str(port), "--replay-port", str(free_port()), "--workers", "2"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    clients = []
+    try:
+        assert proc.stdout is not None
+        assert "2 workers" in proc.stdout.readline()
+        workers = _children(proc.pid)
+        clients = [socket.create_connection(("127.0.0.1", port), timeout=10)
+                   for _ in range(24)]
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            counts = [_established(pid, port) for pid in workers]
+            if sum(counts) == len(clients):
+                break
+            time.sleep(0.1)
+        assert sum(counts) == len(clients), counts
+        assert min(counts) > 0, counts  # 24 connections hashed onto 2 sockets
+    finally:
+        for client in clients:
+            client.close()
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+
+
 def test_serve_workers_do_not_outlive_a_killed_parent(crawled: Crawled,
                                                       free_port: Callable[[], int]) -> None:
     import signal

@@ -1,10 +1,11 @@
 """Serving the interface and replay: uvicorn servers in one process, or in worker
 processes that share the listening sockets so that every core answers.
 
-With ``workers`` above 1 the parent binds each ``(host, port)`` once, forks the workers
-(each runs every app on the inherited sockets in its own asyncio loop: the kernel hands
-each connection to one of them) and supervises them: a worker that dies is started again,
-SIGINT or SIGTERM stops them all. Each request opens its own read-only SQLite connection
+With ``workers`` above 1 the parent binds each ``(host, port)`` once per worker
+(``SO_REUSEPORT``: the kernel spreads the connections over the workers' sockets evenly),
+forks the workers (each runs every app on its own sockets in its own asyncio loop) and
+supervises them: a worker that dies is started again on the same sockets, SIGINT or
+SIGTERM stops them all. Each request opens its own read-only SQLite connection
 (:mod:`archive.web.app`), so workers share no connection, and nothing they do writes.
 """
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import errno
 import gc
+import itertools
 import multiprocessing
 import os
 import signal
@@ -22,6 +24,8 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+import anyio.to_thread
+
 if TYPE_CHECKING:
     from starlette.applications import Starlette
 
@@ -30,6 +34,14 @@ __all__ = ["default_workers", "port_in_use", "serve", "settle"]
 #: A worker that exits sooner than this after its start is broken, not unlucky: serving
 #: stops with an error instead of starting it again and again.
 _MIN_LIFETIME = 2.0
+
+
+#: Threads answering requests in each process (anyio's default is 40). A page is mostly
+#: Python under the GIL: 32 clients on 40 threads traded it back and forth (one worker
+#: answered 156 searches/s at 32 clients against 220 at one); on 4 it kept 230, and its
+#: p95 at 32 clients halved (``bench/serve.py``, README). A few, not one: SQLite releases
+#: the GIL while it reads.
+REQUEST_THREADS = 4
 
 
 def default_workers() -> int:
@@ -94,6 +106,7 @@ def _run(apps: Sequence[tuple[Starlette, str, int]],
 
     async def main() -> None:
         loop = asyncio.get_running_loop()
+        anyio.to_thread.current_default_thread_limiter().total_tokens = REQUEST_THREADS
 
         def stop_all() -> None:
             for s in servers:
@@ -124,6 +137,11 @@ def _bind(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    # One listening socket per worker on the same port: the kernel spreads connections
+    # over them evenly. On one shared socket, the worker that woke first accepted every
+    # connection waiting (asyncio accepts up to its backlog at once), and a load of kept
+    # connections then ran on one worker while the other idled.
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     try:
         sock.bind((host, port))
     except OSError:
@@ -171,12 +189,18 @@ def serve(apps: Sequence[tuple[Starlette, str, int]],
     if workers <= 1:
         _run(apps, None, on_started)
         return
-    sockets = []
+    # Worker i's sockets, one per app (kept here, so that a worker started again takes
+    # over the connections waiting on its sockets).
+    sockets: list[list[socket.socket]] = []
     try:
-        for _, host, port in apps:
-            sockets.append(_bind(host, port))
+        for _ in range(workers):
+            sockets.append([])
+            for j, (_, host, port) in enumerate(apps):
+                # Port 0: the others take the port the first socket was given.
+                sockets[-1].append(_bind(host, sockets[0][j].getsockname()[1]
+                                         if len(sockets) > 1 else port))
     except OSError:
-        for sock in sockets:
+        for sock in itertools.chain.from_iterable(sockets):
             sock.close()
         raise
     context = multiprocessing.get_context("fork")
@@ -184,8 +208,8 @@ def serve(apps: Sequence[tuple[Starlette, str, int]],
 
     started: dict[int, float] = {}
 
-    def start() -> Any:
-        process = context.Process(target=_worker, args=(apps, sockets, os.getpid()),
+    def start(i: int) -> Any:
+        process = context.Process(target=_worker, args=(apps, sockets[i], os.getpid()),
                                    daemon=True)
         process.start()
         started[process.pid or 0] = time.monotonic()
@@ -196,7 +220,7 @@ def serve(apps: Sequence[tuple[Starlette, str, int]],
         stopping = True
 
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
-    processes = [start() for _ in range(workers)]
+    processes = [start(i) for i in range(workers)]
     try:
         if on_started is not None:
             on_started()
@@ -207,7 +231,7 @@ def serve(apps: Sequence[tuple[Starlette, str, int]],
                     continue
                 if time.monotonic() - started.pop(process.pid or 0, 0.0) < _MIN_LIFETIME:
                     raise OSError(f"a server worker exited at start (code {process.exitcode})")
-                processes[i] = start()  # a worker died: keep serving on every core
+                processes[i] = start(i)  # a worker died: keep serving on every core
     finally:
         for process in processes:
             if process.exitcode is None:
@@ -216,7 +240,7 @@ def serve(apps: Sequence[tuple[Starlette, str, int]],
             process.join(timeout=10)
             if process.exitcode is None:
                 process.kill()
-        for sock in sockets:
+        for sock in itertools.chain.from_iterable(sockets):
             sock.close()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
