@@ -1,12 +1,12 @@
 """Serving the interface and replay: uvicorn servers in one process, or in worker
-processes that share the listening sockets so that every core answers.
+processes listening on the same ports so that every core answers.
 
 With ``workers`` above 1 the parent binds each ``(host, port)`` once per worker
 (``SO_REUSEPORT``: the kernel spreads the connections over the workers' sockets evenly),
 forks the workers (each runs every app on its own sockets in its own asyncio loop) and
 supervises them: a worker that dies is started again on the same sockets, SIGINT or
-SIGTERM stops them all. Each request opens its own read-only SQLite connection
-(:mod:`archive.web.app`), so workers share no connection, and nothing they do writes.
+SIGTERM stops them all. Each thread of a worker keeps its own read-only archive connection
+(:mod:`archive.web.pool`), so workers share no connection, and nothing they do writes.
 """
 
 from __future__ import annotations
@@ -183,8 +183,8 @@ def _worker(apps: Sequence[tuple[Starlette, str, int]], sockets: Sequence[socket
 def serve(apps: Sequence[tuple[Starlette, str, int]],
           on_started: Callable[[], None] | None = None, *, workers: int = 1) -> None:
     """Serve each ``(app, host, port)`` until SIGINT or SIGTERM, which stops them all:
-    in this process when ``workers`` is 1, else in ``workers`` forked processes sharing
-    the sockets (module docstring). Raises OSError when a port cannot be bound."""
+    in this process when ``workers`` is 1, else in ``workers`` forked processes, each on
+    its own sockets (module docstring). Raises OSError when a port cannot be bound."""
     settle()
     if workers <= 1:
         _run(apps, None, on_started)
