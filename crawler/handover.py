@@ -95,23 +95,6 @@ def without_body(stored: StoredResponse) -> StoredResponse:
     return replace(stored, captured=replace(stored.captured, body=b""))
 
 
-def warm_parser() -> None:
-    """Pay the parser's one-time costs now: trafilatura's import, and dateparser compiling
-    a split pattern for each of its hundreds of locales, which it does the first time
-    htmldate's extensive date search hands it a string no locale reads (about 2 s of CPU;
-    most real page sets have such a page). Run in each parser process as it starts
-    (:meth:`HandOver.start`), while the crawl's first file is still being written."""
-    import trafilatura  # noqa: F401  (the import is the point)
-    from htmldate.extractors import get_external_parser
-
-    get_external_parser().get_date_data("mediawatch 1 parser 2 warm-up")
-
-
-def _start_worker() -> None:
-    close_inherited()
-    warm_parser()
-
-
 def prepare_file(job: tuple[Path, Config | None, int, int, int]) -> PreparedFile:
     """Read the records of a closed file and parse every ``parts``-th article record from
     the ``part``-th (runs in a parser process: ``parts`` processes share one file). Part 0
@@ -207,15 +190,23 @@ class HandOver:
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
-        """Start the parser processes now, before any file is handed over: each warms up
-        (:func:`warm_parser`) while the crawl writes its first file, on a core the crawl
-        leaves idle then, instead of when the parsing is due."""
+        """Start the parser processes now, before any file is handed over, so that they
+        are ready when the first one closes.
+
+        Nothing is warmed up in them beyond what they inherit: dateparser compiles a
+        pattern for each of its hundreds of locales (1.3 s of CPU) only the first time
+        htmldate's extensive search hands it a string, which none of the 243 real pages
+        in ``../shared/eval`` does. Warming it up in every parser process at its start cost
+        each crawl that CPU on cores the crawl was using (``bench/crawl.py``: 1.45x the
+        naive spider with it, 1.51x to 1.59x without; README)."""
         if self._pool is None and not self.off:
             normalize_text("\u00e9")  # builds its table once, before the fork, not per worker
+            import trafilatura  # noqa: F401  (imported once here, inherited by the fork)
+
             # fork, in this (the main) thread: the workers inherit the imported parser; they
             # drop the inherited writer lock (an orphan must never hold it).
             self._pool = ProcessPoolExecutor(self.workers, mp_context=get_context("fork"),
-                                             initializer=_start_worker)
+                                             initializer=close_inherited)
             for _ in range(self.workers):  # the pool forks as work arrives
                 self._pool.submit(int)
 

@@ -64,8 +64,8 @@ log = logging.getLogger(__name__)
 HANDED_OVER_STAT = "mediawatch/ingest/handed_over"
 
 #: A crawl that schedules this many article requests starts its parser processes then
-#: (:meth:`HandOver.start`): they warm up while the first file is being written. Fewer
-#: articles rarely fill more than one file, which the crawl loads at its end.
+#: (:meth:`HandOver.start`): they are ready when the first file closes. Fewer articles
+#: rarely fill more than one file, which the crawl loads at its end.
 EARLY_START = 64
 
 #: Sent for each file loaded: ``done`` (its size in bytes) and ``total`` (all the files').
