@@ -142,13 +142,14 @@ def filter_tokens(source: str | None = None, language: str | None = None,
     return tokens
 
 
+#: How the filter column's tokens begin (:func:`filter_tokens`): source, language, tag,
+#: entity; the rest is hex.
+FILTER_MARKERS = ("src", "lang", "tag", "ent")
+
 #: The ``articles`` column (migration 0013) holding the filter tokens of the gazetteer
 #: entities the article mentions (:func:`entity_tokens`), written with its text at ingest;
 #: the triggers add it to :data:`FILTER_COLUMN`, so an entity filter is a doclist
 #: intersection like a source filter instead of a look-up per matching article.
-#: How the filter column's tokens begin (:func:`filter_tokens`): source, language, tag,
-#: entity; the rest is hex.
-FILTER_MARKERS = ("src", "lang", "tag", "ent")
 ENTITY_COLUMN = "entity_tokens"
 
 

@@ -192,13 +192,14 @@ def serve(apps: Sequence[tuple[Starlette, str, int]],
     # Worker i's sockets, one per app (kept here, so that a worker started again takes
     # over the connections waiting on its sockets).
     sockets: list[list[socket.socket]] = []
+    ports = [port for _, _, port in apps]
     try:
         for _ in range(workers):
             sockets.append([])
-            for j, (_, host, port) in enumerate(apps):
-                # Port 0: the others take the port the first socket was given.
-                sockets[-1].append(_bind(host, sockets[0][j].getsockname()[1]
-                                         if len(sockets) > 1 else port))
+            for (_, host, _), port in zip(apps, ports, strict=True):
+                sockets[-1].append(_bind(host, port))
+            # Port 0: the other workers take the port the first one was given.
+            ports = [sock.getsockname()[1] for sock in sockets[-1]]
     except OSError:
         for sock in itertools.chain.from_iterable(sockets):
             sock.close()
